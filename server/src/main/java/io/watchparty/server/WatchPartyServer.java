@@ -1,0 +1,136 @@
+package io.watchparty.server;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.watchparty.proto.v1.DemoAuthServiceGrpc;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.server.auth.AuthInterceptor;
+import io.watchparty.server.auth.DemoAuthService;
+import io.watchparty.server.auth.TokenService;
+import io.watchparty.server.catalog.DemoCatalog;
+import io.watchparty.server.catalog.TitleCatalog;
+import io.watchparty.server.room.RoomRegistry;
+import io.watchparty.server.rpc.CallMetrics;
+import io.watchparty.server.rpc.RoomService;
+import io.watchparty.server.rpc.ShareLinks;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC server with all its services, built on a transport it is given (Netty in production,
+ * in-process in tests), so tests run the very same wiring.
+ */
+public final class WatchPartyServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WatchPartyServer.class);
+
+  private final Server server;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ScheduledExecutorService timers;
+  private final ExecutorService drainExecutor;
+  private final RoomRegistry rooms;
+  private final TitleCatalog catalog;
+  private final TokenService tokens;
+
+  private WatchPartyServer(
+      ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
+    Ticker ticker = Ticker.systemTicker();
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("room-timers").factory());
+    // Writing frames to streams: virtual threads, so many slow streams cost no platform threads.
+    this.drainExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    this.catalog =
+        new TitleCatalog(session, settings.catalogSize(), settings.catalogRefresh(), ticker);
+    if (settings.demoCatalog()) {
+      DemoCatalog.install(catalog);
+    }
+    this.rooms =
+        new RoomRegistry(session, catalog::find, settings.rooms(), clock, ticker, timers, drainExecutor);
+    this.tokens = new TokenService(settings.auth(), clock);
+    var auth =
+        new AuthInterceptor(
+            tokens,
+            Set.of(
+                HealthGrpc.SERVICE_NAME,
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+                DemoAuthServiceGrpc.SERVICE_NAME));
+    var roomService = new RoomService(rooms, new ShareLinks(settings.links()), clock);
+    this.server =
+        transport
+            .intercept(new CallMetrics())
+            .addService(ServerInterceptors.intercept(roomService.serviceDefinition(), auth))
+            .addService(new DemoAuthService(tokens, settings.auth(), clock))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build();
+  }
+
+  /** Builds and starts the server; health reports SERVING once it listens. */
+  public static WatchPartyServer start(
+      ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
+    var server = new WatchPartyServer(transport, session, settings, clock);
+    try {
+      server.server.start();
+    } catch (IOException e) {
+      server.close();
+      throw new UncheckedIOException("the gRPC server could not start: " + e.getMessage(), e);
+    }
+    server.health.setStatus("", ServingStatus.SERVING);
+    server.health.setStatus(RoomServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    return server;
+  }
+
+  /** The port the server listens on (-1 for in-process transports). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public RoomRegistry rooms() {
+    return rooms;
+  }
+
+  public TitleCatalog catalog() {
+    return catalog;
+  }
+
+  public TokenService tokens() {
+    return tokens;
+  }
+
+  /**
+   * Stops taking calls, lets running ones finish for a few seconds, then cancels the rest: room
+   * streams end, and clients reconnect (to this server after a restart, or to another one).
+   */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    timers.shutdownNow();
+    drainExecutor.shutdownNow();
+    log.info("gRPC server stopped");
+  }
+}

@@ -1,0 +1,75 @@
+package io.watchparty.server.auth;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.rpc.ErrorMapper;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Verifies the {@code authorization: Bearer <JWT>} metadata of every call (except the open
+ * services: health, reflection, demo tokens) and makes the {@link Identity} available through
+ * {@link #currentIdentity()}.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Context.Key<Identity> IDENTITY = Context.key("watchparty-identity");
+  private static final String BEARER = "Bearer ";
+
+  private final TokenService tokens;
+  private final Set<String> openServices;
+
+  /**
+   * @param openServices fully qualified service names callable without a token
+   */
+  public AuthInterceptor(TokenService tokens, Set<String> openServices) {
+    this.tokens = Objects.requireNonNull(tokens);
+    this.openServices = Set.copyOf(openServices);
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (openServices.contains(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
+    Identity identity;
+    try {
+      identity = tokens.verify(bearerToken(headers));
+    } catch (RefusedException refused) {
+      var status = ErrorMapper.toStatusException(refused);
+      call.close(status.getStatus(), status.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
+    return Contexts.interceptCall(
+        Context.current().withValue(IDENTITY, identity), call, headers, next);
+  }
+
+  private static String bearerToken(Metadata headers) {
+    String header = headers.get(AUTHORIZATION);
+    if (header == null || header.isBlank()) {
+      throw new RefusedException(
+          ErrorReason.TOKEN_MISSING, "the call needs 'authorization: Bearer <token>' metadata");
+    }
+    if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      throw new RefusedException(
+          ErrorReason.TOKEN_INVALID, "the authorization metadata must use the Bearer scheme");
+    }
+    return header.substring(BEARER.length()).trim();
+  }
+
+  /** The caller of the current call; present in every call that passed this interceptor. */
+  public static Identity currentIdentity() {
+    return Optional.ofNullable(IDENTITY.get())
+        .orElseThrow(
+            () -> new IllegalStateException("no identity: the call did not pass AuthInterceptor"));
+  }
+}

@@ -1,0 +1,45 @@
+package io.watchparty.server.auth;
+
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A verified caller. Built only from a verified token: region and subscription are never taken
+ * from request fields.
+ *
+ * @param userId stable account id
+ * @param displayName shown to other members
+ * @param region home region, ISO 3166-1 alpha-2, upper case
+ * @param subscribed whether the subscription is active (needed to host and to join)
+ * @param admin may change the catalog
+ * @param relay a relay (the web bridge) that subscribes to rooms on behalf of its viewers
+ */
+public record Identity(
+    String userId,
+    String displayName,
+    String region,
+    boolean subscribed,
+    boolean admin,
+    boolean relay) {
+
+  private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
+  private static final Set<String> REGIONS = Set.of(Locale.getISOCountries());
+
+  public Identity {
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(displayName, "displayName");
+    Objects.requireNonNull(region, "region");
+    if (!USER_ID.matcher(userId).matches()) {
+      throw new IllegalArgumentException("user id must be 1-64 of [A-Za-z0-9._@-], got: " + userId);
+    }
+    if (displayName.isBlank() || displayName.length() > 64) {
+      throw new IllegalArgumentException("display name must be 1-64 characters");
+    }
+    if (!REGIONS.contains(region)) {
+      throw new IllegalArgumentException(
+          "region must be an ISO 3166-1 alpha-2 code in upper case, got: " + region);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.watchparty.server.room;
+
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The bounded outbound queue of one stream. Producers (the room, the stream's own replies) only
+ * enqueue; one drainer at a time writes to the gRPC stream, and only while the transport says it
+ * {@linkplain ServerCallStreamObserver#isReady() is ready}, so a slow receiver never makes anyone
+ * else wait and never makes the server buffer without limit: past {@code capacity} frames, the
+ * room replaces the backlog with a fresh snapshot ({@link #offer} returns false).
+ */
+public final class Outbox {
+  private final ServerCallStreamObserver<byte[]> stream;
+  private final Executor drainExecutor;
+  private final int capacity;
+  private final AtomicInteger drainRequests = new AtomicInteger();
+
+  // Guarded by `queue`.
+  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private StatusRuntimeException closeWith;
+  private boolean closed;
+  private long resyncs;
+
+  Outbox(ServerCallStreamObserver<byte[]> stream, Executor drainExecutor, int capacity) {
+    if (capacity < 2) {
+      throw new IllegalArgumentException("outbox capacity must be at least 2, got " + capacity);
+    }
+    this.stream = stream;
+    this.drainExecutor = drainExecutor;
+    this.capacity = capacity;
+    stream.setOnReadyHandler(this::scheduleDrain);
+  }
+
+  /** Queues a frame; false (and nothing queued) when the backlog is full. */
+  boolean offer(byte[] frame) {
+    synchronized (queue) {
+      if (closeWith != null || closed) {
+        return true; // closing: nothing more will be written, and there is no backlog to repair
+      }
+      if (queue.size() >= capacity) {
+        return false;
+      }
+      queue.add(frame);
+    }
+    scheduleDrain();
+    return true;
+  }
+
+  /** Drops the backlog of a receiver that fell behind and queues a snapshot in its place. */
+  void resetTo(byte[] snapshotFrame) {
+    synchronized (queue) {
+      queue.clear();
+      queue.add(snapshotFrame);
+      resyncs++;
+    }
+    scheduleDrain();
+  }
+
+  /**
+   * Ends the stream once the frames already queued are written: completed if the status is OK,
+   * failed with it (and its trailers, e.g. an ErrorInfo) otherwise.
+   */
+  public void close(StatusRuntimeException status) {
+    synchronized (queue) {
+      if (closeWith == null && !closed) {
+        closeWith = status;
+      }
+    }
+    scheduleDrain();
+  }
+
+  /** The stream ended from the other side: drop everything. */
+  public void abandon() {
+    synchronized (queue) {
+      closed = true;
+      queue.clear();
+    }
+  }
+
+  int backlog() {
+    synchronized (queue) {
+      return queue.size();
+    }
+  }
+
+  long resyncs() {
+    synchronized (queue) {
+      return resyncs;
+    }
+  }
+
+  private void scheduleDrain() {
+    if (drainRequests.getAndIncrement() == 0) {
+      drainExecutor.execute(this::drain);
+    }
+  }
+
+  /** Writes while the transport accepts; the only code that touches {@code stream}. */
+  private void drain() {
+    int requests = drainRequests.get();
+    while (true) {
+      writeWhileReady();
+      requests = drainRequests.addAndGet(-requests);
+      if (requests == 0) {
+        return;
+      }
+    }
+  }
+
+  private void writeWhileReady() {
+    while (true) {
+      byte[] frame;
+      StatusRuntimeException finish = null;
+      synchronized (queue) {
+        if (closed) {
+          return;
+        }
+        frame = queue.peek();
+        if (frame == null) {
+          if (closeWith == null) {
+            return;
+          }
+          finish = closeWith;
+          closed = true;
+        } else if (!stream.isReady()) {
+          return; // the onReady handler will schedule the next drain
+        } else {
+          queue.poll();
+        }
+      }
+      try {
+        if (finish != null) {
+          if (finish.getStatus().isOk()) {
+            stream.onCompleted();
+          } else {
+            stream.onError(finish);
+          }
+          return;
+        }
+        stream.onNext(frame);
+      } catch (RuntimeException cancelled) {
+        // The call was cancelled meanwhile; the cancel handler removes this subscriber.
+        abandon();
+        return;
+      }
+    }
+  }
+}

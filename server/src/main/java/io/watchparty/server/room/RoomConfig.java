@@ -1,0 +1,76 @@
+package io.watchparty.server.room;
+
+import java.time.Duration;
+
+/**
+ * Tunables of every room on this server.
+ *
+ * @param commandLead how far in the future a playback command takes effect, so that every player
+ *     applies it at the same instant rather than when its copy happens to arrive; of the order of
+ *     the expected delivery time
+ * @param eventLogCapacity events kept per room for resuming clients
+ * @param outboxCapacity frames queued per stream before the receiver is resynchronized from a
+ *     snapshot instead
+ * @param reconnectGrace how long a disconnected member keeps their place and role
+ * @param presenceDetailLimit up to this many members, joins and leaves are individual events and
+ *     snapshots list the members; above it, only throttled counts are sent
+ * @param presenceInterval the minimum interval between two presence-count events
+ * @param bufferingTimeout how long a waiting room waits for buffering members before playing on
+ * @param commandsPerSecond sustained per-user command rate
+ * @param commandBurst per-user burst of commands
+ */
+public record RoomConfig(
+    Duration commandLead,
+    int eventLogCapacity,
+    int outboxCapacity,
+    Duration reconnectGrace,
+    int presenceDetailLimit,
+    Duration presenceInterval,
+    Duration bufferingTimeout,
+    double commandsPerSecond,
+    int commandBurst) {
+
+  public static final RoomConfig DEFAULTS =
+      new RoomConfig(
+          Duration.ofMillis(150),
+          1024,
+          256,
+          Duration.ofSeconds(30),
+          50,
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(10),
+          5,
+          10);
+
+  public RoomConfig {
+    requirePositive("watchparty.room.lead", commandLead);
+    requirePositive("watchparty.room.grace", reconnectGrace);
+    requirePositive("watchparty.room.presenceinterval", presenceInterval);
+    requirePositive("watchparty.room.bufferingtimeout", bufferingTimeout);
+    if (eventLogCapacity < 1) {
+      throw new IllegalArgumentException(
+          "watchparty.room.eventlog must be positive, got " + eventLogCapacity);
+    }
+    if (outboxCapacity < 2) {
+      throw new IllegalArgumentException(
+          "watchparty.room.outbox must be at least 2, got " + outboxCapacity);
+    }
+    if (presenceDetailLimit < 0) {
+      throw new IllegalArgumentException(
+          "watchparty.room.presencedetail must not be negative, got " + presenceDetailLimit);
+    }
+    if (!(commandsPerSecond > 0) || commandBurst < 1) {
+      throw new IllegalArgumentException(
+          "watchparty.room.commandrate and commandburst must be positive, got "
+              + commandsPerSecond
+              + " and "
+              + commandBurst);
+    }
+  }
+
+  private static void requirePositive(String key, Duration value) {
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(key + " must be a positive duration, got " + value);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.watchparty.server.room;
+
+import io.watchparty.proto.v1.RoomSettings;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * What Cassandra keeps of a room: enough to rebuild it after a restart (settings, roles, bans,
+ * playback). Who is connected is not kept: after a restart everyone reconnects.
+ */
+record RoomRecord(
+    UUID roomId,
+    String name,
+    RoomSettings settings,
+    String hostUserId,
+    String hostDisplayName,
+    Optional<String> inviteToken,
+    Set<String> cohosts,
+    Set<String> banned,
+    Playback playback,
+    boolean closed,
+    long createdAtMs) {
+
+  RoomRecord {
+    cohosts = Set.copyOf(cohosts);
+    banned = Set.copyOf(banned);
+  }
+}

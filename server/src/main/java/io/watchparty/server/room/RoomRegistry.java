@@ -1,0 +1,224 @@
+package io.watchparty.server.room;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.HostLeavePolicy;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.catalog.Title;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The rooms this server owns: creates them, loads them from Cassandra on first use (so they
+ * survive restarts), and lists the public ones.
+ */
+public final class RoomRegistry {
+  static final Logger log = LoggerFactory.getLogger(RoomRegistry.class);
+
+  /**
+   * Events that are not persisted (presence) may have used sequence numbers past the stored one
+   * before a restart. Continuing this far past it keeps sequences increasing across restarts, so a
+   * client resuming with an old number gets a snapshot, never a wrong replay.
+   */
+  static final long SEQUENCE_GAP_AFTER_RESTART = 1_000_000;
+
+  static final int MAX_NAME_LENGTH = 80;
+  static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
+  private static final Pattern ROOM_ID =
+      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  private static final Set<Visibility> VISIBILITIES = Set.of(Visibility.PRIVATE, Visibility.PUBLIC);
+
+  private final RoomStore store;
+  private final Function<String, Optional<Title>> titles;
+  private final RoomConfig config;
+  private final InstantSource clock;
+  private final ScheduledExecutorService timers;
+  private final Executor drainExecutor;
+  private final RateLimiter commandLimiter;
+  private final InviteTokens inviteTokens = new InviteTokens();
+  private final ConcurrentHashMap<UUID, Room> rooms = new ConcurrentHashMap<>();
+
+  /**
+   * @param titles looks up catalog titles (cached)
+   * @param timers grace periods, presence throttling, buffering timeouts
+   * @param drainExecutor writes outbound frames to streams
+   */
+  public RoomRegistry(
+      CqlSession session,
+      Function<String, Optional<Title>> titles,
+      RoomConfig config,
+      InstantSource clock,
+      Ticker ticker,
+      ScheduledExecutorService timers,
+      Executor drainExecutor) {
+    this.store = new RoomStore(session);
+    this.titles = titles;
+    this.config = config;
+    this.clock = clock;
+    this.timers = timers;
+    this.drainExecutor = drainExecutor;
+    this.commandLimiter =
+        new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
+  }
+
+  /** Creates a room hosted by {@code host}; completes once Cassandra has stored it. */
+  public CompletionStage<Room> create(Identity host, CreateRoomRequest request) {
+    requireSubscribed(host);
+    String name = request.getName().strip();
+    if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.chars().anyMatch(Character::isISOControl)) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "room name must be 1-" + MAX_NAME_LENGTH + " printable characters",
+          Map.of("field", "name"));
+    }
+    RoomSettings settings = validated(request.getSettings());
+    String titleId = request.getTitleId();
+    if (!Title.isValidId(titleId)) {
+      throw new RefusedException(ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
+    }
+    Title title =
+        titles
+            .apply(titleId)
+            .orElseThrow(
+                () ->
+                    new RefusedException(
+                        ErrorReason.TITLE_NOT_FOUND,
+                        "no title '" + titleId + "' in the catalog",
+                        Map.of("title_id", titleId)));
+    long now = clock.millis();
+    RoomRecord record =
+        new RoomRecord(
+            UUID.randomUUID(),
+            name,
+            settings,
+            host.userId(),
+            host.displayName(),
+            settings.getVisibility() == Visibility.PRIVATE
+                ? Optional.of(inviteTokens.next())
+                : Optional.empty(),
+            Set.of(),
+            Set.of(),
+            Playback.start(title.titleId(), title.durationMs(), now),
+            false,
+            now);
+    return store
+        .create(record)
+        .thenApply(
+            stored -> {
+              Room room = newRoom(record, 0);
+              rooms.put(room.id(), room);
+              return room;
+            });
+  }
+
+  private static RoomSettings validated(RoomSettings settings) {
+    if (!VISIBILITIES.contains(settings.getVisibility())) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "settings.visibility must be PRIVATE or PUBLIC",
+          Map.of("field", "settings.visibility"));
+    }
+    if (settings.getSlowModeMs() < 0 || settings.getSlowModeMs() > MAX_SLOW_MODE_MS) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "settings.slow_mode_ms must be 0.." + MAX_SLOW_MODE_MS,
+          Map.of("field", "settings.slow_mode_ms"));
+    }
+    var builder = settings.toBuilder();
+    if (settings.getHostLeavePolicy() == HostLeavePolicy.HOST_LEAVE_POLICY_UNSPECIFIED) {
+      builder.setHostLeavePolicy(HostLeavePolicy.TRANSFER_HOST);
+    } else if (settings.getHostLeavePolicy() == HostLeavePolicy.UNRECOGNIZED) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "settings.host_leave_policy is not a known policy",
+          Map.of("field", "settings.host_leave_policy"));
+    }
+    return builder.build();
+  }
+
+  /** The room with this id, loaded from Cassandra if this server has not seen it yet. */
+  public Room find(String roomId) {
+    if (roomId == null || !ROOM_ID.matcher(roomId).matches()) {
+      throw new RefusedException(
+          ErrorReason.MALFORMED_ID, "room id '" + roomId + "' is not a lower-case UUID");
+    }
+    UUID id = UUID.fromString(roomId);
+    Room room = rooms.get(id);
+    if (room != null) {
+      return room;
+    }
+    // Loaded outside any lock; if two callers race, the first one stored wins.
+    RoomRecord record =
+        store
+            .find(id)
+            .orElseThrow(
+                () ->
+                    new RefusedException(
+                        ErrorReason.ROOM_NOT_FOUND,
+                        "no room " + roomId,
+                        Map.of("room_id", roomId)));
+    Room loaded = newRoom(record, record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART);
+    Room raced = rooms.putIfAbsent(id, loaded);
+    return raced != null ? raced : loaded;
+  }
+
+  /** Every listed public room that is still open. */
+  public List<Room> publicRooms() {
+    List<Room> open = new ArrayList<>();
+    for (UUID id : store.publicRoomIds()) {
+      try {
+        Room room = find(id.toString());
+        if (!room.isClosed()) {
+          open.add(room);
+        }
+      } catch (RefusedException vanished) {
+        log.warn("Public directory lists room {} which does not exist", id);
+      }
+    }
+    return open;
+  }
+
+  /** Refuses a command from a user who sent too many lately. */
+  public void checkCommandRate(Identity who) {
+    commandLimiter.acquire(who.userId());
+  }
+
+  /** The bounded outbound queue for a new room stream. */
+  public Outbox newOutbox(ServerCallStreamObserver<byte[]> stream) {
+    return new Outbox(stream, drainExecutor, config.outboxCapacity());
+  }
+
+  /** Hosting and joining need an active subscription. */
+  public static void requireSubscribed(Identity who) {
+    if (!who.subscribed()) {
+      throw new RefusedException(
+          ErrorReason.SUBSCRIPTION_INACTIVE,
+          "an active subscription is needed to host or join a watch party",
+          Map.of("user_id", who.userId()));
+    }
+  }
+
+  private Room newRoom(RoomRecord record, long firstSequence) {
+    return new Room(record, firstSequence, store, config, clock, timers, titles, inviteTokens);
+  }
+}

@@ -1,0 +1,46 @@
+package io.watchparty.server.room;
+
+import io.watchparty.server.auth.Identity;
+import java.util.List;
+
+/**
+ * One open room stream: a member's device, or a relay that fans the room out to viewers of its
+ * own (the web bridge). Both receive the same frames; only members have a role.
+ */
+public final class Subscriber {
+  private final Identity identity;
+  private final Outbox outbox;
+  private final boolean relay;
+
+  // Relays only; guarded by the room's lock.
+  long audienceCount;
+  List<String> audienceUsers = List.of();
+
+  Subscriber(Identity identity, Outbox outbox, boolean relay) {
+    this.identity = identity;
+    this.outbox = outbox;
+    this.relay = relay;
+  }
+
+  public Identity identity() {
+    return identity;
+  }
+
+  public boolean isRelay() {
+    return relay;
+  }
+
+  Outbox outbox() {
+    return outbox;
+  }
+
+  /** Frames waiting to be written to this stream. */
+  public int backlog() {
+    return outbox.backlog();
+  }
+
+  /** How often this stream fell behind and was resynchronized from a snapshot. */
+  public long resyncs() {
+    return outbox.resyncs();
+  }
+}

@@ -1,0 +1,243 @@
+package io.watchparty.server.rpc;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.CreateRoomResponse;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.GetRoomRequest;
+import io.watchparty.proto.v1.ListPublicRoomsRequest;
+import io.watchparty.proto.v1.ListPublicRoomsResponse;
+import io.watchparty.proto.v1.RoomInfo;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.proto.v1.RotateInviteRequest;
+import io.watchparty.proto.v1.RotateInviteResponse;
+import io.watchparty.proto.v1.SendCommandRequest;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.AuthInterceptor;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.room.Room;
+import io.watchparty.server.room.RoomRegistry;
+import java.nio.ByteBuffer;
+import java.time.InstantSource;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room
+ * stream, whose outbound side carries pre-serialized frames (see {@link #bindService()}).
+ */
+public final class RoomService implements RoomServiceGrpc.AsyncService {
+  static final int DEFAULT_PAGE_SIZE = 20;
+  static final int MAX_PAGE_SIZE = 100;
+
+  private final RoomRegistry rooms;
+  private final ShareLinks links;
+  private final InstantSource clock;
+
+  public RoomService(RoomRegistry rooms, ShareLinks links, InstantSource clock) {
+    this.rooms = rooms;
+    this.links = links;
+    this.clock = clock;
+  }
+
+  /**
+   * The service definition to register: the generated one, except that Connect sends {@code
+   * byte[]} frames, so one serialization of an event serves every receiver.
+   */
+  public ServerServiceDefinition serviceDefinition() {
+    ServerServiceDefinition generated = RoomServiceGrpc.bindService(this);
+    MethodDescriptor<ClientMessage, byte[]> connect =
+        RoomServiceGrpc.getConnectMethod()
+            .toBuilder(
+                ProtoUtils.marshaller(ClientMessage.getDefaultInstance()),
+                new ByteArrayMarshaller())
+            .build();
+    ServiceDescriptor.Builder descriptor =
+        ServiceDescriptor.newBuilder(RoomServiceGrpc.SERVICE_NAME)
+            .setSchemaDescriptor(RoomServiceGrpc.getServiceDescriptor().getSchemaDescriptor());
+    List<ServerMethodDefinition<?, ?>> unary =
+        generated.getMethods().stream()
+            .filter(m -> !m.getMethodDescriptor().getFullMethodName().equals(connect.getFullMethodName()))
+            .toList();
+    unary.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
+    descriptor.addMethod(connect);
+    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(descriptor.build());
+    unary.forEach(definition::addMethod);
+    definition.addMethod(
+        connect,
+        ServerCalls.asyncBidiStreamingCall(
+            responses ->
+                new RoomStream(
+                    rooms,
+                    AuthInterceptor.currentIdentity(),
+                    (ServerCallStreamObserver<byte[]>) responses,
+                    clock)));
+    return definition.build();
+  }
+
+  @Override
+  public void createRoom(CreateRoomRequest request, StreamObserver<CreateRoomResponse> response) {
+    async(
+        response,
+        () ->
+            rooms
+                .create(AuthInterceptor.currentIdentity(), request)
+                .thenApply(
+                    room -> {
+                      var reply = CreateRoomResponse.newBuilder().setRoom(room.info());
+                      room.inviteToken().ifPresent(reply::setInviteToken);
+                      reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
+                      return reply.build();
+                    }));
+  }
+
+  @Override
+  public void getRoom(GetRoomRequest request, StreamObserver<RoomInfo> response) {
+    unary(
+        response,
+        () -> {
+          Identity who = AuthInterceptor.currentIdentity();
+          Room room = rooms.find(request.getRoomId());
+          if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
+            // Private rooms are not confirmed to exist to outsiders.
+            throw new RefusedException(
+                ErrorReason.ROOM_NOT_FOUND,
+                "no room " + request.getRoomId(),
+                Map.of("room_id", request.getRoomId()));
+          }
+          return room.info();
+        });
+  }
+
+  @Override
+  public void listPublicRooms(
+      ListPublicRoomsRequest request, StreamObserver<ListPublicRoomsResponse> response) {
+    unary(
+        response,
+        () -> {
+          int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+          if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+            throw new RefusedException(
+                ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
+                "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
+          }
+          int offset = decodePageToken(request.getPageToken());
+          List<RoomInfo> all =
+              rooms.publicRooms().stream()
+                  .map(Room::info)
+                  .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
+                  .sorted(
+                      Comparator.comparingLong(RoomInfo::getMemberCount)
+                          .reversed()
+                          .thenComparing(
+                              Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
+                          .thenComparing(RoomInfo::getRoomId))
+                  .toList();
+          int end = Math.min(all.size(), offset + pageSize);
+          var reply =
+              ListPublicRoomsResponse.newBuilder().addAllRooms(all.subList(Math.min(offset, end), end));
+          if (end < all.size()) {
+            reply.setNextPageToken(encodePageToken(end));
+          }
+          return reply.build();
+        });
+  }
+
+  @Override
+  public void rotateInvite(
+      RotateInviteRequest request, StreamObserver<RotateInviteResponse> response) {
+    async(
+        response,
+        () -> {
+          Room room = rooms.find(request.getRoomId());
+          return room.rotateInvite(AuthInterceptor.currentIdentity())
+              .thenApply(
+                  token ->
+                      RotateInviteResponse.newBuilder()
+                          .setInviteToken(token)
+                          .setShareLink(
+                              links.linkTo(room.id().toString(), java.util.Optional.of(token)))
+                          .build());
+        });
+  }
+
+  @Override
+  public void sendCommand(SendCommandRequest request, StreamObserver<CommandAccepted> response) {
+    async(
+        response,
+        () -> {
+          Identity who = AuthInterceptor.currentIdentity();
+          Room room = rooms.find(request.getRoomId());
+          rooms.checkCommandRate(who);
+          return room.command(who, request.getCommand());
+        });
+  }
+
+  // A page token is an opaque offset into the busiest-first order.
+  private static String encodePageToken(int offset) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(ByteBuffer.allocate(4).putInt(offset).array());
+  }
+
+  private static int decodePageToken(String token) {
+    if (token.isEmpty()) {
+      return 0;
+    }
+    try {
+      byte[] bytes = Base64.getUrlDecoder().decode(token);
+      int offset = bytes.length == 4 ? ByteBuffer.wrap(bytes).getInt() : -1;
+      if (offset >= 0) {
+        return offset;
+      }
+    } catch (IllegalArgumentException malformed) {
+      // fall through to the refusal
+    }
+    throw new RefusedException(ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server issued");
+  }
+
+  private static <T> void unary(StreamObserver<T> response, Supplier<T> call) {
+    T reply;
+    try {
+      reply = call.get();
+    } catch (RuntimeException e) {
+      response.onError(ErrorMapper.toStatusException(e));
+      return;
+    }
+    response.onNext(reply);
+    response.onCompleted();
+  }
+
+  private static <T> void async(StreamObserver<T> response, Supplier<CompletionStage<T>> call) {
+    CompletionStage<T> stage;
+    try {
+      stage = call.get();
+    } catch (RuntimeException e) {
+      response.onError(ErrorMapper.toStatusException(e));
+      return;
+    }
+    stage.whenComplete(
+        (reply, failure) -> {
+          if (failure != null) {
+            response.onError(ErrorMapper.toStatusException(failure));
+          } else {
+            response.onNext(reply);
+            response.onCompleted();
+          }
+        });
+  }
+}

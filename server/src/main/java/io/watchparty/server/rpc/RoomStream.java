@@ -1,0 +1,160 @@
+package io.watchparty.server.rpc;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.ClockPong;
+import io.watchparty.proto.v1.CommandResult;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.room.Outbox;
+import io.watchparty.server.room.Room;
+import io.watchparty.server.room.RoomRegistry;
+import io.watchparty.server.room.Subscriber;
+import java.time.InstantSource;
+
+/**
+ * One member's (or relay's) room stream. The first message must be a Join; a refused join ends the
+ * stream with the refusal's status. After that, a bad message is answered with a rejected
+ * CommandResult and the stream (and the room) carries on.
+ *
+ * <p>gRPC delivers inbound messages of one call one at a time, so this class needs no locking of
+ * its own; everything outbound goes through the stream's {@link Outbox}.
+ */
+final class RoomStream implements StreamObserver<ClientMessage> {
+  private final RoomRegistry rooms;
+  private final Identity who;
+  private final Outbox outbox;
+  private final InstantSource clock;
+
+  private Room room;
+  private Subscriber subscriber;
+  private boolean left;
+
+  RoomStream(
+      RoomRegistry rooms,
+      Identity who,
+      ServerCallStreamObserver<byte[]> responses,
+      InstantSource clock) {
+    this.rooms = rooms;
+    this.who = who;
+    this.outbox = rooms.newOutbox(responses);
+    this.clock = clock;
+  }
+
+  @Override
+  public void onNext(ClientMessage message) {
+    long receivedAtMs = clock.millis();
+    if (message.hasJoin()) {
+      join(message.getJoin());
+      return;
+    }
+    if (subscriber == null) {
+      if (!left) {
+        reject(message.getRequestId(), ErrorReason.NOT_JOINED, "send join first", true);
+      }
+      return;
+    }
+    try {
+      switch (message.getKindCase()) {
+        case PING ->
+            room.reply(
+                subscriber,
+                ServerMessage.newBuilder()
+                    .setPong(
+                        ClockPong.newBuilder()
+                            .setClientSendTimeMs(message.getPing().getClientSendTimeMs())
+                            .setServerReceiveTimeMs(receivedAtMs)
+                            .setServerSendTimeMs(clock.millis()))
+                    .build()
+                    .toByteArray());
+        case COMMAND -> {
+          rooms.checkCommandRate(who);
+          String requestId = message.getRequestId();
+          room.command(who, message.getCommand())
+              .whenComplete(
+                  (accepted, failure) -> {
+                    var result = CommandResult.newBuilder().setRequestId(requestId);
+                    if (failure != null) {
+                      result.setRejected(ErrorMapper.toRpcStatus(failure));
+                    } else {
+                      result.setAccepted(accepted);
+                    }
+                    replyToThis(result.build());
+                  });
+        }
+        case BUFFERING -> room.buffering(subscriber, message.getBuffering().getBuffering());
+        case LEAVE -> {
+          left = true;
+          room.leave(subscriber);
+        }
+        case RELAY_AUDIENCE ->
+            room.relayAudience(
+                subscriber,
+                message.getRelayAudience().getViewerCount(),
+                message.getRelayAudience().getUserIdsList());
+        case JOIN, KIND_NOT_SET ->
+            throw new RefusedException(ErrorReason.FIELD_MISSING, "the message is empty");
+      }
+    } catch (RuntimeException refused) {
+      replyToThis(
+          CommandResult.newBuilder()
+              .setRequestId(message.getRequestId())
+              .setRejected(ErrorMapper.toRpcStatus(refused))
+              .build());
+    }
+  }
+
+  private void join(Join join) {
+    if (subscriber != null) {
+      reject("", ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
+      return;
+    }
+    try {
+      Room target = rooms.find(join.getRoomId());
+      subscriber = target.join(who, outbox, join);
+      room = target;
+    } catch (RuntimeException refused) {
+      outbox.close(ErrorMapper.toStatusException(refused));
+    }
+  }
+
+  private void reject(String requestId, ErrorReason reason, String message, boolean endStream) {
+    var refusal = new RefusedException(reason, message);
+    if (endStream) {
+      outbox.close(ErrorMapper.toStatusException(refusal));
+      return;
+    }
+    replyToThis(
+        CommandResult.newBuilder()
+            .setRequestId(requestId)
+            .setRejected(ErrorMapper.toRpcStatus(refusal))
+            .build());
+  }
+
+  private void replyToThis(CommandResult result) {
+    room.reply(subscriber, ServerMessage.newBuilder().setCommandResult(result).build().toByteArray());
+  }
+
+  @Override
+  public void onError(Throwable cancelled) {
+    outbox.abandon(); // nobody is reading any more
+    disconnect();
+  }
+
+  @Override
+  public void onCompleted() {
+    // The client closed its side: it will send nothing more, so this stream is done.
+    outbox.close(io.grpc.Status.OK.asRuntimeException());
+    disconnect();
+  }
+
+  private void disconnect() {
+    if (subscriber != null && !left) {
+      room.disconnected(subscriber);
+    }
+  }
+}
