@@ -1,0 +1,164 @@
+package io.watchparty.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status.Code;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.helidon.http.BadRequestException;
+import io.helidon.json.JsonObject;
+import io.helidon.json.JsonParser;
+import io.helidon.webserver.WebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failures thrown by handlers reach the browser through {@link HttpErrors}: the bridge's routing
+ * plus test routes that fail the way later handlers will.
+ */
+class HttpErrorsRoutingTest {
+  private static final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static Upstream upstream;
+  private static WebServer server;
+
+  @BeforeAll
+  static void start() {
+    // The routes under test never call upstream; an unconnected in-process channel stands in.
+    upstream =
+        Upstream.over(
+            InProcessChannelBuilder.forName("unused-" + HttpErrorsRoutingTest.class.getName())
+                .directExecutor()
+                .build(),
+            "in-process");
+    server =
+        WebServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .shutdownHook(false)
+            .directHandlers(HttpErrors.directHandlers())
+            .routing(
+                routing -> {
+                  Main.routing(routing, upstream);
+                  routing
+                      .get(
+                          "/refused",
+                          (req, res) -> {
+                            throw HttpErrorsTest.refusal(
+                                Code.RESOURCE_EXHAUSTED,
+                                "RATE_LIMITED",
+                                "Slow down.",
+                                Map.of("retry_after_ms", "1200"));
+                          })
+                      .get(
+                          "/bad",
+                          (req, res) -> {
+                            throw new BadRequestException("roomId must be 1 to 64 characters.");
+                          })
+                      .get(
+                          "/bug",
+                          (req, res) -> {
+                            throw new IllegalStateException("secret internal state");
+                          });
+                })
+            .build()
+            .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.stop();
+    upstream.close();
+    http.close();
+  }
+
+  @Test
+  void upstreamRefusalBecomesItsHttpStatusWithReasonAndRetryAfter() throws Exception {
+    HttpResponse<String> response = get("/refused");
+
+    assertThat(response.statusCode()).isEqualTo(429);
+    assertThat(response.headers().firstValue("Retry-After")).hasValue("2");
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValue("application/json; charset=UTF-8");
+    JsonObject body = json(response.body());
+    assertThat(body.stringValue("error")).contains("RATE_LIMITED");
+    assertThat(body.stringValue("message")).contains("Slow down.");
+    assertThat(body.objectValue("details").orElseThrow().stringValue("retry_after_ms"))
+        .contains("1200");
+  }
+
+  @Test
+  void helidonHttpExceptionKeepsItsStatusAndMessage() throws Exception {
+    HttpResponse<String> response = get("/bad");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    JsonObject body = json(response.body());
+    assertThat(body.stringValue("error")).contains("BAD_REQUEST");
+    assertThat(body.stringValue("message")).contains("roomId must be 1 to 64 characters.");
+  }
+
+  @Test
+  void unexpectedExceptionIsAGeneric500() throws Exception {
+    HttpResponse<String> response = get("/bug");
+
+    assertThat(response.statusCode()).isEqualTo(500);
+    assertThat(response.body()).doesNotContain("secret");
+    assertThat(json(response.body()).stringValue("error")).contains("INTERNAL");
+  }
+
+  @Test
+  void wrongMethodOnAKnownPathIsJson404() throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri("/")).DELETE().build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(json(response.body()).stringValue("message"))
+        .contains("There is nothing at DELETE /.");
+  }
+
+  @Test
+  void requestRefusedBeforeRoutingAlsoGetsJson() throws IOException {
+    String response;
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      // A bound on a broken server, never a wait for behaviour.
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("NOT-HTTP\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      // The server closes the connection after a malformed request, which ends the stream.
+      response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    assertThat(response).startsWith("HTTP/1.1 400 ");
+    assertThat(response).containsIgnoringCase("Content-Type: application/json");
+    String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+    assertThat(json(body).stringValue("error")).contains("BAD_REQUEST");
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.port() + path);
+  }
+
+  private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject json(String body) {
+    return JsonParser.create(body).readJsonObject();
+  }
+}

@@ -1,0 +1,229 @@
+package io.watchparty.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.json.JsonObject;
+import io.helidon.json.JsonParser;
+import io.helidon.json.JsonValue;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The bridge as it runs, against a real gRPC server on loopback that the test controls. */
+class WebBridgeTest {
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HealthStatusManager upstreamHealth = new HealthStatusManager();
+  private Server upstream;
+  private WebBridge bridge;
+
+  @BeforeEach
+  void start() throws IOException {
+    upstream =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .addService(upstreamHealth.getHealthService())
+            .build()
+            .start();
+    bridge =
+        WebBridge.start(
+            new BridgeSettings(
+                "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort())));
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    bridge.close();
+    upstream.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    http.close();
+  }
+
+  @Test
+  void readyWhileUpstreamIsServing() {
+    await()
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> response = get("/observe/health");
+              assertThat(response.statusCode()).isEqualTo(200);
+              JsonObject health = json(response);
+              assertThat(health.stringValue("status")).contains("UP");
+              JsonObject check = upstreamCheck(health);
+              assertThat(check.stringValue("status")).contains("UP");
+              JsonObject data = check.objectValue("data").orElseThrow();
+              assertThat(data.stringValue("state")).contains("SERVING");
+              assertThat(data.stringValue("address")).contains("127.0.0.1:" + upstream.getPort());
+            });
+  }
+
+  @Test
+  void notReadyWhileUpstreamIsNotServing() {
+    upstreamHealth.setStatus(
+        HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+
+    await()
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> response = get("/observe/health");
+              assertThat(response.statusCode()).isEqualTo(503);
+              JsonObject health = json(response);
+              assertThat(health.stringValue("status")).contains("DOWN");
+              JsonObject data = upstreamCheck(health).objectValue("data").orElseThrow();
+              assertThat(data.stringValue("state")).contains("NOT_SERVING");
+            });
+  }
+
+  @Test
+  void notReadyOnceUpstreamIsStopped() throws InterruptedException {
+    awaitReadiness(200);
+
+    upstream.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+
+    await()
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> response = get("/observe/health/ready");
+              assertThat(response.statusCode()).isEqualTo(503);
+              JsonObject data = upstreamCheck(json(response)).objectValue("data").orElseThrow();
+              assertThat(data.stringValue("state")).contains(UpstreamHealthCheck.UNREACHABLE);
+              assertThat(data.stringValue("error")).contains("UNAVAILABLE");
+            });
+  }
+
+  @Test
+  void readyAgainWhenUpstreamServesAgain() {
+    upstreamHealth.setStatus(
+        HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+    awaitReadiness(503);
+
+    upstreamHealth.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+
+    awaitReadiness(200);
+  }
+
+  @Test
+  void readyAgainWhenAStoppedUpstreamComesBack() throws Exception {
+    int port = upstream.getPort();
+    upstream.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    awaitReadiness(503);
+
+    upstream =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+            .addService(new HealthStatusManager().getHealthService())
+            .build()
+            .start();
+
+    awaitReadiness(200);
+  }
+
+  @Test
+  void aliveEvenWhenUpstreamIsDown() throws Exception {
+    upstream.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    awaitReadiness(503);
+
+    HttpResponse<String> response = get("/observe/health/live");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(json(response).stringValue("status")).contains("UP");
+  }
+
+  @Test
+  void metricsArePrometheusText() throws Exception {
+    get("/");
+
+    HttpResponse<String> response = get("/observe/metrics");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+    assertThat(response.body())
+        .contains("# TYPE requests_count_total counter")
+        .containsPattern("(?m)^requests_count_total\\{[^}]*} [1-9]")
+        .contains("# TYPE thread_count gauge");
+  }
+
+  @Test
+  void unknownPathIsNotFoundWithJsonBody() throws Exception {
+    HttpResponse<String> response = get("/no/such/page");
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValue("application/json; charset=UTF-8");
+    JsonObject body = json(response);
+    assertThat(body.stringValue("error")).contains("NOT_FOUND");
+    assertThat(body.stringValue("message")).contains("There is nothing at GET /no/such/page.");
+  }
+
+  @Test
+  void rootDescribesTheBridgeAndItsUpstream() throws Exception {
+    HttpResponse<String> response = get("/");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject body = json(response);
+    assertThat(body.stringValue("service")).contains("watchparty-web-bridge");
+    assertThat(body.stringValue("upstream")).contains("127.0.0.1:" + upstream.getPort());
+    assertThat(body.stringValue("health")).contains("/observe/health");
+    assertThat(body.stringValue("metrics")).contains("/observe/metrics");
+  }
+
+  @Test
+  void closeStopsTheServerAndKeepsItsPort() {
+    int port = bridge.port();
+
+    bridge.close();
+
+    assertThat(bridge.isRunning()).isFalse();
+    assertThat(bridge.port()).isEqualTo(port).isPositive();
+    assertThat(bridge.uri()).isEqualTo(URI.create("http://127.0.0.1:" + port));
+  }
+
+  @Test
+  void refusesToStartOnATakenPort() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      BridgeSettings settings =
+          new BridgeSettings(
+              "127.0.0.1",
+              taken.getLocalPort(),
+              new BridgeSettings.Address("127.0.0.1", upstream.getPort()));
+
+      assertThatThrownBy(() -> WebBridge.start(settings))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("http://127.0.0.1:" + taken.getLocalPort());
+    }
+  }
+
+  private void awaitReadiness(int status) {
+    await().until(() -> get("/observe/health/ready").statusCode() == status);
+  }
+
+  private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(bridge.uri().resolve(path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject json(HttpResponse<String> response) {
+    return JsonParser.create(response.body()).readJsonObject();
+  }
+
+  private static JsonObject upstreamCheck(JsonObject health) {
+    return health.arrayValue("checks").orElseThrow().values().stream()
+        .map(JsonValue::asObject)
+        .filter(check -> check.stringValue("name").orElse("").equals("upstream"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no upstream check in " + health));
+  }
+}
