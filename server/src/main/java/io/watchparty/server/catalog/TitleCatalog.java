@@ -6,7 +6,11 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -19,6 +23,7 @@ public final class TitleCatalog {
   private final CqlSession session;
   private final PreparedStatement selectTitle;
   private final PreparedStatement insertTitle;
+  private final PreparedStatement selectAll;
   private final LoadingCache<String, Optional<Title>> titles;
 
   public TitleCatalog(CqlSession session, long maximumSize, Duration refreshAfter, Ticker ticker) {
@@ -31,6 +36,9 @@ public final class TitleCatalog {
         session.prepare(
             "INSERT INTO titles (title_id, name, duration_ms, media_url, description, year)"
                 + " VALUES (?, ?, ?, ?, ?, ?)");
+    this.selectAll =
+        session.prepare(
+            "SELECT title_id, name, duration_ms, media_url, description, year FROM titles");
     this.titles =
         Caffeine.newBuilder()
             .maximumSize(maximumSize)
@@ -61,18 +69,35 @@ public final class TitleCatalog {
     titles.invalidate(title.titleId());
   }
 
-  private Optional<Title> load(String titleId) {
-    Row row = session.execute(selectTitle.bind(titleId)).one();
-    if (row == null) {
-      return Optional.empty();
+  /**
+   * Every title, by name. A full read of the (small) titles table: for the catalog page, not for
+   * the room paths.
+   */
+  public List<Title> all() {
+    List<Title> all = new ArrayList<>();
+    for (Row row : session.execute(selectAll.bind())) {
+      all.add(title(row));
     }
-    return Optional.of(
-        new Title(
-            row.getString("title_id"),
-            row.getString("name"),
-            row.getLong("duration_ms"),
-            row.getString("media_url"),
-            row.getString("description"),
-            row.getInt("year")));
+    all.sort(Comparator.comparing(Title::name).thenComparing(Title::titleId));
+    return all;
+  }
+
+  public CacheStats stats() {
+    return titles.stats();
+  }
+
+  private Optional<Title> load(String titleId) {
+    return Optional.ofNullable(session.execute(selectTitle.bind(titleId)).one())
+        .map(TitleCatalog::title);
+  }
+
+  private static Title title(Row row) {
+    return new Title(
+        row.getString("title_id"),
+        row.getString("name"),
+        row.getLong("duration_ms"),
+        row.getString("media_url"),
+        row.getString("description"),
+        row.getInt("year"));
   }
 }

@@ -1,0 +1,114 @@
+package io.watchparty.server.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.CatalogAdminServiceGrpc;
+import io.watchparty.proto.v1.ClearAvailabilityRequest;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.GetAvailabilityRequest;
+import io.watchparty.proto.v1.SetAvailabilityRequest;
+import io.watchparty.proto.v1.Title;
+import io.watchparty.proto.v1.TitleAvailability;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.AuthInterceptor;
+import io.watchparty.server.catalog.AvailabilityMatrix;
+import io.watchparty.server.catalog.TitleCatalog;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Catalog administration, for tokens with the admin claim only. */
+public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAdminServiceImplBase {
+  private static final Set<String> REGIONS = Set.of(Locale.getISOCountries());
+
+  private final TitleCatalog titles;
+  private final AvailabilityMatrix availability;
+
+  public CatalogAdminService(TitleCatalog titles, AvailabilityMatrix availability) {
+    this.titles = titles;
+    this.availability = availability;
+  }
+
+  @Override
+  public void putTitle(Title request, StreamObserver<Title> response) {
+    Calls.unary(
+        response,
+        () -> {
+          requireAdmin();
+          titles.put(CatalogMessages.fromProto(request));
+          return request;
+        });
+  }
+
+  @Override
+  public void setAvailability(
+      SetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
+    Calls.unary(
+        response,
+        () -> {
+          requireAdmin();
+          String titleId = existingTitle(request.getTitleId());
+          availability.set(
+              titleId, region(request.getRegion()), CatalogMessages.fromProto(request.getWindow()));
+          return current(titleId);
+        });
+  }
+
+  @Override
+  public void clearAvailability(
+      ClearAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
+    Calls.unary(
+        response,
+        () -> {
+          requireAdmin();
+          String titleId = existingTitle(request.getTitleId());
+          availability.clear(titleId, region(request.getRegion()));
+          return current(titleId);
+        });
+  }
+
+  @Override
+  public void getAvailability(
+      GetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
+    Calls.unary(
+        response,
+        () -> {
+          requireAdmin();
+          return current(existingTitle(request.getTitleId()));
+        });
+  }
+
+  private TitleAvailability current(String titleId) {
+    var reply = TitleAvailability.newBuilder().setTitleId(titleId);
+    availability
+        .of(titleId)
+        .windows()
+        .forEach((region, window) -> reply.putWindows(region, CatalogMessages.toProto(window)));
+    return reply.build();
+  }
+
+  private String existingTitle(String titleId) {
+    if (titles.find(titleId).isEmpty()) {
+      throw new RefusedException(
+          ErrorReason.TITLE_NOT_FOUND,
+          "no title '" + titleId + "' in the catalog",
+          Map.of("title_id", titleId));
+    }
+    return titleId;
+  }
+
+  private static String region(String region) {
+    if (!REGIONS.contains(region)) {
+      throw new RefusedException(
+          ErrorReason.INVALID_REGION,
+          "region must be an ISO 3166-1 alpha-2 code in upper case, got '" + region + "'");
+    }
+    return region;
+  }
+
+  private static void requireAdmin() {
+    if (!AuthInterceptor.currentIdentity().admin()) {
+      throw new RefusedException(
+          ErrorReason.NOT_ADMIN, "only catalog administrators may change the catalog");
+    }
+  }
+}
