@@ -1,0 +1,122 @@
+package io.watchparty.server.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.metadata.Node;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.watchparty.server.testing.CassandraExtension;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The cache in front of the availability matrix, on the real node, with an injected ticker and a
+ * direct executor so refreshes happen deterministically.
+ */
+@ExtendWith(CassandraExtension.class)
+class AvailabilityMatrixIT {
+  private static final Duration REFRESH = Duration.ofMinutes(1);
+  private static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
+
+  private final CqlSession session;
+  private final AtomicLong nanos = new AtomicLong();
+  private final Ticker ticker = nanos::get;
+
+  AvailabilityMatrixIT(CqlSession session) {
+    this.session = session;
+  }
+
+  private AvailabilityMatrix matrix(CqlSession on) {
+    return new AvailabilityMatrix(on, 1_000, REFRESH, ticker, Runnable::run);
+  }
+
+  @Test
+  void warmLookupsDoNotTouchCassandra() {
+    AvailabilityMatrix matrix = matrix(session);
+    matrix.set("warm-title", "GB", LicenceWindow.ALWAYS);
+    assertThat(matrix.canWatch("warm-title", "GB", NOW)).isTrue();
+    long loads = matrix.stats().loadCount();
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(matrix.canWatch("warm-title", "GB", NOW)).isTrue();
+      assertThat(matrix.canWatch("warm-title", "JP", NOW)).isFalse();
+    }
+    assertThat(matrix.stats().loadCount()).isEqualTo(loads);
+    assertThat(matrix.stats().hitCount()).isGreaterThanOrEqualTo(2_000);
+  }
+
+  @Test
+  void changesMadeElsewhereArriveAfterTheRefreshInterval() {
+    AvailabilityMatrix here = matrix(session);
+    AvailabilityMatrix otherServer = matrix(session);
+    here.set("refresh-title", "GB", LicenceWindow.ALWAYS);
+    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isTrue();
+
+    here.clear("refresh-title", "GB"); // through "here": the other server's cache is stale
+    assertThat(here.canWatch("refresh-title", "GB", NOW)).isFalse();
+    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isTrue();
+
+    nanos.addAndGet(REFRESH.plusSeconds(1).toNanos());
+    otherServer.of("refresh-title"); // the first read after the interval triggers the refresh
+    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isFalse();
+  }
+
+  @Test
+  void aFailedRefreshKeepsServingThePreviousValueAndCountsIt() {
+    Node node = session.getMetadata().getNodes().values().iterator().next();
+    CqlSession doomed =
+        CqlSession.builder()
+            .addContactEndPoint(node.getEndPoint())
+            .withLocalDatacenter(node.getDatacenter())
+            .withKeyspace(session.getKeyspace().orElseThrow())
+            .build();
+    AvailabilityMatrix matrix = matrix(doomed);
+    matrix.set(
+        "failing-title",
+        "IT",
+        new LicenceWindow(Optional.empty(), Optional.of(NOW.plus(Duration.ofDays(1)))));
+    assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
+
+    doomed.close(); // Cassandra unreachable from now on, for this matrix
+    nanos.addAndGet(REFRESH.plusSeconds(1).toNanos());
+
+    assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
+    assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
+    assertThat(matrix.refreshFailures()).isGreaterThanOrEqualTo(1);
+    assertThat(matrix.stats().loadFailureCount()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void windowsOpenAndCloseAtTheirBounds() {
+    AvailabilityMatrix matrix = matrix(session);
+    Instant opens = NOW.plus(Duration.ofDays(2));
+    Instant closes = NOW.plus(Duration.ofDays(9));
+    matrix.set("window-title", "FR", new LicenceWindow(Optional.of(opens), Optional.of(closes)));
+    TitleAvailability rights = matrix.of("window-title");
+    assertThat(rights.canWatch("FR", NOW)).isFalse();
+    assertThat(rights.canWatch("FR", opens)).isTrue();
+    assertThat(rights.canWatch("FR", closes.minusMillis(1))).isTrue();
+    assertThat(rights.canWatch("FR", closes)).isFalse();
+    assertThat(rights.nextChangeAfter(NOW)).contains(opens);
+    assertThat(rights.nextChangeAfter(opens)).contains(closes);
+
+    // Replacing a bounded window by an open one leaves no old bound behind.
+    matrix.set("window-title", "FR", LicenceWindow.ALWAYS);
+    assertThat(matrix.of("window-title").window("FR")).contains(LicenceWindow.ALWAYS);
+  }
+
+  @Test
+  void loadsTheWholeMatrixAtOnce() {
+    AvailabilityMatrix matrix = matrix(session);
+    DemoCatalog.availability(NOW).forEach(e -> matrix.set(e.titleId(), e.region(), e.window()));
+    AvailabilityMatrix cold = matrix(session);
+    assertThat(cold.loadAll()).isGreaterThanOrEqualTo(20);
+    long loads = cold.stats().loadCount();
+    assertThat(cold.canWatch("metropolis", "JP", NOW)).isFalse();
+    assertThat(cold.canWatch("metropolis", "US", NOW)).isTrue();
+    assertThat(cold.stats().loadCount()).isEqualTo(loads);
+  }
+}
