@@ -1,0 +1,699 @@
+package io.watchparty.server.store;
+
+import io.helidon.config.Config;
+import io.watchparty.server.store.CqlPortProbe.PortState;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Apache Cassandra 5.0 for development and tests, running in its own JVM on JDK
+ * 17 (Cassandra 5.0 does not start on newer JDKs, and its jars would clash with the server's).
+ *
+ * <p>{@link #start} reuses whatever Cassandra already answers CQL on 127.0.0.1 at the configured
+ * port (a node left running by {@code LocalCassandraNode start}, or by another test JVM), and
+ * otherwise starts one from the jars collected by the {@code server/local-cassandra} module, with
+ * its data, logs ({@code logs/system.log}, {@code logs/console.log}), generated configuration
+ * ({@code conf/}) and pid file ({@code cassandra.pid}) in the configured directory, so data
+ * survives restarts. Starts from several JVMs at once are serialized by a lock file in that
+ * directory, so only one of them launches a node.
+ *
+ * <p>A node started by {@link #start} belongs to this instance: {@link #close} stops it, and so
+ * does a JVM shutdown hook that {@link #start} registers itself, so a server or test JVM that ends
+ * without closing never leaves a node behind. A reused node is never stopped.
+ *
+ * <p>JMX is not enabled (no port 7199 is opened), so several nodes and tools never fight over it.
+ *
+ * <p>From a shell, with the server's classpath: {@code java ... LocalCassandraNode start} starts
+ * (or reuses) a node, waits until it answers CQL, leaves it running in the background and exits;
+ * {@code stop} stops the node recorded in the pid file of the data directory; {@code run} starts a
+ * node and keeps it until the command is interrupted (Ctrl-C or SIGTERM). Settings come from {@link
+ * StorageSettings#from} ({@code watchparty.cassandra.local.*}, environment variables included).
+ */
+public final class LocalCassandraNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCassandraNode.class);
+
+  static final String HOST = "127.0.0.1";
+  static final String MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon";
+  static final Path DEFAULT_JAVA_HOME = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
+  static final List<Path> DEFAULT_JARS =
+      List.of(Path.of("server/local-cassandra/target/lib"), Path.of("local-cassandra/target/lib"));
+
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
+  private static final int LOG_TAIL_LINES = 20;
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+  // The --add-exports/--add-opens of conf/jvm17-server.options (Cassandra 5.0): without them the
+  // node fails at start on JDK 17's strong encapsulation.
+  private static final List<String> JDK17_MODULE_FLAGS =
+      List.of(
+          "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+          "--add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+          "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports=java.rmi/sun.rmi.server=ALL-UNNAMED",
+          "--add-exports=java.sql/java.sql=ALL-UNNAMED",
+          "--add-exports=java.base/java.lang.ref=ALL-UNNAMED",
+          "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+          "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+          "--add-exports=jdk.attach/sun.tools.attach=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.module=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.loader=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.math=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.module=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.util.jar=ALL-UNNAMED",
+          "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED");
+
+  // One launch at a time per JVM; the lock file does the same across JVMs (a FileLock cannot be
+  // taken twice by one JVM).
+  private static final ReentrantLock LAUNCH = new ReentrantLock();
+
+  private final InetSocketAddress address;
+  private final Optional<Process> process;
+  private final boolean stopOnClose;
+  private final Path pidFile;
+  private final Optional<Thread> shutdownHook;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private LocalCassandraNode(
+      InetSocketAddress address, Optional<Process> process, boolean stopOnClose, Path pidFile) {
+    this.address = address;
+    this.process = process;
+    this.stopOnClose = stopOnClose;
+    this.pidFile = pidFile;
+    this.shutdownHook =
+        stopOnClose
+            ? Optional.of(new Thread(this::stopProcess, "local-cassandra-shutdown"))
+            : Optional.empty();
+    shutdownHook.ifPresent(Runtime.getRuntime()::addShutdownHook);
+  }
+
+  /**
+   * Reuses the Cassandra that answers CQL on 127.0.0.1 at {@code settings.port()}, or starts a node
+   * and waits until it answers.
+   *
+   * @throws StorageException when the port is taken by something else, JDK 17 or the jars are
+   *     missing, the directory is not writable, or the node dies or does not answer in time
+   */
+  public static LocalCassandraNode start(LocalNodeSettings settings) {
+    return start(settings, false);
+  }
+
+  /**
+   * Stops the node recorded in the pid file of {@code settings.directory()}, waiting until it has
+   * exited.
+   *
+   * @return false when no node of that directory was running
+   */
+  public static boolean stopRecorded(LocalNodeSettings settings) {
+    Path pidFile = pidFile(settings.directory());
+    Optional<ProcessHandle> node = recordedNode(settings.directory());
+    node.ifPresent(LocalCassandraNode::stop);
+    deleteQuietly(pidFile);
+    return node.isPresent();
+  }
+
+  /** Where the node answers CQL. */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** True when this instance started the node, false when it reused one that was running. */
+  public boolean startedHere() {
+    return process.isPresent();
+  }
+
+  /** The node's process id when this instance started it. */
+  public OptionalLong pid() {
+    return process.map(p -> OptionalLong.of(p.pid())).orElseGet(OptionalLong::empty);
+  }
+
+  /** Stops the node if this instance started it (SIGTERM, then a kill after 60 s). */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true) || !stopOnClose) {
+      return;
+    }
+    shutdownHook.ifPresent(
+        hook -> {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          } catch (IllegalStateException alreadyShuttingDown) {
+            // The hook is running or about to: it stops the node as well.
+          }
+        });
+    stopProcess();
+  }
+
+  private void stopProcess() {
+    process.ifPresent(
+        p -> {
+          stop(p.toHandle());
+          if (readPid(pidFile).equals(OptionalLong.of(p.pid()))) {
+            deleteQuietly(pidFile);
+          }
+        });
+  }
+
+  /**
+   * {@code start}: start or reuse a node in the background and exit; {@code stop}: stop the node of
+   * the data directory; {@code run}: start a node and keep it until interrupted.
+   */
+  public static void main(String[] args) {
+    if (args.length != 1 || !List.of("start", "stop", "run").contains(args[0])) {
+      System.err.println("usage: LocalCassandraNode start|stop|run");
+      System.exit(2);
+    }
+    try {
+      LocalNodeSettings settings = StorageSettings.from(Config.create()).local();
+      switch (args[0]) {
+        case "start" -> {
+          LocalCassandraNode node = start(settings, true);
+          System.out.println(describe(node, settings) + ", running in the background.");
+        }
+        case "stop" ->
+            System.out.println(
+                stopRecorded(settings)
+                    ? "Stopped the local Cassandra node of " + settings.directory() + "."
+                    : "No local Cassandra node of " + settings.directory() + " was running.");
+        default -> run(settings);
+      }
+    } catch (StorageException | IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static void run(LocalNodeSettings settings) {
+    LocalCassandraNode node = start(settings, false);
+    System.out.println(describe(node, settings) + "; Ctrl-C stops it.");
+    node.process.ifPresent(
+        p ->
+            p.onExit()
+                .thenAccept(
+                    exited -> {
+                      // On Ctrl-C or SIGTERM the shutdown hook stopped it: that is no failure.
+                      if (!shuttingDown()) {
+                        System.err.println(
+                            "The local Cassandra node exited with code "
+                                + exited.exitValue()
+                                + ".");
+                        System.exit(1);
+                      }
+                    }));
+    try {
+      new CountDownLatch(1).await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
+    }
+  }
+
+  private static String describe(LocalCassandraNode node, LocalNodeSettings settings) {
+    return node.startedHere()
+        ? "Started Cassandra on %s:%d (pid %d, data in %s)"
+            .formatted(HOST, settings.port(), node.pid().orElseThrow(), settings.directory())
+        : "Cassandra already answers on %s:%d (reused)".formatted(HOST, settings.port());
+  }
+
+  static LocalCassandraNode start(LocalNodeSettings settings, boolean detached) {
+    InetSocketAddress address = new InetSocketAddress(HOST, settings.port());
+    Optional<LocalCassandraNode> running = reuseOrFail(address, settings);
+    if (running.isPresent()) {
+      return running.get();
+    }
+    Path directory = prepareDirectory(settings.directory());
+    LAUNCH.lock();
+    try (FileChannel channel =
+        FileChannel.open(
+            directory.resolve("launch.lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE)) {
+      // Held until the channel closes; waits while another JVM is launching.
+      channel.lock();
+      // Another JVM may have started the node while this one waited for the lock.
+      running = reuseOrFail(address, settings);
+      if (running.isPresent()) {
+        return running.get();
+      }
+      return launch(address, settings, detached);
+    } catch (IOException e) {
+      throw new StorageException(
+          "Cannot lock %s to start the local Cassandra node (%s)."
+              .formatted(directory.resolve("launch.lock"), reason(e)),
+          e);
+    } finally {
+      LAUNCH.unlock();
+    }
+  }
+
+  private static Optional<LocalCassandraNode> reuseOrFail(
+      InetSocketAddress address, LocalNodeSettings settings) {
+    return switch (CqlPortProbe.probe(address, PROBE_TIMEOUT)) {
+      case CASSANDRA -> {
+        LOG.info("Reusing the Cassandra node that answers CQL on {}:{}", HOST, settings.port());
+        yield Optional.of(
+            new LocalCassandraNode(
+                address, Optional.empty(), false, pidFile(settings.directory())));
+      }
+      case OTHER ->
+          throw new StorageException(
+              ("Port %d on %s is in use by a program that is not Cassandra: stop it or set %s to"
+                      + " a free port.")
+                  .formatted(settings.port(), HOST, settingName(LocalNodeSettings.PORT_KEY)));
+      case FREE -> Optional.empty();
+    };
+  }
+
+  private static LocalCassandraNode launch(
+      InetSocketAddress address, LocalNodeSettings settings, boolean detached) {
+    Path directory = settings.directory();
+    Optional<ProcessHandle> stray = recordedNode(directory);
+    if (stray.isPresent()) {
+      throw new StorageException(
+          ("A Cassandra node (pid %d) already runs on %s but does not answer CQL on %s:%d: it may"
+                  + " use another port; stop it with `LocalCassandraNode stop` or kill it.")
+              .formatted(stray.get().pid(), directory, HOST, settings.port()));
+    }
+    Path javaHome = findJavaHome(settings);
+    Path jars = findJars(settings);
+    checkStoragePortFree(settings);
+    writeConfiguration(settings);
+
+    List<String> command = new ArrayList<>();
+    if (detached && Files.isExecutable(SETSID)) {
+      // Its own session: a Ctrl-C or hang-up in the terminal that ran `start` does not reach it.
+      command.add(SETSID.toString());
+    }
+    command.addAll(command(javaHome, jars, settings));
+    Path consoleLog = directory.resolve("logs").resolve("console.log");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(directory.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(consoleLog.toFile());
+    // Options meant for the server's JDK must not reach JDK 17.
+    builder.environment().remove("JDK_JAVA_OPTIONS");
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+
+    LOG.info(
+        "Starting a local Cassandra node on {}:{} with {} (data and logs in {})",
+        HOST,
+        settings.port(),
+        javaHome,
+        directory);
+    long startedAt = System.nanoTime();
+    Process process;
+    try {
+      process = builder.start();
+      process.getOutputStream().close();
+      Files.writeString(pidFile(directory), Long.toString(process.pid()));
+    } catch (IOException e) {
+      throw new StorageException(
+          "Cannot start the local Cassandra node with %s (%s)."
+              .formatted(javaHome.resolve("bin/java"), reason(e)),
+          e);
+    }
+    try {
+      awaitCql(address, process, settings, consoleLog);
+    } catch (RuntimeException e) {
+      stop(process.toHandle());
+      deleteQuietly(pidFile(directory));
+      throw e;
+    }
+    LOG.info(
+        "The local Cassandra node (pid {}) answered CQL after {} s",
+        process.pid(),
+        String.format("%.1f", (System.nanoTime() - startedAt) / 1e9));
+    return new LocalCassandraNode(address, Optional.of(process), !detached, pidFile(directory));
+  }
+
+  /** The JVM command line of the node, without any {@code setsid} prefix. */
+  static List<String> command(Path javaHome, Path jars, LocalNodeSettings settings) {
+    Path directory = settings.directory();
+    Path conf = directory.resolve("conf");
+    List<String> command = new ArrayList<>();
+    command.add(javaHome.resolve("bin").resolve("java").toString());
+    command.addAll(
+        List.of(
+            "-Xms" + settings.heap(),
+            "-Xmx" + settings.heap(),
+            // From Cassandra's jvm-server.options / jvm17-server.options.
+            "-Xss256k",
+            "-XX:+UseG1GC",
+            "-XX:+ParallelRefProcEnabled",
+            "-XX:MaxTenuringThreshold=1",
+            "-XX:MaxGCPauseMillis=300",
+            "-XX:+PerfDisableSharedMem",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.net.preferIPv4Stack=true",
+            "-Djdk.attach.allowAttachSelf=true",
+            "-Dio.netty.tryReflectionSetAccessible=true",
+            "-Dio.netty.allocator.useCacheForAllThreads=true",
+            "-Dio.netty.allocator.maxOrder=11"));
+    command.addAll(JDK17_MODULE_FLAGS);
+    // Lets Cassandra measure object sizes with instrumentation, as its own start script does.
+    findJar(jars, "jamm-").ifPresent(jamm -> command.add("-javaagent:" + jamm));
+    command.addAll(
+        List.of(
+            "-Dcassandra-foreground=yes",
+            "-Dcassandra.config=" + conf.resolve("cassandra.yaml").toUri(),
+            "-Dcassandra.storagedir=" + directory,
+            "-Dcassandra.logdir=" + directory.resolve("logs"),
+            "-Dlogback.configurationFile=" + conf.resolve("logback.xml"),
+            // A lone node has no peers to wait for: this saves most of its start time.
+            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            "-cp",
+            conf + java.io.File.pathSeparator + jars.resolve("*"),
+            MAIN_CLASS));
+    return command;
+  }
+
+  private static void awaitCql(
+      InetSocketAddress address, Process process, LocalNodeSettings settings, Path consoleLog) {
+    long deadline = System.nanoTime() + settings.timeout().toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        // Waits for the poll interval, or less when the node exits.
+        if (process.waitFor(POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new StorageException(
+              "The local Cassandra node exited with code %d while starting; the end of %s:%n%s"
+                  .formatted(process.exitValue(), consoleLog, tail(consoleLog, settings)));
+        }
+        if (CqlPortProbe.probe(address, PROBE_TIMEOUT) == PortState.CASSANDRA) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("Interrupted while waiting for the local Cassandra node.", e);
+    }
+    throw new StorageException(
+        ("The local Cassandra node did not answer CQL on %s:%d within %d s and was stopped: see %s,"
+                + " or raise %s.")
+            .formatted(
+                HOST,
+                settings.port(),
+                settings.timeout().toSeconds(),
+                settings.directory().resolve("logs").resolve("system.log"),
+                settingName(LocalNodeSettings.TIMEOUT_KEY)));
+  }
+
+  private static Path prepareDirectory(Path directory) {
+    try {
+      for (String sub : List.of("conf", "logs", "data")) {
+        Files.createDirectories(directory.resolve(sub));
+      }
+      if (!Files.isWritable(directory)) {
+        throw new IOException("permission denied");
+      }
+    } catch (IOException e) {
+      throw new StorageException(
+          "The Cassandra data directory %s is not writable (%s): choose another with %s."
+              .formatted(directory, reason(e), settingName(LocalNodeSettings.DIRECTORY_KEY)),
+          e);
+    }
+    return directory;
+  }
+
+  static Path findJavaHome(LocalNodeSettings settings) {
+    List<Path> candidates = new ArrayList<>();
+    settings.javaHome().ifPresent(candidates::add);
+    if (candidates.isEmpty()) {
+      candidates.add(DEFAULT_JAVA_HOME);
+      candidates.addAll(otherJdk17Homes());
+    }
+    for (Path home : candidates) {
+      if (Files.isExecutable(home.resolve("bin").resolve("java"))) {
+        Optional<String> version = javaVersion(home);
+        if (version.isEmpty() || version.get().equals("17") || version.get().startsWith("17.")) {
+          return home;
+        }
+        if (settings.javaHome().isPresent()) {
+          throw new StorageException(
+              ("%s is Java %s, but the local Cassandra node (5.0) needs Java 17: set %s or"
+                      + " JAVA17_HOME to a JDK 17 home.")
+                  .formatted(home, version.get(), settingName(LocalNodeSettings.JAVA_KEY)));
+        }
+      }
+    }
+    throw new StorageException(
+        ("No JDK 17 for the local Cassandra node in %s: install one (apt-get install"
+                + " openjdk-17-jdk-headless) or set %s or JAVA17_HOME to its home.")
+            .formatted(joined(candidates), settingName(LocalNodeSettings.JAVA_KEY)));
+  }
+
+  static Path findJars(LocalNodeSettings settings) {
+    List<Path> candidates =
+        settings.jars().map(List::of).orElse(DEFAULT_JARS).stream()
+            .map(p -> p.toAbsolutePath().normalize())
+            .toList();
+    for (Path dir : candidates) {
+      if (findJar(dir, "cassandra-all-").isPresent()) {
+        return dir;
+      }
+    }
+    throw new StorageException(
+        ("The Cassandra jars are not in %s: run `mvn -B package -pl server/local-cassandra` in the"
+                + " project root, or set %s to the directory that holds cassandra-all-*.jar.")
+            .formatted(joined(candidates), settingName(LocalNodeSettings.JARS_KEY)));
+  }
+
+  private static void checkStoragePortFree(LocalNodeSettings settings) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(HOST, settings.storagePort()));
+    } catch (IOException e) {
+      throw new StorageException(
+          ("Port %d on %s, the local Cassandra node's storage port, is in use: stop the program"
+                  + " using it or set %s to a free port.")
+              .formatted(
+                  settings.storagePort(), HOST, settingName(LocalNodeSettings.STORAGE_PORT_KEY)),
+          e);
+    }
+  }
+
+  private static void writeConfiguration(LocalNodeSettings settings) {
+    Path directory = settings.directory();
+    Path conf = directory.resolve("conf");
+    // Single-quoted YAML scalars escape a quote by doubling it.
+    String yamlDirectory = directory.toString().replace("'", "''");
+    String yaml =
+        resource("cassandra/cassandra.yaml")
+            .replace("@DIRECTORY@", yamlDirectory)
+            .replace("@NATIVE_PORT@", Integer.toString(settings.port()))
+            .replace("@STORAGE_PORT@", Integer.toString(settings.storagePort()));
+    String logback =
+        resource("cassandra/logback.xml")
+            .replace("@LOG_DIR@", xmlEscape(directory.resolve("logs").toString()));
+    try {
+      Files.writeString(conf.resolve("cassandra.yaml"), yaml);
+      Files.writeString(conf.resolve("logback.xml"), logback);
+    } catch (IOException e) {
+      throw new StorageException(
+          "Cannot write the local Cassandra node's configuration to %s (%s)."
+              .formatted(conf, reason(e)),
+          e);
+    }
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = LocalCassandraNode.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException(name + " is missing from the server's classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The node recorded in the pid file of {@code directory}, if that process still runs it. */
+  private static Optional<ProcessHandle> recordedNode(Path directory) {
+    OptionalLong pid = readPid(pidFile(directory));
+    if (pid.isEmpty()) {
+      return Optional.empty();
+    }
+    // The pid may have been reused by an unrelated process since: check its command line.
+    String storageDir = "-Dcassandra.storagedir=" + directory;
+    return ProcessHandle.of(pid.getAsLong())
+        .filter(ProcessHandle::isAlive)
+        .filter(
+            h ->
+                h.info()
+                    .commandLine()
+                    .map(line -> line.contains(MAIN_CLASS) && line.contains(storageDir))
+                    .orElse(false));
+  }
+
+  private static void stop(ProcessHandle node) {
+    if (!node.isAlive()) {
+      return;
+    }
+    LOG.info("Stopping the local Cassandra node (pid {})", node.pid());
+    node.destroy();
+    try {
+      node.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn(
+          "The local Cassandra node (pid {}) ignored SIGTERM for 60 s: killing it", node.pid());
+      node.destroyForcibly();
+      try {
+        node.onExit().get(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException | ExecutionException | TimeoutException ignored) {
+        // Nothing more can be done to a process that survives SIGKILL.
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      node.destroyForcibly();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Path pidFile(Path directory) {
+    return directory.resolve("cassandra.pid");
+  }
+
+  private static OptionalLong readPid(Path pidFile) {
+    try {
+      return OptionalLong.of(Long.parseLong(Files.readString(pidFile).strip()));
+    } catch (IOException | NumberFormatException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  private static String tail(Path consoleLog, LocalNodeSettings settings) {
+    String tail = lastLines(consoleLog);
+    // Errors raised before logging was set up only reach the console; others may only be here.
+    return tail.isBlank()
+        ? lastLines(settings.directory().resolve("logs").resolve("system.log"))
+        : tail;
+  }
+
+  private static String lastLines(Path file) {
+    try {
+      List<String> lines =
+          new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
+      return String.join(
+          System.lineSeparator(),
+          lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static Optional<Path> findJar(Path dir, String prefix) {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (DirectoryStream<Path> jars = Files.newDirectoryStream(dir, prefix + "*.jar")) {
+      var found = jars.iterator();
+      return found.hasNext() ? Optional.of(found.next()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static List<Path> otherJdk17Homes() {
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return List.of();
+    }
+    try (Stream<Path> homes = Files.list(jvms)) {
+      return homes
+          .filter(p -> p.getFileName().toString().contains("17"))
+          .filter(p -> !p.equals(DEFAULT_JAVA_HOME))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** The JAVA_VERSION of the JDK's {@code release} file, such as {@code 17.0.12}. */
+  private static Optional<String> javaVersion(Path home) {
+    try (Stream<String> lines = Files.lines(home.resolve("release"))) {
+      return lines
+          .filter(line -> line.startsWith("JAVA_VERSION="))
+          .map(line -> line.substring("JAVA_VERSION=".length()).replace("\"", "").strip())
+          .findFirst();
+    } catch (IOException | UncheckedIOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static String settingName(String key) {
+    return StorageSettings.describe(key);
+  }
+
+  private static String joined(List<Path> paths) {
+    return String.join(", ", paths.stream().map(Path::toString).toList());
+  }
+
+  private static String reason(IOException e) {
+    if (e instanceof FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  private static String xmlEscape(String text) {
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&apos;");
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.debug("Cannot delete {}", file, e);
+    }
+  }
+}

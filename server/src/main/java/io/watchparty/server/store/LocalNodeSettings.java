@@ -1,0 +1,121 @@
+package io.watchparty.server.store;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * How to start the local development Cassandra node ({@link LocalCassandraNode}); read by {@link
+ * StorageSettings#from} from the keys {@code watchparty.cassandra.local.*}.
+ *
+ * @param port CQL (native transport) port on 127.0.0.1; key {@code local.port}, default 9042
+ * @param storagePort inter-node port on 127.0.0.1; key {@code local.storageport}, default 7000
+ * @param directory data, commit log, logs, generated configuration and pid file; kept between runs;
+ *     key {@code local.directory}, default {@code ~/.watchparty/cassandra}
+ * @param javaHome a JDK 17 home; key {@code local.java}, else env {@code JAVA17_HOME}; when empty,
+ *     {@code /usr/lib/jvm/java-17-openjdk-amd64} and then other {@code /usr/lib/jvm/*17*} are tried
+ * @param jars the directory of the Cassandra jars; key {@code local.jars}; when empty, {@code
+ *     server/local-cassandra/target/lib} and then {@code local-cassandra/target/lib} under the
+ *     working directory are tried
+ * @param heap the node's heap ({@code -Xms}/{@code -Xmx}), such as {@code 1G} or {@code 512M}; key
+ *     {@code local.heap}, default {@code 1G}
+ * @param timeout how long to wait for the node to answer CQL; key {@code local.timeout} (seconds),
+ *     default 180
+ */
+public record LocalNodeSettings(
+    int port,
+    int storagePort,
+    Path directory,
+    Optional<Path> javaHome,
+    Optional<Path> jars,
+    String heap,
+    Duration timeout) {
+
+  static final String PORT_KEY = "watchparty.cassandra.local.port";
+  static final String STORAGE_PORT_KEY = "watchparty.cassandra.local.storageport";
+  static final String DIRECTORY_KEY = "watchparty.cassandra.local.directory";
+  static final String JAVA_KEY = "watchparty.cassandra.local.java";
+  static final String JARS_KEY = "watchparty.cassandra.local.jars";
+  static final String HEAP_KEY = "watchparty.cassandra.local.heap";
+  static final String TIMEOUT_KEY = "watchparty.cassandra.local.timeout";
+
+  static final int DEFAULT_PORT = 9042;
+  static final int DEFAULT_STORAGE_PORT = 7000;
+  static final String DEFAULT_HEAP = "1G";
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(180);
+
+  private static final Pattern HEAP = Pattern.compile("[1-9][0-9]{0,5}[MmGg]");
+
+  public LocalNodeSettings {
+    Objects.requireNonNull(directory, "directory");
+    Objects.requireNonNull(javaHome, "javaHome");
+    Objects.requireNonNull(jars, "jars");
+    Objects.requireNonNull(heap, "heap");
+    Objects.requireNonNull(timeout, "timeout");
+    checkPort(PORT_KEY, port);
+    checkPort(STORAGE_PORT_KEY, storagePort);
+    if (port == storagePort) {
+      throw new IllegalArgumentException(
+          "%s and %s must differ, both are %d."
+              .formatted(StorageSettings.describe(PORT_KEY), STORAGE_PORT_KEY, port));
+    }
+    if (!HEAP.matcher(heap).matches()) {
+      throw new IllegalArgumentException(
+          "%s must be a size such as 512M or 1G, not '%s'."
+              .formatted(StorageSettings.describe(HEAP_KEY), heap));
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "%s must be a positive number of seconds, not %d."
+              .formatted(StorageSettings.describe(TIMEOUT_KEY), timeout.toSeconds()));
+    }
+    directory = directory.toAbsolutePath().normalize();
+  }
+
+  /** The defaults for a node with its data in {@code directory}. */
+  public static LocalNodeSettings defaults(Path directory) {
+    return new LocalNodeSettings(
+        DEFAULT_PORT,
+        DEFAULT_STORAGE_PORT,
+        directory,
+        Optional.empty(),
+        Optional.empty(),
+        DEFAULT_HEAP,
+        DEFAULT_TIMEOUT);
+  }
+
+  /** The same settings with the ports {@code port} (CQL) and {@code storagePort}. */
+  public LocalNodeSettings withPorts(int port, int storagePort) {
+    return new LocalNodeSettings(port, storagePort, directory, javaHome, jars, heap, timeout);
+  }
+
+  /** The same settings with the data in {@code directory}. */
+  public LocalNodeSettings withDirectory(Path directory) {
+    return new LocalNodeSettings(port, storagePort, directory, javaHome, jars, heap, timeout);
+  }
+
+  /** The same settings with another JDK 17 home (empty: look in the usual places). */
+  public LocalNodeSettings withJavaHome(Optional<Path> javaHome) {
+    return new LocalNodeSettings(port, storagePort, directory, javaHome, jars, heap, timeout);
+  }
+
+  /** The same settings with another directory of Cassandra jars (empty: the build's). */
+  public LocalNodeSettings withJars(Optional<Path> jars) {
+    return new LocalNodeSettings(port, storagePort, directory, javaHome, jars, heap, timeout);
+  }
+
+  /** The same settings with {@code heap} as the node's heap size. */
+  public LocalNodeSettings withHeap(String heap) {
+    return new LocalNodeSettings(port, storagePort, directory, javaHome, jars, heap, timeout);
+  }
+
+  private static void checkPort(String key, int port) {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(
+          "%s must be a port number from 1 to 65535, not %d."
+              .formatted(StorageSettings.describe(key), port));
+    }
+  }
+}

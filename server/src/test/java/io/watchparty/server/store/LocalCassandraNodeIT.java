@@ -1,0 +1,90 @@
+package io.watchparty.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import io.helidon.config.Config;
+import io.watchparty.server.store.CqlPortProbe.PortState;
+import io.watchparty.server.testing.CassandraExtension;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(CassandraExtension.class)
+class LocalCassandraNodeIT {
+  private static final Duration PROBE = Duration.ofSeconds(2);
+
+  private static LocalNodeSettings configured() {
+    return StorageSettings.from(Config.create()).local();
+  }
+
+  @Test
+  void reusesTheNodeThatAlreadyAnswersAndLeavesItRunning() {
+    // The extension has started (or found) the node of the test run on the configured port.
+    LocalNodeSettings settings = configured();
+
+    try (LocalCassandraNode node = LocalCassandraNode.start(settings)) {
+      assertThat(node.startedHere()).isFalse();
+      assertThat(node.pid()).isEmpty();
+      assertThat(node.address()).isEqualTo(new InetSocketAddress("127.0.0.1", settings.port()));
+    }
+
+    assertThat(CqlPortProbe.probe(new InetSocketAddress("127.0.0.1", settings.port()), PROBE))
+        .isEqualTo(PortState.CASSANDRA);
+  }
+
+  @Test
+  void keepsItsDataAcrossAStopAndAStart(@TempDir Path directory) throws IOException {
+    LocalNodeSettings settings =
+        configured().withDirectory(directory).withPorts(freePort(), freePort()).withHeap("512M");
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", settings.port());
+
+    // As `LocalCassandraNode start` then `stop` do from a shell.
+    LocalCassandraNode detached = LocalCassandraNode.start(settings, true);
+    assertThat(detached.startedHere()).isTrue();
+    assertThat(directory.resolve("cassandra.pid"))
+        .content()
+        .isEqualTo(Long.toString(detached.pid().orElseThrow()));
+    try (CqlSession session = connect(address)) {
+      session.execute(
+          "CREATE KEYSPACE it_restart WITH replication = {'class': 'SimpleStrategy',"
+              + " 'replication_factor': 1}");
+      session.execute("CREATE TABLE it_restart.notes (id int PRIMARY KEY, body text)");
+      session.execute("INSERT INTO it_restart.notes (id, body) VALUES (1, 'still here')");
+    }
+    assertThat(LocalCassandraNode.stopRecorded(settings)).isTrue();
+    assertThat(CqlPortProbe.probe(address, PROBE)).isEqualTo(PortState.FREE);
+    assertThat(directory.resolve("cassandra.pid")).doesNotExist();
+
+    LocalCassandraNode attached = LocalCassandraNode.start(settings);
+    try (attached;
+        CqlSession session = connect(address)) {
+      assertThat(attached.startedHere()).isTrue();
+      Row row = session.execute("SELECT body FROM it_restart.notes WHERE id = 1").one();
+      assertThat(row.getString("body")).isEqualTo("still here");
+    }
+    assertThat(CqlPortProbe.probe(address, PROBE)).isEqualTo(PortState.FREE);
+    assertThat(ProcessHandle.of(attached.pid().orElseThrow()).filter(ProcessHandle::isAlive))
+        .isEmpty();
+  }
+
+  private static CqlSession connect(InetSocketAddress address) {
+    return CqlSession.builder()
+        .addContactPoint(address)
+        .withLocalDatacenter(Storage.LOCAL_NODE_DATACENTER)
+        .build();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
