@@ -30,10 +30,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -135,8 +137,7 @@ public final class PartyLoad implements Callable<Integer> {
     // sequence -> host send time (nanos), and the state each command produced
     var sentAt = new ConcurrentHashMap<Long, Long>();
     var states = new ConcurrentHashMap<Long, PlaybackState>();
-    var deliveryLatency = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    var lastArrival = new ConcurrentHashMap<Long, AtomicLong>();
+    var arrivals = new ConcurrentLinkedQueue<long[]>();
     var received = new AtomicLong();
     var mismatches = new AtomicLong();
     var snapshots = new CountDownLatch(viewers);
@@ -172,15 +173,8 @@ public final class PartyLoad implements Callable<Integer> {
                 return;
               }
               received.incrementAndGet();
-              Long sent = sentAt.get(m.getSequence());
-              if (sent != null) {
-                synchronized (deliveryLatency) {
-                  deliveryLatency.recordValue(Math.max(0, (now - sent) / 1000));
-                }
-                lastArrival
-                    .computeIfAbsent(m.getSequence(), s -> new AtomicLong())
-                    .accumulateAndGet(now, Math::max);
-              }
+              // Matched with the send time after the run: the reply to the host may come later.
+              arrivals.add(new long[] {m.getSequence(), now});
               PlaybackState first =
                   states.putIfAbsent(m.getSequence(), m.getPlaybackChanged().getState());
               if (first != null && !first.equals(m.getPlaybackChanged().getState())) {
@@ -209,7 +203,6 @@ public final class PartyLoad implements Callable<Integer> {
     long joinedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     System.out.printf("all %d viewers joined in %d ms%n", viewers, joinedMs);
 
-    Histogram lastViewer = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     long firstSend = System.nanoTime();
     for (int c = 1; c <= commands; c++) {
       long position = seekTarget(c);
@@ -230,12 +223,18 @@ public final class PartyLoad implements Callable<Integer> {
     }
     boolean all = done.await(60, TimeUnit.SECONDS);
     double seconds = (System.nanoTime() - firstSend) / 1e9;
-    for (var e : lastArrival.entrySet()) {
-      Long sent = sentAt.get(e.getKey());
+    var deliveryLatency = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    var lastArrival = new HashMap<Long, Long>();
+    for (long[] arrival : arrivals) {
+      Long sent = sentAt.get(arrival[0]);
       if (sent != null) {
-        lastViewer.recordValue((e.getValue().get() - sent) / 1000);
+        deliveryLatency.recordValue(Math.max(0, (arrival[1] - sent) / 1000));
+        lastArrival.merge(arrival[0], arrival[1], Math::max);
       }
     }
+    Histogram lastViewer = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    lastArrival.forEach(
+        (sequence, at) -> lastViewer.recordValue((at - sentAt.get(sequence)) / 1000));
     streams.forEach(s -> s.onCompleted());
 
     System.out.printf(
