@@ -18,8 +18,8 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Starts the WatchParty server: storage (the configured Cassandra cluster, or a local node it
- * starts itself), the gRPC server and the observability port. Stops all three, in reverse order,
- * on SIGTERM or Ctrl-C.
+ * starts itself), the gRPC server and the observability port. Stops all three, in reverse order, on
+ * SIGTERM or Ctrl-C.
  *
  * <p>Configuration: environment variables and system properties, over an optional YAML file named
  * by {@code WATCHPARTY_CONFIG}. Misconfiguration ends the process with one sentence and exit code
@@ -57,7 +57,8 @@ public final class Main {
 
     WatchPartyServer server =
         WatchPartyServer.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort())),
+            NettyServerBuilder.forAddress(
+                new InetSocketAddress(settings.host(), settings.grpcPort())),
             storage.session(),
             settings,
             Clock.systemUTC());
@@ -91,7 +92,8 @@ public final class Main {
   }
 
   private static Config loadConfig() {
-    var builder = Config.builder().disableSystemPropertiesSource().disableEnvironmentVariablesSource();
+    var builder =
+        Config.builder().disableSystemPropertiesSource().disableEnvironmentVariablesSource();
     builder.addSource(ConfigSources.systemProperties());
     builder.addSource(ConfigSources.environmentVariables());
     Optional.ofNullable(System.getenv("WATCHPARTY_CONFIG"))

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * A request the server refuses for a reason the caller can act on: a bad argument, a missing
- * permission, an unknown room. Domain code throws it; {@code rpc.ErrorMapper} is the one place
- * that turns it into a gRPC status with a {@code google.rpc.ErrorInfo} carrying {@link #reason()}.
+ * permission, an unknown room. Domain code throws it; {@code rpc.ErrorMapper} is the one place that
+ * turns it into a gRPC status with a {@code google.rpc.ErrorInfo} carrying {@link #reason()}.
  *
  * <p>The message is shown to the caller, so it names the bad value and never includes internals.
  */
@@ -29,7 +29,9 @@ public final class RefusedException extends RuntimeException {
     return reason;
   }
 
-  /** Values a program needs to act on the refusal, e.g. {@code retry_after_ms} or {@code room_id}. */
+  /**
+   * Values a program needs to act on the refusal, e.g. {@code retry_after_ms} or {@code room_id}.
+   */
   public Map<String, String> details() {
     return details;
   }

@@ -3,6 +3,7 @@ package io.watchparty.server;
 import com.nimbusds.jose.JWSAlgorithm;
 import io.helidon.config.Config;
 import io.watchparty.server.auth.AuthSettings;
+import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -15,9 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server's configuration (storage settings are read by {@code store.StorageSettings}). Every
- * key can be set in the YAML file, as a system property, or as an environment variable: key
- * {@code watchparty.grpc.port} is variable {@code WATCHPARTY_GRPC_PORT}. The README lists every
- * key with its default.
+ * key can be set in the YAML file, as a system property, or as an environment variable: key {@code
+ * watchparty.grpc.port} is variable {@code WATCHPARTY_GRPC_PORT}. The README lists every key with
+ * its default.
  *
  * @param host the address the gRPC server and the observability port bind to
  * @param grpcPort gRPC port (0 = any free port)
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * @param catalogSize maximum titles held in the catalog cache
  * @param catalogRefresh how soon a cached title is reloaded in the background
  * @param demoCatalog load the demo catalog at start
+ * @param chat chat limits, retention and reactions
  */
 public record ServerSettings(
     String host,
@@ -38,7 +40,8 @@ public record ServerSettings(
     RoomConfig rooms,
     long catalogSize,
     Duration catalogRefresh,
-    boolean demoCatalog) {
+    boolean demoCatalog,
+    ChatSettings chat) {
 
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
 
@@ -47,6 +50,7 @@ public record ServerSettings(
     Config w = config.get("watchparty");
     boolean demo = bool(w, "auth.demo", false);
     RoomConfig d = RoomConfig.DEFAULTS;
+    ChatSettings c = ChatSettings.DEFAULTS;
     return new ServerSettings(
         string(w, "grpc.host", "127.0.0.1"),
         port(w, "grpc.port", 50051, false),
@@ -70,7 +74,18 @@ public record ServerSettings(
             (int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000)),
         integer(w, "catalog.size", 10_000, 1, 10_000_000),
         Duration.ofSeconds(integer(w, "catalog.refresh", 60, 1, 86_400)),
-        bool(w, "catalog.demo", false));
+        bool(w, "catalog.demo", false),
+        new ChatSettings(
+            Duration.ofSeconds(
+                integer(w, "chat.ttl", c.ttl().toSeconds(), 1, ChatSettings.MAX_TTL.toSeconds())),
+            (int) integer(w, "chat.maxlength", c.maxLength(), 1, ChatSettings.MAX_LENGTH),
+            integer(w, "chat.rate", (long) c.messagesPerSecond(), 1, 1_000),
+            (int) integer(w, "chat.burst", c.messageBurst(), 1, 1_000),
+            integer(w, "chat.reactionrate", (long) c.reactionsPerSecond(), 1, 1_000),
+            (int) integer(w, "chat.reactionburst", c.reactionBurst(), 1, 1_000),
+            millis(w, "chat.reactionwindow", c.reactionWindow()),
+            (int) integer(w, "chat.recent", c.recentMessages(), 0, 1_000),
+            c.bucket()));
   }
 
   private static Optional<String> text(Config w, String key) {

@@ -9,15 +9,21 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.DemoAuthService;
 import io.watchparty.server.auth.TokenService;
+import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.DemoCatalog;
 import io.watchparty.server.catalog.TitleCatalog;
+import io.watchparty.server.chat.Chat;
+import io.watchparty.server.chat.ChatService;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.rpc.CallMetrics;
+import io.watchparty.server.rpc.CatalogAdminService;
+import io.watchparty.server.rpc.CatalogService;
 import io.watchparty.server.rpc.RoomService;
 import io.watchparty.server.rpc.ShareLinks;
 import java.io.IOException;
@@ -44,22 +50,37 @@ public final class WatchPartyServer implements AutoCloseable {
   private final ExecutorService drainExecutor;
   private final RoomRegistry rooms;
   private final TitleCatalog catalog;
+  private final AvailabilityMatrix availability;
   private final TokenService tokens;
 
   private WatchPartyServer(
       ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
     Ticker ticker = Ticker.systemTicker();
     this.timers =
-        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("room-timers").factory());
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("room-timers").factory());
     // Writing frames to streams: virtual threads, so many slow streams cost no platform threads.
     this.drainExecutor = Executors.newVirtualThreadPerTaskExecutor();
     this.catalog =
         new TitleCatalog(session, settings.catalogSize(), settings.catalogRefresh(), ticker);
+    this.availability =
+        new AvailabilityMatrix(
+            session, settings.catalogSize(), settings.catalogRefresh(), ticker, drainExecutor);
     if (settings.demoCatalog()) {
-      DemoCatalog.install(catalog);
+      DemoCatalog.install(catalog, availability, clock.instant());
     }
     this.rooms =
-        new RoomRegistry(session, catalog::find, settings.rooms(), clock, ticker, timers, drainExecutor);
+        new RoomRegistry(
+            session,
+            catalog::find,
+            availability,
+            settings.rooms(),
+            clock,
+            ticker,
+            timers,
+            drainExecutor,
+            new Chat(session, settings.chat(), clock, ticker, timers, drainExecutor));
+    ServerMetrics.register(catalog, availability, rooms);
     this.tokens = new TokenService(settings.auth(), clock);
     var auth =
         new AuthInterceptor(
@@ -74,6 +95,13 @@ public final class WatchPartyServer implements AutoCloseable {
         transport
             .intercept(new CallMetrics())
             .addService(ServerInterceptors.intercept(roomService.serviceDefinition(), auth))
+            .addService(
+                ServerInterceptors.intercept(new ChatService(rooms).serviceDefinition(), auth))
+            .addService(
+                ServerInterceptors.intercept(
+                    new CatalogService(catalog, availability, clock), auth))
+            .addService(
+                ServerInterceptors.intercept(new CatalogAdminService(catalog, availability), auth))
             .addService(new DemoAuthService(tokens, settings.auth(), clock))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
@@ -92,6 +120,7 @@ public final class WatchPartyServer implements AutoCloseable {
     }
     server.health.setStatus("", ServingStatus.SERVING);
     server.health.setStatus(RoomServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    server.health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     return server;
   }
 
@@ -106,6 +135,10 @@ public final class WatchPartyServer implements AutoCloseable {
 
   public TitleCatalog catalog() {
     return catalog;
+  }
+
+  public AvailabilityMatrix availability() {
+    return availability;
   }
 
   public TokenService tokens() {

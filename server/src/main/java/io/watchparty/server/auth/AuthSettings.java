@@ -15,7 +15,11 @@ import java.util.Set;
  * @param demoTokenLifetime how long an issued demo token is valid
  */
 public record AuthSettings(
-    JWSAlgorithm algorithm, byte[] secret, String issuer, boolean demo, Duration demoTokenLifetime) {
+    JWSAlgorithm algorithm,
+    byte[] secret,
+    String issuer,
+    boolean demo,
+    Duration demoTokenLifetime) {
 
   static final Set<JWSAlgorithm> SUPPORTED =
       Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);

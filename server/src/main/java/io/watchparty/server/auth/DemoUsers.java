@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The demo accounts of a local installation: several regions, one without a subscription, an
- * admin, and the web bridge's relay identity. The same users appear in the README, the web page
- * and the load tests.
+ * The demo accounts of a local installation: several regions, one without a subscription, an admin,
+ * and the web bridge's relay identity. The same users appear in the README, the web page and the
+ * load tests.
  */
 public final class DemoUsers {
   /** The relay account the web bridge authenticates with. */

@@ -6,8 +6,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A verified caller. Built only from a verified token: region and subscription are never taken
- * from request fields.
+ * A verified caller. Built only from a verified token: region and subscription are never taken from
+ * request fields.
  *
  * @param userId stable account id
  * @param displayName shown to other members

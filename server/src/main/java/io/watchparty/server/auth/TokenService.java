@@ -64,7 +64,8 @@ public final class TokenService {
     try {
       claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
-      throw new RefusedException(ErrorReason.TOKEN_INVALID, "the bearer token's claims are malformed");
+      throw new RefusedException(
+          ErrorReason.TOKEN_INVALID, "the bearer token's claims are malformed");
     }
     for (String claim : REQUIRED_CLAIMS) {
       if (claims.getClaim(claim) == null) {
@@ -73,7 +74,8 @@ public final class TokenService {
       }
     }
     if (!settings.issuer().equals(claims.getIssuer())) {
-      throw new RefusedException(ErrorReason.TOKEN_INVALID, "the bearer token has a foreign issuer");
+      throw new RefusedException(
+          ErrorReason.TOKEN_INVALID, "the bearer token has a foreign issuer");
     }
     if (claims.getExpirationTime().toInstant().plus(CLOCK_SKEW).isBefore(clock.instant())) {
       throw new RefusedException(ErrorReason.TOKEN_EXPIRED, "the bearer token has expired");

@@ -10,6 +10,7 @@ import java.util.Optional;
  */
 final class EventLog {
   private final byte[][] frames;
+
   /** The first sequence recorded since this log was created (a restart starts a new log). */
   private final long firstRecorded;
 
@@ -39,8 +40,8 @@ final class EventLog {
   }
 
   /**
-   * The events after {@code seen}, in order; empty if some of them are no longer held, or if
-   * {@code seen} is not a sequence this room has issued: then the client needs a snapshot.
+   * The events after {@code seen}, in order; empty if some of them are no longer held, or if {@code
+   * seen} is not a sequence this room has issued: then the client needs a snapshot.
    */
   Optional<List<byte[]>> after(long seen) {
     long oldestHeld = Math.max(firstRecorded, lastSequence - frames.length + 1);

@@ -8,13 +8,22 @@ import java.util.concurrent.ScheduledFuture;
 final class Member {
   final String userId;
   final String displayName;
+
+  /** Home region, from the member's verified token. */
+  final String region;
+
   final Set<Subscriber> connections = new LinkedHashSet<>();
+
+  /** Whether the member's region may watch the room's current title; tracked to notify changes. */
+  boolean canWatch = true;
+
   /** Set while the member has no connection: fires when the reconnect grace period is over. */
   ScheduledFuture<?> graceTimer;
 
-  Member(String userId, String displayName) {
+  Member(String userId, String displayName, String region) {
     this.userId = userId;
     this.displayName = displayName;
+    this.region = region;
   }
 
   boolean connected() {

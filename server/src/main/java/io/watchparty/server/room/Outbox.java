@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The bounded outbound queue of one stream. Producers (the room, the stream's own replies) only
  * enqueue; one drainer at a time writes to the gRPC stream, and only while the transport says it
  * {@linkplain ServerCallStreamObserver#isReady() is ready}, so a slow receiver never makes anyone
- * else wait and never makes the server buffer without limit: past {@code capacity} frames, the
- * room replaces the backlog with a fresh snapshot ({@link #offer} returns false).
+ * else wait and never makes the server buffer without limit: past {@code capacity} frames, the room
+ * replaces the backlog with a fresh snapshot ({@link #offer} returns false).
  */
 public final class Outbox {
   private final ServerCallStreamObserver<byte[]> stream;

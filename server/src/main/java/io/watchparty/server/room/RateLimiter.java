@@ -9,17 +9,17 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Per-user token buckets. Buckets of users who have been quiet for a while are forgotten, so
- * memory stays bounded by the number of active users.
+ * Per-user token buckets. Buckets of users who have been quiet for a while are forgotten, so memory
+ * stays bounded by the number of active users.
  */
-final class RateLimiter {
+public final class RateLimiter {
   private final String what;
   private final double perNano;
   private final int burst;
   private final Ticker ticker;
   private final Cache<String, Bucket> buckets;
 
-  RateLimiter(String what, double perSecond, int burst, Ticker ticker) {
+  public RateLimiter(String what, double perSecond, int burst, Ticker ticker) {
     this.what = what;
     this.perNano = perSecond / 1e9;
     this.burst = burst;
@@ -33,7 +33,7 @@ final class RateLimiter {
   }
 
   /** Takes one token for {@code userId}, or refuses with RATE_LIMITED and the retry delay. */
-  void acquire(String userId) {
+  public void acquire(String userId) {
     Bucket bucket = buckets.get(userId, id -> new Bucket(burst, ticker.read()));
     long waitNanos;
     synchronized (bucket) {

@@ -14,22 +14,28 @@ import io.watchparty.proto.v1.Notice;
 import io.watchparty.proto.v1.PlaybackChanged;
 import io.watchparty.proto.v1.PlaybackCommand;
 import io.watchparty.proto.v1.PresenceCount;
+import io.watchparty.proto.v1.Resumed;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoleChanged;
 import io.watchparty.proto.v1.RoleCommand;
 import io.watchparty.proto.v1.RoomClosed;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
-import io.watchparty.proto.v1.Resumed;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.catalog.AvailabilityMatrix;
+import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.catalog.Title;
+import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.rpc.ErrorMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -52,10 +58,9 @@ import java.util.function.Function;
  * stream.
  *
  * <p>Every change happens under {@code lock}: it is applied, numbered with the next room sequence,
- * serialized once, and offered to every stream's {@link Outbox} before the lock is released, so
- * all receivers see the same events in the same order. Nothing under the lock blocks: outboxes
- * only enqueue, and Cassandra writes are built (with their timestamps) under the lock but run
- * after it.
+ * serialized once, and offered to every stream's {@link Outbox} before the lock is released, so all
+ * receivers see the same events in the same order. Nothing under the lock blocks: outboxes only
+ * enqueue, and Cassandra writes are built (with their timestamps) under the lock but run after it.
  */
 public final class Room {
   private final UUID id;
@@ -65,11 +70,13 @@ public final class Room {
   private final ScheduledExecutorService timers;
   private final Function<String, Optional<Title>> titles;
   private final InviteTokens inviteTokens;
+  private final AvailabilityMatrix availability;
   private final Object lock = new Object();
+  private final RoomChat chat;
 
   // Everything below is guarded by `lock`.
   private final String name;
-  private final RoomSettings settings;
+  private RoomSettings settings; // chat moderation changes its slow mode
   private final long createdAtMs;
   private String hostUserId;
   private String hostDisplayName;
@@ -79,6 +86,7 @@ public final class Room {
   private Playback playback;
   private boolean closed;
   private final EventLog log;
+
   /** In join order: the longest-present member comes first (host succession). */
   private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
 
@@ -87,6 +95,7 @@ public final class Room {
   private boolean pausedForBuffering;
   private ScheduledFuture<?> bufferingTimeout;
   private ScheduledFuture<?> presenceTask;
+  private ScheduledFuture<?> licenceTimer;
   private long lastPresenceSentAtMs = Long.MIN_VALUE / 2;
   private long lastPresenceCount = -1;
   private long lastWriteMicros;
@@ -99,7 +108,9 @@ public final class Room {
       InstantSource clock,
       ScheduledExecutorService timers,
       Function<String, Optional<Title>> titles,
-      InviteTokens inviteTokens) {
+      InviteTokens inviteTokens,
+      AvailabilityMatrix availability,
+      Function<Room, RoomChat> chat) {
     this.id = record.roomId();
     this.store = store;
     this.config = config;
@@ -107,9 +118,12 @@ public final class Room {
     this.timers = timers;
     this.titles = titles;
     this.inviteTokens = inviteTokens;
+    this.availability = availability;
     this.name = record.name();
     this.settings = record.settings();
     this.createdAtMs = record.createdAtMs();
+    // The room was stored at its creation time: every later write must be newer (timestamped).
+    this.lastWriteMicros = record.createdAtMs() * 1000;
     this.hostUserId = record.hostUserId();
     this.hostDisplayName = record.hostDisplayName();
     this.inviteToken = record.inviteToken();
@@ -118,6 +132,7 @@ public final class Room {
     this.playback = record.playback();
     this.closed = record.closed();
     this.log = new EventLog(config.eventLogCapacity(), firstSequence);
+    this.chat = chat.apply(this);
   }
 
   public UUID id() {
@@ -132,6 +147,7 @@ public final class Room {
    * events. Refuses (and changes nothing) when the caller may not join.
    */
   public Subscriber join(Identity who, Outbox outbox, Join request) {
+    availability.of(currentTitleId()); // warm the cache outside the lock
     synchronized (lock) {
       requireOpen();
       if (request.getAsRelay()) {
@@ -145,6 +161,10 @@ public final class Room {
         return relay;
       }
       RoomRegistry.requireSubscribed(who);
+      requireWatchable(playback.titleId(), who.region());
+      if (licenceTimer == null) {
+        scheduleLicenceCheck();
+      }
       if (banned.contains(who.userId())) {
         throw new RefusedException(
             ErrorReason.BANNED_FROM_ROOM,
@@ -160,10 +180,20 @@ public final class Room {
             Map.of("room_id", id.toString()));
       }
       Subscriber subscriber = new Subscriber(who, outbox, false);
-      boolean newcomer = member == null;
-      if (newcomer) {
-        member = new Member(who.userId(), who.displayName());
+      if (member == null) {
+        member = new Member(who.userId(), who.displayName(), who.region());
         members.put(who.userId(), member);
+        // Announced before the newcomer's stream is added: its snapshot (numbered with this
+        // event's sequence) already shows the arrival, and the events after it follow.
+        if (detailedPresence()) {
+          publish(
+              ServerMessage.newBuilder()
+                  .setMemberJoined(
+                      MemberJoined.newBuilder()
+                          .setMember(toProto(member).toBuilder().setConnected(true))));
+        } else {
+          schedulePresence();
+        }
       } else if (member.graceTimer != null) {
         // Back within the grace period: no leave, no join, the role is kept.
         member.graceTimer.cancel(false);
@@ -171,15 +201,6 @@ public final class Room {
       }
       member.connections.add(subscriber);
       sendInitialFrames(subscriber, request.getLastSequence());
-      if (newcomer) {
-        if (detailedPresence()) {
-          publish(
-              ServerMessage.newBuilder()
-                  .setMemberJoined(MemberJoined.newBuilder().setMember(toProto(member))));
-        } else {
-          schedulePresence();
-        }
-      }
       return subscriber;
     }
   }
@@ -297,6 +318,9 @@ public final class Room {
 
   private void close(String reason, List<BoundStatement> writes) {
     closed = true;
+    if (licenceTimer != null) {
+      licenceTimer.cancel(false);
+    }
     publish(ServerMessage.newBuilder().setRoomClosed(RoomClosed.newBuilder().setReason(reason)));
     for (Member m : members.values()) {
       m.connections.forEach(s -> s.outbox().close(Status.OK.asRuntimeException()));
@@ -316,21 +340,29 @@ public final class Room {
   /**
    * Applies a command from {@code who}. Playback changes take effect {@link
    * RoomConfig#commandLead()} from now; they are persisted in the background, so that playback goes
-   * on even while Cassandra is unreachable. Role changes complete only once stored.
+   * on even while Cassandra is unreachable. Role changes complete only once stored. Chat moderation
+   * is the room's {@link RoomChat}'s.
    */
   public CompletionStage<CommandAccepted> command(Identity who, Command command) {
+    if (command.hasChat()) {
+      // Chat moderation may read and write Cassandra first: the chat takes the lock itself.
+      return chat.moderate(who, command.getChat());
+    }
     Optional<Title> newTitle =
         command.getPlayback().hasChangeTitle()
             ? Optional.of(resolveTitle(command.getPlayback().getChangeTitle().getTitleId()))
             : Optional.empty();
+    newTitle.ifPresent(t -> availability.of(t.titleId())); // warm the cache outside the lock
     List<BoundStatement> writes = new ArrayList<>();
     CommandAccepted accepted;
     synchronized (lock) {
       requireOpen();
+      requirePresent(who.userId());
       accepted =
           switch (command.getKindCase()) {
             case PLAYBACK -> playbackCommand(who, command.getPlayback(), newTitle, writes);
             case ROLE -> roleCommand(who, command.getRole(), writes);
+            case CHAT -> throw new IllegalStateException("chat commands are handled above");
             case KIND_NOT_SET ->
                 throw new RefusedException(ErrorReason.FIELD_MISSING, "the command is empty");
           };
@@ -358,7 +390,10 @@ public final class Room {
   }
 
   private CommandAccepted playbackCommand(
-      Identity who, PlaybackCommand command, Optional<Title> newTitle, List<BoundStatement> writes) {
+      Identity who,
+      PlaybackCommand command,
+      Optional<Title> newTitle,
+      List<BoundStatement> writes) {
     requireController(who.userId());
     long at = clock.millis() + config.commandLead().toMillis();
     Playback next =
@@ -410,7 +445,12 @@ public final class Room {
     // An explicit command ends any wait for buffering members.
     pausedForBuffering = false;
     long sequence = changePlayback(next, who.userId(), PlaybackChanged.Cause.COMMAND, writes);
-    return CommandAccepted.newBuilder().setSequence(sequence).setEffectiveAtMs(at).build();
+    var accepted = CommandAccepted.newBuilder().setSequence(sequence).setEffectiveAtMs(at);
+    if (command.hasChangeTitle()) {
+      accepted.setMembersUnableToWatch(reevaluateWatchability(true));
+      scheduleLicenceCheck();
+    }
+    return accepted.build();
   }
 
   private long changePlayback(
@@ -614,8 +654,7 @@ public final class Room {
   /** A relay reports how many viewers it serves (and which, in small rooms). */
   public void relayAudience(Subscriber relay, long viewerCount, List<String> userIds) {
     if (!relay.isRelay()) {
-      throw new RefusedException(
-          ErrorReason.NOT_A_RELAY, "only relay streams report an audience");
+      throw new RefusedException(ErrorReason.NOT_A_RELAY, "only relay streams report an audience");
     }
     if (viewerCount < 0) {
       throw new RefusedException(ErrorReason.INVALID_TARGET, "viewer count must not be negative");
@@ -660,11 +699,14 @@ public final class Room {
     subscriber.outbox().offer(frame);
   }
 
-  private void deliver(Subscriber subscriber, byte[] frame) {
+  /** Queues a frame; false if the stream fell behind and got the current snapshot instead. */
+  private boolean deliver(Subscriber subscriber, byte[] frame) {
     if (!subscriber.outbox().offer(frame)) {
       // Fell too far behind: a snapshot replaces the backlog instead of growing it.
       subscriber.outbox().resetTo(snapshotFrame(subscriber));
+      return false;
     }
+    return true;
   }
 
   private void sendInitialFrames(Subscriber subscriber, long lastSequence) {
@@ -681,7 +723,17 @@ public final class Room {
                 .toByteArray();
         deliver(subscriber, resumed);
         for (byte[] frame : missed.get()) {
-          deliver(subscriber, frame);
+          if (!deliver(subscriber, frame)) {
+            return; // the snapshot that replaced the replay covers the rest of it
+          }
+        }
+        if (!subscriber.isRelay()) {
+          // Per-connection notices are not in the event log: restate the one that matters.
+          Instant now = clock.instant();
+          deliver(
+              subscriber,
+              watchabilityFrame(
+                  availability.of(playback.titleId()), subscriber.identity().region(), now));
         }
         return;
       }
@@ -698,7 +750,10 @@ public final class Room {
             .setYourRole(
                 subscriber.isRelay() ? Role.VIEWER : roleOf(subscriber.identity().userId()))
             .setServerTimeMs(clock.millis())
-            .setCommandLeadMs(config.commandLead().toMillis());
+            .setCommandLeadMs(config.commandLead().toMillis())
+            .setCanWatch(subscriber.isRelay() || canWatchNow(subscriber.identity().region()))
+            .setSlowModeMs(settings.getSlowModeMs());
+    chat.addRecent(snapshot);
     if (detailedPresence()) {
       members.values().forEach(m -> snapshot.addMembers(toProto(m)));
     }
@@ -743,6 +798,139 @@ public final class Room {
     }
   }
 
+  /** The room as described to a user of {@code region}: says whether they can watch it. */
+  public RoomInfo info(String region) {
+    availability.of(currentTitleId());
+    synchronized (lock) {
+      return infoLocked().toBuilder().setCanWatch(canWatchNow(region)).build();
+    }
+  }
+
+  private String currentTitleId() {
+    synchronized (lock) {
+      return playback.titleId();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Regional availability
+
+  /**
+   * How often a room re-reads its title's availability even when no window boundary is due, so that
+   * changes made on another server (seen here after the cache refresh interval) reach the members
+   * within about this interval more.
+   */
+  static final long LICENCE_RECHECK_MS = 30_000;
+
+  /** Members present (connected or within their grace period), relayed viewers not included. */
+  public long presentMemberCount() {
+    synchronized (lock) {
+      return members.size();
+    }
+  }
+
+  /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
+  public long countUnableToWatch(Identity who, String titleId) {
+    Title title = resolveTitle(titleId);
+    TitleAvailability rights = availability.of(title.titleId());
+    Instant now = clock.instant();
+    synchronized (lock) {
+      requireController(who.userId());
+      return members.values().stream().filter(m -> !rights.canWatch(m.region, now)).count();
+    }
+  }
+
+  /** The availability of {@code titleId} changed through this server: re-check at once. */
+  public void availabilityChanged(String titleId) {
+    if (currentTitleId().equals(titleId)) {
+      licenceCheck();
+    }
+  }
+
+  private void requireWatchable(String titleId, String region) {
+    if (!canWatchNow(region)) {
+      throw new RefusedException(
+          ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
+          "the title playing in this room is not available in your region (" + region + ")",
+          Map.of("title_id", titleId, "region", region, "room_id", id.toString()));
+    }
+  }
+
+  /** Under the lock; the title's availability was loaded into the cache just before. */
+  private boolean canWatchNow(String region) {
+    return availability.canWatch(playback.titleId(), region, clock.instant());
+  }
+
+  /**
+   * Tells members whose right to watch the current title changed (after a title change: every
+   * member who cannot watch it). Returns how many members cannot watch it. Under the lock.
+   */
+  private long reevaluateWatchability(boolean titleChanged) {
+    TitleAvailability rights = availability.of(playback.titleId());
+    Instant now = clock.instant();
+    long unable = 0;
+    for (Member member : members.values()) {
+      boolean can = rights.canWatch(member.region, now);
+      if (!can) {
+        unable++;
+      }
+      if (can != member.canWatch || (titleChanged && !can)) {
+        member.canWatch = can;
+        byte[] frame = watchabilityFrame(rights, member.region, now);
+        member.connections.forEach(s -> deliver(s, frame));
+      }
+    }
+    return unable;
+  }
+
+  private byte[] watchabilityFrame(TitleAvailability rights, String region, Instant now) {
+    boolean can = rights.canWatch(region, now);
+    var watchability =
+        Watchability.newBuilder().setTitleId(rights.titleId()).setCanWatch(can).setRegion(region);
+    if (!can) {
+      watchability.setReason(ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION.name());
+      rights
+          .window(region)
+          .flatMap(LicenceWindow::from)
+          .filter(from -> from.isAfter(now))
+          .ifPresent(from -> watchability.setAvailableFromMs(from.toEpochMilli()));
+    }
+    return ServerMessage.newBuilder().setWatchability(watchability).build().toByteArray();
+  }
+
+  /** Wakes the room at the title's next licence boundary (or the recheck interval). Under lock. */
+  private void scheduleLicenceCheck() {
+    if (licenceTimer != null) {
+      licenceTimer.cancel(false);
+      licenceTimer = null;
+    }
+    if (closed) {
+      return;
+    }
+    Instant now = clock.instant();
+    long delay =
+        availability
+            .of(playback.titleId())
+            .nextChangeAfter(now)
+            .map(
+                boundary ->
+                    Math.min(LICENCE_RECHECK_MS, Duration.between(now, boundary).toMillis() + 1))
+            .orElse(LICENCE_RECHECK_MS);
+    licenceTimer = timers.schedule(this::licenceCheck, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void licenceCheck() {
+    String titleId = currentTitleId();
+    availability.of(titleId); // may reload: outside the lock
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      reevaluateWatchability(false);
+      scheduleLicenceCheck();
+    }
+  }
+
   /** Whether {@code userId} may see this private room without an invite. */
   public boolean mayDescribeTo(String userId, String offeredInviteToken) {
     synchronized (lock) {
@@ -766,6 +954,14 @@ public final class Room {
         return Role.HOST;
       }
       return cohosts.contains(userId) ? Role.COHOST : Role.VIEWER;
+    }
+  }
+
+  /** The open streams of a member; tests look at their backlog. */
+  List<Subscriber> connectionsOf(String userId) {
+    synchronized (lock) {
+      Member member = members.get(userId);
+      return member == null ? List.of() : List.copyOf(member.connections);
     }
   }
 
@@ -843,6 +1039,21 @@ public final class Room {
     }
   }
 
+  /**
+   * Commands come from members: joined through a stream, or served by a relay that named them (a
+   * kicked co-host keeps no remote control).
+   */
+  private void requirePresent(String userId) {
+    if (members.containsKey(userId)
+        || relays.stream().anyMatch(r -> r.audienceUsers.contains(userId))) {
+      return;
+    }
+    throw new RefusedException(
+        ErrorReason.NOT_JOINED,
+        "join the room before sending it commands",
+        Map.of("room_id", id.toString()));
+  }
+
   private void requireHost(String userId) {
     if (!isHost(userId)) {
       throw new RefusedException(ErrorReason.NOT_HOST, "only the host may do this");
@@ -885,6 +1096,75 @@ public final class Room {
     }
     return userId;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Chat
+
+  /** The room's chat. */
+  public RoomChat chat() {
+    return chat;
+  }
+
+  /**
+   * Runs a step of the room's chat under the room lock, which guards the chat's own state too: chat
+   * events take their place in the room's one sequence, and a snapshot shows the chat as of its
+   * sequence. The step must not block.
+   */
+  public <T> T withChatLock(Function<RoomChat.Access, T> step) {
+    synchronized (lock) {
+      return step.apply(chatAccess);
+    }
+  }
+
+  /** What the chat may see and do; only ever handed out under the lock. */
+  private final RoomChat.Access chatAccess =
+      new RoomChat.Access() {
+        @Override
+        public void requireOpen() {
+          Room.this.requireOpen();
+        }
+
+        @Override
+        public boolean closed() {
+          return closed;
+        }
+
+        @Override
+        public RoomChat.Presence presence(String userId) {
+          if (banned.contains(userId)) {
+            return RoomChat.Presence.BANNED;
+          }
+          if (members.containsKey(userId)) {
+            return RoomChat.Presence.PRESENT;
+          }
+          for (Subscriber relay : relays) {
+            if (relay.identity().userId().equals(userId) || relay.audienceUsers.contains(userId)) {
+              return RoomChat.Presence.PRESENT;
+            }
+          }
+          return RoomChat.Presence.ABSENT;
+        }
+
+        @Override
+        public Role role(String userId) {
+          return roleOf(userId);
+        }
+
+        @Override
+        public RoomSettings settings() {
+          return settings;
+        }
+
+        @Override
+        public void setSlowMode(long slowModeMs) {
+          settings = settings.toBuilder().setSlowModeMs(slowModeMs).build();
+        }
+
+        @Override
+        public long publish(ServerMessage.Builder event) {
+          return Room.this.publish(event);
+        }
+      };
 
   // ---------------------------------------------------------------------------------------------
   // Persistence

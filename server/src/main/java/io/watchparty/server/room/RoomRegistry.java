@@ -10,6 +10,7 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.Title;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -29,8 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rooms this server owns: creates them, loads them from Cassandra on first use (so they
- * survive restarts), and lists the public ones.
+ * The rooms this server owns: creates them, loads them from Cassandra on first use (so they survive
+ * restarts), and lists the public ones.
  */
 public final class RoomRegistry {
   static final Logger log = LoggerFactory.getLogger(RoomRegistry.class);
@@ -57,26 +58,35 @@ public final class RoomRegistry {
   private final RateLimiter commandLimiter;
   private final InviteTokens inviteTokens = new InviteTokens();
   private final ConcurrentHashMap<UUID, Room> rooms = new ConcurrentHashMap<>();
+  private final AvailabilityMatrix availability;
+  private final RoomChat.Factory chats;
 
   /**
    * @param titles looks up catalog titles (cached)
    * @param timers grace periods, presence throttling, buffering timeouts
    * @param drainExecutor writes outbound frames to streams
+   * @param chats builds the chat of each room (recent messages loaded with the room)
    */
   public RoomRegistry(
       CqlSession session,
       Function<String, Optional<Title>> titles,
+      AvailabilityMatrix availability,
       RoomConfig config,
       InstantSource clock,
       Ticker ticker,
       ScheduledExecutorService timers,
-      Executor drainExecutor) {
+      Executor drainExecutor,
+      RoomChat.Factory chats) {
     this.store = new RoomStore(session);
     this.titles = titles;
+    this.availability = availability;
+    // An admin change made through this server reaches the rooms playing that title at once.
+    availability.onChange(titleId -> rooms.values().forEach(r -> r.availabilityChanged(titleId)));
     this.config = config;
     this.clock = clock;
     this.timers = timers;
     this.drainExecutor = drainExecutor;
+    this.chats = chats;
     this.commandLimiter =
         new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
   }
@@ -85,7 +95,9 @@ public final class RoomRegistry {
   public CompletionStage<Room> create(Identity host, CreateRoomRequest request) {
     requireSubscribed(host);
     String name = request.getName().strip();
-    if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.chars().anyMatch(Character::isISOControl)) {
+    if (name.isEmpty()
+        || name.length() > MAX_NAME_LENGTH
+        || name.chars().anyMatch(Character::isISOControl)) {
       throw new RefusedException(
           ErrorReason.INVALID_SETTING,
           "room name must be 1-" + MAX_NAME_LENGTH + " printable characters",
@@ -94,7 +106,8 @@ public final class RoomRegistry {
     RoomSettings settings = validated(request.getSettings());
     String titleId = request.getTitleId();
     if (!Title.isValidId(titleId)) {
-      throw new RefusedException(ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
+      throw new RefusedException(
+          ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
     }
     Title title =
         titles
@@ -105,6 +118,12 @@ public final class RoomRegistry {
                         ErrorReason.TITLE_NOT_FOUND,
                         "no title '" + titleId + "' in the catalog",
                         Map.of("title_id", titleId)));
+    if (!availability.canWatch(title.titleId(), host.region(), clock.instant())) {
+      throw new RefusedException(
+          ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
+          "'" + title.name() + "' is not available in your region (" + host.region() + ")",
+          Map.of("title_id", title.titleId(), "region", host.region()));
+    }
     long now = clock.millis();
     RoomRecord record =
         new RoomRecord(
@@ -125,7 +144,7 @@ public final class RoomRegistry {
         .create(record)
         .thenApply(
             stored -> {
-              Room room = newRoom(record, 0);
+              Room room = newRoom(record, 0, true);
               rooms.put(room.id(), room);
               return room;
             });
@@ -177,7 +196,7 @@ public final class RoomRegistry {
                         ErrorReason.ROOM_NOT_FOUND,
                         "no room " + roomId,
                         Map.of("room_id", roomId)));
-    Room loaded = newRoom(record, record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART);
+    Room loaded = newRoom(record, record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART, false);
     Room raced = rooms.putIfAbsent(id, loaded);
     return raced != null ? raced : loaded;
   }
@@ -196,6 +215,11 @@ public final class RoomRegistry {
       }
     }
     return open;
+  }
+
+  /** How many rooms this server holds in memory. */
+  public int loadedRooms() {
+    return rooms.size();
   }
 
   /** Refuses a command from a user who sent too many lately. */
@@ -218,7 +242,17 @@ public final class RoomRegistry {
     }
   }
 
-  private Room newRoom(RoomRecord record, long firstSequence) {
-    return new Room(record, firstSequence, store, config, clock, timers, titles, inviteTokens);
+  private Room newRoom(RoomRecord record, long firstSequence, boolean created) {
+    return new Room(
+        record,
+        firstSequence,
+        store,
+        config,
+        clock,
+        timers,
+        titles,
+        inviteTokens,
+        availability,
+        room -> chats.open(room, created));
   }
 }

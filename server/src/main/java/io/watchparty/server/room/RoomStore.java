@@ -72,34 +72,46 @@ final class RoomStore {
     deletePublic = session.prepare("DELETE FROM public_rooms WHERE shard = ? AND room_id = ?");
   }
 
-  /** Stores a new room (and lists it, if public). Completes once Cassandra has it. */
+  /**
+   * Stores a new room (and lists it, if public). Completes once Cassandra has it. Written at the
+   * room's creation time, the first of the room's write timestamps (see {@code Room}), so no later
+   * change of the room can be older than its creation and be shadowed by it.
+   */
   CompletionStage<Void> create(RoomRecord room) {
     Playback p = room.playback();
+    long createdMicros = room.createdAtMs() * 1000;
     CompletionStage<AsyncResultSet> insert =
         session.executeAsync(
-            insertRoom.bind(
-                room.roomId(),
-                room.name(),
-                room.settings().getVisibility().name(),
-                room.settings().getHostLeavePolicy().name(),
-                room.settings().getSlowModeMs(),
-                room.settings().getWaitForBuffering(),
-                room.hostUserId(),
-                room.hostDisplayName(),
-                room.inviteToken().orElse(""),
-                p.titleId(),
-                p.durationMs(),
-                p.playing(),
-                p.positionMs(),
-                p.effectiveAtMs(),
-                p.rate(),
-                p.sequence(),
-                room.createdAtMs()));
+            insertRoom
+                .bind(
+                    room.roomId(),
+                    room.name(),
+                    room.settings().getVisibility().name(),
+                    room.settings().getHostLeavePolicy().name(),
+                    room.settings().getSlowModeMs(),
+                    room.settings().getWaitForBuffering(),
+                    room.hostUserId(),
+                    room.hostDisplayName(),
+                    room.inviteToken().orElse(""),
+                    p.titleId(),
+                    p.durationMs(),
+                    p.playing(),
+                    p.positionMs(),
+                    p.effectiveAtMs(),
+                    p.rate(),
+                    p.sequence(),
+                    room.createdAtMs())
+                .setQueryTimestamp(createdMicros));
     if (room.settings().getVisibility() != Visibility.PUBLIC) {
       return insert.thenApply(rs -> null);
     }
     return insert
-        .thenCompose(rs -> session.executeAsync(insertPublic.bind(DIRECTORY_SHARD, room.roomId())))
+        .thenCompose(
+            rs ->
+                session.executeAsync(
+                    insertPublic
+                        .bind(DIRECTORY_SHARD, room.roomId())
+                        .setQueryTimestamp(createdMicros)))
         .thenApply(rs -> null);
   }
 

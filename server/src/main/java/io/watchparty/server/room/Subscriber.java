@@ -4,8 +4,8 @@ import io.watchparty.server.auth.Identity;
 import java.util.List;
 
 /**
- * One open room stream: a member's device, or a relay that fans the room out to viewers of its
- * own (the web bridge). Both receive the same frames; only members have a role.
+ * One open room stream: a member's device, or a relay that fans the room out to viewers of its own
+ * (the web bridge). Both receive the same frames; only members have a role.
  */
 public final class Subscriber {
   private final Identity identity;

@@ -7,8 +7,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * Writes already-serialized messages as they are: room events are serialized once per room and
- * the same bytes go to every receiver.
+ * Writes already-serialized messages as they are: room events are serialized once per room and the
+ * same bytes go to every receiver.
  */
 final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
   @Override

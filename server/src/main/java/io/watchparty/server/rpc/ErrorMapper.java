@@ -36,8 +36,7 @@ public final class ErrorMapper {
       log.warn("Storage failure while serving a call: {}", storageFailure.toString());
       failure =
           new RefusedException(
-              ErrorReason.STORAGE_UNAVAILABLE,
-              "storage is unreachable at the moment; try again");
+              ErrorReason.STORAGE_UNAVAILABLE, "storage is unreachable at the moment; try again");
     }
     if (failure instanceof StatusRuntimeException sre) {
       com.google.rpc.Status fromTrailers = StatusProto.fromThrowable(sre);
@@ -86,9 +85,14 @@ public final class ErrorMapper {
           KICKED_FROM_ROOM,
           NOT_A_RELAY,
           NOT_ADMIN,
-          DEMO_TOKENS_DISABLED ->
+          DEMO_TOKENS_DISABLED,
+          MUTED ->
           Status.Code.PERMISSION_DENIED;
-      case ROOM_NOT_FOUND, TITLE_NOT_FOUND, MEMBER_NOT_FOUND, DEMO_USER_NOT_FOUND ->
+      case ROOM_NOT_FOUND,
+          TITLE_NOT_FOUND,
+          MEMBER_NOT_FOUND,
+          DEMO_USER_NOT_FOUND,
+          MESSAGE_NOT_FOUND ->
           Status.Code.NOT_FOUND;
       case MALFORMED_ID,
           SEEK_OUT_OF_RANGE,
@@ -97,11 +101,18 @@ public final class ErrorMapper {
           INVALID_SETTING,
           INVALID_PAGE_TOKEN,
           PAGE_SIZE_OUT_OF_RANGE,
-          INVALID_TARGET ->
+          INVALID_TARGET,
+          CHAT_TEXT_EMPTY,
+          CHAT_TEXT_TOO_LONG,
+          CHAT_TEXT_CONTROL_CHARACTERS,
+          CHAT_TEXT_INVALID_UTF8,
+          UNKNOWN_EMOJI,
+          INVALID_WINDOW,
+          INVALID_REGION ->
           Status.Code.INVALID_ARGUMENT;
       case NOT_JOINED, ALREADY_JOINED, ROOM_CLOSED, TITLE_NOT_AVAILABLE_IN_REGION ->
           Status.Code.FAILED_PRECONDITION;
-      case RATE_LIMITED, ROOM_FULL -> Status.Code.RESOURCE_EXHAUSTED;
+      case RATE_LIMITED, ROOM_FULL, SLOW_MODE -> Status.Code.RESOURCE_EXHAUSTED;
       case STORAGE_UNAVAILABLE -> Status.Code.UNAVAILABLE;
       case ERROR_REASON_UNSPECIFIED, UNRECOGNIZED -> Status.Code.UNKNOWN;
     };

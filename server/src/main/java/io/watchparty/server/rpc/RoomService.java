@@ -4,12 +4,13 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.CountUnableToWatchRequest;
+import io.watchparty.proto.v1.CountUnableToWatchResponse;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
 import io.watchparty.proto.v1.ErrorReason;
@@ -25,6 +26,7 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import java.nio.ByteBuffer;
@@ -33,12 +35,10 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 
 /**
- * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room
- * stream, whose outbound side carries pre-serialized frames (see {@link #bindService()}).
+ * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room stream,
+ * whose outbound side carries pre-serialized frames (see {@link #bindService()}).
  */
 public final class RoomService implements RoomServiceGrpc.AsyncService {
   static final int DEFAULT_PAGE_SIZE = 20;
@@ -55,27 +55,31 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   }
 
   /**
-   * The service definition to register: the generated one, except that Connect sends {@code
-   * byte[]} frames, so one serialization of an event serves every receiver.
+   * The service definition to register: the generated one, except that Connect sends {@code byte[]}
+   * frames, so one serialization of an event serves every receiver, and parses client messages with
+   * {@link Utf8Guard}, so a string that is not UTF-8 is refused as one message, not the stream.
    */
   public ServerServiceDefinition serviceDefinition() {
     ServerServiceDefinition generated = RoomServiceGrpc.bindService(this);
     MethodDescriptor<ClientMessage, byte[]> connect =
-        RoomServiceGrpc.getConnectMethod()
-            .toBuilder(
-                ProtoUtils.marshaller(ClientMessage.getDefaultInstance()),
-                new ByteArrayMarshaller())
+        RoomServiceGrpc.getConnectMethod().toBuilder(
+                Utf8Guard.marshaller(ClientMessage.getDefaultInstance()), new ByteArrayMarshaller())
             .build();
     ServiceDescriptor.Builder descriptor =
         ServiceDescriptor.newBuilder(RoomServiceGrpc.SERVICE_NAME)
             .setSchemaDescriptor(RoomServiceGrpc.getServiceDescriptor().getSchemaDescriptor());
     List<ServerMethodDefinition<?, ?>> unary =
         generated.getMethods().stream()
-            .filter(m -> !m.getMethodDescriptor().getFullMethodName().equals(connect.getFullMethodName()))
+            .filter(
+                m ->
+                    !m.getMethodDescriptor()
+                        .getFullMethodName()
+                        .equals(connect.getFullMethodName()))
             .toList();
     unary.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
     descriptor.addMethod(connect);
-    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(descriptor.build());
+    ServerServiceDefinition.Builder definition =
+        ServerServiceDefinition.builder(descriptor.build());
     unary.forEach(definition::addMethod);
     definition.addMethod(
         connect,
@@ -91,7 +95,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
 
   @Override
   public void createRoom(CreateRoomRequest request, StreamObserver<CreateRoomResponse> response) {
-    async(
+    Calls.async(
         response,
         () ->
             rooms
@@ -107,7 +111,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
 
   @Override
   public void getRoom(GetRoomRequest request, StreamObserver<RoomInfo> response) {
-    unary(
+    Calls.unary(
         response,
         () -> {
           Identity who = AuthInterceptor.currentIdentity();
@@ -119,14 +123,14 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                 "no room " + request.getRoomId(),
                 Map.of("room_id", request.getRoomId()));
           }
-          return room.info();
+          return room.info(who.region());
         });
   }
 
   @Override
   public void listPublicRooms(
       ListPublicRoomsRequest request, StreamObserver<ListPublicRoomsResponse> response) {
-    unary(
+    Calls.unary(
         response,
         () -> {
           int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
@@ -136,9 +140,10 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                 "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
           }
           int offset = decodePageToken(request.getPageToken());
+          String region = AuthInterceptor.currentIdentity().region();
           List<RoomInfo> all =
               rooms.publicRooms().stream()
-                  .map(Room::info)
+                  .map(room -> room.info(region))
                   .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
                   .sorted(
                       Comparator.comparingLong(RoomInfo::getMemberCount)
@@ -149,7 +154,8 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                   .toList();
           int end = Math.min(all.size(), offset + pageSize);
           var reply =
-              ListPublicRoomsResponse.newBuilder().addAllRooms(all.subList(Math.min(offset, end), end));
+              ListPublicRoomsResponse.newBuilder()
+                  .addAllRooms(all.subList(Math.min(offset, end), end));
           if (end < all.size()) {
             reply.setNextPageToken(encodePageToken(end));
           }
@@ -160,7 +166,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   @Override
   public void rotateInvite(
       RotateInviteRequest request, StreamObserver<RotateInviteResponse> response) {
-    async(
+    Calls.async(
         response,
         () -> {
           Room room = rooms.find(request.getRoomId());
@@ -176,8 +182,23 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   }
 
   @Override
+  public void countUnableToWatch(
+      CountUnableToWatchRequest request, StreamObserver<CountUnableToWatchResponse> response) {
+    Calls.unary(
+        response,
+        () -> {
+          Room room = rooms.find(request.getRoomId());
+          Identity who = AuthInterceptor.currentIdentity();
+          return CountUnableToWatchResponse.newBuilder()
+              .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
+              .setMemberCount(room.presentMemberCount())
+              .build();
+        });
+  }
+
+  @Override
   public void sendCommand(SendCommandRequest request, StreamObserver<CommandAccepted> response) {
-    async(
+    Calls.async(
         response,
         () -> {
           Identity who = AuthInterceptor.currentIdentity();
@@ -207,37 +228,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     } catch (IllegalArgumentException malformed) {
       // fall through to the refusal
     }
-    throw new RefusedException(ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server issued");
-  }
-
-  private static <T> void unary(StreamObserver<T> response, Supplier<T> call) {
-    T reply;
-    try {
-      reply = call.get();
-    } catch (RuntimeException e) {
-      response.onError(ErrorMapper.toStatusException(e));
-      return;
-    }
-    response.onNext(reply);
-    response.onCompleted();
-  }
-
-  private static <T> void async(StreamObserver<T> response, Supplier<CompletionStage<T>> call) {
-    CompletionStage<T> stage;
-    try {
-      stage = call.get();
-    } catch (RuntimeException e) {
-      response.onError(ErrorMapper.toStatusException(e));
-      return;
-    }
-    stage.whenComplete(
-        (reply, failure) -> {
-          if (failure != null) {
-            response.onError(ErrorMapper.toStatusException(failure));
-          } else {
-            response.onNext(reply);
-            response.onCompleted();
-          }
-        });
+    throw new RefusedException(
+        ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server issued");
   }
 }

@@ -10,6 +10,7 @@ import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Outbox;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
@@ -32,7 +33,9 @@ final class RoomStream implements StreamObserver<ClientMessage> {
 
   private Room room;
   private Subscriber subscriber;
-  private boolean left;
+
+  /** Left the room, or was refused: the stream is ending and whatever it sends is ignored. */
+  private boolean ended;
 
   RoomStream(
       RoomRegistry rooms,
@@ -49,16 +52,18 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   public void onNext(ClientMessage message) {
     long receivedAtMs = clock.millis();
     if (message.hasJoin()) {
-      join(message.getJoin());
+      join(message.getRequestId(), message.getJoin());
       return;
     }
     if (subscriber == null) {
-      if (!left) {
+      if (!ended) {
+        ended = true;
         reject(message.getRequestId(), ErrorReason.NOT_JOINED, "send join first", true);
       }
       return;
     }
     try {
+      Utf8Guard.requireValid(message);
       switch (message.getKindCase()) {
         case PING ->
             room.reply(
@@ -86,9 +91,25 @@ final class RoomStream implements StreamObserver<ClientMessage> {
                     replyToThis(result.build());
                   });
         }
+        case SEND_CHAT -> {
+          String requestId = message.getRequestId();
+          room.chat()
+              .send(who, message.getSendChat())
+              .whenComplete(
+                  (stored, failure) -> {
+                    var result = CommandResult.newBuilder().setRequestId(requestId);
+                    if (failure != null) {
+                      result.setRejected(ErrorMapper.toRpcStatus(failure));
+                    } else {
+                      result.setChatStored(stored);
+                    }
+                    replyToThis(result.build());
+                  });
+        }
+        case REACT -> room.chat().react(who, message.getReact());
         case BUFFERING -> room.buffering(subscriber, message.getBuffering().getBuffering());
         case LEAVE -> {
-          left = true;
+          ended = true;
           room.leave(subscriber);
         }
         case RELAY_AUDIENCE ->
@@ -108,16 +129,20 @@ final class RoomStream implements StreamObserver<ClientMessage> {
     }
   }
 
-  private void join(Join join) {
+  private void join(String requestId, Join join) {
     if (subscriber != null) {
-      reject("", ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
+      reject(requestId, ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
       return;
+    }
+    if (ended) {
+      return; // refused before: the stream is closing, a second try must not slip in
     }
     try {
       Room target = rooms.find(join.getRoomId());
       subscriber = target.join(who, outbox, join);
       room = target;
     } catch (RuntimeException refused) {
+      ended = true;
       outbox.close(ErrorMapper.toStatusException(refused));
     }
   }
@@ -136,7 +161,8 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   }
 
   private void replyToThis(CommandResult result) {
-    room.reply(subscriber, ServerMessage.newBuilder().setCommandResult(result).build().toByteArray());
+    room.reply(
+        subscriber, ServerMessage.newBuilder().setCommandResult(result).build().toByteArray());
   }
 
   @Override
@@ -153,7 +179,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   }
 
   private void disconnect() {
-    if (subscriber != null && !left) {
+    if (subscriber != null && !ended) {
       room.disconnected(subscriber);
     }
   }

@@ -7,7 +7,8 @@ import java.util.Optional;
 public record ShareLinks(URI base) {
   public ShareLinks {
     if (!base.isAbsolute()) {
-      throw new IllegalArgumentException("watchparty.server.links must be an absolute URL, got " + base);
+      throw new IllegalArgumentException(
+          "watchparty.server.links must be an absolute URL, got " + base);
     }
   }
 

@@ -1,0 +1,72 @@
+package io.watchparty.server.chat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.watchparty.server.room.RateLimiter;
+import io.watchparty.server.room.Room;
+import io.watchparty.server.room.RoomChat;
+import java.time.InstantSource;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The chat of every room on this server: builds each room's chat ({@link RoomChat.Factory}) and
+ * holds what they share: the store, the per-user rate limits, the id generator.
+ *
+ * <p>Threads: sends are stored asynchronously, never under the room lock; their completions hop to
+ * {@code executor} (not the driver's I/O threads) to publish into the room. Reaction windows are
+ * flushed on {@code timers}.
+ */
+public final class Chat implements RoomChat.Factory {
+  final ChatSettings settings;
+  final ChatStore store;
+  final InstantSource clock;
+  final ScheduledExecutorService timers;
+  final Executor executor;
+  final RateLimiter messageLimiter;
+  final RateLimiter reactionLimiter;
+  final ChatIds ids = new ChatIds();
+  private final AtomicLong lastWriteMicros = new AtomicLong();
+
+  /**
+   * @param clock the server's clock: message times, mutes, slow mode
+   * @param ticker measures rate-limit intervals
+   * @param timers flushes reaction windows
+   * @param executor publishes stored messages into their room
+   */
+  public Chat(
+      CqlSession session,
+      ChatSettings settings,
+      InstantSource clock,
+      Ticker ticker,
+      ScheduledExecutorService timers,
+      Executor executor) {
+    this.settings = settings;
+    this.store = new ChatStore(session, settings, clock);
+    this.clock = clock;
+    this.timers = timers;
+    this.executor = executor;
+    this.messageLimiter =
+        new RateLimiter(
+            "chat messages", settings.messagesPerSecond(), settings.messageBurst(), ticker);
+    this.reactionLimiter =
+        new RateLimiter(
+            "reactions", settings.reactionsPerSecond(), settings.reactionBurst(), ticker);
+  }
+
+  @Override
+  public RoomChat open(Room room, boolean created) {
+    return new ChatRoom(this, room, created);
+  }
+
+  /**
+   * A Cassandra write timestamp for a moderation change, increasing across calls. From the wall
+   * clock rather than the server's clock: these writes share columns with writes the driver stamps
+   * itself (the {@code rooms} row), and the later change must win.
+   */
+  long nextWriteMicros() {
+    long now = System.currentTimeMillis() * 1000;
+    return lastWriteMicros.updateAndGet(last -> Math.max(last + 1, now));
+  }
+}

@@ -1,0 +1,73 @@
+package io.watchparty.server.chat;
+
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Message ids: time-based (version 1) UUIDs, which Cassandra orders by time as {@code timeuuid}.
+ *
+ * <p>Ids come from the server's clock (injected, so tests can move it), strictly increasing per
+ * generator even within a millisecond (100-ns ticks, counted on when the clock stands still or
+ * steps back), and unique across generators and servers by a random clock sequence and node.
+ */
+final class ChatIds {
+  /** 100-ns intervals from the start of the Gregorian calendar (1582-10-15) to the Unix epoch. */
+  private static final long GREGORIAN_OFFSET = 0x01B21DD213814000L;
+
+  private static final long TICKS_PER_MILLI = 10_000;
+
+  private final long clockSequenceAndNode;
+
+  // Guarded by `this`.
+  private long lastTicks;
+
+  ChatIds() {
+    SecureRandom random = new SecureRandom();
+    long node = (random.nextLong() & 0xFFFF_FFFF_FFFFL) | 0x0100_0000_0000L; // multicast: random
+    long clockSequence = random.nextInt(1 << 14);
+    this.clockSequenceAndNode = 0x8000_0000_0000_0000L | (clockSequence << 48) | node;
+  }
+
+  /** The next id, for a message sent at {@code millis} (Unix epoch). */
+  UUID next(long millis) {
+    return next(millis, Optional.empty());
+  }
+
+  /**
+   * The next id, also later than {@code after}: a room's ids keep increasing across restarts and
+   * servers even if this server's clock is behind the one that made {@code after}.
+   */
+  synchronized UUID next(long millis, Optional<UUID> after) {
+    long floor = after.map(id -> id.timestamp() - GREGORIAN_OFFSET + 1).orElse(0L);
+    lastTicks = Math.max(Math.max(millis * TICKS_PER_MILLI, lastTicks + 1), floor);
+    long t = lastTicks + GREGORIAN_OFFSET;
+    long msb = (t << 32) | ((t & 0xFFFF_0000_0000L) >>> 16) | 0x1000L | ((t >>> 48) & 0x0FFFL);
+    return new UUID(msb, clockSequenceAndNode);
+  }
+
+  /** When the message of this id was sent, in Unix epoch milliseconds. */
+  static long millis(UUID id) {
+    return Math.floorDiv(id.timestamp() - GREGORIAN_OFFSET, TICKS_PER_MILLI);
+  }
+
+  /** The id's time in microseconds: the Cassandra write timestamp of the message. */
+  static long micros(UUID id) {
+    return Math.floorDiv(id.timestamp() - GREGORIAN_OFFSET, 10);
+  }
+
+  /** A message id as a client sends it back, if it is one: a time-based UUID in canonical form. */
+  static Optional<UUID> parse(String id) {
+    if (id.length() != 36) {
+      return Optional.empty();
+    }
+    try {
+      UUID uuid = UUID.fromString(id);
+      return uuid.version() == 1 && uuid.variant() == 2 && uuid.toString().equals(id)
+          ? Optional.of(uuid)
+          : Optional.empty();
+    } catch (IllegalArgumentException malformed) {
+      return Optional.empty();
+    }
+  }
+}

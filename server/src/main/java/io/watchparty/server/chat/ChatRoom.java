@@ -1,0 +1,701 @@
+package io.watchparty.server.chat;
+
+import io.watchparty.proto.v1.ChatDeleted;
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatModeration;
+import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.ListChatHistoryResponse;
+import io.watchparty.proto.v1.React;
+import io.watchparty.proto.v1.Reactions;
+import io.watchparty.proto.v1.Role;
+import io.watchparty.proto.v1.SendChat;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.SlowModeChanged;
+import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.proto.v1.UserMuted;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.chat.ChatStore.Found;
+import io.watchparty.server.chat.ChatStore.Stored;
+import io.watchparty.server.room.Room;
+import io.watchparty.server.room.RoomChat;
+import io.watchparty.server.room.RoomRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The chat of one room: admission of messages (membership, mutes, slow mode, rate), their storage
+ * and their release into the room, moderation, reactions, and the recent messages of snapshots.
+ *
+ * <p>All state is guarded by the room's lock and touched only inside {@link Room#withChatLock}, so
+ * a snapshot shows the chat exactly as of its sequence. Nothing under the lock waits for Cassandra:
+ * a send is admitted under the lock (and gets its time-ordered id there), stored outside it, and
+ * released under it again. Sends are released in id order: a message is published, and its sender
+ * acknowledged, once it and every message admitted before it are settled, so the order members see
+ * is the order history pages back through.
+ */
+final class ChatRoom implements RoomChat {
+  static final Duration MIN_MUTE = Duration.ofSeconds(1);
+  static final Duration MAX_MUTE = Duration.ofHours(24);
+
+  /** The longest slow-mode interval; the same bound as at room creation. */
+  static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
+
+  /** Settled sends remembered for retries, and deleted ids remembered for late releases. */
+  private static final int REMEMBERED = 1024;
+
+  /** Above this many, slow-mode entries older than the interval are dropped. */
+  private static final int SLOW_MODE_ENTRIES = 4096;
+
+  private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
+
+  private final Chat chat;
+  private final Room room;
+  private final UUID roomId;
+
+  // Everything below is guarded by the room lock.
+
+  /** The most recent published messages, oldest first. */
+  private final ArrayDeque<ChatMessage> recent = new ArrayDeque<>();
+
+  /** The newest id this room has given or loaded: the next one is later. */
+  private Optional<UUID> newestId = Optional.empty();
+
+  private final Map<String, Long> mutedUntil = new HashMap<>();
+
+  /** Slow mode: when each viewer last had a message admitted. */
+  private final Map<String, Long> lastPostedAt = new HashMap<>();
+
+  /** Admitted sends not released yet, in id order. */
+  private final ArrayDeque<Send> sends = new ArrayDeque<>();
+
+  private final Map<SendKey, Send> inFlight = new HashMap<>();
+
+  /** Sends acknowledged lately: a retry gets the same answer without a new message. */
+  private final Map<SendKey, ChatMessage> acknowledged = lru(REMEMBERED);
+
+  /**
+   * Sends that failed here. A failure may come after Cassandra stored the message (a timeout), so
+   * if a retry finds it stored, nobody has seen it yet: the retry publishes it.
+   */
+  private final Set<SendKey> failed = Collections.newSetFromMap(lru(REMEMBERED));
+
+  private final Set<String> deletedIds = Collections.newSetFromMap(lru(REMEMBERED));
+
+  private final Map<String, Long> reactionCounts = new LinkedHashMap<>();
+  private boolean reactionFlushDue;
+
+  private record SendKey(String userId, String clientMessageId) {}
+
+  /** An admitted send waiting for Cassandra. */
+  private static final class Send {
+    final SendKey key;
+    final ChatMessage message;
+    final boolean slowed;
+    final long admittedAt;
+    final Optional<Long> previousPostedAt;
+    final CompletableFuture<ChatMessage> ack = new CompletableFuture<>();
+    boolean settled;
+    Stored stored;
+    Throwable failure;
+
+    Send(
+        SendKey key,
+        ChatMessage message,
+        boolean slowed,
+        long admittedAt,
+        Optional<Long> previousPostedAt) {
+      this.key = key;
+      this.message = message;
+      this.slowed = slowed;
+      this.admittedAt = admittedAt;
+      this.previousPostedAt = previousPostedAt;
+    }
+  }
+
+  private record Admission(CompletionStage<ChatMessage> result, Optional<Send> toStore) {}
+
+  ChatRoom(Chat chat, Room room, boolean created) {
+    this.chat = chat;
+    this.room = room;
+    this.roomId = room.id();
+    if (!created) {
+      load();
+    }
+  }
+
+  /** A room loaded from storage: its recent messages and current mutes (blocking). */
+  private void load() {
+    int size = chat.settings.recentMessages();
+    CompletableFuture<List<ChatMessage>> page =
+        size == 0
+            ? CompletableFuture.completedFuture(List.of())
+            : chat.store
+                .page(roomId, Optional.empty(), size)
+                .thenApply(ChatStore.Page::messages)
+                .toCompletableFuture();
+    CompletableFuture<Map<String, Long>> mutes = chat.store.mutes(roomId).toCompletableFuture();
+    List<ChatMessage> newestFirst = page.join();
+    newestFirst.reversed().forEach(recent::addLast);
+    newestId = newestFirst.stream().findFirst().map(m -> UUID.fromString(m.getMessageId()));
+    long now = chat.clock.millis();
+    mutes
+        .join()
+        .forEach(
+            (userId, until) -> {
+              if (until > now) {
+                mutedUntil.put(userId, until);
+              }
+            });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  @Override
+  public CompletionStage<ChatMessage> send(Identity who, SendChat request) {
+    String clientMessageId = ChatText.clientMessageId(request.getClientMessageId());
+    String text = ChatText.normalize(request.getText(), chat.settings.maxLength());
+    Admission admission = room.withChatLock(access -> admit(access, who, clientMessageId, text));
+    admission.toStore().ifPresent(this::store);
+    return admission.result();
+  }
+
+  private Admission admit(Access access, Identity who, String clientMessageId, String text) {
+    access.requireOpen();
+    requireParticipant(access, who);
+    String userId = who.userId();
+    SendKey key = new SendKey(userId, clientMessageId);
+    ChatMessage done = acknowledged.get(key);
+    if (done != null) {
+      return new Admission(CompletableFuture.completedStage(done), Optional.empty());
+    }
+    Send running = inFlight.get(key);
+    if (running != null) {
+      return new Admission(running.ack.minimalCompletionStage(), Optional.empty());
+    }
+    long now = chat.clock.millis();
+    requireNotMuted(userId, now);
+    // Slow mode holds back viewers; the host and co-hosts moderate the chat and are not slowed.
+    long slowModeMs = access.settings().getSlowModeMs();
+    boolean slowed = slowModeMs > 0 && access.role(userId) == Role.VIEWER;
+    if (slowed) {
+      Long last = lastPostedAt.get(userId);
+      if (last != null && now - last < slowModeMs) {
+        long retryMs = last + slowModeMs - now;
+        throw new RefusedException(
+            ErrorReason.SLOW_MODE,
+            "slow mode: one message every " + slowModeMs + " ms; retry in " + retryMs + " ms",
+            Map.of(
+                "retry_after_ms", Long.toString(retryMs),
+                "slow_mode_ms", Long.toString(slowModeMs)));
+      }
+    }
+    chat.messageLimiter.acquire(userId);
+    UUID id = chat.ids.next(now, newestId);
+    newestId = Optional.of(id);
+    ChatMessage message =
+        ChatMessage.newBuilder()
+            .setMessageId(id.toString())
+            .setRoomId(roomId.toString())
+            .setUserId(userId)
+            .setDisplayName(who.displayName())
+            .setText(text)
+            .setSentAtMs(ChatIds.millis(id))
+            .setClientMessageId(clientMessageId)
+            .build();
+    Optional<Long> previous = Optional.empty();
+    if (slowed) {
+      previous = Optional.ofNullable(lastPostedAt.put(userId, now));
+      if (lastPostedAt.size() > SLOW_MODE_ENTRIES) {
+        lastPostedAt.values().removeIf(at -> now - at >= slowModeMs);
+      }
+    }
+    Send send = new Send(key, message, slowed, now, previous);
+    sends.addLast(send);
+    inFlight.put(key, send);
+    return new Admission(send.ack.minimalCompletionStage(), Optional.of(send));
+  }
+
+  private void store(Send send) {
+    CompletionStage<Stored> stored;
+    try {
+      stored = chat.store.store(roomId, send.message);
+    } catch (RuntimeException e) {
+      stored = CompletableFuture.failedFuture(e);
+    }
+    stored.whenCompleteAsync((result, failure) -> settle(send, result, failure), chat.executor);
+  }
+
+  private void settle(Send send, Stored stored, Throwable failure) {
+    List<Runnable> replies =
+        room.withChatLock(
+            access -> {
+              send.settled = true;
+              send.stored = stored;
+              send.failure = failure;
+              List<Runnable> released = new ArrayList<>();
+              while (!sends.isEmpty() && sends.peekFirst().settled) {
+                released.add(release(access, sends.pollFirst()));
+              }
+              return released;
+            });
+    // Outside the lock: the stream's reply code runs in these completions.
+    replies.forEach(Runnable::run);
+  }
+
+  /** Publishes a settled send if the room has not seen it; returns how to answer its sender. */
+  private Runnable release(Access access, Send send) {
+    inFlight.remove(send.key);
+    if (send.failure != null) {
+      failed.add(send.key);
+      String userId = send.key.userId();
+      if (send.slowed && Objects.equals(lastPostedAt.get(userId), send.admittedAt)) {
+        // Not stored, so not posted: slow mode counts from the message before.
+        send.previousPostedAt.ifPresentOrElse(
+            at -> lastPostedAt.put(userId, at), () -> lastPostedAt.remove(userId));
+      }
+      Throwable failure = unwrap(send.failure);
+      return () -> send.ack.completeExceptionally(failure);
+    }
+    ChatMessage message = send.stored.message();
+    boolean unseen =
+        switch (send.stored.outcome()) {
+          case STORED -> true;
+          case ALREADY_STORED -> failed.contains(send.key);
+          case DELETED -> false;
+        };
+    failed.remove(send.key);
+    if (unseen && !deletedIds.contains(message.getMessageId()) && !access.closed()) {
+      access.publish(ServerMessage.newBuilder().setChat(message));
+      recent.addLast(message);
+      while (recent.size() > chat.settings.recentMessages()) {
+        recent.removeFirst();
+      }
+    }
+    acknowledged.put(send.key, message);
+    return () -> send.ack.complete(message);
+  }
+
+  @Override
+  public void addRecent(Snapshot.Builder snapshot) {
+    snapshot.addAllRecentChat(recent);
+  }
+
+  @Override
+  public CompletionStage<ListChatHistoryResponse> history(
+      Identity who, String pageToken, int pageSize) {
+    Optional<ChatCursor> from = ChatCursor.decode(pageToken);
+    room.withChatLock(
+        access -> {
+          requireReader(access, who);
+          return null;
+        });
+    return chat.store
+        .page(roomId, from, pageSize)
+        .thenApply(
+            page ->
+                ListChatHistoryResponse.newBuilder()
+                    .addAllMessages(page.messages())
+                    .setNextPageToken(page.next().map(ChatCursor::encode).orElse(""))
+                    .build());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reactions
+
+  /**
+   * Counts a reaction. The first reaction of a window schedules its end; then one Reactions event
+   * carries the counts of the whole window, however many viewers reacted.
+   */
+  @Override
+  public void react(Identity who, React reaction) {
+    String emoji = ChatEmoji.canonical(reaction.getEmoji());
+    room.withChatLock(
+        access -> {
+          access.requireOpen();
+          requireParticipant(access, who);
+          requireNotMuted(who.userId(), chat.clock.millis());
+          chat.reactionLimiter.acquire(who.userId());
+          reactionCounts.merge(emoji, 1L, Long::sum);
+          if (!reactionFlushDue) {
+            reactionFlushDue = true;
+            chat.timers.schedule(
+                this::flushReactions,
+                chat.settings.reactionWindow().toMillis(),
+                TimeUnit.MILLISECONDS);
+          }
+          return null;
+        });
+  }
+
+  private void flushReactions() {
+    room.withChatLock(
+        access -> {
+          reactionFlushDue = false;
+          if (!reactionCounts.isEmpty() && !access.closed()) {
+            access.publish(
+                ServerMessage.newBuilder()
+                    .setReactions(Reactions.newBuilder().putAllCounts(reactionCounts)));
+          }
+          reactionCounts.clear();
+          return null;
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Moderation
+
+  @Override
+  public CompletionStage<CommandAccepted> moderate(Identity who, ChatModeration command) {
+    return switch (command.getActionCase()) {
+      case DELETE_MESSAGE_ID -> delete(who, command.getDeleteMessageId());
+      case MUTE -> mute(who, command.getMute());
+      case UNMUTE -> unmute(who, command.getUnmute());
+      case SET_SLOW_MODE_MS -> slowMode(who, command.getSetSlowModeMs());
+      case ACTION_NOT_SET ->
+          throw new RefusedException(ErrorReason.FIELD_MISSING, "the chat command has no action");
+    };
+  }
+
+  /**
+   * Deletes a message: its author may, the host may delete any, a co-host any viewer's. The
+   * deletion is stored before members are told, so history and the room agree.
+   */
+  private CompletionStage<CommandAccepted> delete(Identity who, String messageId) {
+    UUID id =
+        ChatIds.parse(messageId)
+            .orElseThrow(
+                () ->
+                    new RefusedException(
+                        ErrorReason.MALFORMED_ID,
+                        "'" + messageId + "' is not a message id",
+                        Map.of("field", "delete_message_id")));
+    Optional<ChatMessage> recentCopy =
+        room.withChatLock(
+            access -> {
+              access.requireOpen();
+              if (!controller(access, who.userId())) {
+                requireParticipant(access, who);
+              }
+              return recent.stream().filter(m -> m.getMessageId().equals(messageId)).findFirst();
+            });
+    CompletionStage<Optional<Found>> lookup =
+        recentCopy.isPresent()
+            ? CompletableFuture.completedStage(Optional.of(new Found(recentCopy.get(), false)))
+            : chat.store.find(roomId, id);
+    return lookup.thenComposeAsync(
+        found -> {
+          Optional<Long> writeAt =
+              room.withChatLock(
+                  access -> {
+                    access.requireOpen();
+                    Found message = found.orElseThrow(() -> messageNotFound(messageId));
+                    requireMayDelete(access, who.userId(), message.message().getUserId());
+                    if (message.deleted() || deletedIds.contains(messageId)) {
+                      return Optional.empty();
+                    }
+                    return Optional.of(chat.nextWriteMicros());
+                  });
+          if (writeAt.isEmpty()) {
+            return CompletableFuture.completedStage(accepted(0));
+          }
+          return chat.store
+              .markDeleted(roomId, id, who.userId(), writeAt.get())
+              .thenApplyAsync(
+                  v ->
+                      room.withChatLock(
+                          access -> {
+                            if (!deletedIds.add(messageId)) {
+                              return accepted(0);
+                            }
+                            recent.removeIf(m -> m.getMessageId().equals(messageId));
+                            // A retry of the deleted send answers without its text, as storage
+                            // does.
+                            acknowledged.replaceAll(
+                                (key, m) ->
+                                    m.getMessageId().equals(messageId)
+                                        ? m.toBuilder().setText("").build()
+                                        : m);
+                            return accepted(
+                                access.publish(
+                                    ServerMessage.newBuilder()
+                                        .setChatDeleted(
+                                            ChatDeleted.newBuilder()
+                                                .setMessageId(messageId)
+                                                .setByUserId(who.userId()))));
+                          }),
+                  chat.executor);
+        },
+        chat.executor);
+  }
+
+  /** Mutes a user for a while: applied and announced at once, and stored to survive a restart. */
+  private CompletionStage<CommandAccepted> mute(Identity who, ChatModeration.Mute mute) {
+    String target = validUserId(mute.getUserId());
+    Duration length = Duration.ofMillis(mute.getDurationMs());
+    if (length.compareTo(MIN_MUTE) < 0 || length.compareTo(MAX_MUTE) > 0) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "mute.duration_ms must be "
+              + MIN_MUTE.toMillis()
+              + ".."
+              + MAX_MUTE.toMillis()
+              + ", got "
+              + mute.getDurationMs(),
+          Map.of("field", "mute.duration_ms"));
+    }
+    record Muted(long sequence, long until, long writeAt) {}
+    Muted muted =
+        room.withChatLock(
+            access -> {
+              access.requireOpen();
+              requireMayModerate(access, who.userId(), target);
+              long until = chat.clock.millis() + length.toMillis();
+              mutedUntil.put(target, until);
+              long sequence =
+                  access.publish(
+                      ServerMessage.newBuilder()
+                          .setUserMuted(
+                              UserMuted.newBuilder()
+                                  .setUserId(target)
+                                  .setUntilMs(until)
+                                  .setByUserId(who.userId())));
+              return new Muted(sequence, until, chat.nextWriteMicros());
+            });
+    return chat.store
+        .mute(roomId, target, muted.until(), who.userId(), length, muted.writeAt())
+        .thenApply(v -> accepted(muted.sequence()));
+  }
+
+  private CompletionStage<CommandAccepted> unmute(Identity who, String userId) {
+    String target = validUserId(userId);
+    record Unmuted(long sequence, long writeAt) {}
+    Unmuted unmuted =
+        room.withChatLock(
+            access -> {
+              access.requireOpen();
+              requireMayModerate(access, who.userId(), target);
+              Long until = mutedUntil.remove(target);
+              if (until == null || until <= chat.clock.millis()) {
+                return new Unmuted(0, 0);
+              }
+              long sequence =
+                  access.publish(
+                      ServerMessage.newBuilder()
+                          .setUserMuted(
+                              UserMuted.newBuilder()
+                                  .setUserId(target)
+                                  .setUntilMs(0)
+                                  .setByUserId(who.userId())));
+              return new Unmuted(sequence, chat.nextWriteMicros());
+            });
+    if (unmuted.sequence() == 0) {
+      return CompletableFuture.completedStage(accepted(0));
+    }
+    return chat.store
+        .unmute(roomId, target, unmuted.writeAt())
+        .thenApply(v -> accepted(unmuted.sequence()));
+  }
+
+  private CompletionStage<CommandAccepted> slowMode(Identity who, long slowModeMs) {
+    if (slowModeMs < 0 || slowModeMs > MAX_SLOW_MODE_MS) {
+      throw new RefusedException(
+          ErrorReason.INVALID_SETTING,
+          "set_slow_mode_ms must be 0.." + MAX_SLOW_MODE_MS + ", got " + slowModeMs,
+          Map.of("field", "set_slow_mode_ms"));
+    }
+    record Changed(long sequence, long writeAt) {}
+    Changed changed =
+        room.withChatLock(
+            access -> {
+              access.requireOpen();
+              requireController(access, who.userId());
+              if (access.settings().getSlowModeMs() == slowModeMs) {
+                return new Changed(0, 0);
+              }
+              access.setSlowMode(slowModeMs);
+              if (slowModeMs == 0) {
+                lastPostedAt.clear();
+              }
+              long sequence =
+                  access.publish(
+                      ServerMessage.newBuilder()
+                          .setSlowModeChanged(
+                              SlowModeChanged.newBuilder()
+                                  .setSlowModeMs(slowModeMs)
+                                  .setByUserId(who.userId())));
+              return new Changed(sequence, chat.nextWriteMicros());
+            });
+    if (changed.sequence() == 0) {
+      return CompletableFuture.completedStage(accepted(0));
+    }
+    return chat.store
+        .setSlowMode(roomId, slowModeMs, changed.writeAt())
+        .thenApply(v -> accepted(changed.sequence()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rules (under the room lock)
+
+  /**
+   * Members chat; kicked users are no longer members, banned ones are told why. A private room is
+   * not confirmed to exist to others.
+   */
+  private void requireParticipant(Access access, Identity who) {
+    if (who.relay()) {
+      throw new RefusedException(
+          ErrorReason.NOT_JOINED,
+          "a relay does not chat itself: it sends each viewer's message under that viewer's token");
+    }
+    switch (access.presence(who.userId())) {
+      case PRESENT -> {}
+      case BANNED -> throw banned();
+      case ABSENT -> {
+        if (access.settings().getVisibility() != Visibility.PUBLIC) {
+          throw roomNotFound();
+        }
+        throw new RefusedException(
+            ErrorReason.NOT_JOINED,
+            "join the room to chat in it",
+            Map.of("room_id", roomId.toString()));
+      }
+    }
+  }
+
+  /**
+   * History: members and the room's host and co-hosts; anyone subscribed for a public room. A
+   * private room is not confirmed to exist to others.
+   */
+  private void requireReader(Access access, Identity who) {
+    switch (access.presence(who.userId())) {
+      case PRESENT -> {}
+      case BANNED -> throw banned();
+      case ABSENT -> {
+        if (controller(access, who.userId())) {
+          return;
+        }
+        if (access.settings().getVisibility() == Visibility.PUBLIC) {
+          RoomRegistry.requireSubscribed(who);
+          return;
+        }
+        throw roomNotFound();
+      }
+    }
+  }
+
+  private void requireNotMuted(String userId, long now) {
+    Long until = mutedUntil.get(userId);
+    if (until == null) {
+      return;
+    }
+    if (until <= now) {
+      mutedUntil.remove(userId);
+      return;
+    }
+    throw new RefusedException(
+        ErrorReason.MUTED,
+        "you are muted in this room for another " + (until - now) + " ms",
+        Map.of("until_ms", Long.toString(until), "retry_after_ms", Long.toString(until - now)));
+  }
+
+  private static boolean controller(Access access, String userId) {
+    return access.role(userId) != Role.VIEWER;
+  }
+
+  private static void requireController(Access access, String userId) {
+    if (!controller(access, userId)) {
+      throw new RefusedException(
+          ErrorReason.NOT_HOST_OR_COHOST, "only the host and co-hosts moderate the chat");
+    }
+  }
+
+  /** The host moderates anyone but themself; co-hosts moderate viewers (as for kick and ban). */
+  private static void requireMayModerate(Access access, String actor, String target) {
+    requireController(access, actor);
+    if (access.role(target) == Role.HOST || actor.equals(target)) {
+      throw new RefusedException(
+          ErrorReason.INVALID_TARGET, "the host and yourself cannot be muted");
+    }
+    if (access.role(actor) != Role.HOST && access.role(target) == Role.COHOST) {
+      throw new RefusedException(ErrorReason.NOT_HOST, "only the host may mute a co-host");
+    }
+  }
+
+  private static void requireMayDelete(Access access, String actor, String author) {
+    if (actor.equals(author)) {
+      return;
+    }
+    requireController(access, actor);
+    if (access.role(actor) != Role.HOST && access.role(author) != Role.VIEWER) {
+      throw new RefusedException(
+          ErrorReason.NOT_HOST, "only the host may delete a message of the host or a co-host");
+    }
+  }
+
+  private RefusedException banned() {
+    return new RefusedException(
+        ErrorReason.BANNED_FROM_ROOM,
+        "you are banned from this room",
+        Map.of("room_id", roomId.toString()));
+  }
+
+  private RefusedException roomNotFound() {
+    return new RefusedException(
+        ErrorReason.ROOM_NOT_FOUND, "no room " + roomId, Map.of("room_id", roomId.toString()));
+  }
+
+  private static RefusedException messageNotFound(String messageId) {
+    return new RefusedException(
+        ErrorReason.MESSAGE_NOT_FOUND,
+        "no message " + messageId + " in this room",
+        Map.of("message_id", messageId));
+  }
+
+  private static String validUserId(String userId) {
+    if (!USER_ID.matcher(userId).matches()) {
+      throw new RefusedException(
+          ErrorReason.MALFORMED_ID,
+          "user id '" + userId + "' is malformed",
+          Map.of("field", "user_id"));
+    }
+    return userId;
+  }
+
+  private static CommandAccepted accepted(long sequence) {
+    return CommandAccepted.newBuilder().setSequence(sequence).build();
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    while (failure instanceof CompletionException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
+    return failure;
+  }
+
+  private static <K, V> Map<K, V> lru(int capacity) {
+    return new LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+        return size() > capacity;
+      }
+    };
+  }
+}

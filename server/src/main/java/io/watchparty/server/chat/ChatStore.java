@@ -1,0 +1,383 @@
+package io.watchparty.server.chat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.watchparty.proto.v1.ChatMessage;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Chat in Cassandra (tables of {@code V004__chat.cql}): prepared statements only, every call
+ * asynchronous. Also owns the {@code slow_mode_ms} column of {@code rooms}: slow mode is a room
+ * setting that only chat moderation changes.
+ */
+final class ChatStore {
+  /** Queries one history page may run before it returns what it found with a cursor. */
+  static final int MAX_QUERIES_PER_PAGE = 64;
+
+  /** What storing a message found. */
+  enum Outcome {
+    /** Stored by this call: the room has not seen it yet. */
+    STORED,
+    /** Stored by an earlier send of the same client message id. */
+    ALREADY_STORED,
+    /** Stored by an earlier send, and deleted since. */
+    DELETED
+  }
+
+  record Stored(ChatMessage message, Outcome outcome) {}
+
+  /** A message read back, and whether it was deleted (its text is then empty). */
+  record Found(ChatMessage message, boolean deleted) {}
+
+  /** One page of history, newest first, and where the next (older) one starts. */
+  record Page(List<ChatMessage> messages, Optional<ChatCursor> next) {}
+
+  private final CqlSession session;
+  private final InstantSource clock;
+  private final long bucketMillis;
+  private final int ttlSeconds;
+  private final int bucketTtlSeconds;
+
+  /** Buckets whose index row this server has written (or is writing); failures are dropped. */
+  private final AsyncCache<BucketKey, Boolean> indexedBuckets;
+
+  private final PreparedStatement claimClientId;
+  private final PreparedStatement insertMessage;
+  private final PreparedStatement selectMessage;
+  private final PreparedStatement markDeleted;
+  private final PreparedStatement insertBucket;
+  private final PreparedStatement newestBucket;
+  private final PreparedStatement olderBucket;
+  private final PreparedStatement pageOfBucket;
+  private final PreparedStatement insertMute;
+  private final PreparedStatement deleteMute;
+  private final PreparedStatement selectMutes;
+  private final PreparedStatement updateSlowMode;
+
+  private record BucketKey(UUID roomId, long bucket) {}
+
+  ChatStore(CqlSession session, ChatSettings settings, InstantSource clock) {
+    this.session = session;
+    this.clock = clock;
+    this.bucketMillis = settings.bucket().toMillis();
+    this.ttlSeconds = Math.toIntExact(settings.ttl().toSeconds());
+    this.bucketTtlSeconds = Math.toIntExact(settings.ttl().plus(settings.bucket()).toSeconds() + 1);
+    this.indexedBuckets =
+        Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMillis(Math.max(2 * bucketMillis, 60_000)))
+            .maximumSize(100_000)
+            .buildAsync();
+    String columns = "message_id, user_id, display_name, client_message_id, text, deleted_by";
+    claimClientId =
+        session.prepare(
+            "INSERT INTO chat_client_ids (room_id, user_id, client_message_id, message_id)"
+                + " VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?");
+    insertMessage =
+        session.prepare(
+            "INSERT INTO chat_messages (room_id, bucket, message_id, user_id, display_name,"
+                + " client_message_id, text) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                + " USING TTL ? AND TIMESTAMP ?");
+    selectMessage =
+        session.prepare(
+            "SELECT "
+                + columns
+                + " FROM chat_messages WHERE room_id = ? AND bucket = ? AND message_id = ?");
+    markDeleted =
+        session.prepare(
+            "UPDATE chat_messages USING TTL ? AND TIMESTAMP ? SET text = '', deleted_by = ?"
+                + " WHERE room_id = ? AND bucket = ? AND message_id = ?");
+    insertBucket =
+        session.prepare("INSERT INTO chat_buckets (room_id, bucket) VALUES (?, ?) USING TTL ?");
+    newestBucket = session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? LIMIT 1");
+    olderBucket =
+        session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? AND bucket < ? LIMIT 1");
+    pageOfBucket =
+        session.prepare(
+            "SELECT "
+                + columns
+                + " FROM chat_messages WHERE room_id = ? AND bucket = ? AND message_id < ?"
+                + " LIMIT ?");
+    insertMute =
+        session.prepare(
+            "INSERT INTO chat_mutes (room_id, user_id, until_ms, by_user_id) VALUES (?, ?, ?, ?)"
+                + " USING TTL ? AND TIMESTAMP ?");
+    deleteMute =
+        session.prepare(
+            "DELETE FROM chat_mutes USING TIMESTAMP ? WHERE room_id = ? AND user_id = ?");
+    selectMutes = session.prepare("SELECT user_id, until_ms FROM chat_mutes WHERE room_id = ?");
+    updateSlowMode =
+        session.prepare("UPDATE rooms USING TIMESTAMP ? SET slow_mode_ms = ? WHERE room_id = ?");
+  }
+
+  /** The history bucket of a message id. */
+  long bucketOf(UUID messageId) {
+    return Math.floorDiv(ChatIds.millis(messageId), bucketMillis) * bucketMillis;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * Stores a message once per (room, sender, client message id); completes when Cassandra has the
+   * message and its bucket is indexed, so history can find it.
+   *
+   * <p>Idempotence: the client message id is claimed first with a lightweight transaction, which is
+   * the one way to be right when two copies of a send race (a retry while the original is still in
+   * flight, or two servers during a room's hand-over): exactly one claim wins, and every other copy
+   * learns the winner's message id. Reading before inserting would let both copies see "not there
+   * yet". The price is one Paxos round per message on a partition of its own, so sends never
+   * contend with each other. The message row comes second, written with the id's time as its write
+   * timestamp: if the original send died between the two writes, a retry writes the very same row,
+   * and if the message was deleted meanwhile, the later deletion still wins.
+   */
+  CompletionStage<Stored> store(UUID roomId, ChatMessage message) {
+    UUID id = UUID.fromString(message.getMessageId());
+    BoundStatement claim =
+        claimClientId.bind(
+            roomId, message.getUserId(), message.getClientMessageId(), id, ttlSeconds);
+    return execute(claim)
+        .thenCompose(
+            claimed -> {
+              if (claimed.wasApplied()) {
+                return write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED));
+              }
+              UUID original = claimed.one().getUuid("message_id");
+              ChatMessage retried =
+                  message.toBuilder()
+                      .setMessageId(original.toString())
+                      .setSentAtMs(ChatIds.millis(original))
+                      .build();
+              return find(roomId, original)
+                  .thenCompose(
+                      found -> {
+                        if (found.isEmpty()) {
+                          // The first send was claimed but never written: write it now.
+                          return write(roomId, retried)
+                              .thenApply(v -> new Stored(retried, Outcome.STORED));
+                        }
+                        Found f = found.get();
+                        return indexed(roomId, bucketOf(original))
+                            .thenApply(
+                                v ->
+                                    new Stored(
+                                        f.message(),
+                                        f.deleted() ? Outcome.DELETED : Outcome.ALREADY_STORED));
+                      });
+            });
+  }
+
+  private CompletionStage<Void> write(UUID roomId, ChatMessage message) {
+    UUID id = UUID.fromString(message.getMessageId());
+    long bucket = bucketOf(id);
+    CompletableFuture<AsyncResultSet> row =
+        execute(
+            insertMessage
+                .bind(
+                    roomId,
+                    bucket,
+                    id,
+                    message.getUserId(),
+                    message.getDisplayName(),
+                    message.getClientMessageId(),
+                    message.getText(),
+                    remainingTtl(id),
+                    ChatIds.micros(id))
+                .setIdempotent(true));
+    return row.thenCombine(indexed(roomId, bucket), (a, b) -> null);
+  }
+
+  /** Writes the bucket's index row unless this server already did. */
+  private CompletableFuture<Boolean> indexed(UUID roomId, long bucket) {
+    // A failed write is removed from the cache by Caffeine, so the next message retries it.
+    return indexedBuckets.get(
+        new BucketKey(roomId, bucket),
+        (key, executor) ->
+            execute(insertBucket.bind(roomId, bucket, bucketTtlSeconds).setIdempotent(true))
+                .thenApply(rs -> Boolean.TRUE));
+  }
+
+  /** A message by id, deleted or not; empty if it was never stored (or has expired). */
+  CompletionStage<Optional<Found>> find(UUID roomId, UUID messageId) {
+    return execute(selectMessage.bind(roomId, bucketOf(messageId), messageId))
+        .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> found(roomId, row)));
+  }
+
+  /**
+   * Marks a message deleted: its text becomes empty and {@code deleted_by} is set, at a write
+   * timestamp later than the message's own, with the TTL the message has left.
+   */
+  CompletionStage<Void> markDeleted(UUID roomId, UUID messageId, String byUserId, long micros) {
+    return execute(
+            markDeleted
+                .bind(
+                    remainingTtl(messageId),
+                    Math.max(micros, ChatIds.micros(messageId) + 1),
+                    byUserId,
+                    roomId,
+                    bucketOf(messageId),
+                    messageId)
+                .setIdempotent(true))
+        .thenApply(rs -> null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // History
+
+  /**
+   * Up to {@code size} messages older than {@code from} (the newest if empty), newest first,
+   * walking back through the room's buckets; deleted messages are skipped. The next cursor is empty
+   * when nothing older is left.
+   */
+  CompletionStage<Page> page(UUID roomId, Optional<ChatCursor> from, int size) {
+    var walk = new Walk(roomId, size);
+    if (from.isPresent()) {
+      return walk.scan(from.get(), 0);
+    }
+    return execute(newestBucket.bind(roomId))
+        .thenCompose(
+            rs -> {
+              Row newest = rs.one();
+              return newest == null
+                  ? CompletableFuture.completedFuture(new Page(List.of(), Optional.empty()))
+                  : walk.scan(ChatCursor.wholeBucket(newest.getLong(0), bucketMillis), 1);
+            });
+  }
+
+  /** The state of one page being read. */
+  private final class Walk {
+    private final UUID roomId;
+    private final int size;
+    private final List<ChatMessage> found = new ArrayList<>();
+    private final List<Long> foundIn = new ArrayList<>();
+
+    Walk(UUID roomId, int size) {
+      this.roomId = roomId;
+      this.size = size;
+    }
+
+    /** Reads on from {@code at}; one more message than the page holds tells if there is more. */
+    CompletionStage<Page> scan(ChatCursor at, int queries) {
+      if (queries >= MAX_QUERIES_PER_PAGE) {
+        return CompletableFuture.completedFuture(new Page(List.copyOf(found), Optional.of(at)));
+      }
+      int limit = size + 1 - found.size();
+      return execute(pageOfBucket.bind(roomId, at.bucket(), at.before(), limit))
+          .thenCompose(
+              rs -> {
+                int rows = 0;
+                UUID last = at.before();
+                for (Row row : rs.currentPage()) {
+                  rows++;
+                  last = row.getUuid("message_id");
+                  if (row.getString("deleted_by") == null) {
+                    found.add(found(roomId, row).message());
+                    foundIn.add(at.bucket());
+                  }
+                }
+                if (found.size() > size) {
+                  return CompletableFuture.completedFuture(full());
+                }
+                if (rows == limit) {
+                  // Deleted rows took places: more may be left in this bucket.
+                  return scan(new ChatCursor(at.bucket(), last), queries + 1);
+                }
+                return execute(olderBucket.bind(roomId, at.bucket()))
+                    .thenCompose(
+                        older -> {
+                          Row next = older.one();
+                          return next == null
+                              ? CompletableFuture.completedFuture(
+                                  new Page(List.copyOf(found), Optional.empty()))
+                              : scan(
+                                  ChatCursor.wholeBucket(next.getLong(0), bucketMillis),
+                                  queries + 2);
+                        });
+              });
+    }
+
+    private Page full() {
+      ChatMessage last = found.get(size - 1);
+      return new Page(
+          List.copyOf(found.subList(0, size)),
+          Optional.of(new ChatCursor(foundIn.get(size - 1), UUID.fromString(last.getMessageId()))));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Moderation state
+
+  CompletionStage<Void> mute(
+      UUID roomId, String userId, long untilMs, String byUserId, Duration length, long micros) {
+    int ttl = (int) Math.max(1, (length.toMillis() + 999) / 1000);
+    return execute(
+            insertMute.bind(roomId, userId, untilMs, byUserId, ttl, micros).setIdempotent(true))
+        .thenApply(rs -> null);
+  }
+
+  CompletionStage<Void> unmute(UUID roomId, String userId, long micros) {
+    return execute(deleteMute.bind(micros, roomId, userId).setIdempotent(true))
+        .thenApply(rs -> null);
+  }
+
+  /** The room's mutes that have not expired yet: user id to the end of the mute. */
+  CompletionStage<Map<String, Long>> mutes(UUID roomId) {
+    return execute(selectMutes.bind(roomId))
+        .thenApply(
+            rs -> {
+              // One partition of at most a few hundred rows: the first page holds them all.
+              Map<String, Long> mutes = new HashMap<>();
+              for (Row row : rs.currentPage()) {
+                mutes.put(row.getString("user_id"), row.getLong("until_ms"));
+              }
+              return mutes;
+            });
+  }
+
+  CompletionStage<Void> setSlowMode(UUID roomId, long slowModeMs, long micros) {
+    return execute(updateSlowMode.bind(micros, slowModeMs, roomId).setIdempotent(true))
+        .thenApply(rs -> null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private CompletableFuture<AsyncResultSet> execute(BoundStatement statement) {
+    return session.executeAsync(statement).toCompletableFuture();
+  }
+
+  /** What is left of the retention period of a message: its rows expire together. */
+  private int remainingTtl(UUID messageId) {
+    long ageSeconds = Math.max(0, (clock.millis() - ChatIds.millis(messageId)) / 1000);
+    return (int) Math.max(1, ttlSeconds - ageSeconds);
+  }
+
+  private static Found found(UUID roomId, Row row) {
+    UUID id = row.getUuid("message_id");
+    String deletedBy = row.getString("deleted_by");
+    return new Found(
+        ChatMessage.newBuilder()
+            .setMessageId(id.toString())
+            .setRoomId(roomId.toString())
+            .setUserId(Objects.requireNonNullElse(row.getString("user_id"), ""))
+            .setDisplayName(Objects.requireNonNullElse(row.getString("display_name"), ""))
+            .setClientMessageId(Objects.requireNonNullElse(row.getString("client_message_id"), ""))
+            .setText(deletedBy == null ? Objects.requireNonNullElse(row.getString("text"), "") : "")
+            .setSentAtMs(ChatIds.millis(id))
+            .build(),
+        deletedBy != null);
+  }
+}

@@ -1,0 +1,78 @@
+package io.watchparty.server.room;
+
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatModeration;
+import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.ListChatHistoryResponse;
+import io.watchparty.proto.v1.React;
+import io.watchparty.proto.v1.Role;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendChat;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.server.auth.Identity;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The chat of one room, built by {@code io.watchparty.server.chat}. The room holds one and hands it
+ * its commands; the chat keeps its state under the room's lock and changes the room only through
+ * {@link Room#withChatLock}, so chat events and all other room events share one sequence.
+ */
+public interface RoomChat {
+
+  /**
+   * Sends a message as {@code who}. Completes with the stored message once Cassandra has it (and
+   * after the room has published it); a retried client message id completes with the message stored
+   * the first time.
+   */
+  CompletionStage<ChatMessage> send(Identity who, SendChat message);
+
+  /** A reaction: counted now, published with the others of its window. Refusals are thrown. */
+  void react(Identity who, React reaction);
+
+  /** A chat moderation command (delete, mute, unmute, slow mode). Not called under the lock. */
+  CompletionStage<CommandAccepted> moderate(Identity who, ChatModeration command);
+
+  /** Older messages, newest first, for a caller allowed to read this room's chat. */
+  CompletionStage<ListChatHistoryResponse> history(Identity who, String pageToken, int pageSize);
+
+  /** Adds the recent messages, oldest first, to a snapshot being built under the room lock. */
+  void addRecent(Snapshot.Builder snapshot);
+
+  /** Builds the chat of each room the registry creates or loads. */
+  interface Factory {
+    /**
+     * The chat of {@code room}. For a room loaded from storage ({@code created} false) this reads
+     * the recent messages and current mutes, blocking, like loading the room itself.
+     */
+    RoomChat open(Room room, boolean created);
+  }
+
+  /** Where a user stands in the room, as far as chat is concerned. */
+  enum Presence {
+    /** A member (connected, or within the reconnect grace), a viewer a relay names, or a relay. */
+    PRESENT,
+    BANNED,
+    ABSENT
+  }
+
+  /** What chat code may read and do while it holds the room lock. */
+  interface Access {
+    /** Refuses with ROOM_CLOSED once the room has ended. */
+    void requireOpen();
+
+    boolean closed();
+
+    Presence presence(String userId);
+
+    Role role(String userId);
+
+    RoomSettings settings();
+
+    /** Changes the slow-mode setting (persisting it is the chat's job). */
+    void setSlowMode(long slowModeMs);
+
+    /** Numbers, serializes once and delivers a chat event; returns its sequence. */
+    long publish(ServerMessage.Builder event);
+  }
+}

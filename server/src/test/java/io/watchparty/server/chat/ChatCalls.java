@@ -1,0 +1,136 @@
+package io.watchparty.server.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatModeration;
+import io.watchparty.proto.v1.ChatServiceGrpc;
+import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.Command;
+import io.watchparty.proto.v1.CommandResult;
+import io.watchparty.proto.v1.React;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.proto.v1.SendChat;
+import io.watchparty.proto.v1.SendChatRequest;
+import io.watchparty.server.rpc.StreamProbe;
+import io.watchparty.server.rpc.TestServer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Chat as a test client does it: on a room stream ({@link StreamProbe}) or over ChatService. */
+final class ChatCalls {
+  private static final AtomicInteger requestIds = new AtomicInteger();
+
+  private ChatCalls() {}
+
+  /** Sends a chat message on a stream; returns the request id its CommandResult will carry. */
+  static String send(StreamProbe probe, String clientMessageId, String text) {
+    String requestId = "chat-" + requestIds.incrementAndGet();
+    probe.send(
+        ClientMessage.newBuilder()
+            .setRequestId(requestId)
+            .setSendChat(SendChat.newBuilder().setClientMessageId(clientMessageId).setText(text))
+            .build());
+    return requestId;
+  }
+
+  /** The message stored for a send, waiting for its result (room events before it are skipped). */
+  static ChatMessage stored(StreamProbe probe, String requestId) {
+    CommandResult result = probe.resultOf(requestId);
+    assertThat(result.hasChatStored()).as("result of %s: %s", requestId, result).isTrue();
+    return result.getChatStored();
+  }
+
+  static String react(StreamProbe probe, String emoji) {
+    String requestId = "react-" + requestIds.incrementAndGet();
+    probe.send(
+        ClientMessage.newBuilder()
+            .setRequestId(requestId)
+            .setReact(React.newBuilder().setEmoji(emoji))
+            .build());
+    return requestId;
+  }
+
+  static SendChatRequest request(String roomId, String clientMessageId, String text) {
+    return SendChatRequest.newBuilder()
+        .setRoomId(roomId)
+        .setMessage(SendChat.newBuilder().setClientMessageId(clientMessageId).setText(text))
+        .build();
+  }
+
+  static Command delete(String messageId) {
+    return moderation(ChatModeration.newBuilder().setDeleteMessageId(messageId));
+  }
+
+  static Command mute(String userId, long durationMs) {
+    return moderation(
+        ChatModeration.newBuilder()
+            .setMute(ChatModeration.Mute.newBuilder().setUserId(userId).setDurationMs(durationMs)));
+  }
+
+  static Command unmute(String userId) {
+    return moderation(ChatModeration.newBuilder().setUnmute(userId));
+  }
+
+  static Command slowMode(long slowModeMs) {
+    return moderation(ChatModeration.newBuilder().setSetSlowModeMs(slowModeMs));
+  }
+
+  private static Command moderation(ChatModeration.Builder command) {
+    return Command.newBuilder().setChat(command).build();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests the generated stubs cannot send: bytes that are not valid UTF-8 where a string goes.
+
+  /** A unary SendChat with raw request bytes, as {@code userId}. */
+  static ChatMessage rawSendChat(TestServer wp, String userId, byte[] request) {
+    MethodDescriptor<byte[], ChatMessage> method =
+        ChatServiceGrpc.getSendChatMethod().toBuilder(
+                new Raw(), ChatServiceGrpc.getSendChatMethod().getResponseMarshaller())
+            .build();
+    return ClientCalls.blockingUnaryCall(
+        authorized(wp, userId), method, CallOptions.DEFAULT, request);
+  }
+
+  /** A room stream whose client messages are raw bytes. */
+  static StreamObserver<byte[]> rawConnect(
+      TestServer wp, String userId, StreamObserver<byte[]> responses) {
+    MethodDescriptor<byte[], byte[]> method =
+        RoomServiceGrpc.getConnectMethod().toBuilder(new Raw(), new Raw()).build();
+    return ClientCalls.asyncBidiStreamingCall(
+        authorized(wp, userId).newCall(method, CallOptions.DEFAULT), responses);
+  }
+
+  private static Channel authorized(TestServer wp, String userId) {
+    return ClientInterceptors.intercept(
+        wp.channel(),
+        MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token(userId))));
+  }
+
+  private static final class Raw implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}

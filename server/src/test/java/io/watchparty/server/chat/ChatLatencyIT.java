@@ -1,0 +1,207 @@
+package io.watchparty.server.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.proto.v1.SendChat;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.rpc.RoomConfigs;
+import io.watchparty.server.rpc.TestServer;
+import io.watchparty.server.testing.CassandraExtension;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Measures, and prints, chat latency in one room on the real Cassandra node: send to
+ * acknowledgement (the sender's CommandResult.chat_stored, i.e. after the LWT claim, the message
+ * write and the room's publication) and send to delivery (another member's ChatMessage event).
+ * In-process gRPC transport, so the numbers are server plus Cassandra, without network. Asserts
+ * only that everything arrived, never how fast.
+ */
+@ExtendWith(CassandraExtension.class)
+class ChatLatencyIT {
+  private static final int VIEWERS = 20;
+  private static TestServer wp;
+
+  @BeforeAll
+  static void start(CqlSession session) {
+    wp =
+        TestServer.start(
+            session,
+            RoomConfigs.rooms().outbox(100_000).build(),
+            ChatSettings.DEFAULTS.withMessageRate(100_000, 100_000),
+            Clock.systemUTC());
+  }
+
+  @AfterAll
+  static void stop() {
+    wp.close();
+  }
+
+  @Test
+  void printsSendToAcknowledgeAndSendToDeliverLatencies() throws InterruptedException {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    Timed sender = new Timed("alice", roomId);
+    Timed receiver = new Timed("bob", roomId);
+    List<Timed> others = new ArrayList<>();
+    for (int i = 0; i < VIEWERS - 2; i++) {
+      others.add(
+          new Timed(List.of("chiara", "emma", "farid", "gabriela", "hiro").get(i % 5), roomId));
+    }
+
+    run("warm-up", sender, receiver, 300, 0);
+    Result sequential = run("one at a time", sender, receiver, 1_000, 0);
+    Result paced = run("500 msg/s", sender, receiver, 2_500, 500);
+
+    System.out.printf(
+        "%nChat latency, one room (%d streams, 1 sender), in-process gRPC, Cassandra %s on"
+            + " loopback, %d CPUs:%n",
+        VIEWERS, "single local node", Runtime.getRuntime().availableProcessors());
+    sequential.print();
+    paced.print();
+    sender.close();
+    receiver.close();
+    others.forEach(Timed::close);
+  }
+
+  /** Sends {@code count} messages (at {@code perSecond}, or each after the previous ack if 0). */
+  private static Result run(String name, Timed sender, Timed receiver, int count, int perSecond)
+      throws InterruptedException {
+    long[] sentAt = new long[count];
+    CountDownLatch acked = new CountDownLatch(count);
+    CountDownLatch delivered = new CountDownLatch(count);
+    long[] ackNanos = new long[count];
+    long[] deliverNanos = new long[count];
+    String prefix = name.replaceAll("[^a-z0-9]", "") + "-";
+    Semaphore oneAtATime = new Semaphore(1);
+    sender.onAck =
+        (requestId, at) -> {
+          int i = Integer.parseInt(requestId.substring(prefix.length()));
+          ackNanos[i] = at - sentAt[i];
+          acked.countDown();
+          oneAtATime.release();
+        };
+    receiver.onChat =
+        (clientId, at) -> {
+          if (clientId.startsWith(prefix)) {
+            int i = Integer.parseInt(clientId.substring(prefix.length()));
+            deliverNanos[i] = at - sentAt[i];
+            delivered.countDown();
+          }
+        };
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      if (perSecond == 0) {
+        oneAtATime.acquire();
+      } else {
+        long due = start + (long) i * 1_000_000_000L / perSecond;
+        while (System.nanoTime() < due) {
+          LockSupport.parkNanos(due - System.nanoTime());
+        }
+      }
+      sentAt[i] = System.nanoTime();
+      sender.send(prefix + i, "message " + i + " of the " + name + " run");
+    }
+    assertThat(acked.await(60, TimeUnit.SECONDS)).as("all acknowledged").isTrue();
+    assertThat(delivered.await(60, TimeUnit.SECONDS)).as("all delivered").isTrue();
+    assertThat(sender.refusal).isNull();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Result(name, count, count / seconds, ackNanos, deliverNanos);
+  }
+
+  private record Result(
+      String name, int count, double perSecond, long[] ackNanos, long[] deliverNanos) {
+    void print() {
+      System.out.printf(
+          "  %-14s %5d messages, %6.0f msg/s stored%n    send->ack     %s%n    send->deliver %s%n",
+          name, count, perSecond, percentiles(ackNanos), percentiles(deliverNanos));
+    }
+
+    private static String percentiles(long[] nanos) {
+      long[] sorted = nanos.clone();
+      Arrays.sort(sorted);
+      return "p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms"
+          .formatted(
+              at(sorted, 0.50),
+              at(sorted, 0.90),
+              at(sorted, 0.99),
+              sorted[sorted.length - 1] / 1e6);
+    }
+
+    private static double at(long[] sorted, double quantile) {
+      return sorted[(int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)]
+          / 1e6;
+    }
+  }
+
+  /** A room stream that stamps every message with its arrival time. */
+  private static final class Timed implements StreamObserver<ServerMessage> {
+    interface Arrival {
+      void at(String id, long nanos);
+    }
+
+    private final StreamObserver<ClientMessage> requests;
+    private final CountDownLatch joined = new CountDownLatch(1);
+    volatile String refusal;
+    volatile Arrival onAck = (id, at) -> {};
+    volatile Arrival onChat = (id, at) -> {};
+
+    Timed(String userId, String roomId) throws InterruptedException {
+      requests =
+          TestServer.withToken(RoomServiceGrpc.newStub(wp.channel()), wp.token(userId))
+              .connect(this);
+      synchronized (this) {
+        requests.onNext(
+            ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
+      }
+      assertThat(joined.await(20, TimeUnit.SECONDS)).isTrue();
+    }
+
+    synchronized void send(String clientMessageId, String text) {
+      requests.onNext(
+          ClientMessage.newBuilder()
+              .setRequestId(clientMessageId)
+              .setSendChat(SendChat.newBuilder().setClientMessageId(clientMessageId).setText(text))
+              .build());
+    }
+
+    @Override
+    public void onNext(ServerMessage message) {
+      long now = System.nanoTime();
+      if (message.hasSnapshot()) {
+        joined.countDown();
+      } else if (message.hasCommandResult() && message.getCommandResult().hasChatStored()) {
+        onAck.at(message.getCommandResult().getRequestId(), now);
+      } else if (message.hasChat()) {
+        onChat.at(message.getChat().getClientMessageId(), now);
+      } else if (message.hasCommandResult()) {
+        refusal = message.getCommandResult().toString();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+
+    synchronized void close() {
+      requests.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package io.watchparty.server.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.ServerMessage.KindCase;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.rpc.Commands;
+import io.watchparty.server.rpc.RoomConfigs;
+import io.watchparty.server.rpc.StreamProbe;
+import io.watchparty.server.rpc.TestServer;
+import io.watchparty.server.testing.CassandraExtension;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** One stalled receiver costs the others nothing, and the server holds a bounded backlog for it. */
+@ExtendWith(CassandraExtension.class)
+class FanOutIT {
+  static final int OUTBOX = 8;
+  static final int COMMANDS = 200;
+
+  private static TestServer wp;
+
+  @BeforeAll
+  static void start(CqlSession session) {
+    wp = TestServer.start(session, RoomConfigs.rooms().outbox(OUTBOX).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    wp.close();
+  }
+
+  @Test
+  void replayThatOverflowsTheOutboxGivesWayToASnapshotWithNothingOlderAfterIt() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe bob = wp.connect("bob").join(roomId);
+    long lastSeen = bob.next(KindCase.SNAPSHOT).getSequence();
+    bob.disconnect();
+    long last = 0;
+    int missed = 2 * OUTBOX + 4;
+    for (int i = 1; i <= missed; i++) {
+      last = alice.resultOf(alice.command(Commands.seek(i * 1_000L))).getAccepted().getSequence();
+    }
+    long lastSequence = last;
+
+    // Bob comes back on a slow device: it takes one message, and the replay piles up.
+    StreamProbe back = wp.connectStalled("bob").resume(roomId, "", lastSeen);
+    Room room = wp.server().rooms().find(roomId);
+    await()
+        .atMost(StreamProbe.WAIT)
+        .until(() -> room.connectionsOf("bob").stream().anyMatch(s -> s.resyncs() > 0));
+    back.read(1_000);
+
+    ServerMessage snapshot = back.skipTo(KindCase.SNAPSHOT);
+    assertThat(snapshot.getSequence()).isEqualTo(lastSequence);
+    assertThat(snapshot.getSnapshot().getPlayback().getPositionMs()).isEqualTo(missed * 1_000L);
+    long next = alice.resultOf(alice.command(Commands.play())).getAccepted().getSequence();
+    // Nothing older than the snapshot follows it: the next message is the next event.
+    assertThat(back.next().getSequence()).isEqualTo(next);
+  }
+
+  @Test
+  void stalledMemberDelaysNobodyAndIsResynchronizedFromASnapshot() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe bob = wp.connect("bob").join(roomId);
+    bob.snapshot();
+    StreamProbe stalled = wp.connectStalled("chiara").join(roomId);
+    stalled.snapshot(); // the one message it asked for; it never reads again
+    Subscriber stalledOnServer =
+        wp.server().rooms().find(roomId).connectionsOf("chiara").getFirst();
+
+    long last = 0;
+    for (int i = 1; i <= COMMANDS; i++) {
+      last = alice.resultOf(alice.command(Commands.seek(i * 1_000L))).getAccepted().getSequence();
+      assertThat(stalledOnServer.backlog()).isLessThanOrEqualTo(OUTBOX);
+    }
+    long lastSequence = last;
+
+    // Bob received every event, in order, while Chiara read nothing.
+    List<ServerMessage> seen =
+        bob.until(m -> m.getSequence() == lastSequence).stream()
+            .filter(ServerMessage::hasPlaybackChanged)
+            .toList();
+    assertThat(seen).hasSize(COMMANDS);
+    for (int i = 0; i < COMMANDS; i++) {
+      assertThat(seen.get(i).getSequence()).isEqualTo(lastSequence - COMMANDS + 1 + i);
+      assertThat(seen.get(i).getPlaybackChanged().getState().getPositionMs())
+          .isEqualTo((i + 1) * 1_000L);
+    }
+    assertThat(stalledOnServer.backlog()).isBetween(1, OUTBOX);
+    assertThat(stalledOnServer.resyncs()).isPositive();
+
+    // Reading again, Chiara gets a fresh snapshot and the few events after it, not the backlog.
+    stalled.read(1_000);
+    ServerMessage snapshot = stalled.next(KindCase.SNAPSHOT);
+    List<ServerMessage> rest =
+        snapshot.getSequence() == lastSequence
+            ? List.of()
+            : stalled.until(m -> m.getSequence() == lastSequence);
+    assertThat(rest).hasSizeLessThan(OUTBOX);
+    assertThat(snapshot.getSequence() + rest.size()).isEqualTo(lastSequence);
+    long expected = snapshot.getSequence();
+    for (ServerMessage event : rest) {
+      assertThat(event.getSequence()).isEqualTo(++expected);
+    }
+    long finalPosition =
+        rest.isEmpty()
+            ? snapshot.getSnapshot().getPlayback().getPositionMs()
+            : rest.getLast().getPlaybackChanged().getState().getPositionMs();
+    assertThat(finalPosition).isEqualTo(COMMANDS * 1_000L);
+  }
+}

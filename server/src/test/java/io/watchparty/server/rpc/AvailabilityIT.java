@@ -1,0 +1,334 @@
+package io.watchparty.server.rpc;
+
+import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status.Code;
+import io.watchparty.proto.v1.ClearAvailabilityRequest;
+import io.watchparty.proto.v1.Command;
+import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.CountUnableToWatchRequest;
+import io.watchparty.proto.v1.CountUnableToWatchResponse;
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.GetAvailabilityRequest;
+import io.watchparty.proto.v1.GetRoomRequest;
+import io.watchparty.proto.v1.GetTitleRequest;
+import io.watchparty.proto.v1.LicenceWindow;
+import io.watchparty.proto.v1.ListPublicRoomsRequest;
+import io.watchparty.proto.v1.ListTitlesRequest;
+import io.watchparty.proto.v1.PlaybackCommand;
+import io.watchparty.proto.v1.RoomInfo;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendCommandRequest;
+import io.watchparty.proto.v1.ServerMessage.KindCase;
+import io.watchparty.proto.v1.SetAvailabilityRequest;
+import io.watchparty.proto.v1.Title;
+import io.watchparty.proto.v1.TitleInfo;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.proto.v1.Watchability;
+import io.watchparty.server.testing.CassandraExtension;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Regional catalogs: nobody watches a title their region lacks, whatever the host or the invite
+ * says, and everybody is told so. Uses the demo matrix: {@code metropolis} is not licensed in JP
+ * (hiro) or BR; {@code the-cabinet-of-dr-caligari} opens in the US (alice) in three days; {@code
+ * sintel} is licensed everywhere.
+ */
+@ExtendWith(CassandraExtension.class)
+class AvailabilityIT {
+  private final CqlSession session;
+  private TestServer server;
+
+  AvailabilityIT(CqlSession session) {
+    this.session = session;
+  }
+
+  @BeforeEach
+  void start() {
+    server = TestServer.start(session, RoomConfigs.rooms().build());
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  private String createRoom(String host, String titleId, Visibility visibility) {
+    return server
+        .as(host)
+        .createRoom(
+            CreateRoomRequest.newBuilder()
+                .setTitleId(titleId)
+                .setName(titleId + " night")
+                .setSettings(RoomSettings.newBuilder().setVisibility(visibility))
+                .build())
+        .getRoom()
+        .getRoomId();
+  }
+
+  private static Command changeTitle(String titleId) {
+    return Command.newBuilder()
+        .setPlayback(
+            PlaybackCommand.newBuilder()
+                .setChangeTitle(PlaybackCommand.ChangeTitle.newBuilder().setTitleId(titleId)))
+        .build();
+  }
+
+  @Test
+  void refusesToCreateARoomForATitleTheHostsRegionLacks() {
+    ErrorInfo info =
+        assertRefused(
+            () -> createRoom("alice", "the-cabinet-of-dr-caligari", Visibility.PUBLIC),
+            Code.FAILED_PRECONDITION,
+            ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION);
+    assertThat(info.getMetadataMap())
+        .containsEntry("region", "US")
+        .containsEntry("title_id", "the-cabinet-of-dr-caligari");
+  }
+
+  @Test
+  void refusesJoinFromUnlicensedRegionWhateverTheInviteSays() {
+    var created =
+        server
+            .as("alice")
+            .createRoom(
+                CreateRoomRequest.newBuilder()
+                    .setTitleId("metropolis")
+                    .setName("Metropolis")
+                    .setSettings(RoomSettings.newBuilder().setVisibility(Visibility.PRIVATE))
+                    .build());
+    var hiro = server.connect("hiro").join(created.getRoom().getRoomId(), created.getInviteToken());
+    ErrorInfo info =
+        hiro.awaitRefusal(Code.FAILED_PRECONDITION, ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION);
+    assertThat(info.getMetadataMap())
+        .containsEntry("region", "JP")
+        .containsEntry("title_id", "metropolis");
+
+    var bob = server.connect("bob").join(created.getRoom().getRoomId(), created.getInviteToken());
+    assertThat(bob.snapshot().getCanWatch()).isTrue();
+  }
+
+  @Test
+  void titleChangeTellsMembersWhoCannotWatchAndTheHostHowMany() {
+    String roomId = createRoom("alice", "sintel", Visibility.PUBLIC);
+    var alice = server.connect("alice").join(roomId);
+    var bob = server.connect("bob").join(roomId);
+    var hiro = server.connect("hiro").join(roomId);
+    alice.snapshot();
+    bob.snapshot();
+    assertThat(hiro.snapshot().getCanWatch()).isTrue();
+
+    CountUnableToWatchResponse before =
+        server
+            .as("alice")
+            .countUnableToWatch(
+                CountUnableToWatchRequest.newBuilder()
+                    .setRoomId(roomId)
+                    .setTitleId("metropolis")
+                    .build());
+    assertThat(before.getUnableToWatch()).isEqualTo(1);
+    assertThat(before.getMemberCount()).isEqualTo(3);
+
+    CommandAccepted accepted =
+        server
+            .as("alice")
+            .sendCommand(
+                SendCommandRequest.newBuilder()
+                    .setRoomId(roomId)
+                    .setCommand(changeTitle("metropolis"))
+                    .build());
+    assertThat(accepted.getMembersUnableToWatch()).isEqualTo(1);
+
+    // Hiro stays in the room: he sees the change, then why he cannot play it.
+    var change = hiro.skipTo(KindCase.PLAYBACK_CHANGED).getPlaybackChanged();
+    assertThat(change.getState().getTitleId()).isEqualTo("metropolis");
+    Watchability told = hiro.next(KindCase.WATCHABILITY).getWatchability();
+    assertThat(told.getCanWatch()).isFalse();
+    assertThat(told.getRegion()).isEqualTo("JP");
+    assertThat(told.getTitleId()).isEqualTo("metropolis");
+    assertThat(told.getReason()).isEqualTo(ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION.name());
+
+    // Bob can watch it: he is told nothing beyond the change itself.
+    assertThat(bob.skipTo(KindCase.PLAYBACK_CHANGED).getPlaybackChanged().getState().getTitleId())
+        .isEqualTo("metropolis");
+
+    server
+        .as("alice")
+        .sendCommand(
+            SendCommandRequest.newBuilder()
+                .setRoomId(roomId)
+                .setCommand(changeTitle("sintel"))
+                .build());
+    assertThat(hiro.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isTrue();
+    assertThat(
+            bob.until(m -> m.getKindCase() == KindCase.PLAYBACK_CHANGED).stream()
+                .noneMatch(m -> m.getKindCase() == KindCase.WATCHABILITY))
+        .isTrue();
+  }
+
+  @Test
+  void licenceWindowEndingDuringThePartyIsAnnouncedAtThatMoment() {
+    String roomId = createRoom("alice", "sintel", Visibility.PUBLIC);
+    var bob = server.connect("bob").join(roomId);
+    assertThat(bob.snapshot().getCanWatch()).isTrue();
+
+    long until = System.currentTimeMillis() + 1_500;
+    server
+        .catalogAdminAs("admin")
+        .setAvailability(
+            SetAvailabilityRequest.newBuilder()
+                .setTitleId("sintel")
+                .setRegion("GB")
+                .setWindow(LicenceWindow.newBuilder().setUntilMs(until))
+                .build());
+
+    Watchability told = bob.skipTo(KindCase.WATCHABILITY).getWatchability();
+    assertThat(told.getCanWatch()).isFalse();
+    assertThat(told.getRegion()).isEqualTo("GB");
+    assertThat(System.currentTimeMillis()).isGreaterThanOrEqualTo(until);
+    assertThat(
+            server
+                .as("bob")
+                .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                .getCanWatch())
+        .isFalse();
+  }
+
+  @Test
+  void adminChangeReachesTheRoomAtOnce() {
+    String roomId = createRoom("alice", "sintel", Visibility.PUBLIC);
+    var emma = server.connect("emma").join(roomId);
+    emma.snapshot();
+
+    server
+        .catalogAdminAs("admin")
+        .clearAvailability(
+            ClearAvailabilityRequest.newBuilder().setTitleId("sintel").setRegion("FR").build());
+    assertThat(emma.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isFalse();
+    server
+        .connect("emma")
+        .join(roomId)
+        .awaitRefusal(Code.FAILED_PRECONDITION, ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION);
+  }
+
+  @Test
+  void directoryTellsEachUserWhetherTheyCanWatch() {
+    String metropolis = createRoom("alice", "metropolis", Visibility.PUBLIC);
+    String sintel = createRoom("alice", "sintel", Visibility.PUBLIC);
+
+    Map<String, Boolean> forHiro =
+        server
+            .as("hiro")
+            .listPublicRooms(ListPublicRoomsRequest.newBuilder().setPageSize(100).build())
+            .getRoomsList()
+            .stream()
+            .collect(Collectors.toMap(RoomInfo::getRoomId, RoomInfo::getCanWatch));
+    assertThat(forHiro).containsEntry(metropolis, false).containsEntry(sintel, true);
+
+    Map<String, Boolean> forBob =
+        server
+            .as("bob")
+            .listPublicRooms(ListPublicRoomsRequest.newBuilder().setPageSize(100).build())
+            .getRoomsList()
+            .stream()
+            .collect(Collectors.toMap(RoomInfo::getRoomId, RoomInfo::getCanWatch));
+    assertThat(forBob).containsEntry(metropolis, true).containsEntry(sintel, true);
+  }
+
+  @Test
+  void catalogShowsTheCallersRegionWindow() {
+    TitleInfo caligari =
+        server
+            .catalogAs("alice")
+            .getTitle(
+                GetTitleRequest.newBuilder().setTitleId("the-cabinet-of-dr-caligari").build());
+    assertThat(caligari.getCanWatch()).isFalse();
+    assertThat(caligari.getRegion()).isEqualTo("US");
+    assertThat(caligari.getWindow().getFromMs()).isGreaterThan(System.currentTimeMillis());
+
+    var titles = server.catalogAs("hiro").listTitles(ListTitlesRequest.getDefaultInstance());
+    assertThat(titles.getTitlesCount()).isGreaterThanOrEqualTo(20);
+    assertThat(
+            titles.getTitlesList().stream()
+                .filter(t -> t.getTitle().getTitleId().equals("metropolis"))
+                .findFirst()
+                .orElseThrow()
+                .getCanWatch())
+        .isFalse();
+  }
+
+  @Test
+  void onlyAdminsChangeTheCatalogAndBadInputIsRefused() {
+    assertRefused(
+        () ->
+            server
+                .catalogAdminAs("bob")
+                .setAvailability(
+                    SetAvailabilityRequest.newBuilder()
+                        .setTitleId("sintel")
+                        .setRegion("GB")
+                        .build()),
+        Code.PERMISSION_DENIED,
+        ErrorReason.NOT_ADMIN);
+    assertRefused(
+        () -> server.catalogAdminAs("bob").putTitle(Title.getDefaultInstance()),
+        Code.PERMISSION_DENIED,
+        ErrorReason.NOT_ADMIN);
+    var admin = server.catalogAdminAs("admin");
+    assertRefused(
+        () ->
+            admin.setAvailability(
+                SetAvailabilityRequest.newBuilder().setTitleId("sintel").setRegion("gb").build()),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.INVALID_REGION);
+    assertRefused(
+        () ->
+            admin.setAvailability(
+                SetAvailabilityRequest.newBuilder()
+                    .setTitleId("sintel")
+                    .setRegion("GB")
+                    .setWindow(LicenceWindow.newBuilder().setFromMs(2_000).setUntilMs(1_000))
+                    .build()),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.INVALID_WINDOW);
+    assertRefused(
+        () -> admin.getAvailability(GetAvailabilityRequest.newBuilder().setTitleId("nope").build()),
+        Code.NOT_FOUND,
+        ErrorReason.TITLE_NOT_FOUND);
+
+    Title added =
+        Title.newBuilder()
+            .setTitleId("admin-added")
+            .setName("Added by an admin")
+            .setDurationMs(Duration.ofMinutes(90).toMillis())
+            .setMediaUrl("/media/admin-added.mp4")
+            .setDescription("A title the admin added.")
+            .setYear(2026)
+            .build();
+    admin.putTitle(added);
+    admin.setAvailability(
+        SetAvailabilityRequest.newBuilder().setTitleId("admin-added").setRegion("JP").build());
+    assertThat(
+            admin
+                .getAvailability(
+                    GetAvailabilityRequest.newBuilder().setTitleId("admin-added").build())
+                .getWindowsMap())
+        .containsOnlyKeys("JP");
+    assertThat(
+            server
+                .catalogAs("hiro")
+                .getTitle(GetTitleRequest.newBuilder().setTitleId("admin-added").build())
+                .getCanWatch())
+        .isTrue();
+  }
+}
