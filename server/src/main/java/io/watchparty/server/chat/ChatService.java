@@ -16,10 +16,8 @@ import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.room.RoomRegistry;
-import io.watchparty.server.rpc.ErrorMapper;
+import io.watchparty.server.rpc.Calls;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 
 /**
  * The {@code watchparty.v1.ChatService}: sending for callers without a room stream of their own
@@ -72,7 +70,7 @@ public final class ChatService implements ChatServiceGrpc.AsyncService {
 
   @Override
   public void sendChat(SendChatRequest request, StreamObserver<ChatMessage> response) {
-    async(
+    Calls.async(
         response,
         () -> {
           Utf8Guard.requireValid(request);
@@ -84,7 +82,7 @@ public final class ChatService implements ChatServiceGrpc.AsyncService {
   @Override
   public void listChatHistory(
       ListChatHistoryRequest request, StreamObserver<ListChatHistoryResponse> response) {
-    async(
+    Calls.async(
         response,
         () -> {
           Identity who = AuthInterceptor.currentIdentity();
@@ -98,25 +96,6 @@ public final class ChatService implements ChatServiceGrpc.AsyncService {
               .find(request.getRoomId())
               .chat()
               .history(who, request.getPageToken(), pageSize);
-        });
-  }
-
-  private static <T> void async(StreamObserver<T> response, Supplier<CompletionStage<T>> call) {
-    CompletionStage<T> stage;
-    try {
-      stage = call.get();
-    } catch (RuntimeException e) {
-      response.onError(ErrorMapper.toStatusException(e));
-      return;
-    }
-    stage.whenComplete(
-        (reply, failure) -> {
-          if (failure != null) {
-            response.onError(ErrorMapper.toStatusException(failure));
-          } else {
-            response.onNext(reply);
-            response.onCompleted();
-          }
         });
   }
 }

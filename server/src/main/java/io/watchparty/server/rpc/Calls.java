@@ -5,11 +5,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 /** Completes unary calls, mapping every failure through {@link ErrorMapper}. */
-final class Calls {
+public final class Calls {
   private Calls() {}
 
   /** Answers with what {@code call} returns, or with the status of what it throws. */
-  static <T> void unary(StreamObserver<T> response, Supplier<T> call) {
+  public static <T> void unary(StreamObserver<T> response, Supplier<T> call) {
     T reply;
     try {
       reply = call.get();
@@ -22,7 +22,7 @@ final class Calls {
   }
 
   /** Answers when the stage completes, without holding a thread meanwhile. */
-  static <T> void async(StreamObserver<T> response, Supplier<CompletionStage<T>> call) {
+  public static <T> void async(StreamObserver<T> response, Supplier<CompletionStage<T>> call) {
     CompletionStage<T> stage;
     try {
       stage = call.get();
