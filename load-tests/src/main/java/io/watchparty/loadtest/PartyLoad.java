@@ -203,6 +203,35 @@ public final class PartyLoad implements Callable<Integer> {
     long joinedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     System.out.printf("all %d viewers joined in %d ms%n", viewers, joinedMs);
 
+    // The host is present in the room (commands need it); it reads but measures nothing.
+    var hostJoined = new CountDownLatch(1);
+    StreamObserver<ClientMessage> hostStream =
+        hostStub.connect(
+            new ClientResponseObserver<ClientMessage, ServerMessage>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<ClientMessage> requests) {}
+
+              @Override
+              public void onNext(ServerMessage m) {
+                if (m.hasSnapshot()) {
+                  hostJoined.countDown();
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            });
+    hostStream.onNext(
+        ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
+    streams.add(hostStream);
+    if (!hostJoined.await(30, TimeUnit.SECONDS)) {
+      System.out.println("the host could not join within 30 s");
+      return 1;
+    }
+
     long firstSend = System.nanoTime();
     for (int c = 1; c <= commands; c++) {
       long position = seekTarget(c);
