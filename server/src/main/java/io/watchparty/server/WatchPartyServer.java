@@ -72,7 +72,7 @@ public final class WatchPartyServer implements AutoCloseable {
     this.rooms =
         new RoomRegistry(
             session,
-            catalog::find,
+            catalog::require,
             availability,
             settings.rooms(),
             clock,

@@ -37,9 +37,14 @@ public record Identity(
     if (displayName.isBlank() || displayName.length() > 64) {
       throw new IllegalArgumentException("display name must be 1-64 characters");
     }
-    if (!REGIONS.contains(region)) {
+    if (!isRegion(region)) {
       throw new IllegalArgumentException(
           "region must be an ISO 3166-1 alpha-2 code in upper case, got: " + region);
     }
+  }
+
+  /** Whether {@code region} is an ISO 3166-1 alpha-2 code, in upper case. */
+  public static boolean isRegion(String region) {
+    return REGIONS.contains(region);
   }
 }

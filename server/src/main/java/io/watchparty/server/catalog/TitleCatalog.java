@@ -7,10 +7,13 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.RefusedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -54,6 +57,23 @@ public final class TitleCatalog {
       return Optional.empty();
     }
     return titles.get(titleId);
+  }
+
+  /**
+   * The title, or a refusal: MALFORMED_ID for a malformed id, TITLE_NOT_FOUND for an unknown one.
+   */
+  public Title require(String titleId) {
+    if (!Title.isValidId(titleId)) {
+      throw new RefusedException(
+          ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
+    }
+    return find(titleId)
+        .orElseThrow(
+            () ->
+                new RefusedException(
+                    ErrorReason.TITLE_NOT_FOUND,
+                    "no title '" + titleId + "' in the catalog",
+                    Map.of("title_id", titleId)));
   }
 
   /** Adds or replaces a title; visible to every lookup on this server at once. */

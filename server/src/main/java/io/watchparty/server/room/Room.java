@@ -68,7 +68,10 @@ public final class Room {
   private final RoomConfig config;
   private final InstantSource clock;
   private final ScheduledExecutorService timers;
-  private final Function<String, Optional<Title>> titles;
+
+  /** Catalog lookup that refuses malformed and unknown ids. */
+  private final Function<String, Title> titles;
+
   private final InviteTokens inviteTokens;
   private final AvailabilityMatrix availability;
   private final Object lock = new Object();
@@ -107,7 +110,7 @@ public final class Room {
       RoomConfig config,
       InstantSource clock,
       ScheduledExecutorService timers,
-      Function<String, Optional<Title>> titles,
+      Function<String, Title> titles,
       InviteTokens inviteTokens,
       AvailabilityMatrix availability,
       Function<Room, RoomChat> chat) {
@@ -350,7 +353,7 @@ public final class Room {
     }
     Optional<Title> newTitle =
         command.getPlayback().hasChangeTitle()
-            ? Optional.of(resolveTitle(command.getPlayback().getChangeTitle().getTitleId()))
+            ? Optional.of(titles.apply(command.getPlayback().getChangeTitle().getTitleId()))
             : Optional.empty();
     newTitle.ifPresent(t -> availability.of(t.titleId())); // warm the cache outside the lock
     List<BoundStatement> writes = new ArrayList<>();
@@ -372,21 +375,6 @@ public final class Room {
       return CompletableFuture.completedFuture(accepted);
     }
     return store.apply(writes).thenApply(v -> accepted);
-  }
-
-  private Title resolveTitle(String titleId) {
-    if (!Title.isValidId(titleId)) {
-      throw new RefusedException(
-          ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
-    }
-    return titles
-        .apply(titleId)
-        .orElseThrow(
-            () ->
-                new RefusedException(
-                    ErrorReason.TITLE_NOT_FOUND,
-                    "no title '" + titleId + "' in the catalog",
-                    Map.of("title_id", titleId)));
   }
 
   private CommandAccepted playbackCommand(
@@ -831,7 +819,7 @@ public final class Room {
 
   /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
   public long countUnableToWatch(Identity who, String titleId) {
-    Title title = resolveTitle(titleId);
+    Title title = titles.apply(titleId);
     TitleAvailability rights = availability.of(title.titleId());
     Instant now = clock.instant();
     synchronized (lock) {

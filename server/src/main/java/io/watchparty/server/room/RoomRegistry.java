@@ -50,7 +50,7 @@ public final class RoomRegistry {
   private static final Set<Visibility> VISIBILITIES = Set.of(Visibility.PRIVATE, Visibility.PUBLIC);
 
   private final RoomStore store;
-  private final Function<String, Optional<Title>> titles;
+  private final Function<String, Title> titles;
   private final RoomConfig config;
   private final InstantSource clock;
   private final ScheduledExecutorService timers;
@@ -62,14 +62,14 @@ public final class RoomRegistry {
   private final RoomChat.Factory chats;
 
   /**
-   * @param titles looks up catalog titles (cached)
+   * @param titles looks up catalog titles (cached), refusing malformed and unknown ids
    * @param timers grace periods, presence throttling, buffering timeouts
    * @param drainExecutor writes outbound frames to streams
    * @param chats builds the chat of each room (recent messages loaded with the room)
    */
   public RoomRegistry(
       CqlSession session,
-      Function<String, Optional<Title>> titles,
+      Function<String, Title> titles,
       AvailabilityMatrix availability,
       RoomConfig config,
       InstantSource clock,
@@ -105,19 +105,7 @@ public final class RoomRegistry {
     }
     RoomSettings settings = validated(request.getSettings());
     String titleId = request.getTitleId();
-    if (!Title.isValidId(titleId)) {
-      throw new RefusedException(
-          ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
-    }
-    Title title =
-        titles
-            .apply(titleId)
-            .orElseThrow(
-                () ->
-                    new RefusedException(
-                        ErrorReason.TITLE_NOT_FOUND,
-                        "no title '" + titleId + "' in the catalog",
-                        Map.of("title_id", titleId)));
+    Title title = titles.apply(titleId);
     if (!availability.canWatch(title.titleId(), host.region(), clock.instant())) {
       throw new RefusedException(
           ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,

@@ -10,16 +10,12 @@ import io.watchparty.proto.v1.Title;
 import io.watchparty.proto.v1.TitleAvailability;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
+import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /** Catalog administration, for tokens with the admin claim only. */
 public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAdminServiceImplBase {
-  private static final Set<String> REGIONS = Set.of(Locale.getISOCountries());
-
   private final TitleCatalog titles;
   private final AvailabilityMatrix availability;
 
@@ -87,17 +83,11 @@ public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAd
   }
 
   private String existingTitle(String titleId) {
-    if (titles.find(titleId).isEmpty()) {
-      throw new RefusedException(
-          ErrorReason.TITLE_NOT_FOUND,
-          "no title '" + titleId + "' in the catalog",
-          Map.of("title_id", titleId));
-    }
-    return titleId;
+    return titles.require(titleId).titleId();
   }
 
   private static String region(String region) {
-    if (!REGIONS.contains(region)) {
+    if (!Identity.isRegion(region)) {
       throw new RefusedException(
           ErrorReason.INVALID_REGION,
           "region must be an ISO 3166-1 alpha-2 code in upper case, got '" + region + "'");

@@ -2,12 +2,10 @@ package io.watchparty.server.rpc;
 
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.CatalogServiceGrpc;
-import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetTitleRequest;
 import io.watchparty.proto.v1.ListTitlesRequest;
 import io.watchparty.proto.v1.ListTitlesResponse;
 import io.watchparty.proto.v1.TitleInfo;
-import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
@@ -16,7 +14,6 @@ import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.catalog.TitleCatalog;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Map;
 
 /** The catalog as the caller sees it: each title, and whether the caller's region may watch it. */
 public final class CatalogService extends CatalogServiceGrpc.CatalogServiceImplBase {
@@ -48,15 +45,7 @@ public final class CatalogService extends CatalogServiceGrpc.CatalogServiceImplB
     Calls.unary(
         response,
         () -> {
-          Title title =
-              titles
-                  .find(request.getTitleId())
-                  .orElseThrow(
-                      () ->
-                          new RefusedException(
-                              ErrorReason.TITLE_NOT_FOUND,
-                              "no title '" + request.getTitleId() + "' in the catalog",
-                              Map.of("title_id", request.getTitleId())));
+          Title title = titles.require(request.getTitleId());
           return info(title, AuthInterceptor.currentIdentity().region(), clock.instant());
         });
   }
