@@ -29,6 +29,7 @@ import io.watchparty.server.rpc.ShareLinks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -161,6 +162,9 @@ public final class WatchPartyServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+    }
+    if (!rooms.flush(Duration.ofSeconds(5))) {
+      log.warn("Some playback changes were still being written to Cassandra at shutdown");
     }
     timers.shutdownNow();
     drainExecutor.shutdownNow();

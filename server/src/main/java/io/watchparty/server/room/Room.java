@@ -103,6 +103,12 @@ public final class Room {
   private long lastPresenceCount = -1;
   private long lastWriteMicros;
 
+  /** Consecutive registry sweeps that found the room empty (see {@link #retireIfIdle}). */
+  private int idleSweeps;
+
+  /** Dropped from the registry: a join must find the room again (a fresh instance). */
+  private boolean retired;
+
   Room(
       RoomRecord record,
       long firstSequence,
@@ -152,13 +158,16 @@ public final class Room {
   public Subscriber join(Identity who, Outbox outbox, Join request) {
     availability.of(currentTitleId()); // warm the cache outside the lock
     synchronized (lock) {
+      if (retired) {
+        throw new Retired();
+      }
       requireOpen();
       if (request.getAsRelay()) {
         if (!who.relay()) {
           throw new RefusedException(
               ErrorReason.NOT_A_RELAY, "only relay accounts may join as a relay");
         }
-        Subscriber relay = new Subscriber(who, outbox, true);
+        Subscriber relay = new Subscriber(this, who, outbox, true);
         relays.add(relay);
         sendInitialFrames(relay, request.getLastSequence());
         return relay;
@@ -182,7 +191,7 @@ public final class Room {
             "this private room needs a current invite link",
             Map.of("room_id", id.toString()));
       }
-      Subscriber subscriber = new Subscriber(who, outbox, false);
+      Subscriber subscriber = new Subscriber(this, who, outbox, false);
       if (member == null) {
         member = new Member(who.userId(), who.displayName(), who.region());
         members.put(who.userId(), member);
@@ -777,6 +786,42 @@ public final class Room {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Memory
+
+  /** Thrown by {@link #join} on a room the registry has dropped; the caller looks it up again. */
+  static final class Retired extends RuntimeException {
+    Retired() {
+      super("room retired", null, false, false);
+    }
+  }
+
+  /**
+   * Called by the registry's periodic sweep: a closed room, or one nobody has been in for two
+   * sweeps, stops its timers and is dropped from memory (Cassandra has all of it; the next access
+   * loads it again). Returns whether it retired.
+   */
+  boolean retireIfIdle() {
+    synchronized (lock) {
+      boolean empty = members.isEmpty() && relays.isEmpty();
+      idleSweeps = empty ? idleSweeps + 1 : 0;
+      if (!closed && idleSweeps < 2) {
+        return false;
+      }
+      if (!empty) {
+        return false;
+      }
+      retired = true;
+      for (ScheduledFuture<?> timer :
+          new ScheduledFuture<?>[] {licenceTimer, presenceTask, bufferingTimeout}) {
+        if (timer != null) {
+          timer.cancel(false);
+        }
+      }
+      return true;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Queries
 
   /** The room as described to others. */
@@ -798,6 +843,88 @@ public final class Room {
     synchronized (lock) {
       return playback.titleId();
     }
+  }
+
+  /** Whether {@code userId} may see this private room without an invite. */
+  public boolean mayDescribeTo(String userId, String offeredInviteToken) {
+    synchronized (lock) {
+      return settings.getVisibility() == Visibility.PUBLIC
+          || members.containsKey(userId)
+          || isHost(userId)
+          || cohosts.contains(userId)
+          || mayEnterWith(offeredInviteToken);
+    }
+  }
+
+  public long memberCount() {
+    synchronized (lock) {
+      return memberCountLocked();
+    }
+  }
+
+  public Role roleOf(String userId) {
+    synchronized (lock) {
+      if (isHost(userId)) {
+        return Role.HOST;
+      }
+      return cohosts.contains(userId) ? Role.COHOST : Role.VIEWER;
+    }
+  }
+
+  /** The open streams of a member; tests look at their backlog. */
+  List<Subscriber> connectionsOf(String userId) {
+    synchronized (lock) {
+      Member member = members.get(userId);
+      return member == null ? List.of() : List.copyOf(member.connections);
+    }
+  }
+
+  public boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  /** The invite token of a private room. */
+  public Optional<String> inviteToken() {
+    synchronized (lock) {
+      return inviteToken;
+    }
+  }
+
+  private RoomInfo infoLocked() {
+    return RoomInfo.newBuilder()
+        .setRoomId(id.toString())
+        .setName(name)
+        .setTitleId(playback.titleId())
+        .setHostUserId(hostUserId)
+        .setHostDisplayName(hostDisplayName)
+        .setSettings(settings)
+        .setMemberCount(memberCountLocked())
+        .setClosed(closed)
+        .setCreatedAtMs(createdAtMs)
+        .build();
+  }
+
+  private long memberCountLocked() {
+    long count = members.size();
+    for (Subscriber relay : relays) {
+      count += relay.audienceCount;
+    }
+    return count;
+  }
+
+  private boolean detailedPresence() {
+    return members.size() <= config.presenceDetailLimit();
+  }
+
+  private io.watchparty.proto.v1.Member toProto(Member m) {
+    return io.watchparty.proto.v1.Member.newBuilder()
+        .setUserId(m.userId)
+        .setDisplayName(m.displayName)
+        .setRole(roleOf(m.userId))
+        .setConnected(m.connected())
+        .build();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -917,88 +1044,6 @@ public final class Room {
       reevaluateWatchability(false);
       scheduleLicenceCheck();
     }
-  }
-
-  /** Whether {@code userId} may see this private room without an invite. */
-  public boolean mayDescribeTo(String userId, String offeredInviteToken) {
-    synchronized (lock) {
-      return settings.getVisibility() == Visibility.PUBLIC
-          || members.containsKey(userId)
-          || isHost(userId)
-          || cohosts.contains(userId)
-          || mayEnterWith(offeredInviteToken);
-    }
-  }
-
-  public long memberCount() {
-    synchronized (lock) {
-      return memberCountLocked();
-    }
-  }
-
-  public Role roleOf(String userId) {
-    synchronized (lock) {
-      if (isHost(userId)) {
-        return Role.HOST;
-      }
-      return cohosts.contains(userId) ? Role.COHOST : Role.VIEWER;
-    }
-  }
-
-  /** The open streams of a member; tests look at their backlog. */
-  List<Subscriber> connectionsOf(String userId) {
-    synchronized (lock) {
-      Member member = members.get(userId);
-      return member == null ? List.of() : List.copyOf(member.connections);
-    }
-  }
-
-  public boolean isClosed() {
-    synchronized (lock) {
-      return closed;
-    }
-  }
-
-  /** The invite token of a private room. */
-  public Optional<String> inviteToken() {
-    synchronized (lock) {
-      return inviteToken;
-    }
-  }
-
-  private RoomInfo infoLocked() {
-    return RoomInfo.newBuilder()
-        .setRoomId(id.toString())
-        .setName(name)
-        .setTitleId(playback.titleId())
-        .setHostUserId(hostUserId)
-        .setHostDisplayName(hostDisplayName)
-        .setSettings(settings)
-        .setMemberCount(memberCountLocked())
-        .setClosed(closed)
-        .setCreatedAtMs(createdAtMs)
-        .build();
-  }
-
-  private long memberCountLocked() {
-    long count = members.size();
-    for (Subscriber relay : relays) {
-      count += relay.audienceCount;
-    }
-    return count;
-  }
-
-  private boolean detailedPresence() {
-    return members.size() <= config.presenceDetailLimit();
-  }
-
-  private io.watchparty.proto.v1.Member toProto(Member m) {
-    return io.watchparty.proto.v1.Member.newBuilder()
-        .setUserId(m.userId)
-        .setDisplayName(m.displayName)
-        .setRole(roleOf(m.userId))
-        .setConnected(m.connected())
-        .build();
   }
 
   // ---------------------------------------------------------------------------------------------

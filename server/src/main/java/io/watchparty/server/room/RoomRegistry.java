@@ -6,6 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
+import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -42,6 +44,9 @@ public final class RoomRegistry {
    * client resuming with an old number gets a snapshot, never a wrong replay.
    */
   static final long SEQUENCE_GAP_AFTER_RESTART = 1_000_000;
+
+  /** How often empty rooms are looked for; one empty for two sweeps in a row leaves memory. */
+  static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
 
   static final int MAX_NAME_LENGTH = 80;
   static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
@@ -89,6 +94,9 @@ public final class RoomRegistry {
     this.chats = chats;
     this.commandLimiter =
         new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
+    // Last, once the registry is complete: the sweeps keep memory bounded by the active rooms.
+    timers.scheduleWithFixedDelay(
+        this::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Creates a room hosted by {@code host}; completes once Cassandra has stored it. */
@@ -203,6 +211,35 @@ public final class RoomRegistry {
       }
     }
     return open;
+  }
+
+  /**
+   * Admits a stream to a room (see {@link Room#join}); if the room was dropped from memory in the
+   * meantime, joins its fresh instance instead.
+   */
+  public Subscriber join(String roomId, Identity who, Outbox outbox, Join request) {
+    while (true) {
+      try {
+        return find(roomId).join(who, outbox, request);
+      } catch (Room.Retired retired) {
+        // find() loads the room again
+      }
+    }
+  }
+
+  /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */
+  void sweep() {
+    rooms.forEach(
+        (id, room) -> {
+          if (room.retireIfIdle()) {
+            rooms.remove(id, room);
+          }
+        });
+  }
+
+  /** Lets the last background writes finish (bounded) before the server stops. */
+  public boolean flush(Duration timeout) {
+    return store.awaitWrites(timeout);
   }
 
   /** How many rooms this server holds in memory. */

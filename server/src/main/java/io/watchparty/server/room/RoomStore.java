@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,6 +16,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Rooms in Cassandra. Every change is a targeted write (a set element added or removed, the
@@ -26,6 +31,7 @@ final class RoomStore {
   private static final int DIRECTORY_SHARD = 0;
 
   private final CqlSession session;
+  private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   private final PreparedStatement insertRoom;
   private final PreparedStatement selectRoom;
   private final PreparedStatement updatePlayback;
@@ -201,6 +207,30 @@ final class RoomStore {
         writes.stream()
             .map(w -> session.executeAsync(w).toCompletableFuture())
             .toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(futures);
+    CompletableFuture<Void> all = CompletableFuture.allOf(futures);
+    inFlight.add(all);
+    all.whenComplete((v, failure) -> inFlight.remove(all));
+    return all;
+  }
+
+  /**
+   * Waits until the writes in flight are answered (stored or failed), for at most {@code timeout}:
+   * playback changes are persisted in the background, and a stopping server should not drop the
+   * last ones. False if some were still pending.
+   */
+  boolean awaitWrites(Duration timeout) {
+    try {
+      CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
+          .exceptionally(failure -> null) // failures were logged where the writes were made
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("unreachable: failures are absorbed", e);
+    }
   }
 }

@@ -8,6 +8,7 @@ import java.util.List;
  * (the web bridge). Both receive the same frames; only members have a role.
  */
 public final class Subscriber {
+  private final Room room;
   private final Identity identity;
   private final Outbox outbox;
   private final boolean relay;
@@ -16,10 +17,16 @@ public final class Subscriber {
   long audienceCount;
   List<String> audienceUsers = List.of();
 
-  Subscriber(Identity identity, Outbox outbox, boolean relay) {
+  Subscriber(Room room, Identity identity, Outbox outbox, boolean relay) {
+    this.room = room;
     this.identity = identity;
     this.outbox = outbox;
     this.relay = relay;
+  }
+
+  /** The room this stream joined. */
+  public Room room() {
+    return room;
   }
 
   public Identity identity() {

@@ -138,9 +138,8 @@ final class RoomStream implements StreamObserver<ClientMessage> {
       return; // refused before: the stream is closing, a second try must not slip in
     }
     try {
-      Room target = rooms.find(join.getRoomId());
-      subscriber = target.join(who, outbox, join);
-      room = target;
+      subscriber = rooms.join(join.getRoomId(), who, outbox, join);
+      room = subscriber.room();
     } catch (RuntimeException refused) {
       ended = true;
       outbox.close(ErrorMapper.toStatusException(refused));

@@ -1,0 +1,107 @@
+package io.watchparty.server.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.grpc.Status.Code;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.HostLeavePolicy;
+import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.rpc.Commands;
+import io.watchparty.server.rpc.RoomConfigs;
+import io.watchparty.server.rpc.StreamProbe;
+import io.watchparty.server.rpc.TestServer;
+import io.watchparty.server.testing.CassandraExtension;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Memory stays bounded by the active rooms: closed rooms and rooms nobody is in leave memory at the
+ * registry's sweeps, and come back from Cassandra, intact, when someone returns.
+ */
+@ExtendWith(CassandraExtension.class)
+class RoomMemoryIT {
+  private final CqlSession session;
+  private TestServer wp;
+
+  RoomMemoryIT(CqlSession session) {
+    this.session = session;
+  }
+
+  @BeforeEach
+  void start() {
+    wp = TestServer.start(session, RoomConfigs.rooms().grace(Duration.ofMillis(200)).build());
+  }
+
+  @AfterEach
+  void stop() {
+    wp.close();
+  }
+
+  private RoomRegistry registry() {
+    return wp.server().rooms();
+  }
+
+  private boolean loaded(Room room) {
+    return wp.server().rooms().find(room.id().toString()) == room;
+  }
+
+  @Test
+  void anEmptyRoomLeavesMemoryAfterTwoSweepsAndComesBackIntact() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    alice.resultOf(alice.command(Commands.seek(42_000)));
+    Room before = registry().find(roomId);
+    alice.leave();
+    alice.awaitEnd();
+    // The seek is persisted in the background: let it land before the room leaves memory.
+    assertThat(registry().flush(Duration.ofSeconds(10))).isTrue();
+
+    registry().sweep();
+    assertThat(loaded(before)).as("one empty sweep is not enough").isTrue();
+    registry().sweep();
+    assertThat(registry().loadedRooms()).isZero();
+
+    StreamProbe bob = wp.connect("bob").join(roomId);
+    Snapshot snapshot = bob.snapshot();
+    assertThat(snapshot.getPlayback().getPositionMs()).isEqualTo(42_000);
+    // Nobody was there to take the host role over when alice left: she keeps it.
+    assertThat(snapshot.getRoom().getHostUserId()).isEqualTo("alice");
+    assertThat(registry().find(roomId)).isNotSameAs(before);
+  }
+
+  @Test
+  void aRoomWithMembersStays() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    Room room = registry().find(roomId);
+    registry().sweep();
+    registry().sweep();
+    registry().sweep();
+    assertThat(registry().find(roomId)).isSameAs(room);
+    assertThat(alice.resultOf(alice.command(Commands.play())).getAccepted().getSequence())
+        .isPositive();
+  }
+
+  @Test
+  void aClosedRoomLeavesAtTheNextSweepAndStaysClosed() {
+    String roomId =
+        wp.createRoom("alice", Visibility.PUBLIC, HostLeavePolicy.END_ROOM).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    alice.leave();
+    alice.awaitEnd();
+    await().atMost(StreamProbe.WAIT).until(() -> registry().flush(Duration.ofSeconds(1)));
+
+    registry().sweep();
+    assertThat(registry().loadedRooms()).isZero();
+    wp.connect("bob").join(roomId).awaitRefusal(Code.FAILED_PRECONDITION, ErrorReason.ROOM_CLOSED);
+  }
+}
