@@ -11,6 +11,8 @@ import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ListChatHistoryResponse;
+import io.watchparty.proto.v1.ReactRequest;
+import io.watchparty.proto.v1.ReactResponse;
 import io.watchparty.proto.v1.SendChatRequest;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
@@ -76,6 +78,19 @@ public final class ChatService implements ChatServiceGrpc.AsyncService {
           Utf8Guard.requireValid(request);
           Identity who = AuthInterceptor.currentIdentity();
           return rooms.find(request.getRoomId()).chat().send(who, request.getMessage());
+        });
+  }
+
+  @Override
+  public void react(ReactRequest request, StreamObserver<ReactResponse> response) {
+    Calls.unary(
+        response,
+        () -> {
+          rooms
+              .find(request.getRoomId())
+              .chat()
+              .react(AuthInterceptor.currentIdentity(), request.getReaction());
+          return ReactResponse.getDefaultInstance();
         });
   }
 

@@ -17,6 +17,8 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ListChatHistoryResponse;
+import io.watchparty.proto.v1.React;
+import io.watchparty.proto.v1.ReactRequest;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage;
@@ -628,6 +630,38 @@ class ChatIT {
         Code.INVALID_ARGUMENT,
         ErrorReason.CHAT_TEXT_INVALID_UTF8);
     assertThat(history(roomId, "bob")).isEmpty();
+  }
+
+  @Test
+  void reactionsOverChatServiceCountLikeStreamReactions() {
+    wp.chatAs("bob")
+        .react(
+            ReactRequest.newBuilder()
+                .setRoomId(roomId)
+                .setReaction(React.newBuilder().setEmoji("🍿"))
+                .build());
+    assertThat(alice.skipTo(KindCase.REACTIONS).getReactions().getCountsMap())
+        .containsExactly(java.util.Map.entry("🍿", 1L));
+    assertRefused(
+        () ->
+            wp.chatAs("bob")
+                .react(
+                    ReactRequest.newBuilder()
+                        .setRoomId(roomId)
+                        .setReaction(React.newBuilder().setEmoji("🦄"))
+                        .build()),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.UNKNOWN_EMOJI);
+    assertRefused(
+        () ->
+            wp.chatAs("emma")
+                .react(
+                    ReactRequest.newBuilder()
+                        .setRoomId(roomId)
+                        .setReaction(React.newBuilder().setEmoji("🍿"))
+                        .build()),
+        Code.FAILED_PRECONDITION,
+        ErrorReason.NOT_JOINED);
   }
 
   @Test
