@@ -16,6 +16,8 @@ import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.room.Subscriber;
 import java.time.InstantSource;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /**
  * One member's (or relay's) room stream. The first message must be a Join; a refused join ends the
@@ -78,34 +80,16 @@ final class RoomStream implements StreamObserver<ClientMessage> {
                     .toByteArray());
         case COMMAND -> {
           rooms.checkCommandRate(who);
-          String requestId = message.getRequestId();
-          room.command(who, message.getCommand())
-              .whenComplete(
-                  (accepted, failure) -> {
-                    var result = CommandResult.newBuilder().setRequestId(requestId);
-                    if (failure != null) {
-                      result.setRejected(ErrorMapper.toRpcStatus(failure));
-                    } else {
-                      result.setAccepted(accepted);
-                    }
-                    replyToThis(result.build());
-                  });
+          replyWhenDone(
+              message.getRequestId(),
+              room.command(who, message.getCommand()),
+              CommandResult.Builder::setAccepted);
         }
-        case SEND_CHAT -> {
-          String requestId = message.getRequestId();
-          room.chat()
-              .send(who, message.getSendChat())
-              .whenComplete(
-                  (stored, failure) -> {
-                    var result = CommandResult.newBuilder().setRequestId(requestId);
-                    if (failure != null) {
-                      result.setRejected(ErrorMapper.toRpcStatus(failure));
-                    } else {
-                      result.setChatStored(stored);
-                    }
-                    replyToThis(result.build());
-                  });
-        }
+        case SEND_CHAT ->
+            replyWhenDone(
+                message.getRequestId(),
+                room.chat().send(who, message.getSendChat()),
+                CommandResult.Builder::setChatStored);
         case REACT -> room.chat().react(who, message.getReact());
         case BUFFERING -> room.buffering(subscriber, message.getBuffering().getBuffering());
         case LEAVE -> {
@@ -157,6 +141,21 @@ final class RoomStream implements StreamObserver<ClientMessage> {
             .setRequestId(requestId)
             .setRejected(ErrorMapper.toRpcStatus(refusal))
             .build());
+  }
+
+  /** Answers a request once its stage completes: the outcome, or the refusal's status. */
+  private <T> void replyWhenDone(
+      String requestId, CompletionStage<T> stage, BiConsumer<CommandResult.Builder, T> outcome) {
+    stage.whenComplete(
+        (value, failure) -> {
+          var result = CommandResult.newBuilder().setRequestId(requestId);
+          if (failure != null) {
+            result.setRejected(ErrorMapper.toRpcStatus(failure));
+          } else {
+            outcome.accept(result, value);
+          }
+          replyToThis(result.build());
+        });
   }
 
   private void replyToThis(CommandResult result) {
