@@ -206,13 +206,23 @@ public final class Room {
         } else {
           schedulePresence();
         }
-      } else if (member.graceTimer != null) {
+      }
+      boolean reconnected = member.graceTimer != null;
+      if (reconnected) {
         // Back within the grace period: no leave, no join, the role is kept.
         member.graceTimer.cancel(false);
         member.graceTimer = null;
       }
       member.connections.add(subscriber);
       sendInitialFrames(subscriber, request.getLastSequence());
+      if (reconnected && isHost(member.userId)) {
+        publish(
+            ServerMessage.newBuilder()
+                .setNotice(
+                    Notice.newBuilder()
+                        .setCode("HOST_RECONNECTED")
+                        .setText(member.displayName + " is back")));
+      }
       return subscriber;
     }
   }

@@ -185,6 +185,7 @@ class ResumeIT {
     assertThat(snapshot.getMembersList())
         .extracting(Member::getUserId, Member::getRole, Member::getConnected)
         .containsExactly(tuple("alice", Role.HOST, true), tuple("bob", Role.VIEWER, true));
+    assertThat(bob.next(KindCase.NOTICE).getNotice().getCode()).isEqualTo("HOST_RECONNECTED");
     long played = back.resultOf(back.command(Commands.play())).getAccepted().getSequence();
     ServerMessage seen = bob.next();
     assertThat(seen.getSequence()).isEqualTo(played);
