@@ -18,8 +18,10 @@ import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.Leave;
 import io.watchparty.proto.v1.PlaybackCommand;
+import io.watchparty.proto.v1.React;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
 import java.io.BufferedReader;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Option;
  * A terminal client for trying a local server by hand, as a demo user (the server must run with
  * {@code watchparty.auth.demo=true}). {@code create} makes a room; {@code join} joins one, prints
  * every server message as a JSON line, and reads commands from standard input: {@code play}, {@code
- * pause}, {@code seek <ms>}, {@code rate <r>}, {@code title <id>}, {@code ping}, {@code leave}.
+ * pause}, {@code seek <ms>}, {@code rate <r>}, {@code title <id>}, {@code say <text>} (chat),
+ * {@code react <emoji>}, {@code ping}, {@code leave}.
  */
 @CommandLine.Command(
     name = "room-console",
@@ -198,9 +201,16 @@ public final class RoomConsole {
               message.setPing(
                   ClockPing.newBuilder().setClientSendTimeMs(System.currentTimeMillis()));
           case "leave" -> message.setLeave(Leave.getDefaultInstance());
+          case "say" ->
+              message.setSendChat(
+                  SendChat.newBuilder()
+                      .setClientMessageId(parent.user + "-" + requestId)
+                      .setText(line.trim().substring(3).trim()));
+          case "react" -> message.setReact(React.newBuilder().setEmoji(words[1]));
           default -> {
             System.out.println(
-                "commands: play | pause | seek <ms> | rate <r> | title <id> | ping | leave");
+                "commands: play | pause | seek <ms> | rate <r> | title <id> | say <text> | react"
+                    + " <emoji> | ping | leave");
             continue;
           }
         }
