@@ -87,6 +87,14 @@ public final class PartyLoad implements Callable<Integer> {
   @Option(names = "--title", defaultValue = "metropolis")
   String titleId;
 
+  @Option(
+      names = "--server-pid",
+      defaultValue = "0",
+      description =
+          "pid of the server JVM on this machine: if given, its live heap is measured (jcmd GC.run,"
+              + " GC.heap_info) before and after the viewers join, giving the heap per stream")
+  long serverPid;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new PartyLoad()).execute(args));
   }
@@ -133,6 +141,7 @@ public final class PartyLoad implements Callable<Integer> {
             .getRoomId();
     System.out.printf(
         "room %s, %d viewers (+%d stalled), %d commands%n", roomId, viewers, stalled, commands);
+    long heapBefore = serverPid > 0 ? ServerHeap.liveBytes(serverPid) : 0;
 
     // sequence -> host send time (nanos), and the state each command produced
     var sentAt = new ConcurrentHashMap<Long, Long>();
@@ -202,6 +211,15 @@ public final class PartyLoad implements Callable<Integer> {
     }
     long joinedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     System.out.printf("all %d viewers joined in %d ms%n", viewers, joinedMs);
+    if (serverPid > 0) {
+      long heapAfter = ServerHeap.liveBytes(serverPid);
+      System.out.printf(
+          Locale.ROOT,
+          "server live heap: %.1f MB before, %.1f MB with the streams: %.1f KB per stream%n",
+          heapBefore / 1e6,
+          heapAfter / 1e6,
+          (heapAfter - heapBefore) / 1e3 / (viewers + stalled));
+    }
 
     // The host is present in the room (commands need it); it reads but measures nothing.
     var hostJoined = new CountDownLatch(1);
