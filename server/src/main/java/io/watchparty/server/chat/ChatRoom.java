@@ -55,9 +55,6 @@ final class ChatRoom implements RoomChat {
   static final Duration MIN_MUTE = Duration.ofSeconds(1);
   static final Duration MAX_MUTE = Duration.ofHours(24);
 
-  /** The longest slow-mode interval; the same bound as at room creation. */
-  static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
-
   /** Settled sends remembered for retries, and deleted ids remembered for late releases. */
   private static final int REMEMBERED = 1024;
 
@@ -516,10 +513,10 @@ final class ChatRoom implements RoomChat {
   }
 
   private CompletionStage<CommandAccepted> slowMode(Identity who, long slowModeMs) {
-    if (slowModeMs < 0 || slowModeMs > MAX_SLOW_MODE_MS) {
+    if (slowModeMs < 0 || slowModeMs > RoomRegistry.MAX_SLOW_MODE_MS) {
       throw new RefusedException(
           ErrorReason.INVALID_SETTING,
-          "set_slow_mode_ms must be 0.." + MAX_SLOW_MODE_MS + ", got " + slowModeMs,
+          "set_slow_mode_ms must be 0.." + RoomRegistry.MAX_SLOW_MODE_MS + ", got " + slowModeMs,
           Map.of("field", "set_slow_mode_ms"));
     }
     record Changed(long sequence, long writeAt) {}

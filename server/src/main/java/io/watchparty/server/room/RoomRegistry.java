@@ -49,7 +49,10 @@ public final class RoomRegistry {
   static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
 
   static final int MAX_NAME_LENGTH = 80;
-  static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
+
+  /** The longest chat slow-mode interval, at creation and when changed later. */
+  public static final long MAX_SLOW_MODE_MS = Duration.ofMinutes(10).toMillis();
+
   private static final Pattern ROOM_ID =
       Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   private static final Set<Visibility> VISIBILITIES = Set.of(Visibility.PRIVATE, Visibility.PUBLIC);
