@@ -61,13 +61,18 @@ public final class Outbox {
   }
 
   /**
-   * Ends the stream once the frames already queued are written: completed if the status is OK,
-   * failed with it (and its trailers, e.g. an ErrorInfo) otherwise.
+   * Ends the stream. With OK, once the frames already queued are written (a leaving member still
+   * gets the events before its leave). With a refusal (kick, ban, refused join), at once: the
+   * backlog is dropped, and the status with its ErrorInfo goes out even to a receiver that has
+   * stopped reading, since trailers are not held back by flow control.
    */
   public void close(StatusRuntimeException status) {
     synchronized (queue) {
       if (closeWith == null && !closed) {
         closeWith = status;
+        if (!status.getStatus().isOk()) {
+          queue.clear();
+        }
       }
     }
     scheduleDrain();
