@@ -51,14 +51,15 @@ public record ServerSettings(
     boolean demo = bool(w, "auth.demo", false);
     RoomConfig d = RoomConfig.DEFAULTS;
     ChatSettings c = ChatSettings.DEFAULTS;
+    JWSAlgorithm algorithm = algorithm(w, "auth.algorithm");
     return new ServerSettings(
         string(w, "grpc.host", "127.0.0.1"),
         port(w, "grpc.port", 50051, false),
         port(w, "observe.port", 8081, true),
         uri(w, "server.links", "http://127.0.0.1:8080"),
         new AuthSettings(
-            algorithm(w, "auth.algorithm"),
-            secret(w, demo),
+            algorithm,
+            secret(w, demo, algorithm),
             string(w, "auth.issuer", "watchparty"),
             demo,
             Duration.ofMinutes(integer(w, "auth.lifetime", 12 * 60, 1, 7 * 24 * 60))),
@@ -136,7 +137,9 @@ public record ServerSettings(
     String value = string(w, key, defaultValue);
     try {
       URI uri = URI.create(value);
-      if (uri.isAbsolute() && uri.getHost() != null) {
+      if (uri.getHost() != null
+          && ("http".equalsIgnoreCase(uri.getScheme())
+              || "https".equalsIgnoreCase(uri.getScheme()))) {
         return uri;
       }
     } catch (IllegalArgumentException e) {
@@ -155,21 +158,28 @@ public record ServerSettings(
     };
   }
 
-  private static byte[] secret(Config w, boolean demo) {
+  private static byte[] secret(Config w, boolean demo, JWSAlgorithm algorithm) {
+    int min = AuthSettings.minSecretBytes(algorithm);
     Optional<String> secret = text(w, "auth.secret");
     if (secret.isPresent()) {
       byte[] bytes = secret.get().getBytes(StandardCharsets.UTF_8);
-      if (bytes.length < 32) {
-        throw bad("auth.secret", "(" + bytes.length + " bytes)", "at least 32 bytes");
+      if (bytes.length < min) {
+        throw bad(
+            "auth.secret",
+            "(" + bytes.length + " bytes)",
+            "at least " + min + " bytes for " + algorithm);
       }
       return bytes;
     }
     if (!demo) {
       throw new IllegalArgumentException(
           "WATCHPARTY_AUTH_SECRET (watchparty.auth.secret) is not set: set it to the token signing"
-              + " secret (at least 32 bytes), or set WATCHPARTY_AUTH_DEMO=true for a local demo.");
+              + " secret (at least "
+              + min
+              + " bytes), or set WATCHPARTY_AUTH_DEMO=true for a local demo.");
     }
-    byte[] random = new byte[32];
+    // 64 random bytes encode to 88 characters: long enough for every algorithm, HS512 included.
+    byte[] random = new byte[64];
     new SecureRandom().nextBytes(random);
     log.warn("No watchparty.auth.secret set: demo mode signs tokens with a random per-run secret");
     return Base64.getEncoder().encodeToString(random).getBytes(StandardCharsets.US_ASCII);

@@ -46,7 +46,8 @@ public final class RateLimiter {
       }
       waitNanos = (long) Math.ceil((1 - bucket.tokens) / perNano);
     }
-    long retryMs = Math.max(1, Duration.ofNanos(waitNanos).toMillis());
+    // Rounded up: a client that waits exactly retry_after_ms must find a token.
+    long retryMs = Math.max(1, Math.ceilDiv(waitNanos, 1_000_000L));
     throw new RefusedException(
         ErrorReason.RATE_LIMITED,
         "too many " + what + "; retry in " + retryMs + " ms",

@@ -1,0 +1,182 @@
+package io.watchparty.server.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
+import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.Status;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.RefusedException;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ErrorMapperTest {
+  private static final String GENERIC = "internal error; the failure was logged on the server";
+
+  private static ErrorInfo errorInfo(Status status) throws InvalidProtocolBufferException {
+    assertThat(status.getDetailsCount()).isEqualTo(1);
+    return status.getDetails(0).unpack(ErrorInfo.class);
+  }
+
+  @Test
+  void refusalKeepsItsMessageAndGetsTheCodeAndErrorInfoOfItsReason() throws Exception {
+    RefusedException refused =
+        new RefusedException(
+            ErrorReason.RATE_LIMITED,
+            "too many commands; retry in 200 ms",
+            Map.of("retry_after_ms", "200"));
+
+    Status status = ErrorMapper.toRpcStatus(refused);
+
+    assertThat(status.getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED.value());
+    assertThat(status.getMessage()).isEqualTo("too many commands; retry in 200 ms");
+    ErrorInfo info = errorInfo(status);
+    assertThat(info.getDomain()).isEqualTo("watchparty.io").isEqualTo(ErrorMapper.DOMAIN);
+    assertThat(info.getReason()).isEqualTo("RATE_LIMITED");
+    assertThat(info.getMetadataMap()).containsExactlyEntriesOf(Map.of("retry_after_ms", "200"));
+  }
+
+  @Test
+  void refusalWithoutDetailsHasEmptyMetadata() throws Exception {
+    Status status =
+        ErrorMapper.toRpcStatus(new RefusedException(ErrorReason.ROOM_NOT_FOUND, "no room r-1"));
+
+    assertThat(status.getCode()).isEqualTo(Code.NOT_FOUND.value());
+    assertThat(errorInfo(status).getReason()).isEqualTo("ROOM_NOT_FOUND");
+    assertThat(errorInfo(status).getMetadataMap()).isEmpty();
+  }
+
+  @Test
+  void wrappedRefusalIsUnwrapped() throws Exception {
+    RefusedException refused = new RefusedException(ErrorReason.NOT_HOST, "only the host may");
+
+    Status once = ErrorMapper.toRpcStatus(new CompletionException(refused));
+    Status twice =
+        ErrorMapper.toRpcStatus(new CompletionException(new ExecutionException(refused)));
+
+    assertThat(once).isEqualTo(ErrorMapper.toRpcStatus(refused));
+    assertThat(twice).isEqualTo(ErrorMapper.toRpcStatus(refused));
+    assertThat(once.getCode()).isEqualTo(Code.PERMISSION_DENIED.value());
+    assertThat(errorInfo(once).getReason()).isEqualTo("NOT_HOST");
+  }
+
+  @Test
+  void storageFailureIsUnavailableWithoutItsDetails() throws Exception {
+    Status status =
+        ErrorMapper.toRpcStatus(
+            new DriverTimeoutException("Query timed out after PT2S on node 10.0.0.7:9042"));
+
+    assertThat(status.getCode()).isEqualTo(Code.UNAVAILABLE.value());
+    assertThat(status.getMessage())
+        .isEqualTo("storage is unreachable at the moment; try again")
+        .doesNotContain("10.0.0.7");
+    assertThat(errorInfo(status).getReason()).isEqualTo("STORAGE_UNAVAILABLE");
+    assertThat(errorInfo(status).getDomain()).isEqualTo("watchparty.io");
+  }
+
+  @Test
+  void wrappedStorageFailureIsUnavailable() throws Exception {
+    Status status =
+        ErrorMapper.toRpcStatus(
+            new CompletionException(new OverloadedException(null, "node overloaded")));
+
+    assertThat(status.getCode()).isEqualTo(Code.UNAVAILABLE.value());
+    assertThat(errorInfo(status).getReason()).isEqualTo("STORAGE_UNAVAILABLE");
+  }
+
+  @Test
+  void anyOtherFailureIsInternalAndLeaksNothing() {
+    Status status =
+        ErrorMapper.toRpcStatus(new IllegalStateException("password=hunter2 at Room.java:42"));
+
+    assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
+    assertThat(status.getMessage()).isEqualTo(GENERIC).doesNotContain("hunter2");
+    assertThat(status.getDetailsCount()).isZero();
+  }
+
+  @Test
+  void wrappedUnexpectedFailureIsInternal() {
+    Status status =
+        ErrorMapper.toRpcStatus(new CompletionException(new NullPointerException("members")));
+
+    assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
+    assertThat(status.getMessage()).isEqualTo(GENERIC);
+  }
+
+  @Test
+  void completionExceptionWithoutCauseIsInternal() {
+    Status status = ErrorMapper.toRpcStatus(new CompletionException("lost", null));
+
+    assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
+    assertThat(status.getMessage()).isEqualTo(GENERIC);
+  }
+
+  @Test
+  void grpcStatusExceptionPassesThrough() {
+    Status status =
+        ErrorMapper.toRpcStatus(
+            io.grpc.Status.DEADLINE_EXCEEDED
+                .withDescription("deadline passed")
+                .asRuntimeException());
+
+    assertThat(status.getCode()).isEqualTo(Code.DEADLINE_EXCEEDED.value());
+    assertThat(status.getMessage()).isEqualTo("deadline passed");
+  }
+
+  @Test
+  void statusExceptionEndsTheCallWithTheSameStatus() throws Exception {
+    StatusRuntimeException e =
+        ErrorMapper.toStatusException(
+            new RefusedException(ErrorReason.TOKEN_EXPIRED, "the bearer token has expired"));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Code.UNAUTHENTICATED);
+    assertThat(e.getStatus().getDescription()).isEqualTo("the bearer token has expired");
+    Status fromTrailers = StatusProto.fromThrowable(e);
+    assertThat(fromTrailers).isNotNull();
+    assertThat(errorInfo(fromTrailers).getReason()).isEqualTo("TOKEN_EXPIRED");
+    assertThat(ErrorMapper.toRpcStatus(e)).isEqualTo(fromTrailers);
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = ErrorReason.class,
+      mode = EnumSource.Mode.EXCLUDE,
+      names = {"UNRECOGNIZED", "ERROR_REASON_UNSPECIFIED"})
+  void everyReasonHasADefiniteCode(ErrorReason reason) {
+    Code code = ErrorMapper.codeOf(reason);
+
+    assertThat(code).isNotIn(Code.UNKNOWN, Code.OK, Code.INTERNAL);
+    assertThat(ErrorMapper.toRpcStatus(new RefusedException(reason, "refused")).getCode())
+        .isEqualTo(code.value());
+  }
+
+  @Test
+  void unspecifiedReasonIsUnknown() {
+    assertThat(ErrorMapper.codeOf(ErrorReason.ERROR_REASON_UNSPECIFIED)).isEqualTo(Code.UNKNOWN);
+    assertThat(ErrorMapper.codeOf(ErrorReason.UNRECOGNIZED)).isEqualTo(Code.UNKNOWN);
+  }
+
+  @Test
+  void reasonsFallIntoTheDocumentedCategories() {
+    assertThat(ErrorMapper.codeOf(ErrorReason.TOKEN_MISSING)).isEqualTo(Code.UNAUTHENTICATED);
+    assertThat(ErrorMapper.codeOf(ErrorReason.TOKEN_INVALID)).isEqualTo(Code.UNAUTHENTICATED);
+    assertThat(ErrorMapper.codeOf(ErrorReason.SUBSCRIPTION_INACTIVE))
+        .isEqualTo(Code.PERMISSION_DENIED);
+    assertThat(ErrorMapper.codeOf(ErrorReason.MESSAGE_NOT_FOUND)).isEqualTo(Code.NOT_FOUND);
+    assertThat(ErrorMapper.codeOf(ErrorReason.SEEK_OUT_OF_RANGE)).isEqualTo(Code.INVALID_ARGUMENT);
+    assertThat(ErrorMapper.codeOf(ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION))
+        .isEqualTo(Code.FAILED_PRECONDITION);
+    assertThat(ErrorMapper.codeOf(ErrorReason.NOT_JOINED)).isEqualTo(Code.FAILED_PRECONDITION);
+    assertThat(ErrorMapper.codeOf(ErrorReason.SLOW_MODE)).isEqualTo(Code.RESOURCE_EXHAUSTED);
+    assertThat(ErrorMapper.codeOf(ErrorReason.STORAGE_UNAVAILABLE)).isEqualTo(Code.UNAVAILABLE);
+  }
+}
