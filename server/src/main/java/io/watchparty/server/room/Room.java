@@ -23,6 +23,7 @@ import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.RefusedException;
@@ -172,25 +173,11 @@ public final class Room {
         sendInitialFrames(relay, request.getLastSequence());
         return relay;
       }
-      RoomRegistry.requireSubscribed(who);
-      requireWatchable(playback.titleId(), who.region());
+      requireAdmissible(who, request.getInviteToken());
       if (licenceTimer == null) {
         scheduleLicenceCheck();
       }
-      if (banned.contains(who.userId())) {
-        throw new RefusedException(
-            ErrorReason.BANNED_FROM_ROOM,
-            "you are banned from this room",
-            Map.of("room_id", id.toString()));
-      }
       Member member = members.get(who.userId());
-      boolean known = member != null || isHost(who.userId()) || cohosts.contains(who.userId());
-      if (!known && !mayEnterWith(request.getInviteToken())) {
-        throw new RefusedException(
-            ErrorReason.INVITE_TOKEN_INVALID,
-            "this private room needs a current invite link",
-            Map.of("room_id", id.toString()));
-      }
       Subscriber subscriber = new Subscriber(this, who, outbox, false);
       if (member == null) {
         member = new Member(who.userId(), who.displayName(), who.region());
@@ -224,6 +211,42 @@ public final class Room {
                         .setText(member.displayName + " is back")));
       }
       return subscriber;
+    }
+  }
+
+  /**
+   * Whether {@code who} may watch this room, for a relay about to serve them: the same rules as a
+   * member's join (subscription, region, bans, invite). Changes nothing.
+   */
+  public ViewerGrant authorizeViewer(Identity who, String inviteToken) {
+    availability.of(currentTitleId()); // warm the cache outside the lock
+    synchronized (lock) {
+      requireOpen();
+      requireAdmissible(who, inviteToken);
+      return ViewerGrant.newBuilder()
+          .setRoom(infoLocked().toBuilder().setCanWatch(true))
+          .setRole(roleOf(who.userId()))
+          .build();
+    }
+  }
+
+  /** The rules every viewer passes, joining by stream or served by a relay. Under the lock. */
+  private void requireAdmissible(Identity who, String inviteToken) {
+    RoomRegistry.requireSubscribed(who);
+    requireWatchable(playback.titleId(), who.region());
+    if (banned.contains(who.userId())) {
+      throw new RefusedException(
+          ErrorReason.BANNED_FROM_ROOM,
+          "you are banned from this room",
+          Map.of("room_id", id.toString()));
+    }
+    boolean known =
+        members.containsKey(who.userId()) || isHost(who.userId()) || cohosts.contains(who.userId());
+    if (!known && !mayEnterWith(inviteToken)) {
+      throw new RefusedException(
+          ErrorReason.INVITE_TOKEN_INVALID,
+          "this private room needs a current invite link",
+          Map.of("room_id", id.toString()));
     }
   }
 
@@ -510,10 +533,13 @@ public final class Room {
             yield publishRole(actor, Role.COHOST, actor);
           }
           case KICK -> {
-            Member target = presentMember(command.getKick());
-            requireMayModerate(actor, target.userId);
-            closeStreams(target, ErrorReason.KICKED_FROM_ROOM, "you were removed from the room");
-            removeMember(target, MemberLeft.Reason.KICKED, writes);
+            String target = validUserId(command.getKick());
+            Member member = members.get(target);
+            if (member == null && !relayed(target)) {
+              presentMember(target); // refuses: not in the room
+            }
+            requireMayModerate(actor, target);
+            removeEverywhere(target, member, MemberLeft.Reason.KICKED, writes);
             yield log.lastSequence();
           }
           case BAN -> {
@@ -526,11 +552,7 @@ public final class Room {
             if (cohosts.remove(target)) {
               writes.add(timestamped(store.setCohost(id, target, false)));
             }
-            Member member = members.get(target);
-            if (member != null) {
-              closeStreams(member, ErrorReason.BANNED_FROM_ROOM, "you were banned from the room");
-              removeMember(member, MemberLeft.Reason.BANNED, writes);
-            }
+            removeEverywhere(target, members.get(target), MemberLeft.Reason.BANNED, writes);
             yield log.lastSequence();
           }
           case UNBAN -> {
@@ -658,18 +680,64 @@ public final class Room {
         writes);
   }
 
-  /** A relay reports how many viewers it serves (and which, in small rooms). */
-  public void relayAudience(Subscriber relay, long viewerCount, List<String> userIds) {
+  /**
+   * A relay reports the viewers it started and stopped serving (each authorized before with {@link
+   * #authorizeViewer}) and how many it serves in all.
+   */
+  public void relayAudience(
+      Subscriber relay, long viewerCount, List<String> added, List<String> removed) {
     if (!relay.isRelay()) {
       throw new RefusedException(ErrorReason.NOT_A_RELAY, "only relay streams report an audience");
     }
     if (viewerCount < 0) {
       throw new RefusedException(ErrorReason.INVALID_TARGET, "viewer count must not be negative");
     }
+    added.forEach(Room::validUserId);
+    removed.forEach(Room::validUserId);
     synchronized (lock) {
+      for (String userId : added) {
+        if (banned.contains(userId)) {
+          throw new RefusedException(
+              ErrorReason.BANNED_FROM_ROOM,
+              "'" + userId + "' is banned from this room",
+              Map.of("user_id", userId, "room_id", id.toString()));
+        }
+      }
+      added.forEach(userId -> relay.audience.merge(userId, 1, Integer::sum));
+      removed.forEach(
+          userId -> relay.audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null));
       relay.audienceCount = viewerCount;
-      relay.audienceUsers = List.copyOf(userIds);
       schedulePresence();
+    }
+  }
+
+  /** Whether some relay serves {@code userId}. Under the lock. */
+  private boolean relayed(String userId) {
+    return relays.stream().anyMatch(r -> r.audience.containsKey(userId));
+  }
+
+  /**
+   * Removes a kicked or banned user from the room: their own streams end with the refusal, the
+   * relays stop counting them, and one MemberLeft tells everyone (relays must then stop serving
+   * them). Under the lock.
+   */
+  private void removeEverywhere(
+      String userId, Member member, MemberLeft.Reason reason, List<BoundStatement> writes) {
+    boolean wasRelayed = false;
+    for (Subscriber relay : relays) {
+      wasRelayed |= relay.audience.remove(userId) != null;
+    }
+    if (member != null) {
+      boolean ban = reason == MemberLeft.Reason.BANNED;
+      closeStreams(
+          member,
+          ban ? ErrorReason.BANNED_FROM_ROOM : ErrorReason.KICKED_FROM_ROOM,
+          ban ? "you were banned from the room" : "you were removed from the room");
+      removeMember(member, reason, writes);
+    } else if (wasRelayed) {
+      publish(
+          ServerMessage.newBuilder()
+              .setMemberLeft(MemberLeft.newBuilder().setUserId(userId).setReason(reason)));
     }
   }
 
@@ -1087,8 +1155,7 @@ public final class Room {
    * kicked co-host keeps no remote control).
    */
   private void requirePresent(String userId) {
-    if (members.containsKey(userId)
-        || relays.stream().anyMatch(r -> r.audienceUsers.contains(userId))) {
+    if (members.containsKey(userId) || relayed(userId)) {
       return;
     }
     throw new RefusedException(
@@ -1181,7 +1248,7 @@ public final class Room {
             return RoomChat.Presence.PRESENT;
           }
           for (Subscriber relay : relays) {
-            if (relay.identity().userId().equals(userId) || relay.audienceUsers.contains(userId)) {
+            if (relay.identity().userId().equals(userId) || relay.audience.containsKey(userId)) {
               return RoomChat.Presence.PRESENT;
             }
           }

@@ -1,7 +1,8 @@
 package io.watchparty.server.room;
 
 import io.watchparty.server.auth.Identity;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One open room stream: a member's device, or a relay that fans the room out to viewers of its own
@@ -15,7 +16,9 @@ public final class Subscriber {
 
   // Relays only; guarded by the room's lock.
   long audienceCount;
-  List<String> audienceUsers = List.of();
+
+  /** The viewers this relay serves, with how many of their connections (tabs) it serves. */
+  final Map<String, Integer> audience = new HashMap<>();
 
   Subscriber(Room room, Identity identity, Outbox outbox, boolean relay) {
     this.room = room;

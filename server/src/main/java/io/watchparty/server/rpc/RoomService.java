@@ -7,6 +7,7 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
@@ -22,6 +23,7 @@ import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
 import io.watchparty.proto.v1.SendCommandRequest;
+import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
@@ -179,6 +181,17 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                               links.linkTo(room.id().toString(), java.util.Optional.of(token)))
                           .build());
         });
+  }
+
+  @Override
+  public void authorizeViewer(
+      AuthorizeViewerRequest request, StreamObserver<ViewerGrant> response) {
+    Calls.unary(
+        response,
+        () ->
+            rooms
+                .find(request.getRoomId())
+                .authorizeViewer(AuthInterceptor.currentIdentity(), request.getInviteToken()));
   }
 
   @Override

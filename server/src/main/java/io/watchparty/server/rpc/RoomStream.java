@@ -100,7 +100,8 @@ final class RoomStream implements StreamObserver<ClientMessage> {
             room.relayAudience(
                 subscriber,
                 message.getRelayAudience().getViewerCount(),
-                message.getRelayAudience().getUserIdsList());
+                message.getRelayAudience().getAddedUserIdsList(),
+                message.getRelayAudience().getRemovedUserIdsList());
         case JOIN, KIND_NOT_SET ->
             throw new RefusedException(ErrorReason.FIELD_MISSING, "the message is empty");
       }
