@@ -971,16 +971,34 @@ public final class Room {
   }
 
   private RoomInfo infoLocked() {
+    return describe(
+        new RoomRecord(
+            id,
+            name,
+            settings,
+            hostUserId,
+            hostDisplayName,
+            inviteToken,
+            Set.of(),
+            Set.of(),
+            playback,
+            closed,
+            createdAtMs),
+        memberCountLocked());
+  }
+
+  /** How a room is described to others (no secrets: the invite token is left out). */
+  static RoomInfo describe(RoomRecord room, long memberCount) {
     return RoomInfo.newBuilder()
-        .setRoomId(id.toString())
-        .setName(name)
-        .setTitleId(playback.titleId())
-        .setHostUserId(hostUserId)
-        .setHostDisplayName(hostDisplayName)
-        .setSettings(settings)
-        .setMemberCount(memberCountLocked())
-        .setClosed(closed)
-        .setCreatedAtMs(createdAtMs)
+        .setRoomId(room.roomId().toString())
+        .setName(room.name())
+        .setTitleId(room.playback().titleId())
+        .setHostUserId(room.hostUserId())
+        .setHostDisplayName(room.hostDisplayName())
+        .setSettings(room.settings())
+        .setMemberCount(memberCount)
+        .setClosed(room.closed())
+        .setCreatedAtMs(room.createdAtMs())
         .build();
   }
 

@@ -7,6 +7,7 @@ import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
@@ -14,6 +15,7 @@ import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.Title;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -201,16 +203,29 @@ public final class RoomRegistry {
   }
 
   /** Every listed public room that is still open. */
-  public List<Room> publicRooms() {
-    List<Room> open = new ArrayList<>();
+  public List<RoomInfo> publicRooms(String region) {
+    List<RoomInfo> open = new ArrayList<>();
+    Instant now = clock.instant();
     for (UUID id : store.publicRoomIds()) {
-      try {
-        Room room = find(id.toString());
-        if (!room.isClosed()) {
-          open.add(room);
+      Room loaded = rooms.get(id);
+      if (loaded != null) {
+        RoomInfo info = loaded.info(region);
+        if (!info.getClosed()) {
+          open.add(info);
         }
-      } catch (RefusedException vanished) {
+        continue;
+      }
+      // Not in memory, so nobody is in it: described from storage, without loading the room
+      // (and its chat) just to list it.
+      Optional<RoomRecord> stored = store.find(id);
+      if (stored.isEmpty()) {
         log.warn("Public directory lists room {} which does not exist", id);
+      } else if (!stored.get().closed()) {
+        RoomRecord r = stored.get();
+        open.add(
+            Room.describe(r, 0).toBuilder()
+                .setCanWatch(availability.canWatch(r.playback().titleId(), region, now))
+                .build());
       }
     }
     return open;

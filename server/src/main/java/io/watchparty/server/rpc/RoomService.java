@@ -144,8 +144,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
           int offset = decodePageToken(request.getPageToken());
           String region = AuthInterceptor.currentIdentity().region();
           List<RoomInfo> all =
-              rooms.publicRooms().stream()
-                  .map(room -> room.info(region))
+              rooms.publicRooms(region).stream()
                   .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
                   .sorted(
                       Comparator.comparingLong(RoomInfo::getMemberCount)

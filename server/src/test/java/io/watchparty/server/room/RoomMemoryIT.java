@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
+import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.rpc.Commands;
@@ -74,6 +75,28 @@ class RoomMemoryIT {
     // Nobody was there to take the host role over when alice left: she keeps it.
     assertThat(snapshot.getRoom().getHostUserId()).isEqualTo("alice");
     assertThat(registry().find(roomId)).isNotSameAs(before);
+  }
+
+  @Test
+  void theDirectoryListsRoomsOutOfMemoryWithoutLoadingThem() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    registry().sweep();
+    registry().sweep();
+    assertThat(registry().loadedRooms()).isZero();
+
+    var listed =
+        wp
+            .as("bob")
+            .listPublicRooms(ListPublicRoomsRequest.newBuilder().setPageSize(100).build())
+            .getRoomsList()
+            .stream()
+            .filter(r -> r.getRoomId().equals(roomId))
+            .findFirst()
+            .orElseThrow();
+    assertThat(listed.getMemberCount()).isZero();
+    assertThat(listed.getCanWatch()).isTrue();
+    assertThat(listed.getHostUserId()).isEqualTo("alice");
+    assertThat(registry().loadedRooms()).as("listing loads no room").isZero();
   }
 
   @Test
