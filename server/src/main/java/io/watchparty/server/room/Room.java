@@ -25,18 +25,13 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
-import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.catalog.Title;
-import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.rpc.ErrorMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -74,7 +69,7 @@ public final class Room {
   private final Function<String, Title> titles;
 
   private final InviteTokens inviteTokens;
-  private final AvailabilityMatrix availability;
+  private final RoomRights rights;
   private final Object lock = new Object();
   private final RoomChat chat;
 
@@ -99,7 +94,6 @@ public final class Room {
   private boolean pausedForBuffering;
   private ScheduledFuture<?> bufferingTimeout;
   private ScheduledFuture<?> presenceTask;
-  private ScheduledFuture<?> licenceTimer;
   private long lastPresenceSentAtMs = Long.MIN_VALUE / 2;
   private long lastPresenceCount = -1;
   private long lastWriteMicros;
@@ -128,7 +122,7 @@ public final class Room {
     this.timers = timers;
     this.titles = titles;
     this.inviteTokens = inviteTokens;
-    this.availability = availability;
+    this.rights = new RoomRights(record.roomId(), availability, clock, timers);
     this.name = record.name();
     this.settings = record.settings();
     this.createdAtMs = record.createdAtMs();
@@ -157,7 +151,7 @@ public final class Room {
    * events. Refuses (and changes nothing) when the caller may not join.
    */
   public Subscriber join(Identity who, Outbox outbox, Join request) {
-    availability.of(currentTitleId()); // warm the cache outside the lock
+    rights.warm(currentTitleId()); // outside the lock
     synchronized (lock) {
       if (retired) {
         throw new Retired();
@@ -174,8 +168,8 @@ public final class Room {
         return relay;
       }
       requireAdmissible(who, request.getInviteToken());
-      if (licenceTimer == null) {
-        scheduleLicenceCheck();
+      if (!rights.scheduled()) {
+        rights.schedule(playback.titleId(), this::licenceCheck);
       }
       Member member = members.get(who.userId());
       Subscriber subscriber = new Subscriber(this, who, outbox, false);
@@ -219,7 +213,7 @@ public final class Room {
    * member's join (subscription, region, bans, invite). Changes nothing.
    */
   public ViewerGrant authorizeViewer(Identity who, String inviteToken) {
-    availability.of(currentTitleId()); // warm the cache outside the lock
+    rights.warm(currentTitleId()); // outside the lock
     synchronized (lock) {
       requireOpen();
       requireAdmissible(who, inviteToken);
@@ -233,7 +227,7 @@ public final class Room {
   /** The rules every viewer passes, joining by stream or served by a relay. Under the lock. */
   private void requireAdmissible(Identity who, String inviteToken) {
     RoomRegistry.requireSubscribed(who);
-    requireWatchable(playback.titleId(), who.region());
+    rights.requireWatchable(playback.titleId(), who.region());
     if (banned.contains(who.userId())) {
       throw new RefusedException(
           ErrorReason.BANNED_FROM_ROOM,
@@ -363,9 +357,7 @@ public final class Room {
 
   private void close(String reason, List<BoundStatement> writes) {
     closed = true;
-    if (licenceTimer != null) {
-      licenceTimer.cancel(false);
-    }
+    rights.cancel();
     publish(ServerMessage.newBuilder().setRoomClosed(RoomClosed.newBuilder().setReason(reason)));
     for (Member m : members.values()) {
       m.connections.forEach(s -> s.outbox().close(Status.OK.asRuntimeException()));
@@ -397,7 +389,7 @@ public final class Room {
         command.getPlayback().hasChangeTitle()
             ? Optional.of(titles.apply(command.getPlayback().getChangeTitle().getTitleId()))
             : Optional.empty();
-    newTitle.ifPresent(t -> availability.of(t.titleId())); // warm the cache outside the lock
+    newTitle.ifPresent(t -> rights.warm(t.titleId())); // outside the lock
     List<BoundStatement> writes = new ArrayList<>();
     CommandAccepted accepted;
     synchronized (lock) {
@@ -478,7 +470,7 @@ public final class Room {
     var accepted = CommandAccepted.newBuilder().setSequence(sequence).setEffectiveAtMs(at);
     if (command.hasChangeTitle()) {
       accepted.setMembersUnableToWatch(reevaluateWatchability(true));
-      scheduleLicenceCheck();
+      rights.schedule(playback.titleId(), this::licenceCheck);
     }
     return accepted.build();
   }
@@ -804,11 +796,7 @@ public final class Room {
         }
         if (!subscriber.isRelay()) {
           // Per-connection notices are not in the event log: restate the one that matters.
-          Instant now = clock.instant();
-          deliver(
-              subscriber,
-              watchabilityFrame(
-                  availability.of(playback.titleId()), subscriber.identity().region(), now));
+          deliver(subscriber, rights.frame(playback.titleId(), subscriber.identity().region()));
         }
         return;
       }
@@ -826,7 +814,9 @@ public final class Room {
                 subscriber.isRelay() ? Role.VIEWER : roleOf(subscriber.identity().userId()))
             .setServerTimeMs(clock.millis())
             .setCommandLeadMs(config.commandLead().toMillis())
-            .setCanWatch(subscriber.isRelay() || canWatchNow(subscriber.identity().region()))
+            .setCanWatch(
+                subscriber.isRelay()
+                    || rights.canWatch(playback.titleId(), subscriber.identity().region()))
             .setSlowModeMs(settings.getSlowModeMs());
     chat.addRecent(snapshot);
     if (detailedPresence()) {
@@ -889,8 +879,7 @@ public final class Room {
         return false;
       }
       retired = true;
-      for (ScheduledFuture<?> timer :
-          new ScheduledFuture<?>[] {licenceTimer, presenceTask, bufferingTimeout}) {
+      for (ScheduledFuture<?> timer : new ScheduledFuture<?>[] {presenceTask, bufferingTimeout}) {
         if (timer != null) {
           timer.cancel(false);
         }
@@ -911,9 +900,11 @@ public final class Room {
 
   /** The room as described to a user of {@code region}: says whether they can watch it. */
   public RoomInfo info(String region) {
-    availability.of(currentTitleId());
+    rights.warm(currentTitleId());
     synchronized (lock) {
-      return infoLocked().toBuilder().setCanWatch(canWatchNow(region)).build();
+      return infoLocked().toBuilder()
+          .setCanWatch(rights.canWatch(playback.titleId(), region))
+          .build();
     }
   }
 
@@ -1026,13 +1017,6 @@ public final class Room {
   // ---------------------------------------------------------------------------------------------
   // Regional availability
 
-  /**
-   * How often a room re-reads its title's availability even when no window boundary is due, so that
-   * changes made on another server (seen here after the cache refresh interval) reach the members
-   * within about this interval more.
-   */
-  static final long LICENCE_RECHECK_MS = 30_000;
-
   /** Members present (connected or within their grace period), relayed viewers not included. */
   public long presentMemberCount() {
     synchronized (lock) {
@@ -1043,11 +1027,10 @@ public final class Room {
   /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
   public long countUnableToWatch(Identity who, String titleId) {
     Title title = titles.apply(titleId);
-    TitleAvailability rights = availability.of(title.titleId());
-    Instant now = clock.instant();
+    rights.warm(title.titleId()); // outside the lock
     synchronized (lock) {
       requireController(who.userId());
-      return members.values().stream().filter(m -> !rights.canWatch(m.region, now)).count();
+      return rights.unableToWatch(title.titleId(), members.values());
     }
   }
 
@@ -1058,87 +1041,23 @@ public final class Room {
     }
   }
 
-  private void requireWatchable(String titleId, String region) {
-    if (!canWatchNow(region)) {
-      throw new RefusedException(
-          ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
-          "the title playing in this room is not available in your region (" + region + ")",
-          Map.of("title_id", titleId, "region", region, "room_id", id.toString()));
-    }
-  }
-
-  /** Under the lock; the title's availability was loaded into the cache just before. */
-  private boolean canWatchNow(String region) {
-    return availability.canWatch(playback.titleId(), region, clock.instant());
-  }
-
-  /**
-   * Tells members whose right to watch the current title changed (after a title change: every
-   * member who cannot watch it). Returns how many members cannot watch it. Under the lock.
-   */
+  /** Tells members whose right to watch changed; returns how many cannot watch. Under lock. */
   private long reevaluateWatchability(boolean titleChanged) {
-    TitleAvailability rights = availability.of(playback.titleId());
-    Instant now = clock.instant();
-    long unable = 0;
-    for (Member member : members.values()) {
-      boolean can = rights.canWatch(member.region, now);
-      if (!can) {
-        unable++;
-      }
-      if (can != member.canWatch || (titleChanged && !can)) {
-        member.canWatch = can;
-        byte[] frame = watchabilityFrame(rights, member.region, now);
-        member.connections.forEach(s -> deliver(s, frame));
-      }
-    }
-    return unable;
-  }
-
-  private byte[] watchabilityFrame(TitleAvailability rights, String region, Instant now) {
-    boolean can = rights.canWatch(region, now);
-    var watchability =
-        Watchability.newBuilder().setTitleId(rights.titleId()).setCanWatch(can).setRegion(region);
-    if (!can) {
-      watchability.setReason(ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION.name());
-      rights
-          .window(region)
-          .flatMap(LicenceWindow::from)
-          .filter(from -> from.isAfter(now))
-          .ifPresent(from -> watchability.setAvailableFromMs(from.toEpochMilli()));
-    }
-    return ServerMessage.newBuilder().setWatchability(watchability).build().toByteArray();
-  }
-
-  /** Wakes the room at the title's next licence boundary (or the recheck interval). Under lock. */
-  private void scheduleLicenceCheck() {
-    if (licenceTimer != null) {
-      licenceTimer.cancel(false);
-      licenceTimer = null;
-    }
-    if (closed) {
-      return;
-    }
-    Instant now = clock.instant();
-    long delay =
-        availability
-            .of(playback.titleId())
-            .nextChangeAfter(now)
-            .map(
-                boundary ->
-                    Math.min(LICENCE_RECHECK_MS, Duration.between(now, boundary).toMillis() + 1))
-            .orElse(LICENCE_RECHECK_MS);
-    licenceTimer = timers.schedule(this::licenceCheck, delay, TimeUnit.MILLISECONDS);
+    return rights.reevaluate(
+        playback.titleId(),
+        members.values(),
+        titleChanged,
+        (member, frame) -> member.connections.forEach(s -> deliver(s, frame)));
   }
 
   private void licenceCheck() {
-    String titleId = currentTitleId();
-    availability.of(titleId); // may reload: outside the lock
+    rights.warm(currentTitleId()); // may reload: outside the lock
     synchronized (lock) {
       if (closed) {
         return;
       }
       reevaluateWatchability(false);
-      scheduleLicenceCheck();
+      rights.schedule(playback.titleId(), this::licenceCheck);
     }
   }
 
