@@ -31,7 +31,7 @@ public record Identity(
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(displayName, "displayName");
     Objects.requireNonNull(region, "region");
-    if (!USER_ID.matcher(userId).matches()) {
+    if (!isUserId(userId)) {
       throw new IllegalArgumentException("user id must be 1-64 of [A-Za-z0-9._@-], got: " + userId);
     }
     if (displayName.isBlank() || displayName.length() > 64) {
@@ -41,6 +41,11 @@ public record Identity(
       throw new IllegalArgumentException(
           "region must be an ISO 3166-1 alpha-2 code in upper case, got: " + region);
     }
+  }
+
+  /** Whether {@code userId} is a well-formed user id: 1-64 of {@code [A-Za-z0-9._@-]}. */
+  public static boolean isUserId(String userId) {
+    return USER_ID.matcher(userId).matches();
   }
 
   /** Whether {@code region} is an ISO 3166-1 alpha-2 code, in upper case. */

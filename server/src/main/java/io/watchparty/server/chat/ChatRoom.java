@@ -38,7 +38,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
  * The chat of one room: admission of messages (membership, mutes, slow mode, rate), their storage
@@ -60,8 +59,6 @@ final class ChatRoom implements RoomChat {
 
   /** Above this many, slow-mode entries older than the interval are dropped. */
   private static final int SLOW_MODE_ENTRIES = 4096;
-
-  private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
 
   private final Chat chat;
   private final Room room;
@@ -667,7 +664,7 @@ final class ChatRoom implements RoomChat {
   }
 
   private static String validUserId(String userId) {
-    if (!USER_ID.matcher(userId).matches()) {
+    if (!Identity.isUserId(userId)) {
       throw new RefusedException(
           ErrorReason.MALFORMED_ID,
           "user id '" + userId + "' is malformed",

@@ -925,19 +925,12 @@ public final class Room {
     }
   }
 
-  public long memberCount() {
-    synchronized (lock) {
-      return memberCountLocked();
+  /** Under the lock. */
+  private Role roleOf(String userId) {
+    if (isHost(userId)) {
+      return Role.HOST;
     }
-  }
-
-  public Role roleOf(String userId) {
-    synchronized (lock) {
-      if (isHost(userId)) {
-        return Role.HOST;
-      }
-      return cohosts.contains(userId) ? Role.COHOST : Role.VIEWER;
-    }
+    return cohosts.contains(userId) ? Role.COHOST : Role.VIEWER;
   }
 
   /** The open streams of a member; tests look at their backlog. */
@@ -945,12 +938,6 @@ public final class Room {
     synchronized (lock) {
       Member member = members.get(userId);
       return member == null ? List.of() : List.copyOf(member.connections);
-    }
-  }
-
-  public boolean isClosed() {
-    synchronized (lock) {
-      return closed;
     }
   }
 
@@ -1138,7 +1125,7 @@ public final class Room {
   }
 
   private static String validUserId(String userId) {
-    if (userId.isEmpty() || userId.length() > 64 || !userId.matches("[A-Za-z0-9._@-]+")) {
+    if (!Identity.isUserId(userId)) {
       throw new RefusedException(ErrorReason.MALFORMED_ID, "user id '" + userId + "' is malformed");
     }
     return userId;
