@@ -5,6 +5,7 @@ import io.helidon.config.Config;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
+import io.watchparty.server.room.SyncPolicy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -72,7 +73,8 @@ public record ServerSettings(
             millis(w, "room.presenceinterval", d.presenceInterval()),
             millis(w, "room.bufferingtimeout", d.bufferingTimeout()),
             integer(w, "room.commandrate", (long) d.commandsPerSecond(), 1, 10_000),
-            (int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000)),
+            (int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000),
+            syncPolicy(w)),
         integer(w, "catalog.size", 10_000, 1, 10_000_000),
         Duration.ofSeconds(integer(w, "catalog.refresh", 60, 1, 86_400)),
         bool(w, "catalog.demo", false),
@@ -87,6 +89,36 @@ public record ServerSettings(
             millis(w, "chat.reactionwindow", c.reactionWindow()),
             (int) integer(w, "chat.recent", c.recentMessages(), 0, 1_000),
             c.bucket()));
+  }
+
+  private static SyncPolicy syncPolicy(Config w) {
+    SyncPolicy d = SyncPolicy.DEFAULTS;
+    return new SyncPolicy(
+        integer(w, "sync.ignore", d.ignoreBelowMs(), 0, 60_000),
+        integer(w, "sync.seek", d.seekAboveMs(), 1, 600_000),
+        integer(w, "sync.horizon", d.nudgeHorizonMs(), 1, 600_000),
+        fraction(w, "sync.minnudge", d.minNudge()),
+        fraction(w, "sync.maxnudge", d.maxNudge()),
+        integer(w, "sync.settle", d.seekSettleMs(), 0, 60_000),
+        integer(w, "sync.check", d.checkIntervalMs(), 1, 60_000),
+        (int) integer(w, "sync.samples", d.clockSamples(), 1, 64),
+        integer(w, "sync.refresh", d.clockRefreshMs(), 1_000, 3_600_000));
+  }
+
+  private static double fraction(Config w, String key, double defaultValue) {
+    Optional<String> value = text(w, key);
+    if (value.isEmpty()) {
+      return defaultValue;
+    }
+    try {
+      double n = Double.parseDouble(value.get());
+      if (n > 0 && n <= 0.5) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the refusal
+    }
+    throw bad(key, value.get(), "a fraction above 0 and at most 0.5");
   }
 
   private static Optional<String> text(Config w, String key) {

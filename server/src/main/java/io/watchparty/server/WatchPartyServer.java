@@ -21,6 +21,7 @@ import io.watchparty.server.catalog.TitleCatalog;
 import io.watchparty.server.chat.Chat;
 import io.watchparty.server.chat.ChatService;
 import io.watchparty.server.room.RoomRegistry;
+import io.watchparty.server.rpc.AccountService;
 import io.watchparty.server.rpc.CallMetrics;
 import io.watchparty.server.rpc.CatalogAdminService;
 import io.watchparty.server.rpc.CatalogService;
@@ -103,6 +104,7 @@ public final class WatchPartyServer implements AutoCloseable {
                     new CatalogService(catalog, availability, clock), auth))
             .addService(
                 ServerInterceptors.intercept(new CatalogAdminService(catalog, availability), auth))
+            .addService(ServerInterceptors.intercept(new AccountService(), auth))
             .addService(new DemoAuthService(tokens, settings.auth(), clock))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())

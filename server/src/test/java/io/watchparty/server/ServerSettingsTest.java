@@ -8,6 +8,7 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
+import io.watchparty.server.room.SyncPolicy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -143,7 +144,41 @@ class ServerSettingsTest {
                 Duration.ofMillis(2500),
                 Duration.ofSeconds(7),
                 20,
-                40));
+                40,
+                SyncPolicy.DEFAULTS));
+  }
+
+  @Test
+  void readsTheSyncPolicySentToPlayers() {
+    Map<String, String> values = new HashMap<>(Map.of("watchparty.auth.demo", "true"));
+    values.put("watchparty.sync.ignore", "25");
+    values.put("watchparty.sync.seek", "1500");
+    values.put("watchparty.sync.horizon", "3000");
+    values.put("watchparty.sync.minnudge", "0.002");
+    values.put("watchparty.sync.maxnudge", "0.08");
+    values.put("watchparty.sync.settle", "500");
+    values.put("watchparty.sync.check", "200");
+    values.put("watchparty.sync.samples", "12");
+    values.put("watchparty.sync.refresh", "60000");
+
+    assertThat(load(values).rooms().syncPolicy())
+        .isEqualTo(new SyncPolicy(25, 1500, 3000, 0.002, 0.08, 500, 200, 12, 60_000));
+  }
+
+  @Test
+  void refusesSyncBandsThatOverlapOrNudgesOutOfRange() {
+    Map<String, String> values = new HashMap<>(Map.of("watchparty.auth.demo", "true"));
+    values.put("watchparty.sync.ignore", "500");
+    values.put("watchparty.sync.seek", "400");
+    assertThatThrownBy(() -> load(values))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("watchparty.sync.seek");
+
+    Map<String, String> rate = new HashMap<>(Map.of("watchparty.auth.demo", "true"));
+    rate.put("watchparty.sync.maxnudge", "0.9");
+    assertThatThrownBy(() -> load(rate))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("watchparty.sync.maxnudge");
   }
 
   @Test

@@ -817,7 +817,8 @@ public final class Room {
             .setCanWatch(
                 subscriber.isRelay()
                     || rights.canWatch(playback.titleId(), subscriber.identity().region()))
-            .setSlowModeMs(settings.getSlowModeMs());
+            .setSlowModeMs(settings.getSlowModeMs())
+            .setSyncPolicy(config.syncPolicy().toProto());
     chat.addRecent(snapshot);
     if (detailedPresence()) {
       members.values().forEach(m -> snapshot.addMembers(toProto(m)));

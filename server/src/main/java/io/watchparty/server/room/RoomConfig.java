@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param bufferingTimeout how long a waiting room waits for buffering members before playing on
  * @param commandsPerSecond sustained per-user command rate
  * @param commandBurst per-user burst of commands
+ * @param syncPolicy how players correct drift; sent in every snapshot
  */
 public record RoomConfig(
     Duration commandLead,
@@ -28,7 +29,8 @@ public record RoomConfig(
     Duration presenceInterval,
     Duration bufferingTimeout,
     double commandsPerSecond,
-    int commandBurst) {
+    int commandBurst,
+    SyncPolicy syncPolicy) {
 
   public static final RoomConfig DEFAULTS =
       new RoomConfig(
@@ -40,9 +42,11 @@ public record RoomConfig(
           Duration.ofSeconds(1),
           Duration.ofSeconds(10),
           5,
-          10);
+          10,
+          SyncPolicy.DEFAULTS);
 
   public RoomConfig {
+    java.util.Objects.requireNonNull(syncPolicy, "syncPolicy");
     requirePositive("watchparty.room.lead", commandLead);
     requirePositive("watchparty.room.grace", reconnectGrace);
     requirePositive("watchparty.room.presenceinterval", presenceInterval);

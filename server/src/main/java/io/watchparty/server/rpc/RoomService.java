@@ -9,6 +9,8 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.ClockPing;
+import io.watchparty.proto.v1.ClockPong;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
 import io.watchparty.proto.v1.CountUnableToWatchResponse;
@@ -187,10 +189,29 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
       AuthorizeViewerRequest request, StreamObserver<ViewerGrant> response) {
     Calls.unary(
         response,
+        () -> {
+          Identity who = AuthInterceptor.currentIdentity();
+          return rooms
+              .find(request.getRoomId())
+              .authorizeViewer(who, request.getInviteToken())
+              .toBuilder()
+              .setUserId(who.userId())
+              .setDisplayName(who.displayName())
+              .build();
+        });
+  }
+
+  @Override
+  public void getServerTime(ClockPing request, StreamObserver<ClockPong> response) {
+    long receivedAtMs = clock.millis();
+    Calls.unary(
+        response,
         () ->
-            rooms
-                .find(request.getRoomId())
-                .authorizeViewer(AuthInterceptor.currentIdentity(), request.getInviteToken()));
+            ClockPong.newBuilder()
+                .setClientSendTimeMs(request.getClientSendTimeMs())
+                .setServerReceiveTimeMs(receivedAtMs)
+                .setServerSendTimeMs(clock.millis())
+                .build());
   }
 
   @Override

@@ -72,7 +72,7 @@ class RoomAccessIT {
     assertThat(token).matches("[A-Za-z0-9_-]{22}");
     assertThat(Base64.getUrlDecoder().decode(token)).hasSize(16); // 128 bits
     assertThat(created.getShareLink())
-        .isEqualTo(TestServer.LINKS + "/rooms/" + room.getRoomId() + "?invite=" + token);
+        .isEqualTo(TestServer.LINKS + "/rooms/" + room.getRoomId() + "#invite=" + token);
 
     assertThat(wp.createRoom("alice", Visibility.PRIVATE).getInviteToken()).isNotEqualTo(token);
   }
@@ -121,7 +121,7 @@ class RoomAccessIT {
 
     assertThat(rotated.getInviteToken()).matches("[A-Za-z0-9_-]{22}").isNotEqualTo(oldToken);
     assertThat(rotated.getShareLink())
-        .isEqualTo(TestServer.LINKS + "/rooms/" + roomId + "?invite=" + rotated.getInviteToken());
+        .isEqualTo(TestServer.LINKS + "/rooms/" + roomId + "#invite=" + rotated.getInviteToken());
 
     wp.connect("bob")
         .join(roomId, oldToken)

@@ -1,6 +1,7 @@
 package io.watchparty.server.rpc;
 
 import io.watchparty.server.room.RoomConfig;
+import io.watchparty.server.room.SyncPolicy;
 import java.time.Duration;
 
 /**
@@ -75,6 +76,7 @@ public final class RoomConfigs {
         presenceInterval,
         bufferingTimeout,
         commandsPerSecond,
-        commandBurst);
+        commandBurst,
+        SyncPolicy.DEFAULTS);
   }
 }
