@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * <p>Handlers do not catch to format errors: they throw, and the routing sends the error.
  *
  * <ul>
+ *   <li>an {@link ApiException} is a refusal of the bridge's own, sent as it is;
  *   <li>a Helidon {@link HttpException} (e.g. {@code new BadRequestException("...")}) keeps its
  *       status and, below 500, its message;
  *   <li>a gRPC {@link StatusRuntimeException} from an upstream call gets the HTTP status of its
@@ -50,9 +52,29 @@ final class HttpErrors {
 
   /** Routes every failure of {@code routing}'s handlers, including "no such route", here. */
   static void register(HttpRouting.Builder routing) {
+    register(routing, reason -> {});
+  }
+
+  /** As {@link #register(HttpRouting.Builder)}, telling {@code refusals} each refusal's reason. */
+  static void register(HttpRouting.Builder routing, Consumer<String> refusals) {
     routing
+        .error(
+            ApiException.class,
+            (req, res, e) -> {
+              refusals.accept(e.error().error());
+              e.error().send(res);
+            })
         .error(HttpException.class, HttpErrors::onHttpException)
-        .error(StatusRuntimeException.class, HttpErrors::onUpstreamFailure)
+        .error(
+            StatusRuntimeException.class,
+            (req, res, e) -> {
+              ApiError error = fromGrpc(e);
+              refusals.accept(error.error());
+              if (error.status().code() >= 500) {
+                log.warn("Upstream call for {} failed: {}", target(req), e.getStatus());
+              }
+              error.send(res);
+            })
         .error(Exception.class, HttpErrors::onUnexpected);
   }
 
@@ -86,15 +108,6 @@ final class HttpErrors {
       log.error("Request {} failed", target(req), e);
     }
     fromStatus(e.status(), Optional.ofNullable(e.getMessage())).send(res);
-  }
-
-  private static void onUpstreamFailure(
-      ServerRequest req, ServerResponse res, StatusRuntimeException e) {
-    ApiError error = fromGrpc(e);
-    if (error.status().code() >= 500) {
-      log.warn("Upstream call for {} failed: {}", target(req), e.getStatus());
-    }
-    error.send(res);
   }
 
   private static void onUnexpected(ServerRequest req, ServerResponse res, Exception e) {
