@@ -158,12 +158,17 @@ final class HttpErrors {
         info.map(ErrorInfo::getMetadataMap).orElse(Map.of()));
   }
 
-  /** The HTTP status of each gRPC code, as {@code google.rpc.Code} documents it. */
+  /**
+   * The HTTP status of each gRPC code, as {@code google.rpc.Code} documents it, except that a
+   * failed precondition (the room is closed, the title is not licensed in your region) is 412, so
+   * that a page tells "the request is fine, the room's state forbids it" from a malformed request.
+   */
   static Status httpStatus(Code code) {
     return switch (code) {
       case OK -> Status.OK_200;
       case CANCELLED -> CLIENT_CLOSED_REQUEST;
-      case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> Status.BAD_REQUEST_400;
+      case FAILED_PRECONDITION -> Status.PRECONDITION_FAILED_412;
+      case INVALID_ARGUMENT, OUT_OF_RANGE -> Status.BAD_REQUEST_400;
       case DEADLINE_EXCEEDED -> Status.GATEWAY_TIMEOUT_504;
       case NOT_FOUND -> Status.NOT_FOUND_404;
       case ALREADY_EXISTS, ABORTED -> Status.CONFLICT_409;
