@@ -229,29 +229,45 @@ function renderControls() {
 function renderMembers() {
   const list = $('#members');
   clear(list);
-  for (const member of room.snapshot.members) {
+  // The server lists members who joined with an app; viewers in browsers are counted, not listed
+  // (their relay names them by id only). Show yourself either way.
+  const members = room.snapshot.members.some((m) => m.userId === room.me.userId)
+    ? room.snapshot.members
+    : [{ userId: room.me.userId, displayName: room.me.displayName, role: room.snapshot.yourRole }, ...room.snapshot.members];
+  for (const member of members) {
     const item = el('li', { dataset: { user: member.userId } },
-      el('span', { className: 'name' }, member.displayName),
+      el('span', { className: 'name' }, member.userId === room.me.userId ? `${member.displayName} (you)` : member.displayName),
       member.role !== 'VIEWER' ? el('span', { className: 'role' }, member.role === 'HOST' ? 'host' : 'co-host') : null);
     if (controls() && member.userId !== room.me.userId && member.role !== 'HOST') {
-      const actions = el('span', { className: 'actions' });
-      const add = (label, command) => {
-        const button = el('button', { type: 'button', className: 'small' }, label);
-        button.addEventListener('click', () => send(command));
-        actions.append(button);
-      };
+      const actions = moderation(member.userId, member.role);
       if (isHost()) {
-        add(member.role === 'COHOST' ? 'revoke' : 'co-host',
-          { role: member.role === 'COHOST' ? { revokeCohost: member.userId } : { grantCohost: member.userId } });
-        add('make host', { role: { transferHost: member.userId } });
+        const transfer = el('button', { type: 'button', className: 'small' }, 'make host');
+        transfer.addEventListener('click', () => send({ role: { transferHost: member.userId } }));
+        actions.append(transfer);
       }
-      add('mute 5 min', { chat: { mute: { userId: member.userId, durationMs: '300000' } } });
-      add('kick', { role: { kick: member.userId } });
-      add('ban', { role: { ban: member.userId } });
       item.append(actions);
     }
     list.append(item);
   }
+}
+
+// Moderation buttons for a user, in the member list and on their chat messages (browser viewers
+// are not listed as members by the server, but a host can act on what they write).
+function moderation(userId, role) {
+  const actions = el('span', { className: 'actions', dataset: { for: userId } });
+  const add = (label, command) => {
+    const button = el('button', { type: 'button', className: 'small', dataset: { action: label } }, label);
+    button.addEventListener('click', () => send(command));
+    actions.append(button);
+  };
+  if (isHost()) {
+    add(role === 'COHOST' ? 'revoke' : 'co-host',
+      { role: role === 'COHOST' ? { revokeCohost: userId } : { grantCohost: userId } });
+  }
+  add('mute', { chat: { mute: { userId, durationMs: '300000' } } });
+  add('kick', { role: { kick: userId } });
+  add('ban', { role: { ban: userId } });
+  return actions;
 }
 
 function addChat(message, older) {
@@ -259,6 +275,9 @@ function addChat(message, older) {
   const item = el('li', { dataset: { messageId: message.messageId } },
     el('span', { className: 'author' }, message.displayName),
     el('span', { className: 'text' }, message.text));
+  if (controls() && message.userId !== room.me.userId && message.userId !== room.snapshot.room.hostUserId) {
+    item.append(moderation(message.userId, 'VIEWER'));
+  }
   if (controls() || message.userId === room.me.userId) {
     const remove = el('button', { type: 'button', className: 'small delete', title: 'Delete' }, '×');
     remove.addEventListener('click', () => send({ chat: { deleteMessageId: message.messageId } }));
@@ -339,6 +358,7 @@ function wire() {
     }
     await navigator.clipboard?.writeText(link).catch(() => {});
     $('#share-link').value = link;
+    $('#share-link').hidden = false;
   });
   $('#leave').addEventListener('click', async () => {
     await api.post(`/api/rooms/${roomId}/leave`, {}).catch(() => {});
