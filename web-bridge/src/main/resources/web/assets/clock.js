@@ -2,53 +2,57 @@
 // the bridge's time endpoint (which answers in the gRPC server's clock), the one with the smallest
 // round trip wins, refreshed periodically. Its error is at most half that round trip.
 
+// performance.now() is monotonic: a wall-clock step on this machine does not move the estimate.
 const localNow = () => performance.timeOrigin + performance.now();
 
 export class ServerClock {
-  constructor() {
+  constructor(endpoint = '/api/time') {
+    this.endpoint = endpoint;
     this.offsetMs = 0;
     this.uncertaintyMs = Infinity;
+    this.ready = false;
     this.timer = null;
-  }
-
-  /** A first, rough estimate from a snapshot's server time (until the samples come in). */
-  seed(serverTimeMs, receivedAtLocalMs) {
-    if (this.uncertaintyMs === Infinity) {
-      this.offsetMs = serverTimeMs - receivedAtLocalMs;
-      this.uncertaintyMs = 1000;
-    }
   }
 
   now() {
     return localNow() + this.offsetMs;
   }
 
-  /** Estimates now and then every `refreshMs`, `samples` requests each time. */
+  /** Estimates at once and then every `refreshMs`, taking `samples` requests each time. */
   start(samples, refreshMs) {
     this.stop();
-    const run = () => this.estimate(samples).catch(() => {});
-    run();
+    const run = () => this.estimate(samples);
     this.timer = setInterval(run, refreshMs);
+    return run();
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
     this.timer = null;
   }
 
   async estimate(samples) {
     let best = null;
     for (let i = 0; i < samples; i++) {
-      const sent = localNow();
-      const response = await fetch('/api/time', { cache: 'no-store', credentials: 'same-origin' });
-      const { receiveMs, sendMs } = await response.json();
-      const received = localNow();
-      const roundTrip = received - sent - (sendMs - receiveMs);
-      if (!best || roundTrip < best.roundTrip) {
-        best = { roundTrip, offset: (receiveMs - sent + (sendMs - received)) / 2 };
+      try {
+        const sent = localNow();
+        const response = await fetch(this.endpoint, { cache: 'no-store', credentials: 'same-origin' });
+        if (!response.ok) continue;
+        const { receiveMs, sendMs } = await response.json();
+        const received = localNow();
+        // The time the request spent travelling, without the server's own processing.
+        const roundTrip = received - sent - (sendMs - receiveMs);
+        if (!best || roundTrip < best.roundTrip) {
+          best = { roundTrip, offset: (receiveMs - sent + (sendMs - received)) / 2 };
+        }
+      } catch {
+        // A failed sample is just one fewer; the others (or the previous estimate) stand.
       }
     }
+    if (!best) return false;
     this.offsetMs = best.offset;
     this.uncertaintyMs = Math.max(best.roundTrip, 0) / 2;
+    this.ready = true;
+    return true;
   }
 }

@@ -1,0 +1,55 @@
+// The people in the party and what the host and co-hosts can do to each of them: the member list,
+// and the same moderation menu on every chat message (a large room lists no members, but a
+// moderator can still act on whoever writes).
+import { el, clear } from './dom.js';
+
+const ROLE_LABEL = { HOST: 'host', COHOST: 'co-host' };
+const MUTE_MS = 10 * 60 * 1000;
+
+/**
+ * A menu of moderation actions on `target` ({userId, displayName, role}) for this user, or null
+ * when this user may do nothing to them. `send` posts a room Command.
+ */
+export function moderationMenu(target, state, send) {
+  if (!state.controls || target.userId === state.me.userId || target.role === 'HOST') return null;
+  const menu = el('details', { className: 'menu', dataset: { for: target.userId } },
+    el('summary', { ariaLabel: `Manage ${target.displayName}`, title: `Manage ${target.displayName}` }, '⋯'));
+  const list = el('div', { className: 'menu-items' });
+  const item = (action, label, command) => {
+    const button = el('button', { type: 'button', dataset: { action } }, label);
+    button.addEventListener('click', () => {
+      menu.open = false;
+      send(command);
+    });
+    list.append(button);
+  };
+  if (state.isHost) {
+    if (target.role === 'COHOST') item('revoke', 'Remove co-host', { role: { revokeCohost: target.userId } });
+    else item('cohost', 'Make co-host', { role: { grantCohost: target.userId } });
+    item('transfer', 'Make host', { role: { transferHost: target.userId } });
+  }
+  const mutedUntil = state.muted.get(target.userId) || 0;
+  if (mutedUntil > Date.now()) item('unmute', 'Unmute', { chat: { unmute: target.userId } });
+  else item('mute', 'Mute for 10 min', { chat: { mute: { userId: target.userId, durationMs: String(MUTE_MS) } } });
+  item('kick', 'Remove from party', { role: { kick: target.userId } });
+  item('ban', 'Ban from party', { role: { ban: target.userId } });
+  menu.append(list);
+  return menu;
+}
+
+export function renderMembers(list, countLabel, state, send) {
+  clear(list);
+  countLabel.textContent = `· ${state.memberCount || 1}`;
+  for (const member of state.memberList()) {
+    const you = member.userId === state.me.userId;
+    list.append(el('li', { dataset: { user: member.userId }, className: member.connected === false ? 'away' : '' },
+      el('span', { className: 'avatar', ariaHidden: 'true' }, member.displayName.slice(0, 1).toUpperCase()),
+      el('span', { className: 'name' }, member.displayName, you ? el('span', { className: 'muted' }, ' (you)') : null),
+      ROLE_LABEL[member.role] ? el('span', { className: `role ${member.role.toLowerCase()}` }, ROLE_LABEL[member.role]) : null,
+      member.connected === false ? el('span', { className: 'muted small' }, 'reconnecting') : null,
+      moderationMenu(member, state, send)));
+  }
+  // The server lists members only in small rooms; in large ones, the count is all there is.
+  const unlisted = state.memberCount - state.memberList().length;
+  if (unlisted > 0) list.append(el('li', { className: 'muted more' }, `and ${unlisted} more watching`));
+}
