@@ -5,7 +5,7 @@
 // position mod clip length. The bands come from the snapshot's sync policy:
 //   |error| < ignoreBelowMs                   leave it
 //   ignoreBelowMs <= |error| <= seekAboveMs   nudge playbackRate in proportion, for a planned time
-//   |error| > seekAboveMs                     seek, aiming ahead by the measured seek latency
+//   |error| > seekAboveMs                     seek ahead, then start exactly when the film gets there
 // Nothing is re-checked while a seek is in flight, nor for seekSettleMs after it landed, nor while
 // a planned nudge runs: each correction finishes before the next is chosen, so the loop cannot hunt.
 
@@ -56,7 +56,9 @@ export class Synchronizer {
     this.blocked = false;
     this.errorMs = null;
     this.correction = 'waiting';
-    this.seek = null; // { startedAt } while a seek of ours is in flight
+    // While a seek of ours is in flight or waits to start: { state, target, startedAt, landed, timer }.
+    this.seek = null;
+    this.seekAttempts = 0;
     this.settleUntil = 0;
     this.nudgeUntil = 0;
     this.seekLatencyMs = null; // average seeking-to-seeked time; null until a seek has been measured
@@ -69,7 +71,7 @@ export class Synchronizer {
     video.addEventListener('seeked', () => this.landed());
     // A new source (a title change) abandons any seek of ours on the old one.
     video.addEventListener('emptied', () => {
-      this.seek = null;
+      this.abandonSeek();
       this.endNudge();
     });
     video.addEventListener('loadedmetadata', () => this.check());
@@ -110,6 +112,7 @@ export class Synchronizer {
   stop() {
     clearInterval(this.checkTimer);
     clearTimeout(this.switchTimer);
+    this.abandonSeek();
     this.endNudge();
     this.video.pause();
     this.states = [];
@@ -149,31 +152,36 @@ export class Synchronizer {
     const state = this.current();
     const video = this.video;
     if (!state || !this.policy || this.blocked || !this.clock.ready || !this.clipMs) return;
+    if (this.seek) {
+      if (this.seek.state === state) return;
+      // Planned for a state no longer in effect (a pause or another seek came first): moot.
+      this.abandonSeek();
+    }
     const roomRate = num(state.rate) || 1;
     if (!state.playing && !video.paused) video.pause();
-    if (state.playing && video.paused && !this.seek) {
-      video.playbackRate = roomRate;
-      video.play().catch((error) => {
-        // AbortError: a pause or a new source came first, which is no refusal.
-        if (error.name === 'NotAllowedError') this.onPlayRefused();
-      });
-    }
     if (!this.nudgeUntil && video.playbackRate !== roomRate) video.playbackRate = roomRate;
+    if (performance.now() < this.settleUntil) return this.play(state);
 
-    const now = performance.now();
-    if (this.seek || now < this.settleUntil) return;
     this.errorMs = this.measureError(state);
     const correction = state.playing
       ? correctionFor(this.errorMs, roomRate, this.policy)
       : { kind: Math.abs(this.errorMs) < num(this.policy.ignoreBelowMs) ? 'none' : 'seek' };
     if (correction.kind === 'seek') {
       this.seekTo(state);
-    } else if (correction.kind === 'nudge' && !this.nudgeUntil) {
-      this.nudge(correction, roomRate);
-    } else if (!this.nudgeUntil) {
-      this.correction = 'none';
+    } else {
+      this.play(state);
+      if (correction.kind === 'nudge' && !this.nudgeUntil) this.nudge(correction, roomRate);
+      else if (!this.nudgeUntil) this.correction = 'none';
     }
-    this.onUpdate(this);
+    return this.onUpdate(this);
+  }
+
+  play(state) {
+    if (!state.playing || !this.video.paused) return;
+    this.video.play().catch((error) => {
+      // AbortError: a pause or a new source came first, which is no refusal.
+      if (error.name === 'NotAllowedError') this.onPlayRefused();
+    });
   }
 
   // The position is read from currentTime, not from presented frames: frames reach the screen on
@@ -208,26 +216,63 @@ export class Synchronizer {
     this.nudgeUntil = 0;
   }
 
+  // A seek takes tens of milliseconds and the film moves on meanwhile, so a playing video seeks,
+  // paused, to where the film will be a little later than the seek is expected to take (twice the
+  // average: seeks here take p50 ~33 ms and p95 ~60 ms), then starts at the instant the film gets
+  // there. Its landing error is then a timer's and play()'s latency, not the seek's.
   seekTo(state) {
     this.endNudge();
-    // Aim where the film will be when the seek lands, not where it is as it starts.
-    const lead = state.playing ? (this.seekLatencyMs ?? 0) * num(state.rate) : 0;
-    const target = (filmPositionAt(state, this.clock.now()) + lead) % this.clipMs;
-    this.seek = { startedAt: performance.now() };
-    this.video.playbackRate = num(state.rate) || 1;
-    this.video.currentTime = target / 1000;
+    const rate = num(state.rate) || 1;
+    const ahead = state.playing ? 2 * (this.seekLatencyMs ?? 0) : 0;
+    const target = filmPositionAt(state, this.clock.now() + ahead);
+    if (state.playing) this.video.pause();
+    this.seek = { state, target, startedAt: performance.now(), landed: false, timer: null };
+    this.video.playbackRate = rate;
+    this.video.currentTime = (target % this.clipMs) / 1000;
     this.correction = `seek to ${(target / 1000).toFixed(3)} s`;
   }
 
   landed() {
-    if (!this.seek) return; // the clip looping back to its start, not a seek of ours
-    const took = performance.now() - this.seek.startedAt;
-    this.seeksMeasured++;
-    // A running mean over the last few seeks: one slow seek on a busy machine moves it a little.
-    const weight = Math.max(1 / this.seeksMeasured, 0.25);
-    this.seekLatencyMs = this.seekLatencyMs === null ? took : this.seekLatencyMs + weight * (took - this.seekLatencyMs);
+    const seek = this.seek;
+    if (!seek || seek.landed) return; // the clip looping back to its start, not a seek of ours
+    seek.landed = true;
+    this.measureSeek(performance.now() - seek.startedAt);
+    const { state, target } = seek;
+    if (!state.playing) return this.seekDone();
+    const waitMs = (target - filmPositionAt(state, this.clock.now())) / (num(state.rate) || 1);
+    // Landed after the film passed the target (the first seek, with nothing measured yet, or a
+    // slow one): aim again, further ahead now. Twice at most, then start late and let the bands
+    // deal with what is left.
+    if (waitMs < 0 && this.seekAttempts < 2) {
+      this.seekAttempts++;
+      return this.seekTo(state);
+    }
+    seek.timer = setTimeout(() => {
+      this.seekDone();
+      this.play(state);
+    }, Math.max(0, waitMs));
+    this.correction = `seek landed, starting in ${Math.max(0, waitMs).toFixed(0)} ms`;
+    return undefined;
+  }
+
+  seekDone() {
     this.seek = null;
+    this.seekAttempts = 0;
     this.settleUntil = performance.now() + num(this.policy.seekSettleMs);
+  }
+
+  abandonSeek() {
+    if (this.seek) clearTimeout(this.seek.timer);
+    this.seek = null;
+    this.seekAttempts = 0;
+  }
+
+  measureSeek(tookMs) {
+    this.seeksMeasured++;
+    // The mean of the first few seeks, then a running mean: one slow seek on a busy machine moves
+    // it a little, a machine that got slower moves it within a few seeks.
+    const weight = Math.max(1 / this.seeksMeasured, 0.25);
+    this.seekLatencyMs = this.seekLatencyMs === null ? tookMs : this.seekLatencyMs + weight * (tookMs - this.seekLatencyMs);
   }
 
   // Presented frames, for the diagnostics panel (what the viewer actually sees).
