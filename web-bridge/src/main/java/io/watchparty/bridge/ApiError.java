@@ -12,22 +12,22 @@ import java.util.TreeMap;
 
 /**
  * An error as a browser receives it: an HTTP status and the JSON body {@code {"error": "NOT_FOUND",
- * "message": "...", "details": {...}}}.
+ * "message": "...", "metadata": {...}}}.
  *
  * @param status the HTTP status
  * @param error what a program branches on: the server's reason (e.g. {@code ROOM_NOT_FOUND}) when
  *     it gave one, else the category (e.g. {@code NOT_FOUND})
  * @param message one sentence for a person, never internals
- * @param details values a program needs to act, e.g. {@code retry_after_ms}; omitted when empty
+ * @param metadata values a program needs to act, e.g. {@code retry_after_ms}; omitted when empty
  */
-record ApiError(Status status, String error, String message, Map<String, String> details) {
+record ApiError(Status status, String error, String message, Map<String, String> metadata) {
   static final String RETRY_AFTER_MS = "retry_after_ms";
 
   ApiError {
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(error, "error");
     Objects.requireNonNull(message, "message");
-    details = Map.copyOf(details);
+    metadata = Map.copyOf(metadata);
   }
 
   ApiError(Status status, String error, String message) {
@@ -36,11 +36,11 @@ record ApiError(Status status, String error, String message, Map<String, String>
 
   String toJson() {
     JsonObject.Builder body = JsonObject.builder().set("error", error).set("message", message);
-    if (!details.isEmpty()) {
-      JsonObject.Builder detailObject = JsonObject.builder();
+    if (!metadata.isEmpty()) {
+      JsonObject.Builder metadataObject = JsonObject.builder();
       // Sorted, so that the same error always has the same body.
-      new TreeMap<>(details).forEach(detailObject::set);
-      body.set("details", detailObject.build());
+      new TreeMap<>(metadata).forEach(metadataObject::set);
+      body.set("metadata", metadataObject.build());
     }
     return body.build().toString();
   }
@@ -55,7 +55,7 @@ record ApiError(Status status, String error, String message, Map<String, String>
   }
 
   private Optional<Long> retryAfterSeconds() {
-    String millis = details.get(RETRY_AFTER_MS);
+    String millis = metadata.get(RETRY_AFTER_MS);
     if (millis == null) {
       return Optional.empty();
     }

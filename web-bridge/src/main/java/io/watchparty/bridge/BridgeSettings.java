@@ -1,6 +1,8 @@
 package io.watchparty.bridge;
 
 import io.helidon.config.Config;
+import io.watchparty.bridge.relay.RelaySettings;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -22,13 +24,45 @@ import java.util.regex.Pattern;
  *       <td>HTTP port; 0 picks a free port</td></tr>
  *   <tr><td>{@value #UPSTREAM_KEY}</td><td>127.0.0.1:50051</td>
  *       <td>the WatchParty gRPC server, {@code host:port} ({@code [v6-address]:port} for IPv6)</td></tr>
+ *   <tr><td>{@value #TOKEN_KEY}</td><td>none</td>
+ *       <td>the bridge's relay token (a JWT with the {@code relay} claim); without it the bridge
+ *       asks a demo-mode server for the demo relay account's token</td></tr>
+ *   <tr><td>{@value #MAX_STREAMS_KEY}</td><td>20000</td>
+ *       <td>SSE streams this bridge holds at most; beyond, 503 with Retry-After</td></tr>
+ *   <tr><td>{@value #USER_STREAMS_KEY}</td><td>16</td>
+ *       <td>SSE streams one user holds at most (tabs, devices)</td></tr>
+ *   <tr><td>{@value #HEARTBEAT_KEY}</td><td>15000</td>
+ *       <td>ms between keep-alive comments on an idle SSE stream</td></tr>
+ *   <tr><td>{@value #STALL_KEY}</td><td>30000</td>
+ *       <td>ms a browser may accept nothing before its stream is closed</td></tr>
+ *   <tr><td>{@value #EVENT_BUFFER_KEY}</td><td>1024</td>
+ *       <td>room events kept per room for {@code Last-Event-ID} resumes</td></tr>
+ *   <tr><td>{@value #QUEUE_KEY}</td><td>256</td>
+ *       <td>events queued per browser before it gets a snapshot instead</td></tr>
+ *   <tr><td>{@value #LINGER_KEY}</td><td>10000</td>
+ *       <td>ms a room's upstream stream stays open after its last browser left</td></tr>
  * </table>
  *
  * @param host the host name or IP address the HTTP server binds to
  * @param port the HTTP port, from 0 (any free port) to 65535
  * @param upstream the gRPC server the bridge relays
+ * @param relayToken the bridge's relay token; empty to ask a demo-mode server for one
+ * @param maxStreams SSE streams held at most
+ * @param userStreams SSE streams per user at most
+ * @param heartbeat interval of keep-alive comments
+ * @param stallTimeout how long a browser may accept nothing
+ * @param relay the relay's buffers and timers
  */
-public record BridgeSettings(String host, int port, Address upstream) {
+public record BridgeSettings(
+    String host,
+    int port,
+    Address upstream,
+    Optional<String> relayToken,
+    int maxStreams,
+    int userStreams,
+    Duration heartbeat,
+    Duration stallTimeout,
+    RelaySettings relay) {
   /** Config key of {@link #host()}. */
   public static final String HOST_KEY = "watchparty.bridge.host";
 
@@ -38,9 +72,37 @@ public record BridgeSettings(String host, int port, Address upstream) {
   /** Config key of {@link #upstream()}. */
   public static final String UPSTREAM_KEY = "watchparty.bridge.upstream";
 
+  /** Config key of {@link #relayToken()}. */
+  public static final String TOKEN_KEY = "watchparty.bridge.token";
+
+  /** Config key of {@link #maxStreams()}. */
+  public static final String MAX_STREAMS_KEY = "watchparty.bridge.maxstreams";
+
+  /** Config key of {@link #userStreams()}. */
+  public static final String USER_STREAMS_KEY = "watchparty.bridge.userstreams";
+
+  /** Config key of {@link #heartbeat()}. */
+  public static final String HEARTBEAT_KEY = "watchparty.bridge.heartbeat";
+
+  /** Config key of {@link #stallTimeout()}. */
+  public static final String STALL_KEY = "watchparty.bridge.stall";
+
+  /** Config key of {@link RelaySettings#eventBuffer()}. */
+  public static final String EVENT_BUFFER_KEY = "watchparty.bridge.eventbuffer";
+
+  /** Config key of {@link RelaySettings#viewerQueue()}. */
+  public static final String QUEUE_KEY = "watchparty.bridge.queue";
+
+  /** Config key of {@link RelaySettings#linger()}. */
+  public static final String LINGER_KEY = "watchparty.bridge.linger";
+
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_PORT = 8080;
   static final String DEFAULT_UPSTREAM = "127.0.0.1:50051";
+  static final int DEFAULT_MAX_STREAMS = 20_000;
+  static final int DEFAULT_USER_STREAMS = 16;
+  static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+  static final Duration DEFAULT_STALL = Duration.ofSeconds(30);
 
   // A host name or IPv4 address; an IPv6 address, possibly with a zone (fe80::1%eth0).
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-]+");
@@ -49,15 +111,68 @@ public record BridgeSettings(String host, int port, Address upstream) {
   /** Checks every value, so that a bad one fails at startup rather than at the first request. */
   public BridgeSettings {
     Objects.requireNonNull(upstream, "upstream");
+    Objects.requireNonNull(relayToken, "relayToken");
+    Objects.requireNonNull(relay, "relay");
+    Objects.requireNonNull(heartbeat, "heartbeat");
+    Objects.requireNonNull(stallTimeout, "stallTimeout");
+    if (maxStreams < 1 || userStreams < 1) {
+      throw new IllegalArgumentException(
+          MAX_STREAMS_KEY + " and " + USER_STREAMS_KEY + " must be positive.");
+    }
+    if (heartbeat.toMillis() < 1 || stallTimeout.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          HEARTBEAT_KEY + " and " + STALL_KEY + " must be positive.");
+    }
     host = listenHost(host);
     if (port < 0 || port > 65535) {
       throw badPort(Integer.toString(port));
     }
   }
 
+  /** Where to listen and what to relay, every other key at its default. */
+  public BridgeSettings(String host, int port, Address upstream) {
+    this(
+        host,
+        port,
+        upstream,
+        Optional.empty(),
+        DEFAULT_MAX_STREAMS,
+        DEFAULT_USER_STREAMS,
+        DEFAULT_HEARTBEAT,
+        DEFAULT_STALL,
+        RelaySettings.DEFAULTS);
+  }
+
   /** The settings with every key at its default. */
   public static BridgeSettings defaults() {
     return new BridgeSettings(DEFAULT_HOST, DEFAULT_PORT, Address.parse(DEFAULT_UPSTREAM));
+  }
+
+  /** The same settings with a relay token. */
+  public BridgeSettings withRelayToken(String token) {
+    return new BridgeSettings(
+        host,
+        port,
+        upstream,
+        Optional.of(token),
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        relay);
+  }
+
+  /** The same settings with other stream limits and timers. */
+  public BridgeSettings withStreams(
+      int maxStreams, int userStreams, Duration heartbeat, Duration stallTimeout) {
+    return new BridgeSettings(
+        host, port, upstream, relayToken, maxStreams, userStreams, heartbeat, stallTimeout, relay);
+  }
+
+  /** The same settings with other relay tunables. */
+  public BridgeSettings withRelay(RelaySettings relay) {
+    return new BridgeSettings(
+        host, port, upstream, relayToken, maxStreams, userStreams, heartbeat, stallTimeout, relay);
   }
 
   /**
@@ -74,7 +189,47 @@ public record BridgeSettings(String host, int port, Address upstream) {
             .orElse(DEFAULT_PORT);
     Address upstream =
         value(config, UPSTREAM_KEY).map(BridgeSettings::upstream).orElseGet(Address::defaults);
-    return new BridgeSettings(host, port, upstream);
+    RelaySettings d = RelaySettings.DEFAULTS;
+    return new BridgeSettings(
+        host,
+        port,
+        upstream,
+        value(config, TOKEN_KEY).filter(t -> !t.isEmpty()),
+        (int) number(config, MAX_STREAMS_KEY, DEFAULT_MAX_STREAMS, 1, 1_000_000),
+        (int) number(config, USER_STREAMS_KEY, DEFAULT_USER_STREAMS, 1, 1_000_000),
+        Duration.ofMillis(
+            number(config, HEARTBEAT_KEY, DEFAULT_HEARTBEAT.toMillis(), 100, 300_000)),
+        Duration.ofMillis(number(config, STALL_KEY, DEFAULT_STALL.toMillis(), 100, 3_600_000)),
+        new RelaySettings(
+            (int) number(config, EVENT_BUFFER_KEY, d.eventBuffer(), 1, 1_000_000),
+            (int) number(config, QUEUE_KEY, d.viewerQueue(), 2, 1_000_000),
+            Duration.ofMillis(number(config, LINGER_KEY, d.linger().toMillis(), 0, 3_600_000)),
+            d.reconnectBase(),
+            d.reconnectMax()));
+  }
+
+  private static long number(Config config, String key, long defaultValue, long min, long max) {
+    Optional<String> text = value(config, key);
+    if (text.isEmpty()) {
+      return defaultValue;
+    }
+    try {
+      long n = Long.parseLong(text.get());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the refusal
+    }
+    throw new IllegalArgumentException(
+        key
+            + " must be a whole number from "
+            + min
+            + " to "
+            + max
+            + ", but was '"
+            + text.get()
+            + "'.");
   }
 
   /** {@code http://host:port}, with the port the server actually bound when it was 0. */

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * <p>Handlers do not catch to format errors: they throw, and the routing sends the error.
  *
  * <ul>
+ *   <li>an {@link ApiException} is a refusal of the bridge's own, sent as it is;
  *   <li>a Helidon {@link HttpException} (e.g. {@code new BadRequestException("...")}) keeps its
  *       status and, below 500, its message;
  *   <li>a gRPC {@link StatusRuntimeException} from an upstream call gets the HTTP status of its
@@ -50,9 +52,29 @@ final class HttpErrors {
 
   /** Routes every failure of {@code routing}'s handlers, including "no such route", here. */
   static void register(HttpRouting.Builder routing) {
+    register(routing, reason -> {});
+  }
+
+  /** As {@link #register(HttpRouting.Builder)}, telling {@code refusals} each refusal's reason. */
+  static void register(HttpRouting.Builder routing, Consumer<String> refusals) {
     routing
+        .error(
+            ApiException.class,
+            (req, res, e) -> {
+              refusals.accept(e.error().error());
+              e.error().send(res);
+            })
         .error(HttpException.class, HttpErrors::onHttpException)
-        .error(StatusRuntimeException.class, HttpErrors::onUpstreamFailure)
+        .error(
+            StatusRuntimeException.class,
+            (req, res, e) -> {
+              ApiError error = fromGrpc(e);
+              refusals.accept(error.error());
+              if (error.status().code() >= 500) {
+                log.warn("Upstream call for {} failed: {}", target(req), e.getStatus());
+              }
+              error.send(res);
+            })
         .error(Exception.class, HttpErrors::onUnexpected);
   }
 
@@ -86,15 +108,6 @@ final class HttpErrors {
       log.error("Request {} failed", target(req), e);
     }
     fromStatus(e.status(), Optional.ofNullable(e.getMessage())).send(res);
-  }
-
-  private static void onUpstreamFailure(
-      ServerRequest req, ServerResponse res, StatusRuntimeException e) {
-    ApiError error = fromGrpc(e);
-    if (error.status().code() >= 500) {
-      log.warn("Upstream call for {} failed: {}", target(req), e.getStatus());
-    }
-    error.send(res);
   }
 
   private static void onUnexpected(ServerRequest req, ServerResponse res, Exception e) {
@@ -145,12 +158,17 @@ final class HttpErrors {
         info.map(ErrorInfo::getMetadataMap).orElse(Map.of()));
   }
 
-  /** The HTTP status of each gRPC code, as {@code google.rpc.Code} documents it. */
+  /**
+   * The HTTP status of each gRPC code, as {@code google.rpc.Code} documents it, except that a
+   * failed precondition (the room is closed, the title is not licensed in your region) is 412, so
+   * that a page tells "the request is fine, the room's state forbids it" from a malformed request.
+   */
   static Status httpStatus(Code code) {
     return switch (code) {
       case OK -> Status.OK_200;
       case CANCELLED -> CLIENT_CLOSED_REQUEST;
-      case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> Status.BAD_REQUEST_400;
+      case FAILED_PRECONDITION -> Status.PRECONDITION_FAILED_412;
+      case INVALID_ARGUMENT, OUT_OF_RANGE -> Status.BAD_REQUEST_400;
       case DEADLINE_EXCEEDED -> Status.GATEWAY_TIMEOUT_504;
       case NOT_FOUND -> Status.NOT_FOUND_404;
       case ALREADY_EXISTS, ABORTED -> Status.CONFLICT_409;

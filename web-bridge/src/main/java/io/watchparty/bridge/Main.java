@@ -2,9 +2,6 @@ package io.watchparty.bridge;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigException;
-import io.helidon.http.HttpMediaTypes;
-import io.helidon.json.JsonObject;
-import io.helidon.webserver.http.HttpRouting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -53,30 +50,5 @@ public final class Main {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(bridge::close, "web-bridge-shutdown"));
     System.out.println("WatchParty web bridge listening on " + bridge.uri());
-  }
-
-  /**
-   * Registers the bridge's HTTP routes and its error handling on {@code routing}. Tests build their
-   * server with it, next to routes of their own.
-   *
-   * @param routing the routing to add to
-   * @param upstream the gRPC server the routes call
-   */
-  public static void routing(HttpRouting.Builder routing, Upstream upstream) {
-    HttpErrors.register(routing);
-    String about =
-        JsonObject.builder()
-            .set("service", SERVICE)
-            .set("upstream", upstream.address())
-            .set("health", "/observe/health")
-            .set("metrics", "/observe/metrics")
-            .build()
-            .toString();
-    routing.get(
-        "/",
-        (req, res) -> {
-          res.headers().contentType(HttpMediaTypes.JSON_UTF_8);
-          res.send(about);
-        });
   }
 }

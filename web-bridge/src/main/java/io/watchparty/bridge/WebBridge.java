@@ -1,32 +1,102 @@
 package io.watchparty.bridge;
 
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.watchparty.bridge.relay.RelayHub;
 import java.net.URI;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running web bridge: the HTTP server and the upstream channel it uses, started together and
- * stopped together. {@link #close()} stops taking requests first and closes the channel last, so
- * that requests in flight can still reach the gRPC server.
+ * A running web bridge: the HTTP server, the relays and the upstream channel they use, started
+ * together and stopped together.
+ *
+ * <p>What it serves: the web page ({@link WebPage}), the browser API ({@link BrowserApi}), one SSE
+ * stream per browser and room ({@link EventStreams}) fed by one upstream relay stream per room
+ * ({@link RelayHub}), health and metrics. {@link #close()} ends the browsers' streams first (they
+ * reconnect to another bridge, or to this one after a restart), then stops taking requests, and
+ * closes the channel last, so that requests in flight can still reach the gRPC server.
  */
 public final class WebBridge implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebBridge.class);
 
   private final BridgeSettings settings;
   private final Upstream upstream;
+  private final Parts parts;
   private final WebServer server;
   // Kept, as the server reports no port once stopped.
   private final int port;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private WebBridge(BridgeSettings settings, Upstream upstream, WebServer server) {
+  /** The bridge's working parts, built before the server and closed after it. */
+  private record Parts(
+      ScheduledExecutorService timers,
+      RelayAccount relayAccount,
+      UpstreamClock clock,
+      BridgeMetrics metrics,
+      RelayHub hub,
+      BrowserApi api,
+      EventStreams streams)
+      implements AutoCloseable {
+
+    static Parts build(BridgeSettings settings, Upstream upstream) {
+      // Timers only hand work on (linger, reconnect, clock samples, the stall watch).
+      ScheduledExecutorService timers =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofPlatform().name("bridge-timers").daemon().factory());
+      RelayAccount relayAccount = RelayAccount.start(settings.relayToken(), upstream, timers);
+      UpstreamClock clock = new UpstreamClock(upstream, relayAccount.credentials(), timers);
+      BridgeMetrics metrics = new BridgeMetrics();
+      RelayHub hub =
+          new RelayHub(
+              upstream.channel(),
+              relayAccount.credentials(),
+              settings.relay(),
+              timers,
+              metrics,
+              new TitleWatchability(upstream),
+              () -> (long) clock.serverNowMs());
+      metrics.watch(hub);
+      Sessions sessions = new Sessions(upstream);
+      Invites invites = new Invites();
+      EndedStreams ended = new EndedStreams();
+      return new Parts(
+          timers,
+          relayAccount,
+          clock,
+          metrics,
+          hub,
+          new BrowserApi(upstream, sessions, invites, ended, hub, clock),
+          new EventStreams(upstream, sessions, invites, ended, hub, settings, timers));
+    }
+
+    void routing(HttpRouting.Builder routing) {
+      HttpErrors.register(routing, metrics::refused);
+      routing.addFilter(new CrossSiteGuard());
+      routing.register("/api", streams);
+      routing.register("/api", api);
+      WebPage.register(routing);
+    }
+
+    @Override
+    public void close() {
+      streams.close();
+      clock.close();
+      relayAccount.close();
+      timers.shutdownNow();
+    }
+  }
+
+  private WebBridge(BridgeSettings settings, Upstream upstream, Parts parts, WebServer server) {
     this.settings = settings;
     this.upstream = upstream;
+    this.parts = parts;
     this.server = server;
     this.port = server.port();
   }
@@ -44,7 +114,10 @@ public final class WebBridge implements AutoCloseable {
 
   /** Starts serving over an upstream the caller made; the bridge owns and closes it. */
   static WebBridge start(BridgeSettings settings, Upstream upstream) {
+    Parts parts = null;
     try {
+      parts = Parts.build(settings, upstream);
+      Parts routed = parts;
       WebServer server =
           WebServer.builder()
               .host(settings.host())
@@ -56,7 +129,7 @@ public final class WebBridge implements AutoCloseable {
               .featuresDiscoverServices(false)
               .addFeature(observe(upstream))
               .directHandlers(HttpErrors.directHandlers())
-              .routing(routing -> Main.routing(routing, upstream))
+              .routing(routed::routing)
               .build()
               .start();
       if (!server.isRunning()) {
@@ -66,10 +139,14 @@ public final class WebBridge implements AutoCloseable {
                 + settings.baseUri(settings.port())
                 + "; the log above says why.");
       }
-      WebBridge bridge = new WebBridge(settings, upstream, server);
+      WebBridge bridge = new WebBridge(settings, upstream, parts, server);
       log.info("Web bridge listening on {}, relaying {}", bridge.uri(), upstream.address());
       return bridge;
     } catch (RuntimeException e) {
+      if (parts != null) {
+        parts.hub().close();
+        parts.close();
+      }
       upstream.close();
       throw e;
     }
@@ -87,8 +164,8 @@ public final class WebBridge implements AutoCloseable {
                 .useSystemServices(false)
                 .addCheck(new UpstreamHealthCheck(upstream))
                 .build())
-        // Prometheus text: the JVM meters of helidon-metrics-system-meters and Helidon's own
-        // requests.count counter of every HTTP request.
+        // Prometheus text: the JVM meters of helidon-metrics-system-meters, Helidon's own
+        // requests.count counter of every HTTP request, and the bridge's (BridgeMetrics).
         .addObserver(MetricsObserver.create())
         .build();
   }
@@ -108,15 +185,25 @@ public final class WebBridge implements AutoCloseable {
     return server.isRunning();
   }
 
-  /** Stops taking requests, lets running ones finish, then closes the upstream channel. */
+  /** The relays; tests look at how many upstream streams there are. */
+  RelayHub relays() {
+    return parts.hub();
+  }
+
+  /**
+   * Ends every browser stream (EventSource reconnects elsewhere), stops taking requests, lets
+   * running ones finish, then closes the upstream channel.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     try {
+      parts.hub().close();
       server.stop();
     } finally {
+      parts.close();
       upstream.close();
       log.info("Web bridge on port {} stopped", port);
     }

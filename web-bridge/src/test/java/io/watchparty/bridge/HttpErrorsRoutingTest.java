@@ -50,7 +50,7 @@ class HttpErrorsRoutingTest {
             .directHandlers(HttpErrors.directHandlers())
             .routing(
                 routing -> {
-                  Main.routing(routing, upstream);
+                  HttpErrors.register(routing);
                   routing
                       .get(
                           "/refused",
@@ -94,7 +94,7 @@ class HttpErrorsRoutingTest {
     JsonObject body = json(response.body());
     assertThat(body.stringValue("error")).contains("RATE_LIMITED");
     assertThat(body.stringValue("message")).contains("Slow down.");
-    assertThat(body.objectValue("details").orElseThrow().stringValue("retry_after_ms"))
+    assertThat(body.objectValue("metadata").orElseThrow().stringValue("retry_after_ms"))
         .contains("1200");
   }
 

@@ -53,7 +53,7 @@ class HttpErrorsTest {
     assertThat(error.toJson())
         .isEqualTo(
             "{\"error\":\"RATE_LIMITED\",\"message\":\"Too many chat messages; wait a moment.\","
-                + "\"details\":{\"retry_after_ms\":\"1500\"}}");
+                + "\"metadata\":{\"retry_after_ms\":\"1500\"}}");
   }
 
   @Test
@@ -131,7 +131,7 @@ class HttpErrorsTest {
 
     assertThat(error.error()).isEqualTo("INTERNAL");
     assertThat(error.message()).doesNotContain("stack trace");
-    assertThat(error.details()).isEmpty();
+    assertThat(error.metadata()).isEmpty();
   }
 
   @ParameterizedTest
@@ -145,7 +145,7 @@ class HttpErrorsTest {
     "PERMISSION_DENIED, 403",
     "UNAUTHENTICATED, 401",
     "RESOURCE_EXHAUSTED, 429",
-    "FAILED_PRECONDITION, 400",
+    "FAILED_PRECONDITION, 412",
     "ABORTED, 409",
     "OUT_OF_RANGE, 400",
     "UNIMPLEMENTED, 501",

@@ -168,8 +168,8 @@ class WebBridgeTest {
   }
 
   @Test
-  void rootDescribesTheBridgeAndItsUpstream() throws Exception {
-    HttpResponse<String> response = get("/");
+  void apiRootDescribesTheBridgeAndItsUpstream() throws Exception {
+    HttpResponse<String> response = get("/api");
 
     assertThat(response.statusCode()).isEqualTo(200);
     JsonObject body = json(response);

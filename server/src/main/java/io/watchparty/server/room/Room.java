@@ -496,12 +496,16 @@ public final class Room {
         switch (command.getActionCase()) {
           case GRANT_COHOST -> {
             requireHost(actor);
-            Member target = presentMember(command.getGrantCohost());
-            if (isHost(target.userId) || !cohosts.add(target.userId)) {
+            // A viewer a relay serves is present too: a browser user may be made co-host.
+            String target = validUserId(command.getGrantCohost());
+            if (!members.containsKey(target) && !relayed(target)) {
+              presentMember(target); // refuses: not in the room
+            }
+            if (isHost(target) || !cohosts.add(target)) {
               yield 0;
             }
-            writes.add(timestamped(store.setCohost(id, target.userId, true)));
-            yield publishRole(target.userId, Role.COHOST, actor);
+            writes.add(timestamped(store.setCohost(id, target, true)));
+            yield publishRole(target, Role.COHOST, actor);
           }
           case REVOKE_COHOST -> {
             requireHost(actor);

@@ -222,6 +222,32 @@ class RelayIT {
   }
 
   @Test
+  void aRelayedViewerIsNamedInTheGrantAndMayBeMadeCoHost() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    ViewerGrant grant = wp.as("bob").authorizeViewer(authorize(roomId, ""));
+    assertThat(grant.getUserId()).isEqualTo("bob");
+    assertThat(grant.getDisplayName()).isEqualTo("Bob");
+    StreamProbe relay = joinAsRelay(roomId);
+    audience(relay, 1, List.of("bob"), List.of());
+    alice.skipTo(KindCase.PRESENCE);
+
+    alice.resultOf(alice.command(Commands.grantCohost("bob")));
+    assertThat(relay.skipTo(KindCase.ROLE_CHANGED).getRoleChanged().getRole())
+        .isEqualTo(Role.COHOST);
+    assertThat(
+            wp.as("bob")
+                .sendCommand(
+                    SendCommandRequest.newBuilder()
+                        .setRoomId(roomId)
+                        .setCommand(Commands.play())
+                        .build())
+                .getSequence())
+        .isPositive();
+  }
+
+  @Test
   void onlyRelaysReportAnAudience() {
     String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
     StreamProbe bob = wp.connect("bob").join(roomId);

@@ -1,0 +1,258 @@
+package io.watchparty.bridge;
+
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpMediaType;
+import io.helidon.http.Status;
+import io.helidon.json.JsonObject;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.watchparty.bridge.Sessions.Session;
+import io.watchparty.bridge.relay.Outgoing;
+import io.watchparty.bridge.relay.RelayHub;
+import io.watchparty.bridge.relay.Viewer;
+import io.watchparty.bridge.relay.ViewerStream;
+import io.watchparty.proto.v1.AuthorizeViewerRequest;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.proto.v1.ViewerGrant;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /api/rooms/{id}/events}: one browser's Server-Sent Events for one room.
+ *
+ * <p>Before a single event is sent, the server authorizes the user under their own token ({@code
+ * AuthorizeViewer}); a refusal is an HTTP error, never an open stream. The handler's own virtual
+ * thread is the browser's one writer: it drains the browser's {@link ViewerStream} into the {@link
+ * SseSink} and writes a keep-alive comment when the room is quiet. A write that does not finish
+ * within the stall timeout (the browser accepts nothing) is interrupted, which closes the
+ * connection; no other browser waits for it meanwhile.
+ */
+final class EventStreams implements HttpService {
+  private static final Logger log = LoggerFactory.getLogger(EventStreams.class);
+  private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
+  private static final HeaderName ACCEL_BUFFERING = HeaderNames.create("X-Accel-Buffering");
+
+  /** How long EventSource waits before it reconnects after a dropped connection. */
+  static final Duration RETRY = Duration.ofSeconds(2);
+
+  private static final HttpMediaType EVENT_STREAM =
+      HttpMediaType.create(MediaTypes.TEXT_EVENT_STREAM);
+  private static final byte[] HELLO =
+      ("retry: " + RETRY.toMillis() + "\n: WatchParty room events\n\n")
+          .getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final Upstream upstream;
+  private final Sessions sessions;
+  private final Invites invites;
+  private final EndedStreams ended;
+  private final RelayHub hub;
+  private final BridgeSettings settings;
+  private final AtomicInteger open = new AtomicInteger();
+  private final Map<String, AtomicInteger> openPerUser = new ConcurrentHashMap<>();
+  // Writers in the middle of a write, and since when (System.nanoTime).
+  private final Map<Thread, Long> writing = new ConcurrentHashMap<>();
+  private final ScheduledFuture<?> stallWatch;
+
+  EventStreams(
+      Upstream upstream,
+      Sessions sessions,
+      Invites invites,
+      EndedStreams ended,
+      RelayHub hub,
+      BridgeSettings settings,
+      ScheduledExecutorService timers) {
+    this.upstream = upstream;
+    this.sessions = sessions;
+    this.invites = invites;
+    this.ended = ended;
+    this.hub = hub;
+    this.settings = settings;
+    long period = Math.max(50, settings.stallTimeout().toMillis() / 4);
+    this.stallWatch =
+        timers.scheduleAtFixedRate(
+            this::interruptStalledWriters, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void routing(HttpRules rules) {
+    rules.get("/rooms/{id}/events", this::events);
+  }
+
+  /** Open SSE streams. */
+  int open() {
+    return open.get();
+  }
+
+  void close() {
+    stallWatch.cancel(false);
+  }
+
+  private void events(ServerRequest req, ServerResponse res) {
+    String roomId = RoomIds.of(req);
+    Session session = sessions.require(req);
+    OptionalLong lastEventId = lastEventId(req);
+    if (lastEventId.isPresent() && ended.of(session.userId(), roomId).isPresent()) {
+      // EventSource reconnecting after its stream ended for good: 204 makes it stop.
+      res.status(Status.NO_CONTENT_204).send();
+      return;
+    }
+    if (!reserve(session.userId())) {
+      throw new ApiException(
+          new ApiError(
+              Status.SERVICE_UNAVAILABLE_503,
+              "TOO_MANY_STREAMS",
+              "Too many open event streams; try again shortly.",
+              Map.of(ApiError.RETRY_AFTER_MS, "5000")));
+    }
+    try {
+      ViewerGrant grant = authorize(session, roomId);
+      Viewer viewer = new Viewer(grant.getUserId(), grant.getDisplayName(), session.credentials());
+      try (ViewerStream stream =
+          hub.attach(roomId, viewer, grant.getRole(), grant.getRoom().getTitleId(), lastEventId)) {
+        res.headers().contentType(EVENT_STREAM);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.header(ACCEL_BUFFERING, "no"); // proxies must pass events on as they come
+        try (OutputStream out = res.outputStream()) {
+          serve(stream, out);
+        } catch (IOException | UncheckedIOException gone) {
+          // The browser went away while the stream closed.
+        }
+      }
+    } finally {
+      release(session.userId());
+    }
+  }
+
+  private ViewerGrant authorize(Session session, String roomId) {
+    return RoomServiceGrpc.newBlockingStub(upstream.channel())
+        .withCallCredentials(session.credentials())
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .authorizeViewer(
+            AuthorizeViewerRequest.newBuilder()
+                .setRoomId(roomId)
+                .setInviteToken(invites.of(session.userId(), roomId))
+                .build());
+  }
+
+  /**
+   * Writes until the stream ends or the browser goes away. Frames are written as the relay framed
+   * them, once for all browsers ({@link Outgoing.Event#wire()}); Helidon's {@code SseSink} would
+   * serialize each event again per browser and cannot send the {@code retry:} field.
+   */
+  private void serve(ViewerStream stream, OutputStream out) {
+    Thread writer = Thread.currentThread();
+    try {
+      write(writer, out, HELLO);
+      while (true) {
+        Optional<Outgoing> next = stream.next(settings.heartbeat());
+        if (next.isEmpty()) {
+          write(writer, out, KEEP_ALIVE);
+          continue;
+        }
+        switch (next.get()) {
+          case Outgoing.Event event -> write(writer, out, event.wire());
+          case Outgoing.End end -> {
+            if (!end.reason().stopsReconnects()) {
+              return; // closed without a word: EventSource reconnects and resumes by itself
+            }
+            ended.remember(stream.viewer().userId(), stream.roomId(), end.reason());
+            String json =
+                JsonObject.builder()
+                    .set("reason", end.reason().name())
+                    .set("message", end.message())
+                    .build()
+                    .toString();
+            write(writer, out, Outgoing.Event.of(Outgoing.Event.NO_ID, "ended", json).wire());
+            return;
+          }
+        }
+      }
+    } catch (InterruptedException | IOException | UncheckedIOException gone) {
+      // The browser went away, or read nothing for the stall timeout: the connection is done.
+      log.debug(
+          "Event stream of {} in room {} ended: {}",
+          stream.viewer(),
+          stream.roomId(),
+          gone.toString());
+    } finally {
+      Thread.interrupted(); // the stream must close cleanly even after the watchdog interrupted us
+    }
+  }
+
+  private void write(Thread writer, OutputStream out, byte[] frame)
+      throws IOException, InterruptedException {
+    writing.put(writer, System.nanoTime());
+    try {
+      out.write(frame);
+      out.flush();
+    } finally {
+      writing.remove(writer);
+    }
+    if (Thread.interrupted()) {
+      throw new InterruptedException("stalled write");
+    }
+  }
+
+  private void interruptStalledWriters() {
+    long limit = settings.stallTimeout().toNanos();
+    long now = System.nanoTime();
+    writing.forEach(
+        (thread, since) -> {
+          if (now - since > limit) {
+            log.info(
+                "A browser accepted nothing for {}; closing its stream", settings.stallTimeout());
+            thread.interrupt(); // on a virtual thread this aborts the blocked socket write
+          }
+        });
+  }
+
+  private boolean reserve(String userId) {
+    if (open.incrementAndGet() > settings.maxStreams()) {
+      open.decrementAndGet();
+      return false;
+    }
+    AtomicInteger mine = openPerUser.computeIfAbsent(userId, u -> new AtomicInteger());
+    if (mine.incrementAndGet() > settings.userStreams()) {
+      mine.decrementAndGet();
+      open.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  private void release(String userId) {
+    open.decrementAndGet();
+    openPerUser.computeIfPresent(userId, (u, n) -> n.decrementAndGet() == 0 ? null : n);
+  }
+
+  /** The browser's Last-Event-ID; one that is not a sequence of ours resumes by snapshot (-1). */
+  private static OptionalLong lastEventId(ServerRequest req) {
+    Optional<String> header = req.headers().first(LAST_EVENT_ID);
+    if (header.isEmpty() || header.get().isBlank()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(header.get().strip()));
+    } catch (NumberFormatException e) {
+      return OptionalLong.of(-1);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.watchparty.bridge;
+
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpMediaType;
+import io.helidon.http.NotFoundException;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.staticcontent.StaticContentService;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The web page: {@code /} (sign in, the public directory, create a party), {@code /rooms/{id}} (the
+ * share link: the player, chat and controls), their scripts and styles under {@code /assets}, and
+ * the demo media under {@code /media} (with range requests, so that seeking works).
+ *
+ * <p>Pages go out with a strict Content-Security-Policy: scripts only from this origin and no
+ * inline script, so even text that slipped into the page as markup could not run.
+ */
+final class WebPage {
+  private static final String CSP =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+          + " media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none';"
+          + " frame-ancestors 'none'; form-action 'self'";
+  private static final HeaderName CONTENT_SECURITY_POLICY =
+      HeaderNames.create("Content-Security-Policy");
+  private static final HeaderName REFERRER_POLICY = HeaderNames.create("Referrer-Policy");
+  private static final HeaderName CONTENT_TYPE_OPTIONS =
+      HeaderNames.create("X-Content-Type-Options");
+
+  private static final HttpMediaType HTML =
+      HttpMediaType.create(MediaTypes.TEXT_HTML).withCharset("UTF-8");
+
+  /** The one demo clip every demo title plays (see {@code web-bridge/media/}). */
+  static final String DEMO_CLIP = "demo.mp4";
+
+  private final Map<String, byte[]> pages = new ConcurrentHashMap<>();
+
+  private WebPage() {}
+
+  static void register(HttpRouting.Builder routing) {
+    WebPage page = new WebPage();
+    routing
+        .get("/", (req, res) -> page.send("web/index.html", res))
+        .get("/rooms/{id}", (req, res) -> page.send("web/room.html", res))
+        .register("/assets", StaticContentService.builder("web/assets").build())
+        // Every demo title plays the same clip; the page maps the film's position onto it.
+        .get("/media/{file}", WebPage::media)
+        .register("/media-files", StaticContentService.builder("media").build());
+  }
+
+  private static void media(ServerRequest req, ServerResponse res) {
+    String file = req.path().pathParameters().get("file");
+    if (!file.matches("[a-z0-9][a-z0-9-]{0,63}\\.mp4")) {
+      throw new NotFoundException("no such media");
+    }
+    res.reroute("/media-files/" + DEMO_CLIP);
+  }
+
+  private void send(String resource, ServerResponse res) {
+    byte[] html = pages.computeIfAbsent(resource, WebPage::load);
+    res.headers().contentType(HTML);
+    res.header(CONTENT_SECURITY_POLICY, CSP);
+    // A share link may carry an invite; no page sends its address anywhere as a Referer.
+    res.header(REFERRER_POLICY, "no-referrer");
+    res.header(CONTENT_TYPE_OPTIONS, "nosniff");
+    res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+    res.send(html);
+  }
+
+  private static byte[] load(String resource) {
+    try (InputStream in = WebPage.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new NotFoundException("the page " + resource + " is not in this build");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

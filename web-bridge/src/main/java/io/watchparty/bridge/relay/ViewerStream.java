@@ -1,0 +1,230 @@
+package io.watchparty.bridge.relay;
+
+import io.watchparty.proto.v1.Role;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One browser's event stream in one room: a bounded queue that its relay fills and that exactly one
+ * writer (the browser's own virtual thread) drains with {@link #next}.
+ *
+ * <p>The relay never waits for a browser: {@link #offer} only queues. When the queue is full the
+ * backlog is dropped and the browser gets a fresh snapshot instead; a browser that fills its queue
+ * again before it has even taken that snapshot is not reading at all and is ended ({@link
+ * EndReason#TOO_SLOW}). Events the writer has already covered with a snapshot are skipped by
+ * sequence, so a browser never sees an event twice.
+ */
+public final class ViewerStream implements AutoCloseable {
+  /** What the queue holds: room events, and "check whether this user may watch that title". */
+  private sealed interface Item {}
+
+  private record Frame(Outgoing.Event event) implements Item {}
+
+  private record TitleCheck(String titleId) implements Item {}
+
+  private final RoomRelay relay;
+  private final Viewer viewer;
+  private final int capacity;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition ready = lock.newCondition();
+
+  // Guarded by lock.
+  private final ArrayDeque<Item> queue = new ArrayDeque<>();
+  private boolean snapshotDue;
+  private Outgoing.End end;
+  private boolean endTaken;
+
+  // The writer's own state: touched only by the thread that calls next().
+  private long lastSentSequence = -1;
+  private String watchedTitleId;
+  private boolean watchable = true;
+
+  private volatile Role role;
+
+  ViewerStream(RoomRelay relay, Viewer viewer, Role role, String titleId, int capacity) {
+    this.relay = relay;
+    this.viewer = viewer;
+    this.role = role;
+    this.watchedTitleId = titleId;
+    this.capacity = capacity;
+  }
+
+  /** The user this stream serves. */
+  public Viewer viewer() {
+    return viewer;
+  }
+
+  /** The room this stream follows. */
+  public String roomId() {
+    return relay.roomId();
+  }
+
+  Role role() {
+    return role;
+  }
+
+  void role(Role role) {
+    this.role = role;
+  }
+
+  /** Whether the user may watch the title they were last told about (the writer's view). */
+  boolean watchable() {
+    return watchable;
+  }
+
+  /** Queues a room event; never blocks. */
+  void offer(Outgoing.Event event) {
+    enqueue(new Frame(event));
+  }
+
+  /** Asks the writer to tell the user whether they may watch {@code titleId}. */
+  void checkTitle(String titleId) {
+    enqueue(new TitleCheck(titleId));
+  }
+
+  /** Replaces whatever is queued by a fresh snapshot, taken when the writer gets to it. */
+  void resync() {
+    lock.lock();
+    try {
+      if (end == null) {
+        queue.clear();
+        snapshotDue = true;
+        ready.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Ends the stream: the writer sends {@code reason}'s event next and stops. Idempotent. */
+  void end(EndReason reason, String message) {
+    lock.lock();
+    try {
+      if (end == null) {
+        queue.clear();
+        snapshotDue = false;
+        end = new Outgoing.End(reason, message);
+        ready.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void enqueue(Item item) {
+    boolean tooSlow = false;
+    lock.lock();
+    try {
+      if (end != null) {
+        return;
+      }
+      if (queue.size() < capacity) {
+        queue.addLast(item);
+      } else if (snapshotDue) {
+        tooSlow = true; // full again before it took the last snapshot: it is not reading
+      } else {
+        queue.clear();
+        snapshotDue = true;
+        relay.metrics().resynced();
+      }
+      ready.signal();
+    } finally {
+      lock.unlock();
+    }
+    if (tooSlow) {
+      relay.metrics().closedTooSlow();
+      end(EndReason.TOO_SLOW, EndReason.TOO_SLOW.message());
+    }
+  }
+
+  /** Frames waiting for the writer; for the queue-depth metric. */
+  int depth() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The next thing to send, waiting at most {@code wait}; empty when nothing came (time for a
+   * keep-alive). After an {@link Outgoing.End} there is nothing more: the caller stops.
+   *
+   * @throws InterruptedException when the writer is interrupted (e.g. by the stall watchdog)
+   */
+  public Optional<Outgoing> next(Duration wait) throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (true) {
+      Item item;
+      lock.lock();
+      try {
+        while (queue.isEmpty() && !snapshotDue && (end == null || endTaken)) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || endTaken) {
+            return Optional.empty();
+          }
+          ready.await(left, TimeUnit.NANOSECONDS);
+        }
+        if (end != null) {
+          endTaken = true;
+          return Optional.of(end);
+        }
+        if (snapshotDue) {
+          snapshotDue = false;
+          item = null;
+        } else {
+          item = queue.pollFirst();
+        }
+      } finally {
+        lock.unlock();
+      }
+      Optional<Outgoing.Event> out = item == null ? Optional.of(snapshot()) : prepare(item);
+      if (out.isPresent()) {
+        return Optional.of(out.get());
+      }
+    }
+  }
+
+  private Outgoing.Event snapshot() {
+    RoomRelay.Personal snapshot = relay.snapshotFor(this);
+    lastSentSequence = snapshot.event().id();
+    watchedTitleId = snapshot.titleId();
+    watchable = snapshot.canWatch();
+    return snapshot.event();
+  }
+
+  private Optional<Outgoing.Event> prepare(Item item) {
+    return switch (item) {
+      case Frame frame -> {
+        long id = frame.event().id();
+        if (id != Outgoing.Event.NO_ID && id <= lastSentSequence) {
+          yield Optional.empty(); // a snapshot sent since already covers it
+        }
+        if (id != Outgoing.Event.NO_ID) {
+          lastSentSequence = id;
+        }
+        yield Optional.of(frame.event());
+      }
+      case TitleCheck check -> {
+        if (check.titleId().equals(watchedTitleId)) {
+          yield Optional.empty(); // the last snapshot already said
+        }
+        watchedTitleId = check.titleId();
+        Optional<RoomRelay.Personal> told = relay.watchabilityFor(this, check.titleId());
+        told.ifPresent(t -> watchable = t.canWatch());
+        yield told.map(RoomRelay.Personal::event);
+      }
+    };
+  }
+
+  /** The browser went away (or its stream ended): the relay stops serving it. Idempotent. */
+  @Override
+  public void close() {
+    relay.detach(this);
+  }
+}

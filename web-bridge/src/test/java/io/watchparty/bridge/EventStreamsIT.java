@@ -1,0 +1,412 @@
+package io.watchparty.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.grpc.stub.StreamObserver;
+import io.helidon.json.JsonObject;
+import io.watchparty.bridge.relay.RelaySettings;
+import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.Command;
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.GetRoomRequest;
+import io.watchparty.proto.v1.HostLeavePolicy;
+import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.Leave;
+import io.watchparty.proto.v1.RoleCommand;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendCommandRequest;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.rpc.RoomConfigs;
+import io.watchparty.server.testing.CassandraExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Browsers' event streams through the bridge, against the real server and Cassandra: one upstream
+ * stream per room, exact Last-Event-ID resumes, authorization before the first event, and streams
+ * that end for good (kick, ban, leave) answered 204 or refused on reconnect.
+ */
+@ExtendWith(CassandraExtension.class)
+class EventStreamsIT {
+  // Small buffers, so that "too old" and "too slow" are reached with few events.
+  private static final int EVENT_BUFFER = 16;
+  private static Platform platform;
+
+  @BeforeAll
+  static void start(CqlSession session) {
+    platform =
+        Platform.start(
+            session,
+            settings ->
+                settings.withRelay(
+                    new RelaySettings(
+                        EVENT_BUFFER,
+                        RelaySettings.DEFAULTS.viewerQueue(),
+                        Duration.ofMillis(500),
+                        Duration.ofMillis(100),
+                        Duration.ofSeconds(2))),
+            RoomConfigs.rooms().build());
+  }
+
+  @AfterAll
+  static void stop() {
+    platform.close();
+  }
+
+  static String createRoom(Browser host, String visibility) {
+    JsonObject created =
+        host.ok(
+            "/api/rooms",
+            "{\"titleId\":\"sintel\",\"name\":\"Test party\",\"settings\":{\"visibility\":\""
+                + visibility
+                + "\"}}");
+    return created.objectValue("room").orElseThrow().stringValue("roomId").orElseThrow();
+  }
+
+  static void seek(Browser host, String roomId, long positionMs) {
+    host.ok(
+        "/api/rooms/" + roomId + "/commands",
+        "{\"playback\":{\"seek\":{\"positionMs\":\"" + positionMs + "\"}}}");
+  }
+
+  private static long positionOf(SseProbe.Event playbackChanged) {
+    return Long.parseLong(
+        playbackChanged
+            .json()
+            .objectValue("playbackChanged")
+            .orElseThrow()
+            .objectValue("state")
+            .orElseThrow()
+            .stringValue("positionMs")
+            .orElseThrow());
+  }
+
+  @Test
+  void aBrowserGetsItsSnapshotWithItsRoleAndTheSyncPolicyThenLiveEventsWithIds() {
+    try (Browser alice = platform.browser("alice")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe stream = alice.events(roomId);
+
+      assertThat(stream.status()).isEqualTo(200);
+      assertThat(stream.response().headers().firstValue("Content-Type"))
+          .hasValue("text/event-stream");
+      SseProbe.Event snapshot = stream.next();
+      assertThat(snapshot.name()).isEqualTo("snapshot");
+      assertThat(stream.retry()).isEqualTo("2000");
+      JsonObject body = snapshot.json().objectValue("snapshot").orElseThrow();
+      assertThat(body.stringValue("yourRole")).hasValue("HOST");
+      assertThat(body.booleanValue("canWatch")).hasValue(true);
+      JsonObject policy = body.objectValue("syncPolicy").orElseThrow();
+      assertThat(policy.stringValue("ignoreBelowMs")).hasValue("40");
+      assertThat(policy.stringValue("seekAboveMs")).hasValue("1000");
+      assertThat(snapshot.id()).isEqualTo(Long.toString(snapshot.sequence()));
+
+      seek(alice, roomId, 42_000);
+      SseProbe.Event changed = stream.next("playback_changed");
+      assertThat(positionOf(changed)).isEqualTo(42_000);
+      assertThat(Long.parseLong(changed.id())).isGreaterThan(Long.parseLong(snapshot.id()));
+    }
+  }
+
+  @Test
+  void manyBrowsersInOneRoomShareOneUpstreamStreamAndCountAsMembers() {
+    List<Browser> browsers = new ArrayList<>();
+    try (Browser alice = platform.browser("alice")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      int before = platform.bridge().relays().upstreamStreams();
+      List<SseProbe> streams = new ArrayList<>();
+      for (String user : List.of("alice", "bob", "chiara", "emma", "farid")) {
+        for (int tab = 0; tab < 2; tab++) {
+          Browser browser = platform.browser(user);
+          browsers.add(browser);
+          browser.ok("/api/rooms/" + roomId + "/join", "{}");
+          SseProbe stream = browser.events(roomId);
+          stream.next("snapshot");
+          streams.add(stream);
+        }
+      }
+
+      assertThat(platform.bridge().relays().upstreamStreams()).isEqualTo(before + 1);
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          platform
+                              .grpcAs("alice")
+                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                              .getMemberCount())
+                      .isEqualTo(10));
+      seek(alice, roomId, 7_000);
+      for (SseProbe stream : streams) {
+        assertThat(positionOf(stream.next("playback_changed"))).isEqualTo(7_000);
+      }
+    } finally {
+      browsers.forEach(Browser::close);
+    }
+  }
+
+  @Test
+  void aReconnectWithLastEventIdGetsExactlyTheMissedEventsInOrder() {
+    try (Browser alice = platform.browser("alice");
+        Browser bob = platform.browser("bob")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId); // keeps the relay open while bob is away
+      host.next("snapshot");
+      bob.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe first = bob.events(roomId);
+      first.next("snapshot");
+      seek(alice, roomId, 1_000);
+      String lastSeen = first.next("playback_changed").id();
+      first.close();
+
+      for (long position = 2_000; position <= 6_000; position += 1_000) {
+        seek(alice, roomId, position);
+      }
+      SseProbe resumed = bob.events(roomId, lastSeen);
+
+      List<Long> positions = new ArrayList<>();
+      long previous = Long.parseLong(lastSeen);
+      while (positions.size() < 5) {
+        SseProbe.Event event = resumed.next();
+        assertThat(event.name()).as("no snapshot on an exact resume").isNotEqualTo("snapshot");
+        assertThat(Long.parseLong(event.id())).isEqualTo(previous + 1);
+        previous = Long.parseLong(event.id());
+        if (event.name().equals("playback_changed")) {
+          positions.add(positionOf(event));
+        }
+      }
+      assertThat(positions).containsExactly(2_000L, 3_000L, 4_000L, 5_000L, 6_000L);
+    }
+  }
+
+  @Test
+  void aGapOlderThanTheBufferOrAnUnknownIdIsAnsweredWithAFreshSnapshot() {
+    try (Browser alice = platform.browser("alice")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId);
+      String firstId = host.next("snapshot").id();
+      for (int i = 1; i <= EVENT_BUFFER + 4; i++) {
+        seek(alice, roomId, i * 1_000L);
+      }
+      SseProbe.Event last =
+          host.next(
+              e ->
+                  e.name().equals("playback_changed")
+                      && positionOf(e) == (EVENT_BUFFER + 4) * 1_000L);
+
+      SseProbe tooOld = alice.events(roomId, firstId);
+      SseProbe.Event snapshot = tooOld.next();
+      assertThat(snapshot.name()).isEqualTo("snapshot");
+      assertThat(snapshot.id()).isEqualTo(last.id());
+      assertThat(
+              snapshot
+                  .json()
+                  .objectValue("snapshot")
+                  .orElseThrow()
+                  .objectValue("playback")
+                  .orElseThrow()
+                  .stringValue("positionMs"))
+          .hasValue(Long.toString((EVENT_BUFFER + 4) * 1_000L));
+
+      SseProbe unknown = alice.events(roomId, "999999");
+      assertThat(unknown.next().name()).isEqualTo("snapshot");
+      SseProbe garbage = alice.events(roomId, "not-a-number");
+      assertThat(garbage.next().name()).isEqualTo("snapshot");
+    }
+  }
+
+  @Test
+  void aRefusedViewerGetsAnHttpErrorAndNotASingleEvent() {
+    try (Browser alice = platform.browser("alice");
+        Browser bob = platform.browser("bob");
+        Browser hiro = platform.browser("hiro")) {
+      String privateRoom = createRoom(alice, "PRIVATE");
+      SseProbe noInvite = bob.events(privateRoom);
+      assertThat(noInvite.status()).isEqualTo(403);
+
+      JsonObject created =
+          alice.ok(
+              "/api/rooms",
+              "{\"titleId\":\"metropolis\",\"name\":\"Silent\",\"settings\":{\"visibility\":\"PUBLIC\"}}");
+      String metropolis =
+          created.objectValue("room").orElseThrow().stringValue("roomId").orElseThrow();
+      var refused = hiro.get("/api/rooms/" + metropolis + "/events");
+      assertThat(refused.statusCode()).isEqualTo(412);
+      assertThat(Browser.parse(refused.body()).stringValue("error"))
+          .hasValue("TITLE_NOT_AVAILABLE_IN_REGION");
+      assertThat(
+              Browser.parse(refused.body())
+                  .objectValue("metadata")
+                  .orElseThrow()
+                  .stringValue("region"))
+          .hasValue("JP");
+
+      try (Browser nobody = Browser.anonymous(platform)) {
+        var anonymous = nobody.get("/api/rooms/" + metropolis + "/events");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(Browser.parse(anonymous.body()).stringValue("error")).hasValue("NOT_SIGNED_IN");
+      }
+    }
+  }
+
+  @Test
+  void aKickedBrowserIsToldWhyAndItsReconnectIsAnsweredNoContent() {
+    try (Browser alice = platform.browser("alice");
+        Browser bob = platform.browser("bob")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+      bob.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe viewer = bob.events(roomId);
+      String seenId = viewer.next("snapshot").id();
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          platform
+                              .grpcAs("alice")
+                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                              .getMemberCount())
+                      .isEqualTo(2));
+
+      alice.ok("/api/rooms/" + roomId + "/commands", "{\"role\":{\"kick\":\"bob\"}}");
+      assertThat(
+              viewer
+                  .next("member_left")
+                  .json()
+                  .objectValue("memberLeft")
+                  .orElseThrow()
+                  .stringValue("reason"))
+          .hasValue("KICKED");
+      SseProbe.Event ended = viewer.next();
+      assertThat(ended.name()).isEqualTo("ended");
+      assertThat(ended.json().stringValue("reason")).hasValue("KICKED");
+      await().until(viewer::closed);
+
+      SseProbe reconnect = bob.events(roomId, seenId);
+      assertThat(reconnect.status()).isEqualTo(204);
+
+      // A deliberate join lets a kicked user back in (a ban would not).
+      bob.ok("/api/rooms/" + roomId + "/join", "{}");
+      assertThat(bob.events(roomId).next().name()).isEqualTo("snapshot");
+    }
+  }
+
+  @Test
+  void aBannedBrowserIsEndedAndRefusedOnReconnect() {
+    try (Browser alice = platform.browser("alice");
+        Browser chiara = platform.browser("chiara")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+      chiara.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe viewer = chiara.events(roomId);
+      viewer.next("snapshot");
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          platform
+                              .grpcAs("alice")
+                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                              .getMemberCount())
+                      .isEqualTo(2));
+
+      platform
+          .grpcAs("alice")
+          .sendCommand(
+              SendCommandRequest.newBuilder()
+                  .setRoomId(roomId)
+                  .setCommand(
+                      Command.newBuilder().setRole(RoleCommand.newBuilder().setBan("chiara")))
+                  .build());
+      SseProbe.Event ended = viewer.next("ended");
+      assertThat(ended.json().stringValue("reason")).hasValue("BANNED");
+
+      var rejoin = chiara.post("/api/rooms/" + roomId + "/join", "{}");
+      assertThat(rejoin.statusCode()).isEqualTo(403);
+      assertThat(Browser.parse(rejoin.body()).stringValue("error")).hasValue("BANNED_FROM_ROOM");
+      assertThat(chiara.events(roomId).status()).isEqualTo(403);
+    }
+  }
+
+  @Test
+  void leavingEndsEveryTabOfTheUserInTheRoom() {
+    try (Browser alice = platform.browser("alice");
+        Browser emma = platform.browser("emma")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      emma.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe tab1 = emma.events(roomId);
+      SseProbe tab2 = emma.events(roomId);
+      tab1.next("snapshot");
+      tab2.next("snapshot");
+
+      var left = emma.post("/api/rooms/" + roomId + "/leave", "{}");
+      assertThat(left.statusCode()).isEqualTo(204);
+      assertThat(tab1.next("ended").json().stringValue("reason")).hasValue("LEFT");
+      assertThat(tab2.next("ended").json().stringValue("reason")).hasValue("LEFT");
+    }
+  }
+
+  @Test
+  void theRoomEndingEndsTheStreams() throws InterruptedException {
+    try (Browser farid = platform.browser("farid")) {
+      // The host watches in a native app: their leave, with END_ROOM, ends the room.
+      var created =
+          platform
+              .grpcAs("alice")
+              .createRoom(
+                  CreateRoomRequest.newBuilder()
+                      .setTitleId("sintel")
+                      .setName("Short")
+                      .setSettings(
+                          RoomSettings.newBuilder()
+                              .setVisibility(Visibility.PUBLIC)
+                              .setHostLeavePolicy(HostLeavePolicy.END_ROOM))
+                      .build());
+      String roomId = created.getRoom().getRoomId();
+      LinkedBlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
+      StreamObserver<ClientMessage> app =
+          platform
+              .grpc(RoomServiceGrpc::newStub)
+              .withCallCredentials(BearerToken.of(platform.token("alice")))
+              .connect(
+                  new StreamObserver<ServerMessage>() {
+                    @Override
+                    public void onNext(ServerMessage message) {
+                      received.add(message);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                  });
+      app.onNext(ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
+      assertThat(received.poll(20, TimeUnit.SECONDS).hasSnapshot()).isTrue();
+      farid.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe viewer = farid.events(roomId);
+      viewer.next("snapshot");
+
+      app.onNext(ClientMessage.newBuilder().setLeave(Leave.getDefaultInstance()).build());
+      app.onCompleted();
+
+      assertThat(viewer.next("room_closed").name()).isEqualTo("room_closed");
+      assertThat(viewer.next("ended").json().stringValue("reason")).hasValue("ROOM_CLOSED");
+      var again = farid.get("/api/rooms/" + roomId + "/events");
+      assertThat(again.statusCode()).isIn(204, 412);
+    }
+  }
+}
