@@ -16,6 +16,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A demo user signed in to the web bridge: the {@code wp_session} cookie and the few JSON calls the
@@ -29,6 +32,9 @@ final class BridgeSession {
       JsonFormat.printer().omittingInsignificantWhitespace();
   private static final JsonFormat.Parser PARSE = JsonFormat.parser().ignoringUnknownFields();
 
+  private static final Pattern SSE_CLIENTS =
+      Pattern.compile("(?m)^watchparty_bridge_sse_clients\\{[^}]*} (\\S+)$");
+
   private final HttpClient http;
   private final URI bridge;
   private final String userId;
@@ -39,6 +45,19 @@ final class BridgeSession {
     this.bridge = bridge;
     this.userId = userId;
     this.cookie = cookie;
+  }
+
+  /**
+   * The SSE streams the bridge holds, from its Prometheus gauge {@code
+   * watchparty_bridge_sse_clients} at {@code /observe/metrics}; empty if it has none.
+   */
+  static OptionalLong sseClients(HttpClient http, URI bridge) throws IOException {
+    var response = send(http, HttpRequest.newBuilder(bridge.resolve("/observe/metrics")).GET());
+    check(response, "/observe/metrics");
+    Matcher gauge = SSE_CLIENTS.matcher(response.body());
+    return gauge.find()
+        ? OptionalLong.of((long) Double.parseDouble(gauge.group(1)))
+        : OptionalLong.empty();
   }
 
   /** {@code POST /api/session {"demoUser": userId}}: a session for that demo user. */

@@ -40,6 +40,7 @@ import picocli.CommandLine.Option;
 public final class SseLoad implements Callable<Integer> {
   private static final int MAX_CLIENTS = 20_000;
   private static final Duration DRAIN = Duration.ofSeconds(15);
+  private static final Duration IDLE_WAIT = Duration.ofSeconds(60);
 
   @Option(
       names = "--bridge",
@@ -197,7 +198,11 @@ public final class SseLoad implements Callable<Integer> {
     List<SseConnection.Requests> requests =
         sessions.stream().map(s -> SseConnection.Requests.of(bridge, roomId, s.cookie())).toList();
 
-    Memory idle = bridgePid > 0 ? Memory.of(bridgePid) : null;
+    Memory idle = null;
+    if (bridgePid > 0) {
+      awaitNoStreams(http, base);
+      idle = Memory.of(bridgePid);
+    }
     List<EventLoop> eventLoops = new ArrayList<>();
     List<SseConnection> connections = new ArrayList<>(clients);
     CommandPhase phase;
@@ -257,6 +262,23 @@ public final class SseLoad implements Callable<Integer> {
         os.getProcessCpuTime() - cpuStart,
         loopCpu(eventLoops) - loopCpuStart,
         bridgePid > 0 ? ProcessStatus.of(bridgePid).cpuNanos() - bridgeCpuStart : -1);
+  }
+
+  /**
+   * Waits for the bridge to let go of an earlier run's streams, so they do not count as the
+   * baseline: it notices a closed browser only when a write fails, at the latest at the next
+   * keep-alive.
+   */
+  private static void awaitNoStreams(HttpClient http, URI base) throws Exception {
+    long deadline = System.nanoTime() + IDLE_WAIT.toNanos();
+    long held;
+    while ((held = BridgeSession.sseClients(http, base).orElse(0)) > 0) {
+      if (System.nanoTime() > deadline) {
+        System.out.printf("the bridge still holds %d streams; measuring with them%n", held);
+        return;
+      }
+      Thread.sleep(1000);
+    }
   }
 
   /** Opens the clients, at most {@code --connect-concurrency} at a time; true if all settled. */
@@ -366,15 +388,19 @@ public final class SseLoad implements Callable<Integer> {
         resyncs);
     printReasons("closed during the run", connections, SseConnection::failure);
     printReasons("ended by the bridge", connections, SseConnection::endedReason);
+    ProcessStatus self = ProcessStatus.of(ProcessHandle.current().pid());
     System.out.printf(
         Locale.ROOT,
-        "load generator CPU: %.0f ms over the commands (%.1f%% of one core), %.2f us per"
-            + " received event; its %d selector threads busy %.1f%% of the time%n",
+        "load generator: CPU %.0f ms over the commands (%.1f%% of one core), %.2f us per"
+            + " received event; its %d selector threads busy %.1f%% of the time; %d OS threads,"
+            + " RSS %.0f MB%n",
         phase.cpuNanos() / 1e6,
         phase.cpuNanos() / 1e7 / phase.seconds(),
         messages == 0 ? 0 : phase.cpuNanos() / 1e3 / messages,
         eventLoops.size(),
-        phase.loopCpuNanos() / 1e7 / phase.seconds() / eventLoops.size());
+        phase.loopCpuNanos() / 1e7 / phase.seconds() / eventLoops.size(),
+        self.threads(),
+        self.rssBytes() / 1e6);
     if (phase.bridgeCpuNanos() >= 0) {
       System.out.printf(
           Locale.ROOT,
