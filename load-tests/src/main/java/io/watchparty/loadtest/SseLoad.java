@@ -261,7 +261,8 @@ public final class SseLoad implements Callable<Integer> {
         (System.nanoTime() - start) / 1e9,
         os.getProcessCpuTime() - cpuStart,
         loopCpu(eventLoops) - loopCpuStart,
-        bridgePid > 0 ? ProcessStatus.of(bridgePid).cpuNanos() - bridgeCpuStart : -1);
+        bridgePid > 0 ? ProcessStatus.of(bridgePid).cpuNanos() - bridgeCpuStart : -1,
+        ProcessStatus.of(ProcessHandle.current().pid()));
   }
 
   /**
@@ -388,7 +389,7 @@ public final class SseLoad implements Callable<Integer> {
         resyncs);
     printReasons("closed during the run", connections, SseConnection::failure);
     printReasons("ended by the bridge", connections, SseConnection::endedReason);
-    ProcessStatus self = ProcessStatus.of(ProcessHandle.current().pid());
+    ProcessStatus self = phase.generator();
     System.out.printf(
         Locale.ROOT,
         "load generator: CPU %.0f ms over the commands (%.1f%% of one core), %.2f us per"
@@ -471,6 +472,7 @@ public final class SseLoad implements Callable<Integer> {
    *     sent
    * @param drained whether every streaming client got the last seek's event
    * @param bridgeCpuNanos -1 without {@code --bridge-pid}
+   * @param generator this process, with every client still open
    */
   private record CommandPhase(
       Map<Long, Long> sentAt,
@@ -478,7 +480,8 @@ public final class SseLoad implements Callable<Integer> {
       double seconds,
       long cpuNanos,
       long loopCpuNanos,
-      long bridgeCpuNanos) {}
+      long bridgeCpuNanos,
+      ProcessStatus generator) {}
 
   /** The bridge's live heap after a full GC, and its OS view, taken together. */
   private record Memory(long heapBytes, ProcessStatus status) {
