@@ -41,6 +41,7 @@ public final class SseLoad implements Callable<Integer> {
   private static final int MAX_CLIENTS = 20_000;
   private static final Duration DRAIN = Duration.ofSeconds(15);
   private static final Duration IDLE_WAIT = Duration.ofSeconds(60);
+  private static final Duration UNCOMMIT_WAIT = Duration.ofSeconds(3);
 
   @Option(
       names = "--bridge",
@@ -485,8 +486,10 @@ public final class SseLoad implements Callable<Integer> {
 
   /** The bridge's live heap after a full GC, and its OS view, taken together. */
   private record Memory(long heapBytes, ProcessStatus status) {
-    static Memory of(long pid) {
+    static Memory of(long pid) throws InterruptedException {
       long heap = ServerHeap.liveBytes(pid);
+      // G1 gives the heap it no longer needs back to the OS concurrently, after the full GC.
+      Thread.sleep(UNCOMMIT_WAIT.toMillis());
       return new Memory(heap, ProcessStatus.of(pid));
     }
   }
