@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * sequence never received (and not covered by a later snapshot) is missing.
  *
  * <p>Driven by one {@link EventLoop} thread; the run's main thread reads only the volatile {@link
- * #phase()} and {@link #lastId()} while the loop runs, and the rest after the loop has stopped.
+ * #phase()}, {@link #lastId()} and {@link #failure()} while the loop runs, and the rest after the
+ * loop has stopped.
  */
 final class SseConnection implements HttpResponseReader.Handler, SseParser.Listener {
   enum Phase {
@@ -77,13 +78,12 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
   private boolean settledOnce;
   private long now;
 
-  private String failure = "";
+  private volatile String failure = ""; // also read by the main thread while the loop runs
   private long snapshotId = -1;
   private long resyncedThrough = -1; // highest id of a snapshot that replaced missed events
   private final BitSet received = new BitSet(); // bit i: event snapshotId + i arrived
   private int duplicates;
   private int resyncs;
-  private int keepAlives;
   private String endedReason = "";
 
   SseConnection(
@@ -127,10 +127,6 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
 
   int resyncs() {
     return resyncs;
-  }
-
-  int keepAlives() {
-    return keepAlives;
   }
 
   /**
@@ -193,13 +189,12 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
   }
 
   /** Past its deadline without streaming: gives up. */
-  boolean expire(long nanos) {
+  void expire(long nanos) {
     Phase current = phase;
-    if (current == Phase.STREAMING || current == Phase.CLOSED || nanos < deadlineNanos) {
-      return false;
+    if (current != Phase.STREAMING && current != Phase.CLOSED && nanos >= deadlineNanos) {
+      fail(
+          "no stream within the connect timeout (" + current.name().toLowerCase(Locale.ROOT) + ")");
     }
-    fail("no stream within the connect timeout (" + current.name().toLowerCase(Locale.ROOT) + ")");
-    return true;
   }
 
   /** Closes the connection with {@code why} ("" for a stream that ended as the bridge said). */
@@ -295,11 +290,6 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
       }
     }
     lastId = Math.max(lastId, sequence);
-  }
-
-  @Override
-  public void onComment() {
-    keepAlives++;
   }
 
   /** The join's answer arrived: subscribe on the same connection, or stop with its refusal. */

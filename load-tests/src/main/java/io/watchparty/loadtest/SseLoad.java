@@ -86,7 +86,9 @@ public final class SseLoad implements Callable<Integer> {
   @Option(
       names = "--hold-seconds",
       defaultValue = "5",
-      description = "idle time with every client connected before the bridge's memory is taken")
+      description =
+          "idle time with every client connected, before the seeks (and, with --bridge-pid, before"
+              + " the bridge's memory is taken)")
   int holdSeconds;
 
   @Option(
@@ -226,7 +228,7 @@ public final class SseLoad implements Callable<Integer> {
       if (idle != null) {
         printMemory(idle, Memory.of(bridgePid), streaming);
       }
-      phase = commands(hostSession, roomId, connections, eventLoops);
+      phase = seekPhase(hostSession, roomId, connections, eventLoops);
     } finally {
       for (EventLoop loop : eventLoops) {
         loop.close(); // after this, the loops' arrivals and the connections' counts may be read
@@ -236,7 +238,7 @@ public final class SseLoad implements Callable<Integer> {
   }
 
   /** The measured part: the host's seeks, until every client has the last one or time is up. */
-  private CommandPhase commands(
+  private CommandPhase seekPhase(
       BridgeSession hostSession,
       String roomId,
       List<SseConnection> connections,
@@ -388,7 +390,7 @@ public final class SseLoad implements Callable<Integer> {
         duplicates,
         clientsWithDuplicates,
         resyncs);
-    printReasons("closed during the run", connections, SseConnection::failure);
+    printReasons("not streaming at the end", connections, SseConnection::failure);
     printReasons("ended by the bridge", connections, SseConnection::endedReason);
     ProcessStatus self = phase.generator();
     System.out.printf(

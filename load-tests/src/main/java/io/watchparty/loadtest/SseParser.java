@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * An incremental parser of a {@code text/event-stream} body (the WHATWG "event stream
  * interpretation"): lines end in CRLF, LF or CR; {@code id}, {@code event} and {@code data} fields
- * accumulate until a blank line dispatches the event; lines starting with a colon are comments.
+ * accumulate until a blank line dispatches the event; lines starting with a colon are comments and
+ * are skipped.
  *
  * <p>Made for tens of thousands of streams in one process, so each one's memory is bounded: a
  * {@code data} value is kept only up to {@link #DATA_KEPT} bytes (the load test needs ids, types
@@ -25,9 +26,6 @@ final class SseParser {
      * @param data the data lines joined by '\n', cut at {@link #DATA_KEPT} bytes
      */
     void onEvent(String id, String type, String data);
-
-    /** A comment line (such as {@code : keep-alive}). */
-    void onComment();
   }
 
   static final int DATA_KEPT = 512;
@@ -104,10 +102,8 @@ final class SseParser {
     if (lineEmpty) {
       dispatch();
     } else if (!lineIgnored) {
-      if (nameLength == 0) {
-        listener.onComment();
-      } else {
-        field();
+      if (nameLength > 0) {
+        field(); // a line starting with ':' is a comment, such as ": keep-alive"
       }
     }
     nameLength = 0;
