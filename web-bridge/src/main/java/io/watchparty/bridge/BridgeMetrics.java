@@ -107,8 +107,8 @@ final class BridgeMetrics implements RelayMetrics {
     resynced.increment();
   }
 
-  @Override
-  public void closedTooSlow() {
+  /** A browser that accepted nothing for the stall timeout was closed. */
+  void closedStalled() {
     closedTooSlow.increment();
   }
 }

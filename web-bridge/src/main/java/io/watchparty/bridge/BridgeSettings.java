@@ -35,6 +35,9 @@ import java.util.regex.Pattern;
  *       <td>ms between keep-alive comments on an idle SSE stream</td></tr>
  *   <tr><td>{@value #STALL_KEY}</td><td>30000</td>
  *       <td>ms a browser may accept nothing before its stream is closed</td></tr>
+ *   <tr><td>{@value #SEND_BUFFER_KEY}</td><td>0</td>
+ *       <td>bytes of kernel send buffer per connection; 0 leaves it to the system (which may grow
+ *       it to megabytes per stalled browser)</td></tr>
  *   <tr><td>{@value #EVENT_BUFFER_KEY}</td><td>1024</td>
  *       <td>room events kept per room for {@code Last-Event-ID} resumes</td></tr>
  *   <tr><td>{@value #QUEUE_KEY}</td><td>256</td>
@@ -51,6 +54,7 @@ import java.util.regex.Pattern;
  * @param userStreams SSE streams per user at most
  * @param heartbeat interval of keep-alive comments
  * @param stallTimeout how long a browser may accept nothing
+ * @param sendBuffer the kernel send buffer per connection in bytes, 0 for the system's choice
  * @param relay the relay's buffers and timers
  */
 public record BridgeSettings(
@@ -62,6 +66,7 @@ public record BridgeSettings(
     int userStreams,
     Duration heartbeat,
     Duration stallTimeout,
+    int sendBuffer,
     RelaySettings relay) {
   /** Config key of {@link #host()}. */
   public static final String HOST_KEY = "watchparty.bridge.host";
@@ -86,6 +91,9 @@ public record BridgeSettings(
 
   /** Config key of {@link #stallTimeout()}. */
   public static final String STALL_KEY = "watchparty.bridge.stall";
+
+  /** Config key of {@link #sendBuffer()}. */
+  public static final String SEND_BUFFER_KEY = "watchparty.bridge.sendbuffer";
 
   /** Config key of {@link RelaySettings#eventBuffer()}. */
   public static final String EVENT_BUFFER_KEY = "watchparty.bridge.eventbuffer";
@@ -119,6 +127,9 @@ public record BridgeSettings(
       throw new IllegalArgumentException(
           MAX_STREAMS_KEY + " and " + USER_STREAMS_KEY + " must be positive.");
     }
+    if (sendBuffer < 0) {
+      throw new IllegalArgumentException(SEND_BUFFER_KEY + " must not be negative.");
+    }
     if (heartbeat.toMillis() < 1 || stallTimeout.toMillis() < 1) {
       throw new IllegalArgumentException(
           HEARTBEAT_KEY + " and " + STALL_KEY + " must be positive.");
@@ -140,6 +151,7 @@ public record BridgeSettings(
         DEFAULT_USER_STREAMS,
         DEFAULT_HEARTBEAT,
         DEFAULT_STALL,
+        0,
         RelaySettings.DEFAULTS);
   }
 
@@ -159,6 +171,7 @@ public record BridgeSettings(
         userStreams,
         heartbeat,
         stallTimeout,
+        sendBuffer,
         relay);
   }
 
@@ -166,13 +179,46 @@ public record BridgeSettings(
   public BridgeSettings withStreams(
       int maxStreams, int userStreams, Duration heartbeat, Duration stallTimeout) {
     return new BridgeSettings(
-        host, port, upstream, relayToken, maxStreams, userStreams, heartbeat, stallTimeout, relay);
+        host,
+        port,
+        upstream,
+        relayToken,
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        sendBuffer,
+        relay);
+  }
+
+  /** The same settings with another kernel send buffer per connection. */
+  public BridgeSettings withSendBuffer(int bytes) {
+    return new BridgeSettings(
+        host,
+        port,
+        upstream,
+        relayToken,
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        bytes,
+        relay);
   }
 
   /** The same settings with other relay tunables. */
   public BridgeSettings withRelay(RelaySettings relay) {
     return new BridgeSettings(
-        host, port, upstream, relayToken, maxStreams, userStreams, heartbeat, stallTimeout, relay);
+        host,
+        port,
+        upstream,
+        relayToken,
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        sendBuffer,
+        relay);
   }
 
   /**
@@ -200,6 +246,7 @@ public record BridgeSettings(
         Duration.ofMillis(
             number(config, HEARTBEAT_KEY, DEFAULT_HEARTBEAT.toMillis(), 100, 300_000)),
         Duration.ofMillis(number(config, STALL_KEY, DEFAULT_STALL.toMillis(), 100, 3_600_000)),
+        (int) number(config, SEND_BUFFER_KEY, 0, 0, 64 * 1024 * 1024),
         new RelaySettings(
             (int) number(config, EVENT_BUFFER_KEY, d.eventBuffer(), 1, 1_000_000),
             (int) number(config, QUEUE_KEY, d.viewerQueue(), 2, 1_000_000),

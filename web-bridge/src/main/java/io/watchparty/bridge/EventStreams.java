@@ -65,6 +65,7 @@ final class EventStreams implements HttpService {
   private final EndedStreams ended;
   private final RelayHub hub;
   private final BridgeSettings settings;
+  private final BridgeMetrics metrics;
   private final AtomicInteger open = new AtomicInteger();
   private final Map<String, AtomicInteger> openPerUser = new ConcurrentHashMap<>();
   // Writers in the middle of a write, and since when (System.nanoTime).
@@ -78,7 +79,9 @@ final class EventStreams implements HttpService {
       EndedStreams ended,
       RelayHub hub,
       BridgeSettings settings,
+      BridgeMetrics metrics,
       ScheduledExecutorService timers) {
+    this.metrics = metrics;
     this.upstream = upstream;
     this.sessions = sessions;
     this.invites = invites;
@@ -130,10 +133,11 @@ final class EventStreams implements HttpService {
         res.headers().contentType(EVENT_STREAM);
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.header(ACCEL_BUFFERING, "no"); // proxies must pass events on as they come
-        try (OutputStream out = res.outputStream()) {
+        OutputStream out = res.outputStream();
+        try {
           serve(stream, out);
-        } catch (IOException | UncheckedIOException gone) {
-          // The browser went away while the stream closed.
+        } finally {
+          closeWatched(out);
         }
       }
     } finally {
@@ -192,8 +196,23 @@ final class EventStreams implements HttpService {
           stream.viewer(),
           stream.roomId(),
           gone.toString());
+    }
+  }
+
+  /**
+   * Ends the response. Its last chunk can block on a browser that reads nothing, like any write, so
+   * the stall watch covers it too: an interrupted write closes the connection.
+   */
+  private void closeWatched(OutputStream out) {
+    Thread writer = Thread.currentThread();
+    writing.put(writer, System.nanoTime());
+    try {
+      out.close();
+    } catch (IOException | UncheckedIOException gone) {
+      // The connection is gone already; there is nothing left to end.
     } finally {
-      Thread.interrupted(); // the stream must close cleanly even after the watchdog interrupted us
+      writing.remove(writer);
+      Thread.interrupted(); // this virtual thread goes back to Helidon without a pending interrupt
     }
   }
 
@@ -219,6 +238,7 @@ final class EventStreams implements HttpService {
           if (now - since > limit) {
             log.info(
                 "A browser accepted nothing for {}; closing its stream", settings.stallTimeout());
+            metrics.closedStalled();
             thread.interrupt(); // on a virtual thread this aborts the blocked socket write
           }
         });

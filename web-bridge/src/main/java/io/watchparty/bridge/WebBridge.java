@@ -73,7 +73,7 @@ public final class WebBridge implements AutoCloseable {
           metrics,
           hub,
           new BrowserApi(upstream, sessions, invites, ended, hub, clock),
-          new EventStreams(upstream, sessions, invites, ended, hub, settings, timers));
+          new EventStreams(upstream, sessions, invites, ended, hub, settings, metrics, timers));
     }
 
     void routing(HttpRouting.Builder routing) {
@@ -128,6 +128,12 @@ public final class WebBridge implements AutoCloseable {
               // Exactly the features below, not whatever happens to be on the class path.
               .featuresDiscoverServices(false)
               .addFeature(observe(upstream))
+              .connectionOptions(
+                  options -> {
+                    if (settings.sendBuffer() > 0) {
+                      options.socketSendBufferSize(settings.sendBuffer());
+                    }
+                  })
               .directHandlers(HttpErrors.directHandlers())
               .routing(routed::routing)
               .build()

@@ -52,7 +52,11 @@ final class WebPage {
         .register("/assets", StaticContentService.builder("web/assets").build())
         // Every demo title plays the same clip; the page maps the film's position onto it.
         .get("/media/{file}", WebPage::media)
-        .register("/media-files", StaticContentService.builder("media").build());
+        .register(
+            "/media-files",
+            StaticContentService.builder("media")
+                .contentType("mp4", MediaTypes.create("video", "mp4"))
+                .build());
   }
 
   private static void media(ServerRequest req, ServerResponse res) {

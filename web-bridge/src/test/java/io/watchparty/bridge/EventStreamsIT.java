@@ -80,6 +80,19 @@ class EventStreamsIT {
         "{\"playback\":{\"seek\":{\"positionMs\":\"" + positionMs + "\"}}}");
   }
 
+  /** Waits until the server counts {@code count} members, browsers included. */
+  private static void awaitMemberCount(String roomId, long count) {
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        platform
+                            .grpcAs("alice")
+                            .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                            .getMemberCount())
+                    .isEqualTo(count));
+  }
+
   private static long positionOf(SseProbe.Event playbackChanged) {
     return Long.parseLong(
         playbackChanged
@@ -138,15 +151,7 @@ class EventStreamsIT {
       }
 
       assertThat(platform.bridge().relays().upstreamStreams()).isEqualTo(before + 1);
-      await()
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          platform
-                              .grpcAs("alice")
-                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
-                              .getMemberCount())
-                      .isEqualTo(10));
+      awaitMemberCount(roomId, 10);
       seek(alice, roomId, 7_000);
       for (SseProbe stream : streams) {
         assertThat(positionOf(stream.next("playback_changed"))).isEqualTo(7_000);
@@ -270,15 +275,7 @@ class EventStreamsIT {
       bob.ok("/api/rooms/" + roomId + "/join", "{}");
       SseProbe viewer = bob.events(roomId);
       String seenId = viewer.next("snapshot").id();
-      await()
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          platform
-                              .grpcAs("alice")
-                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
-                              .getMemberCount())
-                      .isEqualTo(2));
+      awaitMemberCount(roomId, 2);
 
       alice.ok("/api/rooms/" + roomId + "/commands", "{\"role\":{\"kick\":\"bob\"}}");
       assertThat(
@@ -313,15 +310,7 @@ class EventStreamsIT {
       chiara.ok("/api/rooms/" + roomId + "/join", "{}");
       SseProbe viewer = chiara.events(roomId);
       viewer.next("snapshot");
-      await()
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          platform
-                              .grpcAs("alice")
-                              .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
-                              .getMemberCount())
-                      .isEqualTo(2));
+      awaitMemberCount(roomId, 2);
 
       platform
           .grpcAs("alice")

@@ -10,8 +10,6 @@ public enum EndReason {
   ROOM_CLOSED("The party has ended."),
   /** The user left the room (from this or another tab or device). */
   LEFT("You left the room."),
-  /** The browser read nothing for too long, or fell behind again and again. */
-  TOO_SLOW("Your connection was too slow to follow the room."),
   /** The server no longer admits the user (e.g. the room is gone); the message says why. */
   REFUSED("The room can no longer be watched."),
   /** The bridge is shutting down; a reconnect reaches another one (or this one after a restart). */
@@ -30,6 +28,6 @@ public enum EndReason {
 
   /** Whether a reconnect of the same browser must be told to stop rather than be served. */
   public boolean stopsReconnects() {
-    return this != SHUTTING_DOWN && this != TOO_SLOW;
+    return this != SHUTTING_DOWN;
   }
 }

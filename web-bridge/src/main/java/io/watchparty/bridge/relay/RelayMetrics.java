@@ -18,7 +18,4 @@ public interface RelayMetrics {
 
   /** A slow browser's backlog was replaced by a snapshot. */
   void resynced();
-
-  /** A browser that read nothing was ended. */
-  void closedTooSlow();
 }

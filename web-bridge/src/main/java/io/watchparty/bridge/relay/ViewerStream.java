@@ -13,10 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * writer (the browser's own virtual thread) drains with {@link #next}.
  *
  * <p>The relay never waits for a browser: {@link #offer} only queues. When the queue is full the
- * backlog is dropped and the browser gets a fresh snapshot instead; a browser that fills its queue
- * again before it has even taken that snapshot is not reading at all and is ended ({@link
- * EndReason#TOO_SLOW}). Events the writer has already covered with a snapshot are skipped by
- * sequence, so a browser never sees an event twice.
+ * backlog is dropped and the browser gets a fresh snapshot instead. Events the writer has already
+ * covered with a snapshot are skipped by sequence, so a browser never sees an event twice.
  */
 public final class ViewerStream implements AutoCloseable {
   /** What the queue holds: room events, and "check whether this user may watch that title". */
@@ -116,7 +114,6 @@ public final class ViewerStream implements AutoCloseable {
   }
 
   private void enqueue(Item item) {
-    boolean tooSlow = false;
     lock.lock();
     try {
       if (end != null) {
@@ -124,20 +121,18 @@ public final class ViewerStream implements AutoCloseable {
       }
       if (queue.size() < capacity) {
         queue.addLast(item);
-      } else if (snapshotDue) {
-        tooSlow = true; // full again before it took the last snapshot: it is not reading
       } else {
+        // Behind by a whole queue: a snapshot will serve it better than the backlog. A browser
+        // that reads nothing at all is closed by its writer's stall watch, not here.
         queue.clear();
-        snapshotDue = true;
-        relay.metrics().resynced();
+        if (!snapshotDue) {
+          snapshotDue = true;
+          relay.metrics().resynced();
+        }
       }
       ready.signal();
     } finally {
       lock.unlock();
-    }
-    if (tooSlow) {
-      relay.metrics().closedTooSlow();
-      end(EndReason.TOO_SLOW, EndReason.TOO_SLOW.message());
     }
   }
 
