@@ -349,6 +349,54 @@ class EventStreamsIT {
   }
 
   @Test
+  void aTitleSwitchTellsEachBrowserWhetherItsRegionMayWatchIt() {
+    try (Browser alice = platform.browser("alice");
+        Browser hiro = platform.browser("hiro")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+      hiro.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe viewer = hiro.events(roomId);
+      assertThat(
+              viewer
+                  .next("snapshot")
+                  .json()
+                  .objectValue("snapshot")
+                  .orElseThrow()
+                  .booleanValue("canWatch"))
+          .hasValue(true);
+      awaitMemberCount(roomId, 2);
+
+      alice.ok(
+          "/api/rooms/" + roomId + "/commands",
+          "{\"playback\":{\"changeTitle\":{\"titleId\":\"metropolis\"}}}");
+
+      viewer.next("playback_changed");
+      SseProbe.Event told = viewer.next("watchability");
+      assertThat(told.id()).as("meant for this browser only: no room sequence").isNull();
+      JsonObject watchability = told.json().objectValue("watchability").orElseThrow();
+      assertThat(watchability.booleanValue("canWatch")).hasValue(false);
+      assertThat(watchability.stringValue("region")).hasValue("JP");
+      assertThat(watchability.stringValue("reason")).hasValue("TITLE_NOT_AVAILABLE_IN_REGION");
+      assertThat(
+              host.next("watchability")
+                  .json()
+                  .objectValue("watchability")
+                  .orElseThrow()
+                  .booleanValue("canWatch"))
+          .hasValue(true);
+
+      // Still in the room and its chat, as the rules say.
+      assertThat(
+              hiro.ok(
+                      "/api/rooms/" + roomId + "/chat",
+                      "{\"clientMessageId\":\"h-1\",\"text\":\"I will wait\"}")
+                  .stringValue("userId"))
+          .hasValue("hiro");
+    }
+  }
+
+  @Test
   void theRoomEndingEndsTheStreams() throws InterruptedException {
     try (Browser farid = platform.browser("farid")) {
       // The host watches in a native app: their leave, with END_ROOM, ends the room.

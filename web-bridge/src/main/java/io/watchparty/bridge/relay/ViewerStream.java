@@ -98,12 +98,14 @@ public final class ViewerStream implements AutoCloseable {
     }
   }
 
-  /** Ends the stream: the writer sends {@code reason}'s event next and stops. Idempotent. */
+  /**
+   * Ends the stream: the writer sends what is already queued (such as the event that says who was
+   * kicked), then {@code reason}'s event, and stops. Idempotent.
+   */
   void end(EndReason reason, String message) {
     lock.lock();
     try {
       if (end == null) {
-        queue.clear();
         snapshotDue = false;
         end = new Outgoing.End(reason, message);
         ready.signal();
@@ -165,7 +167,7 @@ public final class ViewerStream implements AutoCloseable {
           }
           ready.await(left, TimeUnit.NANOSECONDS);
         }
-        if (end != null) {
+        if (end != null && queue.isEmpty()) {
           endTaken = true;
           return Optional.of(end);
         }
