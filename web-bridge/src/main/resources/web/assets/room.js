@@ -261,10 +261,20 @@ function onEnded(message) {
 }
 
 function renderTitle() {
-  const titleId = state.playback.titleId;
-  $('#title-name').textContent = controls.titleName(titleId);
-  const media = `/media/${encodeURIComponent(titleId)}.mp4`;
-  if (video.getAttribute('src') !== media) video.src = media;
+  $('#title-name').textContent = controls.titleName(state.playback.titleId);
+  renderMedia();
+}
+
+// A member whose region may not watch the film does not load it at all.
+function renderMedia() {
+  const media = state.canWatch ? `/media/${encodeURIComponent(state.playback.titleId)}.mp4` : null;
+  if (video.getAttribute('src') === media) return;
+  if (media) {
+    video.src = media;
+  } else {
+    video.removeAttribute('src');
+    video.load();
+  }
 }
 
 function renderWatchable(region = state.me.region) {
@@ -273,6 +283,7 @@ function renderWatchable(region = state.me.region) {
   overlay.textContent = state.canWatch
     ? ''
     : `“${controls.titleName(state.playback.titleId)}” is not available in your region, ${regionName(region)}. You can stay in the party and keep chatting.`;
+  renderMedia();
 }
 
 function renderPeople() {
