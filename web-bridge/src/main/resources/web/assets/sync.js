@@ -9,6 +9,11 @@
 // Nothing is re-checked while a seek is in flight, nor for seekSettleMs after it landed, nor while
 // a planned nudge runs: each correction finishes before the next is chosen, so the loop cannot hunt.
 
+// A paused player has no drift to absorb, only a position to show: it sits exactly on it, since a
+// seek while paused costs nothing visible. A millisecond is far below a frame and far above the
+// rounding of currentTime.
+const PAUSED_TOLERANCE_MS = 1;
+
 const num = (value) => (value === undefined || value === null ? 0 : Number(value));
 
 /** Where the film is at server time `t` under a PlaybackState (proto3 JSON: int64 as strings). */
@@ -63,6 +68,12 @@ export class Synchronizer {
     this.nudgeUntil = 0;
     this.seekLatencyMs = null; // average seeking-to-seeked time; null until a seek has been measured
     this.seeksMeasured = 0;
+    // How late a video starts after its seek landed (the timer's and play()'s delay), averaged
+    // over the seeks measured; play() is called this much early. `startCheck` carries the lead a
+    // start used to the first check after it, which measures what the start really lost.
+    this.startLeadMs = 0;
+    this.startsMeasured = 0;
+    this.startCheck = null;
     this.frame = null; // the last presented frame: { mediaTime, presentedFrames }
     this.checkTimer = null;
     this.switchTimer = null;
@@ -163,9 +174,14 @@ export class Synchronizer {
     if (performance.now() < this.settleUntil) return this.play(state);
 
     this.errorMs = this.measureError(state);
+    // A start measured out of band (the room moved meanwhile, a stall) says nothing about starts.
+    if (this.startCheck !== null && state.playing && Math.abs(this.errorMs) < num(this.policy.seekAboveMs)) {
+      this.measureStart(this.startCheck - this.errorMs / roomRate);
+    }
+    this.startCheck = null;
     const correction = state.playing
       ? correctionFor(this.errorMs, roomRate, this.policy)
-      : { kind: Math.abs(this.errorMs) < num(this.policy.ignoreBelowMs) ? 'none' : 'seek' };
+      : { kind: Math.abs(this.errorMs) < PAUSED_TOLERANCE_MS ? 'none' : 'seek' };
     if (correction.kind === 'seek') {
       this.seekTo(state);
     } else {
@@ -239,7 +255,7 @@ export class Synchronizer {
     this.measureSeek(performance.now() - seek.startedAt);
     const { state, target } = seek;
     if (!state.playing) return this.seekDone();
-    const waitMs = (target - filmPositionAt(state, this.clock.now())) / (num(state.rate) || 1);
+    const waitMs = (target - filmPositionAt(state, this.clock.now())) / (num(state.rate) || 1) - this.startLeadMs;
     // Landed after the film passed the target (the first seek, with nothing measured yet, or a
     // slow one): aim again, further ahead now. Twice at most, then start late and let the bands
     // deal with what is left.
@@ -247,8 +263,11 @@ export class Synchronizer {
       this.seekAttempts++;
       return this.seekTo(state);
     }
+    const onTime = waitMs >= 0;
     seek.timer = setTimeout(() => {
       this.seekDone();
+      // Only a start made on time measures how late starts are.
+      this.startCheck = onTime ? this.startLeadMs : null;
       this.play(state);
     }, Math.max(0, waitMs));
     this.correction = `seek landed, starting in ${Math.max(0, waitMs).toFixed(0)} ms`;
@@ -265,6 +284,13 @@ export class Synchronizer {
     if (this.seek) clearTimeout(this.seek.timer);
     this.seek = null;
     this.seekAttempts = 0;
+    this.startCheck = null;
+  }
+
+  measureStart(lostMs) {
+    this.startsMeasured++;
+    const weight = Math.max(1 / this.startsMeasured, 0.25);
+    this.startLeadMs = Math.max(0, this.startLeadMs + weight * (lostMs - this.startLeadMs));
   }
 
   measureSeek(tookMs) {
