@@ -6,7 +6,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.NotFoundException;
 import io.helidon.webserver.http.HttpRouting;
-import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import java.io.IOException;
@@ -50,21 +49,20 @@ final class WebPage {
         .get("/", (req, res) -> page.send("web/index.html", res))
         .get("/rooms/{id}", (req, res) -> page.send("web/room.html", res))
         .register("/assets", StaticContentService.builder("web/assets").build())
-        // Every demo title plays the same clip; the page maps the film's position onto it.
-        .get("/media/{file}", WebPage::media)
+        // Every demo title plays the same clip; the page maps the film's position onto it. Mapped
+        // inside the static content service, so that ranges and conditional requests work as for
+        // any file.
         .register(
-            "/media-files",
+            "/media",
             StaticContentService.builder("media")
+                .pathMapper(WebPage::demoClip)
                 .contentType("mp4", MediaTypes.create("video", "mp4"))
                 .build());
   }
 
-  private static void media(ServerRequest req, ServerResponse res) {
-    String file = req.path().pathParameters().get("file");
-    if (!file.matches("[a-z0-9][a-z0-9-]{0,63}\\.mp4")) {
-      throw new NotFoundException("no such media");
-    }
-    res.reroute("/media-files/" + DEMO_CLIP);
+  /** {@code /<title>.mp4} is the demo clip; anything else is not there. */
+  private static String demoClip(String path) {
+    return path.matches("/?[a-z0-9][a-z0-9-]{0,63}\\.mp4") ? DEMO_CLIP : "missing";
   }
 
   private void send(String resource, ServerResponse res) {

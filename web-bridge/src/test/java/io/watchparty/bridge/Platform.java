@@ -48,11 +48,17 @@ final class Platform implements AutoCloseable {
   static final String SECRET = "watchparty-bridge-integration-tests-0123456789abcdef";
 
   private final WatchPartyServer server;
-  private final WebBridge bridge;
+  private final BridgeSettings bridgeSettings;
   private final ManagedChannel channel;
+  private volatile WebBridge bridge;
 
-  private Platform(WatchPartyServer server, WebBridge bridge, ManagedChannel channel) {
+  private Platform(
+      WatchPartyServer server,
+      BridgeSettings bridgeSettings,
+      WebBridge bridge,
+      ManagedChannel channel) {
     this.server = server;
+    this.bridgeSettings = bridgeSettings;
     this.bridge = bridge;
     this.channel = channel;
   }
@@ -97,11 +103,17 @@ final class Platform implements AutoCloseable {
         io.grpc.Grpc.newChannelBuilderForAddress(
                 "127.0.0.1", server.port(), io.grpc.InsecureChannelCredentials.create())
             .build();
-    return new Platform(server, web, channel);
+    return new Platform(server, bridge, web, channel);
   }
 
   WebBridge bridge() {
     return bridge;
+  }
+
+  /** Stops the bridge and starts a new one on the same port, as a deployment would. */
+  void restartBridge() {
+    bridge.close();
+    bridge = WebBridge.start(bridgeSettings);
   }
 
   WatchPartyServer server() {

@@ -209,6 +209,27 @@ class WatchPageIT {
     return page.getCurrentUrl();
   }
 
+  @Test
+  void aViewerWhoseBridgeRestartsShowsReconnectingThenResumesInSync() {
+    WebDriver alice = browser();
+    String shareLink = createPrivateParty(alice, "alice", "sintel");
+    WebDriver bob = browser();
+    joinThroughShareLink(bob, shareLink, "bob");
+    alice.findElement(By.id("play")).click();
+    assertInSync("before the restart", alice, bob);
+
+    platform.restartBridge();
+    waiting(bob).until(d -> d.findElement(By.id("link")).getText().startsWith("reconnecting"));
+    screenshot(bob, "bob-reconnecting");
+    waiting(bob)
+        .until(
+            d ->
+                List.of("resumed", "resynced", "live")
+                    .contains(d.findElement(By.id("link")).getText()));
+    assertInSync("after the bridge restarted", alice, bob);
+    screenshot(bob, "bob-back-in-sync-after-restart");
+  }
+
   private static void joinThroughShareLink(WebDriver page, String shareLink, String userId) {
     page.get(shareLink);
     signInAs(page, userId);
