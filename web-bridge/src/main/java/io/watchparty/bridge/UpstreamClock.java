@@ -6,6 +6,7 @@ import io.watchparty.proto.v1.ClockPing;
 import io.watchparty.proto.v1.ClockPong;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,7 @@ final class UpstreamClock implements AutoCloseable {
 
   /** The bridge's wall clock in milliseconds, with sub-millisecond precision. */
   static double localNowMs() {
-    var now = java.time.Instant.now();
+    Instant now = Instant.now();
     return now.getEpochSecond() * 1000.0 + now.getNano() / 1_000_000.0;
   }
 

@@ -9,6 +9,7 @@ import io.watchparty.server.testing.CassandraExtension;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -348,7 +349,7 @@ class BrowserApiIT {
               "{\"clientMessageId\":\"x\",\"text\":\"" + "a".repeat(20_000) + "\"}"),
           413,
           "BODY_TOO_LARGE");
-      assertError(alice.get("/api/rooms/" + java.util.UUID.randomUUID()), 404, "ROOM_NOT_FOUND");
+      assertError(alice.get("/api/rooms/" + UUID.randomUUID()), 404, "ROOM_NOT_FOUND");
     }
   }
 

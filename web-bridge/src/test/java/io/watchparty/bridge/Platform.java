@@ -1,6 +1,8 @@
 package io.watchparty.bridge;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.watchparty.proto.v1.RoomServiceGrpc;
@@ -100,8 +102,8 @@ final class Platform implements AutoCloseable {
                 "127.0.0.1", bridgePort, new BridgeSettings.Address("127.0.0.1", server.port())));
     WebBridge web = WebBridge.start(bridge);
     ManagedChannel channel =
-        io.grpc.Grpc.newChannelBuilderForAddress(
-                "127.0.0.1", server.port(), io.grpc.InsecureChannelCredentials.create())
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
             .build();
     return new Platform(server, bridge, web, channel);
   }

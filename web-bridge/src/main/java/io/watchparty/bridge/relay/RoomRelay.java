@@ -8,6 +8,7 @@ import io.grpc.stub.ClientResponseObserver;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.CommandResult;
 import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.Leave;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.RelayAudience;
 import io.watchparty.proto.v1.Role;
@@ -50,7 +51,11 @@ final class RoomRelay {
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();
 
-  /** The relay's own account joins every room as a viewer that may watch; browsers differ. */
+  /**
+   * An event made for one browser's user (the relay itself joins as a viewer who may watch, so its
+   * snapshot says nothing of a browser user's role or region): the event, the title it is about,
+   * and whether the user may watch it.
+   */
   record Personal(Outgoing.Event event, String titleId, boolean canWatch) {}
 
   private final String roomId;
@@ -257,10 +262,7 @@ final class RoomRelay {
     }
     if (upstream != null) {
       // A relay that leaves: the server drops its audience at once rather than after a grace.
-      upstream.onNext(
-          ClientMessage.newBuilder()
-              .setLeave(io.watchparty.proto.v1.Leave.getDefaultInstance())
-              .build());
+      upstream.onNext(ClientMessage.newBuilder().setLeave(Leave.getDefaultInstance()).build());
       upstream.onCompleted();
       upstream = null;
     }
