@@ -9,12 +9,12 @@
 // Nothing is re-checked while a seek is in flight, nor for seekSettleMs after it landed, nor while
 // a planned nudge runs: each correction finishes before the next is chosen, so the loop cannot hunt.
 
+import { num } from './api.js';
+
 // A paused player has no drift to absorb, only a position to show: it sits exactly on it, since a
 // seek while paused costs nothing visible. A millisecond is far below a frame and far above the
 // rounding of currentTime.
 const PAUSED_TOLERANCE_MS = 1;
-
-const num = (value) => (value === undefined || value === null ? 0 : Number(value));
 
 /** Where the film is at server time `t` under a PlaybackState (proto3 JSON: int64 as strings). */
 export function filmPositionAt(state, t) {

@@ -12,13 +12,10 @@ import io.watchparty.bridge.Sessions.Session;
 import io.watchparty.bridge.relay.EndReason;
 import io.watchparty.bridge.relay.RelayHub;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
-import io.watchparty.proto.v1.CatalogServiceGrpc;
-import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
-import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.DemoUser;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.IssueDemoTokenRequest;
@@ -30,7 +27,6 @@ import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListTitlesRequest;
 import io.watchparty.proto.v1.React;
 import io.watchparty.proto.v1.ReactRequest;
-import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
 import io.watchparty.proto.v1.SendChat;
@@ -41,7 +37,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The JSON API for what browsers do ({@code /api/...}, documented in {@code web-bridge/README.md}).
@@ -50,9 +45,6 @@ import java.util.concurrent.TimeUnit;
  * a deadline; failures become HTTP errors in {@link HttpErrors}.
  */
 final class BrowserApi implements HttpService {
-  // A user waits for at most this long; the server answers in milliseconds when it is well.
-  private static final long DEADLINE_SECONDS = 10;
-
   private final Upstream upstream;
   private final Sessions sessions;
   private final Invites invites;
@@ -125,7 +117,8 @@ final class BrowserApi implements HttpService {
   }
 
   private void demoUsers(ServerRequest req, ServerResponse res) {
-    ListDemoUsersResponse all = demoAuth().listDemoUsers(ListDemoUsersRequest.getDefaultInstance());
+    ListDemoUsersResponse all =
+        upstream.demoAuth().listDemoUsers(ListDemoUsersRequest.getDefaultInstance());
     JsonBodies.send(
         res,
         ListDemoUsersResponse.newBuilder()
@@ -142,7 +135,8 @@ final class BrowserApi implements HttpService {
     Optional<Duration> lifetime;
     if (form.containsKey("demoUser")) {
       IssueDemoTokenResponse issued =
-          demoAuth()
+          upstream
+              .demoAuth()
               .issueDemoToken(
                   IssueDemoTokenRequest.newBuilder().setUserId(form.get("demoUser")).build());
       DemoUser user = issued.getUser();
@@ -178,7 +172,9 @@ final class BrowserApi implements HttpService {
 
   private void titles(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
-    JsonBodies.send(res, catalog(session).listTitles(ListTitlesRequest.getDefaultInstance()));
+    JsonBodies.send(
+        res,
+        upstream.catalog(session.credentials()).listTitles(ListTitlesRequest.getDefaultInstance()));
   }
 
   private void publicRooms(ServerRequest req, ServerResponse res) {
@@ -186,13 +182,13 @@ final class BrowserApi implements HttpService {
     var request = ListPublicRoomsRequest.newBuilder();
     req.query().first("pageToken").ifPresent(request::setPageToken);
     req.query().first("pageSize").ifPresent(size -> request.setPageSize(number("pageSize", size)));
-    JsonBodies.send(res, rooms(session).listPublicRooms(request.build()));
+    JsonBodies.send(res, upstream.rooms(session.credentials()).listPublicRooms(request.build()));
   }
 
   private void createRoom(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     CreateRoomRequest request = JsonBodies.read(req, CreateRoomRequest.newBuilder());
-    CreateRoomResponse created = rooms(session).createRoom(request);
+    CreateRoomResponse created = upstream.rooms(session.credentials()).createRoom(request);
     invites.remember(session.userId(), created.getRoom().getRoomId(), created.getInviteToken());
     JsonBodies.send(res, created);
   }
@@ -202,7 +198,8 @@ final class BrowserApi implements HttpService {
     String roomId = RoomIds.of(req);
     JsonBodies.send(
         res,
-        rooms(session)
+        upstream
+            .rooms(session.credentials())
             .getRoom(
                 GetRoomRequest.newBuilder()
                     .setRoomId(roomId)
@@ -220,7 +217,8 @@ final class BrowserApi implements HttpService {
       invite = invites.of(session.userId(), roomId);
     }
     ViewerGrant grant =
-        rooms(session)
+        upstream
+            .rooms(session.credentials())
             .authorizeViewer(
                 AuthorizeViewerRequest.newBuilder()
                     .setRoomId(roomId)
@@ -237,7 +235,8 @@ final class BrowserApi implements HttpService {
     Command command = JsonBodies.read(req, Command.newBuilder());
     JsonBodies.send(
         res,
-        rooms(session)
+        upstream
+            .rooms(session.credentials())
             .sendCommand(
                 SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build()));
   }
@@ -248,7 +247,8 @@ final class BrowserApi implements HttpService {
     String titleId = req.query().first("titleId").orElse("");
     JsonBodies.send(
         res,
-        rooms(session)
+        upstream
+            .rooms(session.credentials())
             .countUnableToWatch(
                 CountUnableToWatchRequest.newBuilder()
                     .setRoomId(roomId)
@@ -262,7 +262,8 @@ final class BrowserApi implements HttpService {
     SendChat message = JsonBodies.read(req, SendChat.newBuilder());
     JsonBodies.send(
         res,
-        chat(session)
+        upstream
+            .chat(session.credentials())
             .sendChat(SendChatRequest.newBuilder().setRoomId(roomId).setMessage(message).build()));
   }
 
@@ -272,14 +273,16 @@ final class BrowserApi implements HttpService {
     var request = ListChatHistoryRequest.newBuilder().setRoomId(roomId);
     req.query().first("pageToken").ifPresent(request::setPageToken);
     req.query().first("pageSize").ifPresent(size -> request.setPageSize(number("pageSize", size)));
-    JsonBodies.send(res, chat(session).listChatHistory(request.build()));
+    JsonBodies.send(res, upstream.chat(session.credentials()).listChatHistory(request.build()));
   }
 
   private void react(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     React reaction = JsonBodies.read(req, React.newBuilder());
-    chat(session).react(ReactRequest.newBuilder().setRoomId(roomId).setReaction(reaction).build());
+    upstream
+        .chat(session.credentials())
+        .react(ReactRequest.newBuilder().setRoomId(roomId).setReaction(reaction).build());
     res.status(Status.NO_CONTENT_204).send();
   }
 
@@ -288,7 +291,9 @@ final class BrowserApi implements HttpService {
     String roomId = RoomIds.of(req);
     JsonBodies.readFields(req, Set.of());
     RotateInviteResponse rotated =
-        rooms(session).rotateInvite(RotateInviteRequest.newBuilder().setRoomId(roomId).build());
+        upstream
+            .rooms(session.credentials())
+            .rotateInvite(RotateInviteRequest.newBuilder().setRoomId(roomId).build());
     invites.remember(session.userId(), roomId, rotated.getInviteToken());
     JsonBodies.send(res, rotated);
   }
@@ -310,28 +315,5 @@ final class BrowserApi implements HttpService {
       throw new ApiException(
           Status.BAD_REQUEST_400, "MALFORMED_QUERY", "'" + name + "' must be a whole number.");
     }
-  }
-
-  private DemoAuthServiceGrpc.DemoAuthServiceBlockingStub demoAuth() {
-    return DemoAuthServiceGrpc.newBlockingStub(upstream.channel())
-        .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
-  }
-
-  private RoomServiceGrpc.RoomServiceBlockingStub rooms(Session session) {
-    return RoomServiceGrpc.newBlockingStub(upstream.channel())
-        .withCallCredentials(session.credentials())
-        .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
-  }
-
-  private ChatServiceGrpc.ChatServiceBlockingStub chat(Session session) {
-    return ChatServiceGrpc.newBlockingStub(upstream.channel())
-        .withCallCredentials(session.credentials())
-        .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
-  }
-
-  private CatalogServiceGrpc.CatalogServiceBlockingStub catalog(Session session) {
-    return CatalogServiceGrpc.newBlockingStub(upstream.channel())
-        .withCallCredentials(session.credentials())
-        .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 }

@@ -16,7 +16,6 @@ import io.watchparty.bridge.relay.RelayHub;
 import io.watchparty.bridge.relay.Viewer;
 import io.watchparty.bridge.relay.ViewerStream;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
-import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.ViewerGrant;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -146,9 +145,8 @@ final class EventStreams implements HttpService {
   }
 
   private ViewerGrant authorize(Session session, String roomId) {
-    return RoomServiceGrpc.newBlockingStub(upstream.channel())
-        .withCallCredentials(session.credentials())
-        .withDeadlineAfter(10, TimeUnit.SECONDS)
+    return upstream
+        .rooms(session.credentials())
         .authorizeViewer(
             AuthorizeViewerRequest.newBuilder()
                 .setRoomId(roomId)
@@ -181,7 +179,7 @@ final class EventStreams implements HttpService {
             String json =
                 JsonObject.builder()
                     .set("reason", end.reason().name())
-                    .set("message", end.message())
+                    .set("message", end.reason().message())
                     .build()
                     .toString();
             write(writer, out, Outgoing.Event.of(Outgoing.Event.NO_ID, "ended", json).wire());

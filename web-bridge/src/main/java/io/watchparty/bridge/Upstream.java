@@ -1,10 +1,15 @@
 package io.watchparty.bridge;
 
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.watchparty.proto.v1.CatalogServiceGrpc;
+import io.watchparty.proto.v1.ChatServiceGrpc;
+import io.watchparty.proto.v1.DemoAuthServiceGrpc;
+import io.watchparty.proto.v1.RoomServiceGrpc;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +25,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Upstream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+
+  // A browser waits for at most this long; the server answers in milliseconds when it is well.
+  private static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
 
   // In-flight calls get this long to finish on shutdown before they are cancelled.
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
@@ -56,6 +64,33 @@ public final class Upstream implements AutoCloseable {
 
   Channel channel() {
     return channel;
+  }
+
+  /** The room service as {@code caller}, with the deadline a browser's request waits at most. */
+  RoomServiceGrpc.RoomServiceBlockingStub rooms(CallCredentials caller) {
+    return RoomServiceGrpc.newBlockingStub(channel)
+        .withCallCredentials(caller)
+        .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The chat service as {@code caller}, with the same deadline. */
+  ChatServiceGrpc.ChatServiceBlockingStub chat(CallCredentials caller) {
+    return ChatServiceGrpc.newBlockingStub(channel)
+        .withCallCredentials(caller)
+        .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The catalog as {@code caller}, with the same deadline. */
+  CatalogServiceGrpc.CatalogServiceBlockingStub catalog(CallCredentials caller) {
+    return CatalogServiceGrpc.newBlockingStub(channel)
+        .withCallCredentials(caller)
+        .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The demo sign-in service (no caller: it issues the tokens), with the same deadline. */
+  DemoAuthServiceGrpc.DemoAuthServiceBlockingStub demoAuth() {
+    return DemoAuthServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.watchparty.server.room;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Tunables of every room on this server.
@@ -46,7 +47,7 @@ public record RoomConfig(
           SyncPolicy.DEFAULTS);
 
   public RoomConfig {
-    java.util.Objects.requireNonNull(syncPolicy, "syncPolicy");
+    Objects.requireNonNull(syncPolicy, "syncPolicy");
     requirePositive("watchparty.room.lead", commandLead);
     requirePositive("watchparty.room.grace", reconnectGrace);
     requirePositive("watchparty.room.presenceinterval", presenceInterval);

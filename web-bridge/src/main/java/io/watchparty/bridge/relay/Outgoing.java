@@ -39,11 +39,10 @@ public sealed interface Outgoing {
     }
   }
 
-  /** The stream ends for good, and why; the browser must not reconnect. */
-  record End(EndReason reason, String message) implements Outgoing {
+  /** The stream ends, and why (a reason that says so stops the browser's reconnects). */
+  record End(EndReason reason) implements Outgoing {
     public End {
       Objects.requireNonNull(reason, "reason");
-      Objects.requireNonNull(message, "message");
     }
   }
 }

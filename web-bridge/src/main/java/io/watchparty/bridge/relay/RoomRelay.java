@@ -65,7 +65,6 @@ final class RoomRelay {
   // Guarded by lock.
   private final Set<ViewerStream> viewers = new LinkedHashSet<>();
   private final Map<String, Integer> audience = new HashMap<>();
-  private final Map<String, Role> roles = new HashMap<>();
   private final EventBuffer buffer;
   private RoomView view;
   private ClientCallStreamObserver<ClientMessage> upstream;
@@ -112,7 +111,6 @@ final class RoomRelay {
       ViewerStream stream =
           new ViewerStream(this, viewer, role, titleId, hub.settings().viewerQueue());
       viewers.add(stream);
-      roles.put(viewer.userId(), role);
       audience.merge(viewer.userId(), 1, Integer::sum);
       if (joined) {
         sendAudience(List.of(viewer.userId()), List.of());
@@ -149,9 +147,7 @@ final class RoomRelay {
         return;
       }
       String userId = stream.viewer().userId();
-      if (audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null) == null) {
-        roles.remove(userId);
-      }
+      audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null);
       if (joined) {
         sendAudience(List.of(), List.of(userId));
       }
@@ -172,7 +168,7 @@ final class RoomRelay {
     try {
       for (ViewerStream stream : viewers) {
         if (stream.viewer().userId().equals(userId)) {
-          stream.end(reason, reason.message());
+          stream.end(reason);
         }
       }
     } finally {
@@ -184,7 +180,7 @@ final class RoomRelay {
   void shutdown() {
     lock.lock();
     try {
-      viewers.forEach(s -> s.end(EndReason.SHUTTING_DOWN, EndReason.SHUTTING_DOWN.message()));
+      viewers.forEach(s -> s.end(EndReason.SHUTTING_DOWN));
       closeLocked();
     } finally {
       lock.unlock();
@@ -361,12 +357,9 @@ final class RoomRelay {
     switch (event.getKindCase()) {
       case ROLE_CHANGED -> {
         String userId = event.getRoleChanged().getUserId();
-        if (roles.containsKey(userId)) {
-          roles.put(userId, event.getRoleChanged().getRole());
-          viewers.stream()
-              .filter(s -> s.viewer().userId().equals(userId))
-              .forEach(s -> s.role(event.getRoleChanged().getRole()));
-        }
+        viewers.stream()
+            .filter(s -> s.viewer().userId().equals(userId))
+            .forEach(s -> s.role(event.getRoleChanged().getRole()));
       }
       case MEMBER_LEFT -> {
         MemberLeft left = event.getMemberLeft();
@@ -401,7 +394,7 @@ final class RoomRelay {
   }
 
   private void endAll(EndReason reason) {
-    viewers.forEach(s -> s.end(reason, reason.message()));
+    viewers.forEach(s -> s.end(reason));
   }
 
   private void onUpstreamEnd(ClientCallStreamObserver<ClientMessage> from, Status status) {

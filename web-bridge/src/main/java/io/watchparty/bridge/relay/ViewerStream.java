@@ -102,12 +102,12 @@ public final class ViewerStream implements AutoCloseable {
    * Ends the stream: the writer sends what is already queued (such as the event that says who was
    * kicked), then {@code reason}'s event, and stops. Idempotent.
    */
-  void end(EndReason reason, String message) {
+  void end(EndReason reason) {
     lock.lock();
     try {
       if (end == null) {
         snapshotDue = false;
-        end = new Outgoing.End(reason, message);
+        end = new Outgoing.End(reason);
         ready.signal();
       }
     } finally {
