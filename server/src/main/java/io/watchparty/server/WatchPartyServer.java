@@ -27,6 +27,7 @@ import io.watchparty.server.rpc.CatalogAdminService;
 import io.watchparty.server.rpc.CatalogService;
 import io.watchparty.server.rpc.RoomService;
 import io.watchparty.server.rpc.ShareLinks;
+import io.watchparty.server.store.CassandraRoomStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -35,6 +36,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,9 +60,12 @@ public final class WatchPartyServer implements AutoCloseable {
   private WatchPartyServer(
       ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
     Ticker ticker = Ticker.systemTicker();
-    this.timers =
-        Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("room-timers").factory());
+    var scheduler =
+        new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("room-timers").factory());
+    // Rooms cancel their timers when they retire: a cancelled task must not stay queued (and keep
+    // its room reachable) until its delay runs out.
+    scheduler.setRemoveOnCancelPolicy(true);
+    this.timers = scheduler;
     // Writing frames to streams: virtual threads, so many slow streams cost no platform threads.
     this.drainExecutor = Executors.newVirtualThreadPerTaskExecutor();
     this.catalog =
@@ -73,15 +78,17 @@ public final class WatchPartyServer implements AutoCloseable {
     }
     this.rooms =
         new RoomRegistry(
-            session,
+            new CassandraRoomStore(session),
             catalog::require,
-            availability,
+            availability::of,
             settings.rooms(),
             clock,
             ticker,
             timers,
             drainExecutor,
             new Chat(session, settings.chat(), clock, ticker, timers, drainExecutor));
+    // An admin change made through this server reaches the rooms playing that title at once.
+    availability.onChange(rooms::availabilityChanged);
     ServerMetrics.register(catalog, availability, rooms);
     this.tokens = new TokenService(settings.auth(), clock);
     var auth =
@@ -92,7 +99,13 @@ public final class WatchPartyServer implements AutoCloseable {
                 "grpc.reflection.v1.ServerReflection",
                 "grpc.reflection.v1alpha.ServerReflection",
                 DemoAuthServiceGrpc.SERVICE_NAME));
-    var roomService = new RoomService(rooms, new ShareLinks(settings.links()), clock);
+    var roomService =
+        new RoomService(
+            rooms,
+            new ShareLinks(settings.links()),
+            clock,
+            drainExecutor,
+            settings.rooms().outboxCapacity());
     this.server =
         transport
             .intercept(new CallMetrics())

@@ -154,8 +154,13 @@ public final class AvailabilityMatrix {
     return refreshFailures.get();
   }
 
+  /**
+   * Re-reads the changed title here (the admin's call, never a room lock) and replaces the cached
+   * value, rather than invalidating it: the next reader, maybe a room, must not be the one to wait
+   * for Cassandra.
+   */
   private void changed(String titleId) {
-    cache.invalidate(titleId);
+    cache.put(titleId, loadTitle(titleId));
     listeners.forEach(l -> l.accept(titleId));
   }
 

@@ -22,6 +22,7 @@ import io.watchparty.server.chat.ChatStore.Stored;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomChat;
 import io.watchparty.server.room.RoomRegistry;
+import io.watchparty.server.room.Sanction;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -331,8 +332,9 @@ final class ChatRoom implements RoomChat {
           reactionCounts.merge(emoji, 1L, Long::sum);
           if (!reactionFlushDue) {
             reactionFlushDue = true;
+            // The shared timer thread only fires: the flush takes the room lock on the executor.
             chat.timers.schedule(
-                this::flushReactions,
+                () -> chat.executor.execute(this::flushReactions),
                 chat.settings.reactionWindow().toMillis(),
                 TimeUnit.MILLISECONDS);
           }
@@ -370,8 +372,9 @@ final class ChatRoom implements RoomChat {
   }
 
   /**
-   * Deletes a message: its author may, the host may delete any, a co-host any viewer's. The
-   * deletion is stored before members are told, so history and the room agree.
+   * Deletes a message: its author may, the host may delete any, a co-host any viewer's. A message
+   * not among the recent ones is looked up first; then, as for every command, the deletion is
+   * applied and announced at once and stored behind.
    */
   private CompletionStage<CommandAccepted> delete(Identity who, String messageId) {
     UUID id =
@@ -396,48 +399,35 @@ final class ChatRoom implements RoomChat {
             ? CompletableFuture.completedStage(Optional.of(new Found(recentCopy.get(), false)))
             : chat.store.find(roomId, id);
     return lookup.thenComposeAsync(
-        found -> {
-          Optional<Long> writeAt =
-              room.withChatLock(
-                  access -> {
-                    access.requireOpen();
-                    Found message = found.orElseThrow(() -> messageNotFound(messageId));
-                    requireMayDelete(access, who.userId(), message.message().getUserId());
-                    if (message.deleted() || deletedIds.contains(messageId)) {
-                      return Optional.empty();
-                    }
-                    return Optional.of(chat.nextWriteMicros());
-                  });
-          if (writeAt.isEmpty()) {
-            return CompletableFuture.completedStage(accepted(0));
-          }
-          return chat.store
-              .markDeleted(roomId, id, who.userId(), writeAt.get())
-              .thenApplyAsync(
-                  v ->
-                      room.withChatLock(
-                          access -> {
-                            if (!deletedIds.add(messageId)) {
-                              return accepted(0);
-                            }
-                            recent.removeIf(m -> m.getMessageId().equals(messageId));
-                            // A retry of the deleted send answers without its text, as storage
-                            // does.
-                            acknowledged.replaceAll(
-                                (key, m) ->
-                                    m.getMessageId().equals(messageId)
-                                        ? m.toBuilder().setText("").build()
-                                        : m);
-                            return accepted(
-                                access.publish(
-                                    ServerMessage.newBuilder()
-                                        .setChatDeleted(
-                                            ChatDeleted.newBuilder()
-                                                .setMessageId(messageId)
-                                                .setByUserId(who.userId()))));
-                          }),
-                  chat.executor);
-        },
+        found ->
+            room.withChatLock(
+                access -> {
+                  access.requireOpen();
+                  Found message = found.orElseThrow(() -> messageNotFound(messageId));
+                  access.requireMayDelete(who.userId(), message.message().getUserId());
+                  if (message.deleted() || !deletedIds.add(messageId)) {
+                    return CompletableFuture.completedStage(accepted(0));
+                  }
+                  recent.removeIf(m -> m.getMessageId().equals(messageId));
+                  // A retry of the deleted send answers without its text, as storage does.
+                  acknowledged.replaceAll(
+                      (key, m) ->
+                          m.getMessageId().equals(messageId)
+                              ? m.toBuilder().setText("").build()
+                              : m);
+                  long writeAt = chat.nextWriteMicros();
+                  access.writeBehind(
+                      "the deletion of message " + messageId,
+                      () -> chat.store.markDeleted(roomId, id, who.userId(), writeAt));
+                  return stored(
+                      access,
+                      access.publish(
+                          ServerMessage.newBuilder()
+                              .setChatDeleted(
+                                  ChatDeleted.newBuilder()
+                                      .setMessageId(messageId)
+                                      .setByUserId(who.userId()))));
+                }),
         chat.executor);
   }
 
@@ -456,57 +446,51 @@ final class ChatRoom implements RoomChat {
               + mute.getDurationMs(),
           Map.of("field", "mute.duration_ms"));
     }
-    record Muted(long sequence, long until, long writeAt) {}
-    Muted muted =
-        room.withChatLock(
-            access -> {
-              access.requireOpen();
-              requireMayModerate(access, who.userId(), target);
-              long until = chat.clock.millis() + length.toMillis();
-              mutedUntil.put(target, until);
-              long sequence =
-                  access.publish(
-                      ServerMessage.newBuilder()
-                          .setUserMuted(
-                              UserMuted.newBuilder()
-                                  .setUserId(target)
-                                  .setUntilMs(until)
-                                  .setByUserId(who.userId())));
-              return new Muted(sequence, until, chat.nextWriteMicros());
-            });
-    return chat.store
-        .mute(roomId, target, muted.until(), who.userId(), length, muted.writeAt())
-        .thenApply(v -> accepted(muted.sequence()));
+    return room.withChatLock(
+        access -> {
+          access.requireOpen();
+          access.requireMayModerate(who.userId(), target, Sanction.MUTE);
+          long until = chat.clock.millis() + length.toMillis();
+          mutedUntil.put(target, until);
+          long writeAt = chat.nextWriteMicros();
+          access.writeBehind(
+              "the mute of " + target,
+              () -> chat.store.mute(roomId, target, until, who.userId(), length, writeAt));
+          return stored(
+              access,
+              access.publish(
+                  ServerMessage.newBuilder()
+                      .setUserMuted(
+                          UserMuted.newBuilder()
+                              .setUserId(target)
+                              .setUntilMs(until)
+                              .setByUserId(who.userId()))));
+        });
   }
 
   private CompletionStage<CommandAccepted> unmute(Identity who, String userId) {
     String target = validUserId(userId);
-    record Unmuted(long sequence, long writeAt) {}
-    Unmuted unmuted =
-        room.withChatLock(
-            access -> {
-              access.requireOpen();
-              requireMayModerate(access, who.userId(), target);
-              Long until = mutedUntil.remove(target);
-              if (until == null || until <= chat.clock.millis()) {
-                return new Unmuted(0, 0);
-              }
-              long sequence =
-                  access.publish(
-                      ServerMessage.newBuilder()
-                          .setUserMuted(
-                              UserMuted.newBuilder()
-                                  .setUserId(target)
-                                  .setUntilMs(0)
-                                  .setByUserId(who.userId())));
-              return new Unmuted(sequence, chat.nextWriteMicros());
-            });
-    if (unmuted.sequence() == 0) {
-      return CompletableFuture.completedStage(accepted(0));
-    }
-    return chat.store
-        .unmute(roomId, target, unmuted.writeAt())
-        .thenApply(v -> accepted(unmuted.sequence()));
+    return room.withChatLock(
+        access -> {
+          access.requireOpen();
+          access.requireMayModerate(who.userId(), target, Sanction.MUTE);
+          Long until = mutedUntil.remove(target);
+          if (until == null || until <= chat.clock.millis()) {
+            return CompletableFuture.completedStage(accepted(0));
+          }
+          long writeAt = chat.nextWriteMicros();
+          access.writeBehind(
+              "the unmute of " + target, () -> chat.store.unmute(roomId, target, writeAt));
+          return stored(
+              access,
+              access.publish(
+                  ServerMessage.newBuilder()
+                      .setUserMuted(
+                          UserMuted.newBuilder()
+                              .setUserId(target)
+                              .setUntilMs(0)
+                              .setByUserId(who.userId()))));
+        });
   }
 
   private CompletionStage<CommandAccepted> slowMode(Identity who, long slowModeMs) {
@@ -516,34 +500,29 @@ final class ChatRoom implements RoomChat {
           "set_slow_mode_ms must be 0.." + RoomRegistry.MAX_SLOW_MODE_MS + ", got " + slowModeMs,
           Map.of("field", "set_slow_mode_ms"));
     }
-    record Changed(long sequence, long writeAt) {}
-    Changed changed =
-        room.withChatLock(
-            access -> {
-              access.requireOpen();
-              requireController(access, who.userId());
-              if (access.settings().getSlowModeMs() == slowModeMs) {
-                return new Changed(0, 0);
-              }
-              access.setSlowMode(slowModeMs);
-              if (slowModeMs == 0) {
-                lastPostedAt.clear();
-              }
-              long sequence =
-                  access.publish(
-                      ServerMessage.newBuilder()
-                          .setSlowModeChanged(
-                              SlowModeChanged.newBuilder()
-                                  .setSlowModeMs(slowModeMs)
-                                  .setByUserId(who.userId())));
-              return new Changed(sequence, chat.nextWriteMicros());
-            });
-    if (changed.sequence() == 0) {
-      return CompletableFuture.completedStage(accepted(0));
-    }
-    return chat.store
-        .setSlowMode(roomId, slowModeMs, changed.writeAt())
-        .thenApply(v -> accepted(changed.sequence()));
+    return room.withChatLock(
+        access -> {
+          access.requireOpen();
+          access.requireController(who.userId());
+          if (access.settings().getSlowModeMs() == slowModeMs) {
+            return CompletableFuture.completedStage(accepted(0));
+          }
+          access.setSlowMode(slowModeMs);
+          if (slowModeMs == 0) {
+            lastPostedAt.clear();
+          }
+          long writeAt = chat.nextWriteMicros();
+          access.writeBehind(
+              "the slow mode", () -> chat.store.setSlowMode(roomId, slowModeMs, writeAt));
+          return stored(
+              access,
+              access.publish(
+                  ServerMessage.newBuilder()
+                      .setSlowModeChanged(
+                          SlowModeChanged.newBuilder()
+                              .setSlowModeMs(slowModeMs)
+                              .setByUserId(who.userId()))));
+        });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -614,36 +593,6 @@ final class ChatRoom implements RoomChat {
     return access.role(userId) != Role.VIEWER;
   }
 
-  private static void requireController(Access access, String userId) {
-    if (!controller(access, userId)) {
-      throw new RefusedException(
-          ErrorReason.NOT_HOST_OR_COHOST, "only the host and co-hosts moderate the chat");
-    }
-  }
-
-  /** The host moderates anyone but themself; co-hosts moderate viewers (as for kick and ban). */
-  private static void requireMayModerate(Access access, String actor, String target) {
-    requireController(access, actor);
-    if (access.role(target) == Role.HOST || actor.equals(target)) {
-      throw new RefusedException(
-          ErrorReason.INVALID_TARGET, "the host and yourself cannot be muted");
-    }
-    if (access.role(actor) != Role.HOST && access.role(target) == Role.COHOST) {
-      throw new RefusedException(ErrorReason.NOT_HOST, "only the host may mute a co-host");
-    }
-  }
-
-  private static void requireMayDelete(Access access, String actor, String author) {
-    if (actor.equals(author)) {
-      return;
-    }
-    requireController(access, actor);
-    if (access.role(actor) != Role.HOST && access.role(author) != Role.VIEWER) {
-      throw new RefusedException(
-          ErrorReason.NOT_HOST, "only the host may delete a message of the host or a co-host");
-    }
-  }
-
   private RefusedException banned() {
     return new RefusedException(
         ErrorReason.BANNED_FROM_ROOM,
@@ -671,6 +620,11 @@ final class ChatRoom implements RoomChat {
           Map.of("field", "user_id"));
     }
     return userId;
+  }
+
+  /** Acknowledges a moderation command once Cassandra has it (see {@code room.proto}). */
+  private static CompletionStage<CommandAccepted> stored(Access access, long sequence) {
+    return access.whenStored().thenApply(v -> accepted(sequence));
   }
 
   private static CommandAccepted accepted(long sequence) {

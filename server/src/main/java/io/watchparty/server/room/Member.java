@@ -2,7 +2,6 @@ package io.watchparty.server.room;
 
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
 
 /** A user present in a room, with one stream per device. Guarded by the room's lock. */
 final class Member {
@@ -18,7 +17,7 @@ final class Member {
   boolean canWatch = true;
 
   /** Set while the member has no connection: fires when the reconnect grace period is over. */
-  ScheduledFuture<?> graceTimer;
+  RoomTimers.Timer graceTimer;
 
   Member(String userId, String displayName, String region) {
     this.userId = userId;

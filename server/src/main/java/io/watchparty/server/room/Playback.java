@@ -1,6 +1,9 @@
 package io.watchparty.server.room;
 
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.PlaybackState;
+import io.watchparty.server.RefusedException;
+import java.util.Map;
 
 /**
  * The authoritative playback state of a room: where the film is at one server instant, and how it
@@ -14,7 +17,7 @@ import io.watchparty.proto.v1.PlaybackState;
  * @param rate playback rate while playing
  * @param sequence the room sequence of the event that produced this state
  */
-record Playback(
+public record Playback(
     String titleId,
     long durationMs,
     boolean playing,
@@ -51,11 +54,25 @@ record Playback(
     return new Playback(titleId, durationMs, false, positionAt(at), at, rate, sequence);
   }
 
+  /** Refuses a position outside the title. */
   Playback seek(long positionMs, long at) {
+    if (positionMs < 0 || positionMs > durationMs) {
+      throw new RefusedException(
+          ErrorReason.SEEK_OUT_OF_RANGE,
+          "seek position " + positionMs + " ms is outside the title (0.." + durationMs + " ms)",
+          Map.of("duration_ms", Long.toString(durationMs)));
+    }
     return new Playback(titleId, durationMs, playing, positionMs, at, rate, sequence);
   }
 
+  /** Refuses a rate outside {@link #MIN_RATE}..{@link #MAX_RATE}. */
   Playback withRate(double newRate, long at) {
+    if (!(newRate >= MIN_RATE && newRate <= MAX_RATE)) {
+      throw new RefusedException(
+          ErrorReason.RATE_OUT_OF_RANGE,
+          "playback rate " + newRate + " is outside " + MIN_RATE + ".." + MAX_RATE,
+          Map.of("min_rate", Double.toString(MIN_RATE), "max_rate", Double.toString(MAX_RATE)));
+    }
     return new Playback(titleId, durationMs, playing, positionAt(at), at, newRate, sequence);
   }
 
@@ -63,7 +80,7 @@ record Playback(
     return new Playback(titleId, durationMs, playing, positionMs, effectiveAtMs, rate, newSequence);
   }
 
-  PlaybackState toProto() {
+  public PlaybackState toProto() {
     return PlaybackState.newBuilder()
         .setTitleId(titleId)
         .setTitleDurationMs(durationMs)

@@ -12,6 +12,7 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.server.auth.Identity;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * The chat of one room, built by {@code io.watchparty.server.chat}. The room holds one and hands it
@@ -67,6 +68,15 @@ public interface RoomChat {
 
     Role role(String userId);
 
+    /** Refuses anyone but the host and co-hosts. */
+    void requireController(String userId);
+
+    /** The host moderates anyone but themself; co-hosts moderate viewers (as for kick and ban). */
+    void requireMayModerate(String actor, String target, Sanction sanction);
+
+    /** Authors delete their own messages; the host any message, a co-host a viewer's. */
+    void requireMayDelete(String actor, String author);
+
     RoomSettings settings();
 
     /** Changes the slow-mode setting (persisting it is the chat's job). */
@@ -74,5 +84,15 @@ public interface RoomChat {
 
     /** Numbers, serializes once and delivers a chat event; returns its sequence. */
     long publish(ServerMessage.Builder event);
+
+    /**
+     * Stores a moderation change behind the room (see the rule in {@code room.proto}): {@code
+     * write} runs after the lock is released and again, with backoff, until it succeeds, so it must
+     * be idempotent (timestamped).
+     */
+    void writeBehind(String what, Supplier<CompletionStage<?>> write);
+
+    /** Completes once every change recorded so far (this step's too) is stored. */
+    CompletionStage<Void> whenStored();
   }
 }

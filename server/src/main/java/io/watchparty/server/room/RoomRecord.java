@@ -9,7 +9,7 @@ import java.util.UUID;
  * What Cassandra keeps of a room: enough to rebuild it after a restart (settings, roles, bans,
  * playback). Who is connected is not kept: after a restart everyone reconnects.
  */
-record RoomRecord(
+public record RoomRecord(
     UUID roomId,
     String name,
     RoomSettings settings,
@@ -22,7 +22,7 @@ record RoomRecord(
     boolean closed,
     long createdAtMs) {
 
-  RoomRecord {
+  public RoomRecord {
     cohosts = Set.copyOf(cohosts);
     banned = Set.copyOf(banned);
   }

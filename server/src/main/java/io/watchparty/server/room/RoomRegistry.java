@@ -1,8 +1,8 @@
 package io.watchparty.server.room;
 
-import com.datastax.oss.driver.api.core.CqlSession;
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
@@ -12,19 +12,21 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.Title;
+import io.watchparty.server.catalog.TitleAvailability;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rooms this server owns: creates them, loads them from Cassandra on first use (so they survive
- * restarts), and lists the public ones.
+ * The rooms this server owns: creates them, loads them from storage on first use (so they survive
+ * restarts), and lists the public ones. A room is loaded once however many callers want it at the
+ * same moment (after a restart every viewer of a room reconnects at once): they wait for the same
+ * load, so they share one instance.
  */
 public final class RoomRegistry {
   static final Logger log = LoggerFactory.getLogger(RoomRegistry.class);
@@ -61,46 +65,49 @@ public final class RoomRegistry {
 
   private final RoomStore store;
   private final Function<String, Title> titles;
+  private final Function<String, TitleAvailability> availability;
   private final RoomConfig config;
   private final InstantSource clock;
-  private final ScheduledExecutorService timers;
-  private final Executor drainExecutor;
+  private final ScheduledExecutorService scheduler;
+  private final Executor executor;
   private final RateLimiter commandLimiter;
   private final InviteTokens inviteTokens = new InviteTokens();
-  private final ConcurrentHashMap<UUID, Room> rooms = new ConcurrentHashMap<>();
-  private final AvailabilityMatrix availability;
+  private final AsyncCache<UUID, Room> rooms;
   private final RoomChat.Factory chats;
 
   /**
    * @param titles looks up catalog titles (cached), refusing malformed and unknown ids
-   * @param timers grace periods, presence throttling, buffering timeouts
-   * @param drainExecutor writes outbound frames to streams
+   * @param availability a title's licence windows by region (cached; may read storage)
+   * @param scheduler fires every room's timers (grace periods, presence counts, buffering waits,
+   *     licence boundaries, write retries); it should remove cancelled tasks at once
+   * @param executor runs timer callbacks, storage completions and room loads: never the storage
+   *     driver's I/O threads or the scheduler's one thread
    * @param chats builds the chat of each room (recent messages loaded with the room)
    */
   public RoomRegistry(
-      CqlSession session,
+      RoomStore store,
       Function<String, Title> titles,
-      AvailabilityMatrix availability,
+      Function<String, TitleAvailability> availability,
       RoomConfig config,
       InstantSource clock,
       Ticker ticker,
-      ScheduledExecutorService timers,
-      Executor drainExecutor,
+      ScheduledExecutorService scheduler,
+      Executor executor,
       RoomChat.Factory chats) {
-    this.store = new RoomStore(session);
+    this.store = store;
     this.titles = titles;
     this.availability = availability;
-    // An admin change made through this server reaches the rooms playing that title at once.
-    availability.onChange(titleId -> rooms.values().forEach(r -> r.availabilityChanged(titleId)));
     this.config = config;
     this.clock = clock;
-    this.timers = timers;
-    this.drainExecutor = drainExecutor;
+    this.scheduler = scheduler;
+    this.executor = executor;
     this.chats = chats;
+    // No eviction: rooms leave memory only through the sweep, when nobody is in them.
+    this.rooms = Caffeine.newBuilder().executor(executor).buildAsync();
     this.commandLimiter =
         new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
     // Last, once the registry is complete: the sweeps keep memory bounded by the active rooms.
-    timers.scheduleWithFixedDelay(
+    scheduler.scheduleWithFixedDelay(
         this::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -119,7 +126,8 @@ public final class RoomRegistry {
     RoomSettings settings = validated(request.getSettings());
     String titleId = request.getTitleId();
     Title title = titles.apply(titleId);
-    if (!availability.canWatch(title.titleId(), host.region(), clock.instant())) {
+    TitleAvailability rights = availability.apply(title.titleId());
+    if (!rights.canWatch(host.region(), clock.instant())) {
       throw new RefusedException(
           ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
           "'" + title.name() + "' is not available in your region (" + host.region() + ")",
@@ -143,12 +151,13 @@ public final class RoomRegistry {
             now);
     return store
         .create(record)
-        .thenApply(
+        .thenApplyAsync(
             stored -> {
-              Room room = newRoom(record, 0, true);
-              rooms.put(room.id(), room);
+              Room room = newRoom(record, 0, rights, true);
+              rooms.put(room.id(), CompletableFuture.completedFuture(room));
               return room;
-            });
+            },
+            executor);
   }
 
   private static RoomSettings validated(RoomSettings settings) {
@@ -183,48 +192,67 @@ public final class RoomRegistry {
           ErrorReason.MALFORMED_ID, "room id '" + roomId + "' is not a lower-case UUID");
     }
     UUID id = UUID.fromString(roomId);
-    Room room = rooms.get(id);
-    if (room != null) {
-      return room;
+    try {
+      return rooms.get(id, (key, loadExecutor) -> load(key)).join();
+    } catch (CompletionException failed) {
+      if (failed.getCause() instanceof RuntimeException cause) {
+        throw cause; // ROOM_NOT_FOUND, or a storage failure for the caller's status
+      }
+      throw failed;
     }
-    // Loaded outside any lock; if two callers race, the first one stored wins.
-    RoomRecord record =
-        store
-            .find(id)
-            .orElseThrow(
-                () ->
-                    new RefusedException(
-                        ErrorReason.ROOM_NOT_FOUND,
-                        "no room " + roomId,
-                        Map.of("room_id", roomId)));
-    Room loaded = newRoom(record, record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART, false);
-    Room raced = rooms.putIfAbsent(id, loaded);
-    return raced != null ? raced : loaded;
+  }
+
+  /** Loads a room and its chat; every caller waiting for the room shares this one load. */
+  private CompletableFuture<Room> load(UUID id) {
+    return store
+        .find(id)
+        .thenApplyAsync(
+            found -> {
+              RoomRecord record =
+                  found.orElseThrow(
+                      () ->
+                          new RefusedException(
+                              ErrorReason.ROOM_NOT_FOUND,
+                              "no room " + id,
+                              Map.of("room_id", id.toString())));
+              return newRoom(
+                  record,
+                  record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
+                  availability.apply(record.playback().titleId()),
+                  false);
+            },
+            executor)
+        .toCompletableFuture();
   }
 
   /** Every listed public room that is still open. */
   public List<RoomInfo> publicRooms(String region) {
     List<RoomInfo> open = new ArrayList<>();
     Instant now = clock.instant();
+    Map<UUID, CompletableFuture<Optional<RoomRecord>>> unloaded = new LinkedHashMap<>();
     for (UUID id : store.publicRoomIds()) {
-      Room loaded = rooms.get(id);
-      if (loaded != null) {
-        RoomInfo info = loaded.info(region);
+      CompletableFuture<Room> loaded = rooms.getIfPresent(id);
+      if (loaded != null && loaded.isDone() && !loaded.isCompletedExceptionally()) {
+        RoomInfo info = loaded.join().info(region);
         if (!info.getClosed()) {
           open.add(info);
         }
         continue;
       }
       // Not in memory, so nobody is in it: described from storage, without loading the room
-      // (and its chat) just to list it.
-      Optional<RoomRecord> stored = store.find(id);
+      // (and its chat) just to list it. The reads run concurrently.
+      unloaded.put(id, store.find(id).toCompletableFuture());
+    }
+    for (var entry : unloaded.entrySet()) {
+      UUID id = entry.getKey();
+      Optional<RoomRecord> stored = entry.getValue().join();
       if (stored.isEmpty()) {
         log.warn("Public directory lists room {} which does not exist", id);
       } else if (!stored.get().closed()) {
         RoomRecord r = stored.get();
         open.add(
             Room.describe(r, 0).toBuilder()
-                .setCanWatch(availability.canWatch(r.playback().titleId(), region, now))
+                .setCanWatch(availability.apply(r.playback().titleId()).canWatch(region, now))
                 .build());
       }
     }
@@ -235,10 +263,10 @@ public final class RoomRegistry {
    * Admits a stream to a room (see {@link Room#join}); if the room was dropped from memory in the
    * meantime, joins its fresh instance instead.
    */
-  public Subscriber join(String roomId, Identity who, Outbox outbox, Join request) {
+  public Subscriber join(String roomId, Identity who, StreamSink sink, Join request) {
     while (true) {
       try {
-        return find(roomId).join(who, outbox, request);
+        return find(roomId).join(who, sink, request);
       } catch (Room.Retired retired) {
         // find() loads the room again
       }
@@ -247,12 +275,21 @@ public final class RoomRegistry {
 
   /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */
   void sweep() {
-    rooms.forEach(
-        (id, room) -> {
-          if (room.retireIfIdle()) {
-            rooms.remove(id, room);
-          }
-        });
+    rooms
+        .asMap()
+        .forEach(
+            (id, loading) -> {
+              if (loading.isDone()
+                  && !loading.isCompletedExceptionally()
+                  && loading.join().retireIfIdle()) {
+                rooms.asMap().remove(id, loading);
+              }
+            });
+  }
+
+  /** The availability of {@code titleId} changed through this server: its rooms re-check. */
+  public void availabilityChanged(String titleId) {
+    inMemory().forEach(room -> room.availabilityChanged(titleId));
   }
 
   /** Lets the last background writes finish (bounded) before the server stops. */
@@ -262,17 +299,19 @@ public final class RoomRegistry {
 
   /** How many rooms this server holds in memory. */
   public int loadedRooms() {
-    return rooms.size();
+    return inMemory().size();
+  }
+
+  private List<Room> inMemory() {
+    return rooms.asMap().values().stream()
+        .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+        .map(CompletableFuture::join)
+        .toList();
   }
 
   /** Refuses a command from a user who sent too many lately. */
   public void checkCommandRate(Identity who) {
     commandLimiter.acquire(who.userId());
-  }
-
-  /** The bounded outbound queue for a new room stream. */
-  public Outbox newOutbox(ServerCallStreamObserver<byte[]> stream) {
-    return new Outbox(stream, drainExecutor, config.outboxCapacity());
   }
 
   /** Hosting and joining need an active subscription. */
@@ -285,17 +324,18 @@ public final class RoomRegistry {
     }
   }
 
-  private Room newRoom(RoomRecord record, long firstSequence, boolean created) {
-    return new Room(
-        record,
-        firstSequence,
-        store,
-        config,
-        clock,
-        timers,
-        titles,
-        inviteTokens,
-        availability,
-        room -> chats.open(room, created));
+  private Room newRoom(
+      RoomRecord record, long firstSequence, TitleAvailability rights, boolean created) {
+    var services =
+        new Room.Services(
+            config,
+            clock,
+            new RoomTimers(scheduler, executor),
+            new RoomWriter(
+                record.roomId(), store, record.createdAtMs(), clock, scheduler, executor),
+            titles,
+            availability,
+            inviteTokens);
+    return new Room(record, firstSequence, rights, services, room -> chats.open(room, created));
   }
 }

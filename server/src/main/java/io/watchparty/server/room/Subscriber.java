@@ -11,7 +11,7 @@ import java.util.Map;
 public final class Subscriber {
   private final Room room;
   private final Identity identity;
-  private final Outbox outbox;
+  private final StreamSink sink;
   private final boolean relay;
 
   // Relays only; guarded by the room's lock.
@@ -20,10 +20,10 @@ public final class Subscriber {
   /** The viewers this relay serves, with how many of their connections (tabs) it serves. */
   final Map<String, Integer> audience = new HashMap<>();
 
-  Subscriber(Room room, Identity identity, Outbox outbox, boolean relay) {
+  Subscriber(Room room, Identity identity, StreamSink sink, boolean relay) {
     this.room = room;
     this.identity = identity;
-    this.outbox = outbox;
+    this.sink = sink;
     this.relay = relay;
   }
 
@@ -40,17 +40,17 @@ public final class Subscriber {
     return relay;
   }
 
-  Outbox outbox() {
-    return outbox;
+  StreamSink sink() {
+    return sink;
   }
 
   /** Frames waiting to be written to this stream. */
   public int backlog() {
-    return outbox.backlog();
+    return sink.backlog();
   }
 
   /** How often this stream fell behind and was resynchronized from a snapshot. */
   public long resyncs() {
-    return outbox.resyncs();
+    return sink.resyncs();
   }
 }

@@ -39,6 +39,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room stream,
@@ -51,11 +52,25 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   private final RoomRegistry rooms;
   private final ShareLinks links;
   private final InstantSource clock;
+  private final Executor drainExecutor;
+  private final int outboxCapacity;
 
-  public RoomService(RoomRegistry rooms, ShareLinks links, InstantSource clock) {
+  /**
+   * @param drainExecutor writes each stream's queued frames (virtual threads: a stalled receiver
+   *     costs no platform thread)
+   * @param outboxCapacity frames queued per stream before it is resynchronized from a snapshot
+   */
+  public RoomService(
+      RoomRegistry rooms,
+      ShareLinks links,
+      InstantSource clock,
+      Executor drainExecutor,
+      int outboxCapacity) {
     this.rooms = rooms;
     this.links = links;
     this.clock = clock;
+    this.drainExecutor = drainExecutor;
+    this.outboxCapacity = outboxCapacity;
   }
 
   /**
@@ -92,21 +107,25 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                 new RoomStream(
                     rooms,
                     AuthInterceptor.currentIdentity(),
-                    (ServerCallStreamObserver<byte[]>) responses,
+                    new Outbox(
+                        (ServerCallStreamObserver<byte[]>) responses,
+                        drainExecutor,
+                        outboxCapacity),
                     clock)));
     return definition.build();
   }
 
   @Override
   public void createRoom(CreateRoomRequest request, StreamObserver<CreateRoomResponse> response) {
+    Identity host = AuthInterceptor.currentIdentity();
     Calls.async(
         response,
         () ->
             rooms
-                .create(AuthInterceptor.currentIdentity(), request)
+                .create(host, request)
                 .thenApply(
                     room -> {
-                      var reply = CreateRoomResponse.newBuilder().setRoom(room.info());
+                      var reply = CreateRoomResponse.newBuilder().setRoom(room.info(host.region()));
                       room.inviteToken().ifPresent(reply::setInviteToken);
                       reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
                       return reply.build();

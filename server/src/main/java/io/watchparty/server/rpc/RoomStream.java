@@ -1,6 +1,5 @@
 package io.watchparty.server.rpc;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.ClockPong;
@@ -11,7 +10,6 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.chat.Utf8Guard;
-import io.watchparty.server.room.Outbox;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.room.Subscriber;
@@ -39,14 +37,10 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   /** Left the room, or was refused: the stream is ending and whatever it sends is ignored. */
   private boolean ended;
 
-  RoomStream(
-      RoomRegistry rooms,
-      Identity who,
-      ServerCallStreamObserver<byte[]> responses,
-      InstantSource clock) {
+  RoomStream(RoomRegistry rooms, Identity who, Outbox outbox, InstantSource clock) {
     this.rooms = rooms;
     this.who = who;
-    this.outbox = rooms.newOutbox(responses);
+    this.outbox = outbox;
     this.clock = clock;
   }
 
@@ -173,7 +167,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   @Override
   public void onCompleted() {
     // The client closed its side: it will send nothing more, so this stream is done.
-    outbox.close(io.grpc.Status.OK.asRuntimeException());
+    outbox.finish();
     disconnect();
   }
 

@@ -9,6 +9,7 @@ import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.Member;
 import io.watchparty.proto.v1.MemberLeft;
+import io.watchparty.proto.v1.NoticeCode;
 import io.watchparty.proto.v1.Resumed;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.SendCommandRequest;
@@ -176,7 +177,7 @@ class ResumeIT {
 
     alice.disconnect();
     ServerMessage notice = bob.next(KindCase.NOTICE);
-    assertThat(notice.getNotice().getCode()).isEqualTo("HOST_DISCONNECTED");
+    assertThat(notice.getNotice().getCode()).isEqualTo(NoticeCode.HOST_DISCONNECTED);
 
     StreamProbe back = wp.connect("alice").join(roomId);
     Snapshot snapshot = back.snapshot();
@@ -185,7 +186,8 @@ class ResumeIT {
     assertThat(snapshot.getMembersList())
         .extracting(Member::getUserId, Member::getRole, Member::getConnected)
         .containsExactly(tuple("alice", Role.HOST, true), tuple("bob", Role.VIEWER, true));
-    assertThat(bob.next(KindCase.NOTICE).getNotice().getCode()).isEqualTo("HOST_RECONNECTED");
+    assertThat(bob.next(KindCase.NOTICE).getNotice().getCode())
+        .isEqualTo(NoticeCode.HOST_RECONNECTED);
     long played = back.resultOf(back.command(Commands.play())).getAccepted().getSequence();
     ServerMessage seen = bob.next();
     assertThat(seen.getSequence()).isEqualTo(played);
@@ -222,7 +224,7 @@ class ResumeIT {
       assertThat(seen)
           .filteredOn(ServerMessage::hasNotice)
           .extracting(m -> m.getNotice().getCode())
-          .containsExactly("HOST_DISCONNECTED");
+          .containsExactly(NoticeCode.HOST_DISCONNECTED);
       assertThat(seen.getLast().getRoleChanged().getUserId()).isEqualTo("chiara");
       assertThat(seen.getLast().getRoleChanged().getRole()).isEqualTo(Role.HOST);
       assertThat(shortGrace.as("chiara").getRoom(get(roomId)).getHostUserId()).isEqualTo("chiara");

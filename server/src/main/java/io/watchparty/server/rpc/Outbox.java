@@ -1,7 +1,10 @@
-package io.watchparty.server.room;
+package io.watchparty.server.rpc;
 
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.room.StreamSink;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * else wait and never makes the server buffer without limit: past {@code capacity} frames, the room
  * replaces the backlog with a fresh snapshot ({@link #offer} returns false).
  */
-public final class Outbox {
+final class Outbox implements StreamSink {
   private final ServerCallStreamObserver<byte[]> stream;
   private final Executor drainExecutor;
   private final int capacity;
@@ -35,8 +38,8 @@ public final class Outbox {
     stream.setOnReadyHandler(this::scheduleDrain);
   }
 
-  /** Queues a frame; false (and nothing queued) when the backlog is full. */
-  boolean offer(byte[] frame) {
+  @Override
+  public boolean offer(byte[] frame) {
     synchronized (queue) {
       if (closeWith != null || closed) {
         return true; // closing: nothing more will be written, and there is no backlog to repair
@@ -50,8 +53,8 @@ public final class Outbox {
     return true;
   }
 
-  /** Drops the backlog of a receiver that fell behind and queues a snapshot in its place. */
-  void resetTo(byte[] snapshotFrame) {
+  @Override
+  public void resetTo(byte[] snapshotFrame) {
     synchronized (queue) {
       queue.clear();
       queue.add(snapshotFrame);
@@ -60,13 +63,27 @@ public final class Outbox {
     scheduleDrain();
   }
 
+  /** Ends the stream with OK once the frames already queued are written. */
+  @Override
+  public void finish() {
+    close(Status.OK.asRuntimeException());
+  }
+
+  /**
+   * Ends the stream at once with the refusal's status and ErrorInfo: the backlog is dropped, and
+   * the status goes out even to a receiver that has stopped reading, since trailers are not held
+   * back by flow control.
+   */
+  @Override
+  public void refuse(RefusedException refusal) {
+    close(ErrorMapper.toStatusException(refusal));
+  }
+
   /**
    * Ends the stream. With OK, once the frames already queued are written (a leaving member still
-   * gets the events before its leave). With a refusal (kick, ban, refused join), at once: the
-   * backlog is dropped, and the status with its ErrorInfo goes out even to a receiver that has
-   * stopped reading, since trailers are not held back by flow control.
+   * gets the events before its leave). Otherwise at once, dropping the backlog.
    */
-  public void close(StatusRuntimeException status) {
+  void close(StatusRuntimeException status) {
     synchronized (queue) {
       if (closeWith == null && !closed) {
         closeWith = status;
@@ -79,20 +96,22 @@ public final class Outbox {
   }
 
   /** The stream ended from the other side: drop everything. */
-  public void abandon() {
+  void abandon() {
     synchronized (queue) {
       closed = true;
       queue.clear();
     }
   }
 
-  int backlog() {
+  @Override
+  public int backlog() {
     synchronized (queue) {
       return queue.size();
     }
   }
 
-  long resyncs() {
+  @Override
+  public long resyncs() {
     synchronized (queue) {
       return resyncs;
     }

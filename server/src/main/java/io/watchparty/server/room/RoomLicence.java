@@ -4,7 +4,6 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.RefusedException;
-import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.catalog.TitleAvailability;
 import java.time.Duration;
@@ -13,18 +12,16 @@ import java.time.InstantSource;
 import java.util.Collection;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * Who in one room may watch its current title, by the availability matrix: the admission check, the
- * notices to members whose right changes, and the timer that wakes the room at the title's next
- * licence boundary. Guarded by the room's lock, like the room; lookups under the lock find the
- * title in the cache because the room {@linkplain #warm warms} it just before.
+ * Whether each member's region may watch the room's title under its licence windows: the admission
+ * check, the notices to members whose right changes, and the timer that wakes the room at the
+ * title's next licence boundary. Guarded by the room lock. It never looks anything up: the room
+ * reads the title's availability before it takes the lock (a read may reach Cassandra) and hands
+ * the value in.
  */
-final class RoomRights {
+final class RoomLicence {
   /**
    * How often a room re-reads its title's availability even when no window boundary is due, so that
    * changes made on another server (seen here after the cache refresh interval) reach the members
@@ -33,85 +30,78 @@ final class RoomRights {
   static final long RECHECK_MS = 30_000;
 
   private final UUID roomId;
-  private final AvailabilityMatrix availability;
   private final InstantSource clock;
-  private final ScheduledExecutorService timers;
-  private ScheduledFuture<?> timer;
+  private final RoomTimers timers;
+  private TitleAvailability current;
+  private RoomTimers.Timer timer;
 
-  RoomRights(
-      UUID roomId,
-      AvailabilityMatrix availability,
-      InstantSource clock,
-      ScheduledExecutorService timers) {
+  RoomLicence(UUID roomId, TitleAvailability current, InstantSource clock, RoomTimers timers) {
     this.roomId = roomId;
-    this.availability = availability;
+    this.current = current;
     this.clock = clock;
     this.timers = timers;
   }
 
-  /** Loads a title's availability into the cache: outside the room lock, as it may read storage. */
-  TitleAvailability warm(String titleId) {
-    return availability.of(titleId);
+  /** The availability of the title playing now, as last read. */
+  TitleAvailability current() {
+    return current;
   }
 
-  boolean canWatch(String titleId, String region) {
-    return availability.canWatch(titleId, region, clock.instant());
+  boolean canWatch(String region) {
+    return current.canWatch(region, clock.instant());
   }
 
   /** Refuses a viewer whose region may not watch the title now. */
-  void requireWatchable(String titleId, String region) {
-    if (!canWatch(titleId, region)) {
+  void requireWatchable(String region) {
+    if (!canWatch(region)) {
       throw new RefusedException(
           ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
           "the title playing in this room is not available in your region (" + region + ")",
-          Map.of("title_id", titleId, "region", region, "room_id", roomId.toString()));
+          Map.of("title_id", current.titleId(), "region", region, "room_id", roomId.toString()));
     }
   }
 
-  /** How many of {@code members} cannot watch {@code titleId} now. */
-  long unableToWatch(String titleId, Collection<Member> members) {
-    TitleAvailability rights = availability.of(titleId);
+  /** How many of {@code members} could not watch a title of {@code availability} now. */
+  long unableToWatch(TitleAvailability availability, Collection<Member> members) {
     Instant now = clock.instant();
-    return members.stream().filter(m -> !rights.canWatch(m.region, now)).count();
+    return members.stream().filter(m -> !availability.canWatch(m.region, now)).count();
   }
 
   /**
-   * Tells members whose right to watch {@code titleId} changed (after a title change: every member
-   * who cannot watch it), through {@code tell}. Returns how many members cannot watch it.
+   * Takes a newer reading (or a new title's availability) and tells members whose right to watch
+   * changed (after a title change: every member who cannot watch it), through {@code tell}. Returns
+   * how many members cannot watch.
    */
-  long reevaluate(
-      String titleId,
+  long update(
+      TitleAvailability availability,
       Collection<Member> members,
       boolean titleChanged,
       BiConsumer<Member, byte[]> tell) {
-    TitleAvailability rights = availability.of(titleId);
+    current = availability;
     Instant now = clock.instant();
     long unable = 0;
     for (Member member : members) {
-      boolean can = rights.canWatch(member.region, now);
+      boolean can = availability.canWatch(member.region, now);
       if (!can) {
         unable++;
       }
       if (can != member.canWatch || (titleChanged && !can)) {
         member.canWatch = can;
-        tell.accept(member, frame(rights, member.region, now));
+        tell.accept(member, frame(member.region));
       }
     }
     return unable;
   }
 
   /** The per-connection Watchability notice for a viewer of {@code region}. */
-  byte[] frame(String titleId, String region) {
-    return frame(availability.of(titleId), region, clock.instant());
-  }
-
-  private static byte[] frame(TitleAvailability rights, String region, Instant now) {
-    boolean can = rights.canWatch(region, now);
+  byte[] frame(String region) {
+    Instant now = clock.instant();
+    boolean can = current.canWatch(region, now);
     var watchability =
-        Watchability.newBuilder().setTitleId(rights.titleId()).setCanWatch(can).setRegion(region);
+        Watchability.newBuilder().setTitleId(current.titleId()).setCanWatch(can).setRegion(region);
     if (!can) {
       watchability.setReason(ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION.name());
-      rights
+      current
           .window(region)
           .flatMap(LicenceWindow::from)
           .filter(from -> from.isAfter(now))
@@ -124,16 +114,15 @@ final class RoomRights {
    * Runs {@code check} at the title's next licence boundary, or after {@link #RECHECK_MS} if that
    * comes first; replaces the previous timer.
    */
-  void schedule(String titleId, Runnable check) {
+  void schedule(Runnable check) {
     cancel();
     Instant now = clock.instant();
     long delay =
-        availability
-            .of(titleId)
+        current
             .nextChangeAfter(now)
             .map(boundary -> Math.min(RECHECK_MS, Duration.between(now, boundary).toMillis() + 1))
             .orElse(RECHECK_MS);
-    timer = timers.schedule(check, delay, TimeUnit.MILLISECONDS);
+    timer = timers.schedule(check, delay);
   }
 
   boolean scheduled() {
@@ -142,7 +131,7 @@ final class RoomRights {
 
   void cancel() {
     if (timer != null) {
-      timer.cancel(false);
+      timer.cancel();
       timer = null;
     }
   }

@@ -1,4 +1,4 @@
-package io.watchparty.server.room;
+package io.watchparty.server.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,25 @@
+package io.watchparty.server.room;
+
+/**
+ * One change of a room's stored state, as the room made it. The store turns each into a targeted
+ * write (a set element added or removed, columns replaced), stamped with {@link #writeMicros()}:
+ * the room gives its changes increasing timestamps, so Cassandra keeps them in the order they
+ * happened whatever order the writes arrive in, and a retried write cannot undo a later one.
+ */
+public sealed interface RoomChange {
+  /** The Cassandra write timestamp, in microseconds. */
+  long writeMicros();
+
+  record PlaybackSaved(Playback playback, long writeMicros) implements RoomChange {}
+
+  record CohostSet(String userId, boolean cohost, long writeMicros) implements RoomChange {}
+
+  record BanSet(String userId, boolean banned, long writeMicros) implements RoomChange {}
+
+  record HostSet(String userId, String displayName, long writeMicros) implements RoomChange {}
+
+  record InviteSet(String inviteToken, long writeMicros) implements RoomChange {}
+
+  /** The room ended: it is marked closed and leaves the public directory. */
+  record Closed(long writeMicros) implements RoomChange {}
+}

@@ -1,0 +1,28 @@
+package io.watchparty.server.room;
+
+import io.watchparty.server.RefusedException;
+
+/**
+ * Where a room sends the frames of one stream: implemented by the transport (the gRPC outbox).
+ * Frames are serialized {@code ServerMessage}s. Every method only enqueues and returns at once; the
+ * room calls them under its lock.
+ */
+public interface StreamSink {
+  /** Queues a frame; false (and nothing queued) when the receiver is a whole queue behind. */
+  boolean offer(byte[] frame);
+
+  /** Drops the backlog of a receiver that fell behind and queues a snapshot in its place. */
+  void resetTo(byte[] snapshot);
+
+  /** Ends the stream once the frames already queued are written (a leave, the room's end). */
+  void finish();
+
+  /** Ends the stream at once with a refusal (kick, ban, refused join), dropping the backlog. */
+  void refuse(RefusedException refusal);
+
+  /** Frames waiting to be written. */
+  int backlog();
+
+  /** How often the receiver fell behind and was resynchronized from a snapshot. */
+  long resyncs();
+}
