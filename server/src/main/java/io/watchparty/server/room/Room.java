@@ -581,6 +581,11 @@ public final class Room {
         });
   }
 
+  /** Whether this thread holds the room lock (tests check nothing blocking runs under it). */
+  boolean heldByCurrentThread() {
+    return lock.isHeldByCurrentThread();
+  }
+
   /** Timers this room has pending (none once it retired). */
   int pendingTimers() {
     return timers.pending();

@@ -192,9 +192,11 @@ public final class RoomRegistry {
           ErrorReason.MALFORMED_ID, "room id '" + roomId + "' is not a lower-case UUID");
     }
     UUID id = UUID.fromString(roomId);
+    CompletableFuture<Room> loading = rooms.get(id, (key, loadExecutor) -> load(key));
     try {
-      return rooms.get(id, (key, loadExecutor) -> load(key)).join();
+      return loading.join();
     } catch (CompletionException failed) {
+      rooms.asMap().remove(id, loading); // the next caller tries again
       if (failed.getCause() instanceof RuntimeException cause) {
         throw cause; // ROOM_NOT_FOUND, or a storage failure for the caller's status
       }

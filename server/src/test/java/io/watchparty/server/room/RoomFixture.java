@@ -1,0 +1,298 @@
+package io.watchparty.server.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatModeration;
+import io.watchparty.proto.v1.CommandAccepted;
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.ListChatHistoryResponse;
+import io.watchparty.proto.v1.React;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendChat;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.catalog.LicenceWindow;
+import io.watchparty.server.catalog.Title;
+import io.watchparty.server.catalog.TitleAvailability;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * A room registry without Cassandra: rooms are kept in a map ({@link MapStore}) through the {@link
+ * RoomStore} seam, streams are {@link RecordingSink}s, the catalog is two titles. Timers fire on a
+ * real scheduler and run on a real executor, so thread hops are exercised.
+ */
+final class RoomFixture implements AutoCloseable {
+  static final Title FILM = new Title("film", "A Film", 600_000, "/media/film.mp4", "", 2020);
+  static final Title LOCAL = new Title("local", "Only in FR", 600_000, "/media/l.mp4", "", 2021);
+
+  static final Identity ALICE = user("alice", "FR");
+  static final Identity BOB = user("bob", "FR");
+  static final Identity CHIARA = user("chiara", "IT");
+  static final Identity RELAY = new Identity("web-bridge", "Web bridge", "FR", true, false, true);
+
+  final MapStore store = new MapStore();
+  final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+  final ExecutorService executor =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("room-work-", 0).factory());
+  final Map<String, TitleAvailability> availability = new ConcurrentHashMap<>();
+  final List<Room> rooms = new CopyOnWriteArrayList<>();
+
+  /** Availability lookups made while some room's lock was held: there must be none. */
+  final AtomicInteger lookupsUnderLock = new AtomicInteger();
+
+  final RoomRegistry registry;
+
+  RoomFixture() {
+    this(RoomConfig.DEFAULTS);
+  }
+
+  RoomFixture(RoomConfig config) {
+    scheduler.setRemoveOnCancelPolicy(true);
+    availability.put(FILM.titleId(), everywhere(FILM.titleId()));
+    availability.put(
+        LOCAL.titleId(),
+        new TitleAvailability(LOCAL.titleId(), Map.of("FR", LicenceWindow.ALWAYS)));
+    Function<String, Title> titles =
+        id ->
+            Optional.of(FILM)
+                .filter(t -> t.titleId().equals(id))
+                .or(() -> Optional.of(LOCAL).filter(t -> t.titleId().equals(id)))
+                .orElseThrow(() -> new IllegalArgumentException("no title " + id));
+    registry =
+        new RoomRegistry(
+            store,
+            titles,
+            titleId -> {
+              if (rooms.stream().anyMatch(Room::heldByCurrentThread)) {
+                lookupsUnderLock.incrementAndGet();
+              }
+              return availability.get(titleId);
+            },
+            config,
+            InstantSource.system(),
+            Ticker.systemTicker(),
+            scheduler,
+            executor,
+            (room, created) -> new QuietChat());
+  }
+
+  static Identity user(String userId, String region) {
+    return new Identity(
+        userId,
+        userId.substring(0, 1).toUpperCase() + userId.substring(1),
+        region,
+        true,
+        false,
+        false);
+  }
+
+  static TitleAvailability everywhere(String titleId) {
+    return new TitleAvailability(
+        titleId,
+        Map.of("FR", LicenceWindow.ALWAYS, "IT", LicenceWindow.ALWAYS, "JP", LicenceWindow.ALWAYS));
+  }
+
+  Room create(Identity host, Visibility visibility) {
+    Room room =
+        registry
+            .create(
+                host,
+                CreateRoomRequest.newBuilder()
+                    .setName("Movie night")
+                    .setTitleId(FILM.titleId())
+                    .setSettings(RoomSettings.newBuilder().setVisibility(visibility))
+                    .build())
+            .toCompletableFuture()
+            .join();
+    rooms.add(room);
+    return room;
+  }
+
+  Room find(Room room) {
+    Room found = registry.find(room.id().toString());
+    rooms.add(found);
+    return found;
+  }
+
+  RecordingSink join(Room room, Identity who) {
+    RecordingSink sink = new RecordingSink(256);
+    sink.subscriber =
+        room.join(who, sink, Join.newBuilder().setRoomId(room.id().toString()).build());
+    return sink;
+  }
+
+  static CommandAccepted done(CompletionStage<CommandAccepted> stage) {
+    return stage.toCompletableFuture().join();
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    executor.shutdownNow();
+  }
+
+  /** Rooms in a map; counts reads; its writes can be made to fail or to wait. */
+  static final class MapStore implements RoomStore {
+    final Map<UUID, RoomRecord> rooms = new ConcurrentHashMap<>();
+    final List<RoomChange> applied = new CopyOnWriteArrayList<>();
+    final AtomicInteger finds = new AtomicInteger();
+    final AtomicInteger failuresLeft = new AtomicInteger();
+
+    /** Reads wait for this (complete it to let them answer). */
+    volatile CompletableFuture<Void> readGate = CompletableFuture.completedFuture(null);
+
+    /** Writes wait for this, and complete on the thread that completes it. */
+    volatile CompletableFuture<Void> writeGate = CompletableFuture.completedFuture(null);
+
+    @Override
+    public CompletionStage<Void> create(RoomRecord room) {
+      rooms.put(room.roomId(), room);
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Optional<RoomRecord>> find(UUID roomId) {
+      finds.incrementAndGet();
+      return readGate.thenApply(v -> Optional.ofNullable(rooms.get(roomId)));
+    }
+
+    @Override
+    public List<UUID> publicRoomIds() {
+      return rooms.values().stream()
+          .filter(r -> r.settings().getVisibility() == Visibility.PUBLIC)
+          .map(RoomRecord::roomId)
+          .toList();
+    }
+
+    @Override
+    public CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes) {
+      if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return CompletableFuture.failedFuture(new IllegalStateException("storage is down"));
+      }
+      return writeGate.thenRun(() -> applied.addAll(changes));
+    }
+
+    @Override
+    public boolean awaitWrites(Duration timeout) {
+      return true;
+    }
+  }
+
+  /** A stream that keeps what the room sent it; {@code capacity} frames fit before it overflows. */
+  static final class RecordingSink implements StreamSink {
+    volatile int capacity;
+    final List<ServerMessage> frames = new CopyOnWriteArrayList<>();
+    volatile int resets;
+    volatile boolean finished;
+    volatile RefusedException refusal;
+    Subscriber subscriber;
+
+    RecordingSink(int capacity) {
+      this.capacity = capacity;
+    }
+
+    /** From now on the receiver reads nothing: its queue is full. */
+    void stall() {
+      capacity = frames.size();
+    }
+
+    @Override
+    public boolean offer(byte[] frame) {
+      if (frames.size() >= capacity) {
+        return false;
+      }
+      frames.add(parse(frame));
+      return true;
+    }
+
+    @Override
+    public void resetTo(byte[] snapshot) {
+      frames.clear();
+      frames.add(parse(snapshot));
+      resets++;
+    }
+
+    @Override
+    public void finish() {
+      finished = true;
+    }
+
+    @Override
+    public void refuse(RefusedException refused) {
+      refusal = refused;
+    }
+
+    @Override
+    public int backlog() {
+      return frames.size();
+    }
+
+    @Override
+    public long resyncs() {
+      return resets;
+    }
+
+    Snapshot snapshot() {
+      assertThat(frames.getFirst().hasSnapshot()).as("first frame is a snapshot").isTrue();
+      return frames.getFirst().getSnapshot();
+    }
+
+    List<ServerMessage.KindCase> kinds() {
+      return frames.stream().map(ServerMessage::getKindCase).toList();
+    }
+
+    private static ServerMessage parse(byte[] frame) {
+      try {
+        return ServerMessage.parseFrom(frame);
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError("the room sent a frame that is not a ServerMessage", e);
+      }
+    }
+  }
+
+  /** A room chat with no messages: these tests are about the room. */
+  private static final class QuietChat implements RoomChat {
+    @Override
+    public CompletionStage<ChatMessage> send(Identity who, SendChat message) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException());
+    }
+
+    @Override
+    public void react(Identity who, React reaction) {}
+
+    @Override
+    public CompletionStage<CommandAccepted> moderate(Identity who, ChatModeration command) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException());
+    }
+
+    @Override
+    public CompletionStage<ListChatHistoryResponse> history(
+        Identity who, String pageToken, int pageSize) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException());
+    }
+
+    @Override
+    public void addRecent(Snapshot.Builder snapshot) {}
+  }
+}

@@ -1,0 +1,307 @@
+package io.watchparty.server.room;
+
+import static io.watchparty.server.room.RoomFixture.ALICE;
+import static io.watchparty.server.room.RoomFixture.BOB;
+import static io.watchparty.server.room.RoomFixture.CHIARA;
+import static io.watchparty.server.room.RoomFixture.done;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.watchparty.proto.v1.Command;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.PlaybackCommand;
+import io.watchparty.proto.v1.Role;
+import io.watchparty.proto.v1.RoleCommand;
+import io.watchparty.proto.v1.ServerMessage.KindCase;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.RefusedException;
+import io.watchparty.server.catalog.LicenceWindow;
+import io.watchparty.server.catalog.TitleAvailability;
+import io.watchparty.server.room.RoomFixture.RecordingSink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The room's rules, specified where they live: a room over a map instead of Cassandra (see {@link
+ * RoomFixture}). The integration tests check the same behaviour through gRPC and the real node.
+ */
+class RoomTest {
+  private final RoomFixture wp = new RoomFixture();
+
+  @AfterEach
+  void close() {
+    wp.close();
+  }
+
+  private static Command play() {
+    return Command.newBuilder()
+        .setPlayback(
+            PlaybackCommand.newBuilder().setPlay(PlaybackCommand.Play.getDefaultInstance()))
+        .build();
+  }
+
+  private static Command pause() {
+    return Command.newBuilder()
+        .setPlayback(
+            PlaybackCommand.newBuilder().setPause(PlaybackCommand.Pause.getDefaultInstance()))
+        .build();
+  }
+
+  private static Command role(RoleCommand.Builder command) {
+    return Command.newBuilder().setRole(command).build();
+  }
+
+  private static Command changeTitle(String titleId) {
+    return Command.newBuilder()
+        .setPlayback(
+            PlaybackCommand.newBuilder()
+                .setChangeTitle(PlaybackCommand.ChangeTitle.newBuilder().setTitleId(titleId)))
+        .build();
+  }
+
+  @Test
+  void aRetiredRoomLeavesNothingScheduledBehind() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink alice = wp.join(room, ALICE);
+    done(room.command(ALICE, play()));
+    room.leave(alice.subscriber);
+    assertThat(room.pendingTimers())
+        .as("the licence timer runs while the room is open")
+        .isPositive();
+
+    wp.registry.sweep();
+    wp.registry.sweep();
+
+    assertThat(wp.registry.loadedRooms()).isZero();
+    assertThat(room.pendingTimers()).isZero();
+    // Only the registry's own sweep is left on the shared scheduler: no task of the room keeps it
+    // reachable (the licence timer used to reschedule itself every 30 s, forever).
+    assertThat(wp.scheduler.getQueue()).hasSize(1);
+  }
+
+  @Test
+  void viewersReconnectingAtOnceShareOneLoadOfTheRoom() throws Exception {
+    Room created = wp.create(ALICE, Visibility.PUBLIC);
+    String roomId = created.id().toString();
+    wp.registry.sweep();
+    wp.registry.sweep(); // nobody joined: it leaves memory, as after a restart
+    assertThat(wp.registry.loadedRooms()).isZero();
+    wp.store.finds.set(0);
+    wp.store.readGate = new CompletableFuture<>();
+
+    int viewers = 16;
+    List<Thread> threads = new ArrayList<>();
+    List<Room> found = java.util.Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch asked = new CountDownLatch(viewers);
+    for (int i = 0; i < viewers; i++) {
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    asked.countDown();
+                    found.add(wp.registry.find(roomId));
+                  }));
+    }
+    asked.await();
+    Thread.sleep(100); // every caller is waiting for the read
+    wp.store.readGate.complete(null);
+    for (Thread t : threads) {
+      t.join();
+    }
+
+    assertThat(wp.store.finds).hasValue(1);
+    assertThat(found).hasSize(viewers).allSatisfy(r -> assertThat(r).isSameAs(found.getFirst()));
+  }
+
+  @Test
+  void aFailedLoadIsNotKeptAndTheNextCallerLoadsAgain() {
+    assertThatThrownBy(() -> wp.registry.find("00000000-0000-0000-0000-000000000001"))
+        .isInstanceOfSatisfying(
+            RefusedException.class,
+            e -> assertThat(e.reason()).isEqualTo(ErrorReason.ROOM_NOT_FOUND));
+    assertThatThrownBy(() -> wp.registry.find("00000000-0000-0000-0000-000000000001"))
+        .isInstanceOf(RefusedException.class);
+    assertThat(wp.store.finds).hasValue(2);
+  }
+
+  @Test
+  void availabilityIsNeverLookedUpUnderTheRoomLock() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.rooms.add(room);
+    RecordingSink alice = wp.join(room, ALICE);
+    wp.join(room, CHIARA);
+    done(room.command(ALICE, changeTitle("local")));
+    room.info("IT");
+    room.countUnableToWatch(ALICE, "film");
+    room.authorizeViewer(BOB, "");
+    // An admin change through this server: the rooms re-check at once.
+    wp.availability.put("local", RoomFixture.everywhere("local"));
+    wp.registry.availabilityChanged("local");
+
+    assertThat(wp.lookupsUnderLock).hasValue(0);
+    assertThat(alice.kinds()).contains(KindCase.PLAYBACK_CHANGED);
+  }
+
+  @Test
+  void aMemberWhoseRegionLosesTheTitleIsToldAndTheSnapshotSaysSo() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink chiara = wp.join(room, CHIARA);
+    assertThat(chiara.snapshot().getCanWatch()).isTrue();
+    assertThat(chiara.snapshot().getRoom().getCanWatch())
+        .as("the snapshot's room says whether the caller can watch it")
+        .isTrue();
+
+    wp.availability.put("film", new TitleAvailability("film", Map.of("FR", LicenceWindow.ALWAYS)));
+    wp.registry.availabilityChanged("film");
+
+    var notice = chiara.frames.getLast();
+    assertThat(notice.hasWatchability()).isTrue();
+    assertThat(notice.getWatchability().getCanWatch()).isFalse();
+    assertThat(notice.getWatchability().getRegion()).isEqualTo("IT");
+  }
+
+  @Test
+  void receiversThatOverflowTogetherShareOneSnapshot() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.join(room, ALICE);
+    List<RecordingSink> slow = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      RecordingSink sink = new RecordingSink(256);
+      sink.subscriber =
+          room.join(
+              RoomFixture.user("viewer" + i, "FR"),
+              sink,
+              io.watchparty.proto.v1.Join.newBuilder().setRoomId(room.id().toString()).build());
+      slow.add(sink);
+    }
+    slow.forEach(RecordingSink::stall);
+    long before = room.snapshotsBuilt();
+
+    done(room.command(ALICE, play()));
+
+    assertThat(slow).allSatisfy(s -> assertThat(s.resets).isEqualTo(1));
+    assertThat(room.snapshotsBuilt() - before)
+        .as("one snapshot for the twenty viewers that fell behind at the same sequence")
+        .isEqualTo(1);
+    assertThat(slow.getFirst().frames.getFirst().getSequence())
+        .isEqualTo(slow.getLast().frames.getFirst().getSequence());
+  }
+
+  @Test
+  void aRoleChangeIsAnnouncedAtOnceAndAcknowledgedOnceStoredOffTheStorageThreads()
+      throws Exception {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.join(room, ALICE);
+    RecordingSink bob = wp.join(room, BOB);
+    CompletableFuture<Void> storage = new CompletableFuture<>();
+    wp.store.writeGate = storage;
+
+    CompletionStage<io.watchparty.proto.v1.CommandAccepted> granted =
+        room.command(ALICE, role(RoleCommand.newBuilder().setGrantCohost("bob")));
+    AtomicReference<String> ackedOn = new AtomicReference<>();
+    CompletableFuture<Void> acked =
+        granted
+            .thenAccept(a -> ackedOn.set(Thread.currentThread().getName()))
+            .toCompletableFuture();
+
+    assertThat(bob.frames.getLast().getRoleChanged().getRole()).isEqualTo(Role.COHOST);
+    assertThat(acked).as("not acknowledged before Cassandra has it").isNotDone();
+    Thread driverIo = Thread.ofPlatform().name("driver-io").start(() -> storage.complete(null));
+    driverIo.join();
+    acked.get(5, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(ackedOn.get()).startsWith("room-work-");
+    assertThat(wp.store.applied).contains(new RoomChange.CohostSet("bob", true, writeMicrosOf(wp)));
+  }
+
+  private static long writeMicrosOf(RoomFixture wp) {
+    return wp.store.applied.stream()
+        .filter(RoomChange.CohostSet.class::isInstance)
+        .mapToLong(RoomChange::writeMicros)
+        .findFirst()
+        .orElse(-1);
+  }
+
+  @Test
+  void writesThatFailAreRetriedInOrderUntilStoredAndPlaybackGoesOn() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink bob = wp.join(room, BOB);
+    wp.join(room, ALICE);
+    wp.store.failuresLeft.set(3);
+
+    var played = done(room.command(ALICE, play()));
+    var paused = done(room.command(ALICE, pause()));
+
+    assertThat(played.getSequence()).isPositive();
+    assertThat(paused.getSequence()).isGreaterThan(played.getSequence());
+    assertThat(bob.kinds())
+        .containsSubsequence(KindCase.PLAYBACK_CHANGED, KindCase.PLAYBACK_CHANGED);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(wp.store.applied)
+                    .filteredOn(RoomChange.PlaybackSaved.class::isInstance)
+                    .last()
+                    .satisfies(
+                        c ->
+                            assertThat(((RoomChange.PlaybackSaved) c).playback().playing())
+                                .as("the newest state is what Cassandra ends with")
+                                .isFalse()));
+  }
+
+  @Test
+  void coHostsModerateViewersButNotEachOtherAndNobodyModeratesTheHost() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.join(room, ALICE);
+    wp.join(room, BOB);
+    RecordingSink chiara = wp.join(room, CHIARA);
+    done(room.command(ALICE, role(RoleCommand.newBuilder().setGrantCohost("bob"))));
+    done(room.command(ALICE, role(RoleCommand.newBuilder().setGrantCohost("chiara"))));
+
+    assertRefused(
+        () -> room.command(BOB, role(RoleCommand.newBuilder().setKick("chiara"))),
+        ErrorReason.NOT_HOST);
+    assertRefused(
+        () -> room.command(BOB, role(RoleCommand.newBuilder().setKick("alice"))),
+        ErrorReason.INVALID_TARGET);
+    assertRefused(
+        () -> room.command(BOB, role(RoleCommand.newBuilder().setKick("nobody"))),
+        ErrorReason.MEMBER_NOT_FOUND);
+
+    done(room.command(ALICE, role(RoleCommand.newBuilder().setRevokeCohost("chiara"))));
+    done(room.command(BOB, role(RoleCommand.newBuilder().setKick("chiara"))));
+    assertThat(chiara.refusal.reason()).isEqualTo(ErrorReason.KICKED_FROM_ROOM);
+  }
+
+  @Test
+  void theHostLeavingHandsTheRoomToTheLongestPresentCoHost() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink alice = wp.join(room, ALICE);
+    RecordingSink bob = wp.join(room, BOB);
+    wp.join(room, CHIARA);
+    done(room.command(ALICE, role(RoleCommand.newBuilder().setGrantCohost("chiara"))));
+
+    room.leave(alice.subscriber);
+
+    assertThat(alice.finished).isTrue();
+    var last = bob.frames.getLast();
+    assertThat(last.getRoleChanged().getUserId()).isEqualTo("chiara");
+    assertThat(last.getRoleChanged().getRole()).isEqualTo(Role.HOST);
+  }
+
+  private static void assertRefused(Runnable call, ErrorReason reason) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            RefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+  }
+}
