@@ -18,7 +18,7 @@ import io.watchparty.server.auth.TokenService;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.DemoCatalog;
 import io.watchparty.server.catalog.TitleCatalog;
-import io.watchparty.server.chat.Chat;
+import io.watchparty.server.chat.ChatRooms;
 import io.watchparty.server.chat.ChatService;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.rpc.AccountService;
@@ -86,7 +86,7 @@ public final class WatchPartyServer implements AutoCloseable {
             ticker,
             timers,
             drainExecutor,
-            new Chat(session, settings.chat(), clock, ticker, timers, drainExecutor));
+            new ChatRooms(session, settings.chat(), clock, ticker, timers, drainExecutor));
     // An admin change made through this server reaches the rooms playing that title at once.
     availability.onChange(rooms::availabilityChanged);
     ServerMetrics.register(catalog, availability, rooms);

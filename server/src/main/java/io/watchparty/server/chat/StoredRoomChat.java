@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * acknowledged, once it and every message admitted before it are settled, so the order members see
  * is the order history pages back through.
  */
-final class ChatRoom implements RoomChat {
+final class StoredRoomChat implements RoomChat {
   static final Duration MIN_MUTE = Duration.ofSeconds(1);
   static final Duration MAX_MUTE = Duration.ofHours(24);
 
@@ -61,7 +61,7 @@ final class ChatRoom implements RoomChat {
   /** Above this many, slow-mode entries older than the interval are dropped. */
   private static final int SLOW_MODE_ENTRIES = 4096;
 
-  private final Chat chat;
+  private final ChatRooms chat;
   private final Room room;
   private final UUID roomId;
 
@@ -127,7 +127,7 @@ final class ChatRoom implements RoomChat {
 
   private record Admission(CompletionStage<ChatMessage> result, Optional<Send> toStore) {}
 
-  ChatRoom(Chat chat, Room room, boolean created) {
+  StoredRoomChat(ChatRooms chat, Room room, boolean created) {
     this.chat = chat;
     this.room = room;
     this.roomId = room.id();

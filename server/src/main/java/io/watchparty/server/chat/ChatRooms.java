@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code executor} (not the driver's I/O threads) to publish into the room. Reaction windows are
  * flushed on {@code timers}.
  */
-public final class Chat implements RoomChat.Factory {
+public final class ChatRooms implements RoomChat.Factory {
   final ChatSettings settings;
   final ChatStore store;
   final InstantSource clock;
@@ -35,7 +35,7 @@ public final class Chat implements RoomChat.Factory {
    * @param timers flushes reaction windows
    * @param executor publishes stored messages into their room
    */
-  public Chat(
+  public ChatRooms(
       CqlSession session,
       ChatSettings settings,
       InstantSource clock,
@@ -57,7 +57,7 @@ public final class Chat implements RoomChat.Factory {
 
   @Override
   public RoomChat open(Room room, boolean created) {
-    return new ChatRoom(this, room, created);
+    return new StoredRoomChat(this, room, created);
   }
 
   /**
