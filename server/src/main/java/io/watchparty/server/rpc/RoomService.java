@@ -28,9 +28,9 @@ import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
+import io.watchparty.server.Replies;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import java.nio.ByteBuffer;
@@ -39,10 +39,11 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room stream,
- * whose outbound side carries pre-serialized frames (see {@link #bindService()}).
+ * whose outbound side carries pre-serialized frames (see {@link #serviceDefinition()}).
  */
 public final class RoomService implements RoomServiceGrpc.AsyncService {
   static final int DEFAULT_PAGE_SIZE = 20;
@@ -51,17 +52,21 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   private final RoomRegistry rooms;
   private final ShareLinks links;
   private final InstantSource clock;
+  private final ErrorMapper errors;
 
-  public RoomService(RoomRegistry rooms, ShareLinks links, InstantSource clock) {
+  public RoomService(
+      RoomRegistry rooms, ShareLinks links, InstantSource clock, ErrorMapper errors) {
     this.rooms = rooms;
     this.links = links;
     this.clock = clock;
+    this.errors = errors;
   }
 
   /**
    * The service definition to register: the generated one, except that Connect sends {@code byte[]}
    * frames, so one serialization of an event serves every receiver, and parses client messages with
-   * {@link Utf8Guard}, so a string that is not UTF-8 is refused as one message, not the stream.
+   * {@link Utf8Guard#marshaller}, so a string that is not UTF-8 is refused as one message, not the
+   * stream ({@link Utf8Guard#guard} leaves that to the stream).
    */
   public ServerServiceDefinition serviceDefinition() {
     ServerServiceDefinition generated = RoomServiceGrpc.bindService(this);
@@ -93,152 +98,129 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                     rooms,
                     AuthInterceptor.currentIdentity(),
                     (ServerCallStreamObserver<byte[]>) responses,
-                    clock)));
+                    clock,
+                    errors)));
     return definition.build();
   }
 
   @Override
   public void createRoom(CreateRoomRequest request, StreamObserver<CreateRoomResponse> response) {
-    Calls.async(
-        response,
-        () ->
-            rooms
-                .create(AuthInterceptor.currentIdentity(), request)
-                .thenApply(
-                    room -> {
-                      var reply = CreateRoomResponse.newBuilder().setRoom(room.info());
-                      room.inviteToken().ifPresent(reply::setInviteToken);
-                      reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
-                      return reply.build();
-                    }));
+    Replies.whenDone(
+        rooms
+            .create(AuthInterceptor.currentIdentity(), request)
+            .thenApply(
+                room -> {
+                  var reply = CreateRoomResponse.newBuilder().setRoom(room.info());
+                  room.inviteToken().ifPresent(reply::setInviteToken);
+                  reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
+                  return reply.build();
+                }),
+        response);
   }
 
   @Override
   public void getRoom(GetRoomRequest request, StreamObserver<RoomInfo> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          Room room = rooms.find(request.getRoomId());
-          if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
-            // Private rooms are not confirmed to exist to outsiders.
-            throw new RefusedException(
-                ErrorReason.ROOM_NOT_FOUND,
-                "no room " + request.getRoomId(),
-                Map.of("room_id", request.getRoomId()));
-          }
-          return room.info(who.region());
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    Room room = rooms.find(request.getRoomId());
+    if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
+      // Private rooms are not confirmed to exist to outsiders.
+      throw new RefusedException(
+          ErrorReason.ROOM_NOT_FOUND,
+          "no room " + request.getRoomId(),
+          Map.of("room_id", request.getRoomId()));
+    }
+    response.onNext(room.info(who.region()));
+    response.onCompleted();
   }
 
   @Override
   public void listPublicRooms(
       ListPublicRoomsRequest request, StreamObserver<ListPublicRoomsResponse> response) {
-    Calls.unary(
-        response,
-        () -> {
-          int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
-          if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-            throw new RefusedException(
-                ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
-                "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
-          }
-          int offset = decodePageToken(request.getPageToken());
-          String region = AuthInterceptor.currentIdentity().region();
-          List<RoomInfo> all =
-              rooms.publicRooms(region).stream()
-                  .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
-                  .sorted(
-                      Comparator.comparingLong(RoomInfo::getMemberCount)
-                          .reversed()
-                          .thenComparing(
-                              Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
-                          .thenComparing(RoomInfo::getRoomId))
-                  .toList();
-          int end = Math.min(all.size(), offset + pageSize);
-          var reply =
-              ListPublicRoomsResponse.newBuilder()
-                  .addAllRooms(all.subList(Math.min(offset, end), end));
-          if (end < all.size()) {
-            reply.setNextPageToken(encodePageToken(end));
-          }
-          return reply.build();
-        });
+    int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new RefusedException(
+          ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
+          "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
+    }
+    int offset = decodePageToken(request.getPageToken());
+    String region = AuthInterceptor.currentIdentity().region();
+    List<RoomInfo> all =
+        rooms.publicRooms(region).stream()
+            .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
+            .sorted(
+                Comparator.comparingLong(RoomInfo::getMemberCount)
+                    .reversed()
+                    .thenComparing(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
+                    .thenComparing(RoomInfo::getRoomId))
+            .toList();
+    int end = Math.min(all.size(), offset + pageSize);
+    var reply =
+        ListPublicRoomsResponse.newBuilder().addAllRooms(all.subList(Math.min(offset, end), end));
+    if (end < all.size()) {
+      reply.setNextPageToken(encodePageToken(end));
+    }
+    response.onNext(reply.build());
+    response.onCompleted();
   }
 
   @Override
   public void rotateInvite(
       RotateInviteRequest request, StreamObserver<RotateInviteResponse> response) {
-    Calls.async(
-        response,
-        () -> {
-          Room room = rooms.find(request.getRoomId());
-          return room.rotateInvite(AuthInterceptor.currentIdentity())
-              .thenApply(
-                  token ->
-                      RotateInviteResponse.newBuilder()
-                          .setInviteToken(token)
-                          .setShareLink(
-                              links.linkTo(room.id().toString(), java.util.Optional.of(token)))
-                          .build());
-        });
+    Room room = rooms.find(request.getRoomId());
+    Replies.whenDone(
+        room.rotateInvite(AuthInterceptor.currentIdentity())
+            .thenApply(
+                token ->
+                    RotateInviteResponse.newBuilder()
+                        .setInviteToken(token)
+                        .setShareLink(links.linkTo(room.id().toString(), Optional.of(token)))
+                        .build()),
+        response);
   }
 
   @Override
   public void authorizeViewer(
       AuthorizeViewerRequest request, StreamObserver<ViewerGrant> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          return rooms
-              .find(request.getRoomId())
-              .authorizeViewer(who, request.getInviteToken())
-              .toBuilder()
-              .setUserId(who.userId())
-              .setDisplayName(who.displayName())
-              .build();
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    response.onNext(
+        rooms.find(request.getRoomId()).authorizeViewer(who, request.getInviteToken()).toBuilder()
+            .setUserId(who.userId())
+            .setDisplayName(who.displayName())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void getServerTime(ClockPing request, StreamObserver<ClockPong> response) {
     long receivedAtMs = clock.millis();
-    Calls.unary(
-        response,
-        () ->
-            ClockPong.newBuilder()
-                .setClientSendTimeMs(request.getClientSendTimeMs())
-                .setServerReceiveTimeMs(receivedAtMs)
-                .setServerSendTimeMs(clock.millis())
-                .build());
+    response.onNext(
+        ClockPong.newBuilder()
+            .setClientSendTimeMs(request.getClientSendTimeMs())
+            .setServerReceiveTimeMs(receivedAtMs)
+            .setServerSendTimeMs(clock.millis())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void countUnableToWatch(
       CountUnableToWatchRequest request, StreamObserver<CountUnableToWatchResponse> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Room room = rooms.find(request.getRoomId());
-          Identity who = AuthInterceptor.currentIdentity();
-          return CountUnableToWatchResponse.newBuilder()
-              .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
-              .setMemberCount(room.presentMemberCount())
-              .build();
-        });
+    Room room = rooms.find(request.getRoomId());
+    Identity who = AuthInterceptor.currentIdentity();
+    response.onNext(
+        CountUnableToWatchResponse.newBuilder()
+            .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
+            .setMemberCount(room.presentMemberCount())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void sendCommand(SendCommandRequest request, StreamObserver<CommandAccepted> response) {
-    Calls.async(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          Room room = rooms.find(request.getRoomId());
-          rooms.checkCommandRate(who);
-          return room.command(who, request.getCommand());
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    Room room = rooms.find(request.getRoomId());
+    rooms.checkCommandRate(who);
+    Replies.whenDone(room.command(who, request.getCommand()), response);
   }
 
   // A page token is an opaque offset into the busiest-first order.

@@ -10,7 +10,6 @@ import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Outbox;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
@@ -32,6 +31,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   private final Identity who;
   private final Outbox outbox;
   private final InstantSource clock;
+  private final ErrorMapper errors;
 
   private Room room;
   private Subscriber subscriber;
@@ -43,18 +43,20 @@ final class RoomStream implements StreamObserver<ClientMessage> {
       RoomRegistry rooms,
       Identity who,
       ServerCallStreamObserver<byte[]> responses,
-      InstantSource clock) {
+      InstantSource clock,
+      ErrorMapper errors) {
     this.rooms = rooms;
     this.who = who;
     this.outbox = rooms.newOutbox(responses);
     this.clock = clock;
+    this.errors = errors;
   }
 
   @Override
   public void onNext(ClientMessage message) {
     long receivedAtMs = clock.millis();
     if (message.hasJoin()) {
-      join(message.getRequestId(), message.getJoin());
+      join(message);
       return;
     }
     if (subscriber == null) {
@@ -109,25 +111,31 @@ final class RoomStream implements StreamObserver<ClientMessage> {
       replyToThis(
           CommandResult.newBuilder()
               .setRequestId(message.getRequestId())
-              .setRejected(ErrorMapper.toRpcStatus(refused))
+              .setRejected(errors.statusOf(refused))
               .build());
     }
   }
 
-  private void join(String requestId, Join join) {
+  private void join(ClientMessage message) {
     if (subscriber != null) {
-      reject(requestId, ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
+      reject(
+          message.getRequestId(),
+          ErrorReason.ALREADY_JOINED,
+          "this stream has already joined a room",
+          false);
       return;
     }
     if (ended) {
       return; // refused before: the stream is closing, a second try must not slip in
     }
     try {
+      Utf8Guard.requireValid(message);
+      Join join = message.getJoin();
       subscriber = rooms.join(join.getRoomId(), who, outbox, join);
       room = subscriber.room();
     } catch (RuntimeException refused) {
       ended = true;
-      outbox.close(ErrorMapper.toStatusException(refused));
+      outbox.close(errors.exceptionOf(refused));
     }
   }
 
@@ -151,7 +159,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
         (value, failure) -> {
           var result = CommandResult.newBuilder().setRequestId(requestId);
           if (failure != null) {
-            result.setRejected(ErrorMapper.toRpcStatus(failure));
+            result.setRejected(errors.statusOf(failure));
           } else {
             outcome.accept(result, value);
           }
