@@ -56,7 +56,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   public void onNext(ClientMessage message) {
     long receivedAtMs = clock.millis();
     if (message.hasJoin()) {
-      join(message);
+      join(message.getRequestId(), message);
       return;
     }
     if (subscriber == null) {
@@ -116,13 +116,9 @@ final class RoomStream implements StreamObserver<ClientMessage> {
     }
   }
 
-  private void join(ClientMessage message) {
+  private void join(String requestId, ClientMessage message) {
     if (subscriber != null) {
-      reject(
-          message.getRequestId(),
-          ErrorReason.ALREADY_JOINED,
-          "this stream has already joined a room",
-          false);
+      reject(requestId, ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
       return;
     }
     if (ended) {
