@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -25,13 +26,18 @@ import io.watchparty.server.rpc.AccountService;
 import io.watchparty.server.rpc.CallMetrics;
 import io.watchparty.server.rpc.CatalogAdminService;
 import io.watchparty.server.rpc.CatalogService;
+import io.watchparty.server.rpc.ErrorInterceptor;
+import io.watchparty.server.rpc.ErrorMapper;
 import io.watchparty.server.rpc.RoomService;
 import io.watchparty.server.rpc.ShareLinks;
+import io.watchparty.server.rpc.Utf8Guard;
 import io.watchparty.server.store.CassandraRoomStore;
+import io.watchparty.server.store.StorageFailures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -99,29 +105,40 @@ public final class WatchPartyServer implements AutoCloseable {
                 "grpc.reflection.v1.ServerReflection",
                 "grpc.reflection.v1alpha.ServerReflection",
                 DemoAuthServiceGrpc.SERVICE_NAME));
+    var errors = new ErrorMapper(List.of(StorageFailures::refusalFor));
     var roomService =
         new RoomService(
             rooms,
             new ShareLinks(settings.links()),
             clock,
+            errors,
             drainExecutor,
             settings.rooms().outboxCapacity());
     this.server =
         transport
+            // The last interceptor added runs first: metrics see the status the error interceptor
+            // made of a failure, and the error interceptor maps what every service (and the auth
+            // interceptor in front of it) throws.
+            .intercept(new ErrorInterceptor(errors))
             .intercept(new CallMetrics())
-            .addService(ServerInterceptors.intercept(roomService.serviceDefinition(), auth))
+            .addService(authenticated(roomService.serviceDefinition(), auth))
+            .addService(authenticated(new ChatService(rooms).bindService(), auth))
             .addService(
-                ServerInterceptors.intercept(new ChatService(rooms).serviceDefinition(), auth))
+                authenticated(new CatalogService(catalog, availability, clock).bindService(), auth))
             .addService(
-                ServerInterceptors.intercept(
-                    new CatalogService(catalog, availability, clock), auth))
+                authenticated(new CatalogAdminService(catalog, availability).bindService(), auth))
+            .addService(authenticated(new AccountService().bindService(), auth))
             .addService(
-                ServerInterceptors.intercept(new CatalogAdminService(catalog, availability), auth))
-            .addService(ServerInterceptors.intercept(new AccountService(), auth))
-            .addService(new DemoAuthService(tokens, settings.auth(), clock))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
+                Utf8Guard.guard(new DemoAuthService(tokens, settings.auth(), clock).bindService()))
+            .addService(Utf8Guard.guard(health.getHealthService().bindService()))
+            .addService(Utf8Guard.guard(ProtoReflectionServiceV1.newInstance().bindService()))
             .build();
+  }
+
+  /** A service behind the token check, whose requests are guarded against invalid UTF-8. */
+  private static ServerServiceDefinition authenticated(
+      ServerServiceDefinition service, AuthInterceptor auth) {
+    return ServerInterceptors.intercept(Utf8Guard.guard(service), auth);
   }
 
   /** Builds and starts the server; health reports SERVING once it listens. */

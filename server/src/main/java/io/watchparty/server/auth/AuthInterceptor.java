@@ -8,7 +8,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.RefusedException;
-import io.watchparty.server.rpc.ErrorMapper;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -16,7 +15,9 @@ import java.util.Set;
 /**
  * Verifies the {@code authorization: Bearer <JWT>} metadata of every call (except the open
  * services: health, reflection, demo tokens) and makes the {@link Identity} available through
- * {@link #currentIdentity()}.
+ * {@link #currentIdentity()}. A call without a valid token is refused by throwing a {@link
+ * RefusedException} from {@code interceptCall}, so an interceptor that maps refusals to statuses
+ * must run before this one.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -41,14 +42,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (openServices.contains(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
-    Identity identity;
-    try {
-      identity = tokens.verify(bearerToken(headers));
-    } catch (RefusedException refused) {
-      var status = ErrorMapper.toStatusException(refused);
-      call.close(status.getStatus(), status.getTrailers());
-      return new ServerCall.Listener<>() {};
-    }
+    // A refusal propagates to the server's error interceptor, which ends the call with it.
+    Identity identity = tokens.verify(bearerToken(headers));
     return Contexts.interceptCall(
         Context.current().withValue(IDENTITY, identity), call, headers, next);
   }

@@ -9,7 +9,6 @@ import io.watchparty.proto.v1.IssueDemoTokenResponse;
 import io.watchparty.proto.v1.ListDemoUsersRequest;
 import io.watchparty.proto.v1.ListDemoUsersResponse;
 import io.watchparty.server.RefusedException;
-import io.watchparty.server.rpc.ErrorMapper;
 import java.time.Clock;
 
 /** Issues tokens for {@link DemoUsers}; refuses everything unless demo mode is on. */
@@ -27,39 +26,31 @@ public final class DemoAuthService extends DemoAuthServiceGrpc.DemoAuthServiceIm
   @Override
   public void listDemoUsers(
       ListDemoUsersRequest request, StreamObserver<ListDemoUsersResponse> response) {
-    try {
-      requireDemoMode();
-      var reply = ListDemoUsersResponse.newBuilder();
-      DemoUsers.all().forEach(u -> reply.addUsers(toProto(u)));
-      response.onNext(reply.build());
-      response.onCompleted();
-    } catch (RuntimeException e) {
-      response.onError(ErrorMapper.toStatusException(e));
-    }
+    requireDemoMode();
+    var reply = ListDemoUsersResponse.newBuilder();
+    DemoUsers.all().forEach(u -> reply.addUsers(toProto(u)));
+    response.onNext(reply.build());
+    response.onCompleted();
   }
 
   @Override
   public void issueDemoToken(
       IssueDemoTokenRequest request, StreamObserver<IssueDemoTokenResponse> response) {
-    try {
-      requireDemoMode();
-      Identity user =
-          DemoUsers.find(request.getUserId())
-              .orElseThrow(
-                  () ->
-                      new RefusedException(
-                          ErrorReason.DEMO_USER_NOT_FOUND,
-                          "no demo user '" + request.getUserId() + "'"));
-      response.onNext(
-          IssueDemoTokenResponse.newBuilder()
-              .setToken(tokens.issue(user, settings.demoTokenLifetime()))
-              .setExpiresAtMs(clock.instant().plus(settings.demoTokenLifetime()).toEpochMilli())
-              .setUser(toProto(user))
-              .build());
-      response.onCompleted();
-    } catch (RuntimeException e) {
-      response.onError(ErrorMapper.toStatusException(e));
-    }
+    requireDemoMode();
+    Identity user =
+        DemoUsers.find(request.getUserId())
+            .orElseThrow(
+                () ->
+                    new RefusedException(
+                        ErrorReason.DEMO_USER_NOT_FOUND,
+                        "no demo user '" + request.getUserId() + "'"));
+    response.onNext(
+        IssueDemoTokenResponse.newBuilder()
+            .setToken(tokens.issue(user, settings.demoTokenLifetime()))
+            .setExpiresAtMs(clock.instant().plus(settings.demoTokenLifetime()).toEpochMilli())
+            .setUser(toProto(user))
+            .build());
+    response.onCompleted();
   }
 
   private void requireDemoMode() {

@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * </ol>
  *
  * <p>Invalid UTF-8 never reaches this class over gRPC: protobuf refuses it while parsing (see
- * {@link Utf8Guard}, which turns that into {@code CHAT_TEXT_INVALID_UTF8}). A Java string can still
- * hold an unpaired surrogate, which has no UTF-8 encoding, so it is refused with the same reason.
+ * {@code rpc.Utf8Guard}, which turns that into {@code CHAT_TEXT_INVALID_UTF8}). A Java string can
+ * still hold an unpaired surrogate, which has no UTF-8 encoding, so it is refused with the same
+ * reason.
  */
 final class ChatText {
   private static final Pattern CLIENT_MESSAGE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");

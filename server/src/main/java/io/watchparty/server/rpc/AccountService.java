@@ -14,18 +14,16 @@ import io.watchparty.server.auth.Identity;
 public final class AccountService extends AccountServiceGrpc.AccountServiceImplBase {
   @Override
   public void getAccount(GetAccountRequest request, StreamObserver<Account> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          return Account.newBuilder()
-              .setUserId(who.userId())
-              .setDisplayName(who.displayName())
-              .setRegion(who.region())
-              .setSubscribed(who.subscribed())
-              .setAdmin(who.admin())
-              .setRelay(who.relay())
-              .build();
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    response.onNext(
+        Account.newBuilder()
+            .setUserId(who.userId())
+            .setDisplayName(who.displayName())
+            .setRegion(who.region())
+            .setSubscribed(who.subscribed())
+            .setAdmin(who.admin())
+            .setRelay(who.relay())
+            .build());
+    response.onCompleted();
   }
 }

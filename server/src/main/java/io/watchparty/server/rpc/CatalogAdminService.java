@@ -26,51 +26,39 @@ public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAd
 
   @Override
   public void putTitle(Title request, StreamObserver<Title> response) {
-    Calls.unary(
-        response,
-        () -> {
-          requireAdmin();
-          titles.put(CatalogMessages.fromProto(request));
-          return request;
-        });
+    requireAdmin();
+    titles.put(CatalogMessages.fromProto(request));
+    response.onNext(request);
+    response.onCompleted();
   }
 
   @Override
   public void setAvailability(
       SetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
-    Calls.unary(
-        response,
-        () -> {
-          requireAdmin();
-          String titleId = existingTitle(request.getTitleId());
-          availability.set(
-              titleId, region(request.getRegion()), CatalogMessages.fromProto(request.getWindow()));
-          return current(titleId);
-        });
+    requireAdmin();
+    String titleId = existingTitle(request.getTitleId());
+    availability.set(
+        titleId, region(request.getRegion()), CatalogMessages.fromProto(request.getWindow()));
+    response.onNext(current(titleId));
+    response.onCompleted();
   }
 
   @Override
   public void clearAvailability(
       ClearAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
-    Calls.unary(
-        response,
-        () -> {
-          requireAdmin();
-          String titleId = existingTitle(request.getTitleId());
-          availability.clear(titleId, region(request.getRegion()));
-          return current(titleId);
-        });
+    requireAdmin();
+    String titleId = existingTitle(request.getTitleId());
+    availability.clear(titleId, region(request.getRegion()));
+    response.onNext(current(titleId));
+    response.onCompleted();
   }
 
   @Override
   public void getAvailability(
       GetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
-    Calls.unary(
-        response,
-        () -> {
-          requireAdmin();
-          return current(existingTitle(request.getTitleId()));
-        });
+    requireAdmin();
+    response.onNext(current(existingTitle(request.getTitleId())));
+    response.onCompleted();
   }
 
   private TitleAvailability current(String titleId) {

@@ -29,25 +29,19 @@ public final class CatalogService extends CatalogServiceGrpc.CatalogServiceImplB
 
   @Override
   public void listTitles(ListTitlesRequest request, StreamObserver<ListTitlesResponse> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          Instant now = clock.instant();
-          var reply = ListTitlesResponse.newBuilder();
-          titles.all().forEach(t -> reply.addTitles(info(t, who.region(), now)));
-          return reply.build();
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    Instant now = clock.instant();
+    var reply = ListTitlesResponse.newBuilder();
+    titles.all().forEach(t -> reply.addTitles(info(t, who.region(), now)));
+    response.onNext(reply.build());
+    response.onCompleted();
   }
 
   @Override
   public void getTitle(GetTitleRequest request, StreamObserver<TitleInfo> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Title title = titles.require(request.getTitleId());
-          return info(title, AuthInterceptor.currentIdentity().region(), clock.instant());
-        });
+    Title title = titles.require(request.getTitleId());
+    response.onNext(info(title, AuthInterceptor.currentIdentity().region(), clock.instant()));
+    response.onCompleted();
   }
 
   private TitleInfo info(Title title, String region, Instant now) {

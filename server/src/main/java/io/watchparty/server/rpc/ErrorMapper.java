@@ -1,6 +1,5 @@
 package io.watchparty.server.rpc;
 
-import com.datastax.oss.driver.api.core.DriverException;
 import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
@@ -8,6 +7,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.RefusedException;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
@@ -15,8 +16,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where failures become gRPC statuses. A {@link RefusedException} keeps its message
- * and gets the status code of its reason plus a {@code google.rpc.ErrorInfo}; anything else is a
- * bug or an outage and is logged here, never shown to the caller beyond a generic sentence.
+ * and gets the status code of its reason plus a {@code google.rpc.ErrorInfo}; a failure one of the
+ * {@linkplain Translator translators} recognizes (storage being unreachable, say) is reported as
+ * the refusal it stands for and logged as a warning; anything else is a bug and is logged here,
+ * never shown to the caller beyond a generic sentence.
+ *
+ * <p>Calls reach it through {@link ErrorInterceptor}; the room stream uses it directly, because a
+ * refused command there is an answer on the stream, not the end of the call.
  */
 public final class ErrorMapper {
   /** The {@code ErrorInfo.domain} of every WatchParty error. */
@@ -24,19 +30,30 @@ public final class ErrorMapper {
 
   private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
 
-  private ErrorMapper() {}
+  /**
+   * Says which refusal a failure of some layer means for the caller, so that {@code rpc} need not
+   * know that layer's exceptions (the storage driver's, for one).
+   */
+  @FunctionalInterface
+  public interface Translator {
+    /** The refusal {@code failure} stands for, or empty if this translator does not know it. */
+    Optional<RefusedException> refusalFor(Throwable failure);
+  }
+
+  private final List<Translator> translators;
+
+  public ErrorMapper(List<Translator> translators) {
+    this.translators = List.copyOf(translators);
+  }
 
   /** The status a failure is reported with, as a {@code google.rpc.Status} with details. */
-  public static com.google.rpc.Status toRpcStatus(Throwable failure) {
+  public com.google.rpc.Status statusOf(Throwable failure) {
     while ((failure instanceof CompletionException || failure instanceof ExecutionException)
         && failure.getCause() != null) {
       failure = failure.getCause();
     }
-    if (failure instanceof DriverException storageFailure) {
-      log.warn("Storage failure while serving a call: {}", storageFailure.toString());
-      failure =
-          new RefusedException(
-              ErrorReason.STORAGE_UNAVAILABLE, "storage is unreachable at the moment; try again");
+    if (failure instanceof RefusedException refused) {
+      return toRpcStatus(refused);
     }
     if (failure instanceof StatusRuntimeException sre) {
       com.google.rpc.Status fromTrailers = StatusProto.fromThrowable(sre);
@@ -48,18 +65,13 @@ public final class ErrorMapper {
           .setMessage(String.valueOf(sre.getStatus().getDescription()))
           .build();
     }
-    if (failure instanceof RefusedException refused) {
-      ErrorInfo info =
-          ErrorInfo.newBuilder()
-              .setDomain(DOMAIN)
-              .setReason(refused.reason().name())
-              .putAllMetadata(refused.details())
-              .build();
-      return com.google.rpc.Status.newBuilder()
-          .setCode(codeOf(refused.reason()).value())
-          .setMessage(refused.getMessage())
-          .addDetails(Any.pack(info))
-          .build();
+    for (Translator translator : translators) {
+      Optional<RefusedException> refusal = translator.refusalFor(failure);
+      if (refusal.isPresent()) {
+        // An outage, not a bug: one line without the stack trace.
+        log.warn("{} while serving a call: {}", refusal.get().reason(), failure.toString());
+        return toRpcStatus(refusal.get());
+      }
     }
     log.error("Unexpected failure while serving a call", failure);
     return com.google.rpc.Status.newBuilder()
@@ -69,8 +81,33 @@ public final class ErrorMapper {
   }
 
   /** The exception to end a call with. */
-  public static StatusRuntimeException toStatusException(Throwable failure) {
-    return StatusProto.toStatusRuntimeException(toRpcStatus(failure));
+  public StatusRuntimeException exceptionOf(Throwable failure) {
+    return StatusProto.toStatusRuntimeException(statusOf(failure));
+  }
+
+  /**
+   * The status of a refusal, which needs no translation: for code that refuses on its own account
+   * rather than reporting a failure.
+   */
+  public static com.google.rpc.Status toRpcStatus(RefusedException refused) {
+    ErrorInfo info =
+        ErrorInfo.newBuilder()
+            .setDomain(DOMAIN)
+            .setReason(refused.reason().name())
+            .putAllMetadata(refused.details())
+            .build();
+    return com.google.rpc.Status.newBuilder()
+        .setCode(codeOf(refused.reason()).value())
+        .setMessage(refused.getMessage())
+        .addDetails(Any.pack(info))
+        .build();
+  }
+
+  /**
+   * The exception to end a call with for a refusal (see {@link #toRpcStatus(RefusedException)}).
+   */
+  public static StatusRuntimeException toStatusException(RefusedException refused) {
+    return StatusProto.toStatusRuntimeException(toRpcStatus(refused));
   }
 
   /** The category of each reason; the reason itself tells which rule refused the request. */
@@ -106,6 +143,7 @@ public final class ErrorMapper {
           CHAT_TEXT_TOO_LONG,
           CHAT_TEXT_CONTROL_CHARACTERS,
           CHAT_TEXT_INVALID_UTF8,
+          INVALID_UTF8,
           UNKNOWN_EMOJI,
           INVALID_WINDOW,
           INVALID_REGION ->

@@ -28,9 +28,9 @@ import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.RefusedException;
+import io.watchparty.server.Replies;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import java.nio.ByteBuffer;
@@ -39,11 +39,12 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
  * The {@code watchparty.v1.RoomService}: unary room management plus the bidirectional room stream,
- * whose outbound side carries pre-serialized frames (see {@link #bindService()}).
+ * whose outbound side carries pre-serialized frames (see {@link #serviceDefinition()}).
  */
 public final class RoomService implements RoomServiceGrpc.AsyncService {
   static final int DEFAULT_PAGE_SIZE = 20;
@@ -52,10 +53,12 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   private final RoomRegistry rooms;
   private final ShareLinks links;
   private final InstantSource clock;
+  private final ErrorMapper errors;
   private final Executor drainExecutor;
   private final int outboxCapacity;
 
   /**
+   * @param errors maps failures to statuses (for refusals on the stream)
    * @param drainExecutor writes each stream's queued frames (virtual threads: a stalled receiver
    *     costs no platform thread)
    * @param outboxCapacity frames queued per stream before it is resynchronized from a snapshot
@@ -64,11 +67,13 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
       RoomRegistry rooms,
       ShareLinks links,
       InstantSource clock,
+      ErrorMapper errors,
       Executor drainExecutor,
       int outboxCapacity) {
     this.rooms = rooms;
     this.links = links;
     this.clock = clock;
+    this.errors = errors;
     this.drainExecutor = drainExecutor;
     this.outboxCapacity = outboxCapacity;
   }
@@ -76,7 +81,8 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   /**
    * The service definition to register: the generated one, except that Connect sends {@code byte[]}
    * frames, so one serialization of an event serves every receiver, and parses client messages with
-   * {@link Utf8Guard}, so a string that is not UTF-8 is refused as one message, not the stream.
+   * {@link Utf8Guard#marshaller}, so a string that is not UTF-8 is refused as one message, not the
+   * stream ({@link Utf8Guard#guard} leaves that to the stream).
    */
   public ServerServiceDefinition serviceDefinition() {
     ServerServiceDefinition generated = RoomServiceGrpc.bindService(this);
@@ -111,153 +117,131 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                         (ServerCallStreamObserver<byte[]>) responses,
                         drainExecutor,
                         outboxCapacity),
-                    clock)));
+                    clock,
+                    errors)));
     return definition.build();
   }
 
   @Override
   public void createRoom(CreateRoomRequest request, StreamObserver<CreateRoomResponse> response) {
+    // The host's region may watch the title: creating the room checked it.
     Identity host = AuthInterceptor.currentIdentity();
-    Calls.async(
-        response,
-        () ->
-            rooms
-                .create(host, request)
-                .thenApply(
-                    room -> {
-                      var reply = CreateRoomResponse.newBuilder().setRoom(room.info(host.region()));
-                      room.inviteToken().ifPresent(reply::setInviteToken);
-                      reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
-                      return reply.build();
-                    }));
+    Replies.whenDone(
+        rooms
+            .create(host, request)
+            .thenApply(
+                room -> {
+                  var reply = CreateRoomResponse.newBuilder().setRoom(room.info(host.region()));
+                  room.inviteToken().ifPresent(reply::setInviteToken);
+                  reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
+                  return reply.build();
+                }),
+        response);
   }
 
   @Override
   public void getRoom(GetRoomRequest request, StreamObserver<RoomInfo> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          Room room = rooms.find(request.getRoomId());
-          if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
-            // Private rooms are not confirmed to exist to outsiders.
-            throw new RefusedException(
-                ErrorReason.ROOM_NOT_FOUND,
-                "no room " + request.getRoomId(),
-                Map.of("room_id", request.getRoomId()));
-          }
-          return room.info(who.region());
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    Room room = rooms.find(request.getRoomId());
+    if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
+      // Private rooms are not confirmed to exist to outsiders.
+      throw new RefusedException(
+          ErrorReason.ROOM_NOT_FOUND,
+          "no room " + request.getRoomId(),
+          Map.of("room_id", request.getRoomId()));
+    }
+    response.onNext(room.info(who.region()));
+    response.onCompleted();
   }
 
   @Override
   public void listPublicRooms(
       ListPublicRoomsRequest request, StreamObserver<ListPublicRoomsResponse> response) {
-    Calls.unary(
-        response,
-        () -> {
-          int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
-          if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-            throw new RefusedException(
-                ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
-                "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
-          }
-          int offset = decodePageToken(request.getPageToken());
-          String region = AuthInterceptor.currentIdentity().region();
-          List<RoomInfo> all =
-              rooms.publicRooms(region).stream()
-                  .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
-                  .sorted(
-                      Comparator.comparingLong(RoomInfo::getMemberCount)
-                          .reversed()
-                          .thenComparing(
-                              Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
-                          .thenComparing(RoomInfo::getRoomId))
-                  .toList();
-          int end = Math.min(all.size(), offset + pageSize);
-          var reply =
-              ListPublicRoomsResponse.newBuilder()
-                  .addAllRooms(all.subList(Math.min(offset, end), end));
-          if (end < all.size()) {
-            reply.setNextPageToken(encodePageToken(end));
-          }
-          return reply.build();
-        });
+    int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new RefusedException(
+          ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
+          "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
+    }
+    int offset = decodePageToken(request.getPageToken());
+    String region = AuthInterceptor.currentIdentity().region();
+    List<RoomInfo> all =
+        rooms.publicRooms(region).stream()
+            .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
+            .sorted(
+                Comparator.comparingLong(RoomInfo::getMemberCount)
+                    .reversed()
+                    .thenComparing(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
+                    .thenComparing(RoomInfo::getRoomId))
+            .toList();
+    int end = Math.min(all.size(), offset + pageSize);
+    var reply =
+        ListPublicRoomsResponse.newBuilder().addAllRooms(all.subList(Math.min(offset, end), end));
+    if (end < all.size()) {
+      reply.setNextPageToken(encodePageToken(end));
+    }
+    response.onNext(reply.build());
+    response.onCompleted();
   }
 
   @Override
   public void rotateInvite(
       RotateInviteRequest request, StreamObserver<RotateInviteResponse> response) {
-    Calls.async(
-        response,
-        () -> {
-          Room room = rooms.find(request.getRoomId());
-          return room.rotateInvite(AuthInterceptor.currentIdentity())
-              .thenApply(
-                  token ->
-                      RotateInviteResponse.newBuilder()
-                          .setInviteToken(token)
-                          .setShareLink(
-                              links.linkTo(room.id().toString(), java.util.Optional.of(token)))
-                          .build());
-        });
+    Room room = rooms.find(request.getRoomId());
+    Replies.whenDone(
+        room.rotateInvite(AuthInterceptor.currentIdentity())
+            .thenApply(
+                token ->
+                    RotateInviteResponse.newBuilder()
+                        .setInviteToken(token)
+                        .setShareLink(links.linkTo(room.id().toString(), Optional.of(token)))
+                        .build()),
+        response);
   }
 
   @Override
   public void authorizeViewer(
       AuthorizeViewerRequest request, StreamObserver<ViewerGrant> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          return rooms
-              .find(request.getRoomId())
-              .authorizeViewer(who, request.getInviteToken())
-              .toBuilder()
-              .setUserId(who.userId())
-              .setDisplayName(who.displayName())
-              .build();
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    response.onNext(
+        rooms.find(request.getRoomId()).authorizeViewer(who, request.getInviteToken()).toBuilder()
+            .setUserId(who.userId())
+            .setDisplayName(who.displayName())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void getServerTime(ClockPing request, StreamObserver<ClockPong> response) {
     long receivedAtMs = clock.millis();
-    Calls.unary(
-        response,
-        () ->
-            ClockPong.newBuilder()
-                .setClientSendTimeMs(request.getClientSendTimeMs())
-                .setServerReceiveTimeMs(receivedAtMs)
-                .setServerSendTimeMs(clock.millis())
-                .build());
+    response.onNext(
+        ClockPong.newBuilder()
+            .setClientSendTimeMs(request.getClientSendTimeMs())
+            .setServerReceiveTimeMs(receivedAtMs)
+            .setServerSendTimeMs(clock.millis())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void countUnableToWatch(
       CountUnableToWatchRequest request, StreamObserver<CountUnableToWatchResponse> response) {
-    Calls.unary(
-        response,
-        () -> {
-          Room room = rooms.find(request.getRoomId());
-          Identity who = AuthInterceptor.currentIdentity();
-          return CountUnableToWatchResponse.newBuilder()
-              .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
-              .setMemberCount(room.presentMemberCount())
-              .build();
-        });
+    Room room = rooms.find(request.getRoomId());
+    Identity who = AuthInterceptor.currentIdentity();
+    response.onNext(
+        CountUnableToWatchResponse.newBuilder()
+            .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
+            .setMemberCount(room.presentMemberCount())
+            .build());
+    response.onCompleted();
   }
 
   @Override
   public void sendCommand(SendCommandRequest request, StreamObserver<CommandAccepted> response) {
-    Calls.async(
-        response,
-        () -> {
-          Identity who = AuthInterceptor.currentIdentity();
-          Room room = rooms.find(request.getRoomId());
-          rooms.checkCommandRate(who);
-          return room.command(who, request.getCommand());
-        });
+    Identity who = AuthInterceptor.currentIdentity();
+    Room room = rooms.find(request.getRoomId());
+    rooms.checkCommandRate(who);
+    Replies.whenDone(room.command(who, request.getCommand()), response);
   }
 
   // A page token is an opaque offset into the busiest-first order.

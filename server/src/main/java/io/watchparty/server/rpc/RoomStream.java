@@ -9,7 +9,6 @@ import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.chat.Utf8Guard;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.room.Subscriber;
@@ -30,6 +29,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   private final Identity who;
   private final Outbox outbox;
   private final InstantSource clock;
+  private final ErrorMapper errors;
 
   private Room room;
   private Subscriber subscriber;
@@ -37,18 +37,20 @@ final class RoomStream implements StreamObserver<ClientMessage> {
   /** Left the room, or was refused: the stream is ending and whatever it sends is ignored. */
   private boolean ended;
 
-  RoomStream(RoomRegistry rooms, Identity who, Outbox outbox, InstantSource clock) {
+  RoomStream(
+      RoomRegistry rooms, Identity who, Outbox outbox, InstantSource clock, ErrorMapper errors) {
     this.rooms = rooms;
     this.who = who;
     this.outbox = outbox;
     this.clock = clock;
+    this.errors = errors;
   }
 
   @Override
   public void onNext(ClientMessage message) {
     long receivedAtMs = clock.millis();
     if (message.hasJoin()) {
-      join(message.getRequestId(), message.getJoin());
+      join(message.getRequestId(), message);
       return;
     }
     if (subscriber == null) {
@@ -103,12 +105,12 @@ final class RoomStream implements StreamObserver<ClientMessage> {
       replyToThis(
           CommandResult.newBuilder()
               .setRequestId(message.getRequestId())
-              .setRejected(ErrorMapper.toRpcStatus(refused))
+              .setRejected(errors.statusOf(refused))
               .build());
     }
   }
 
-  private void join(String requestId, Join join) {
+  private void join(String requestId, ClientMessage message) {
     if (subscriber != null) {
       reject(requestId, ErrorReason.ALREADY_JOINED, "this stream has already joined a room", false);
       return;
@@ -117,11 +119,13 @@ final class RoomStream implements StreamObserver<ClientMessage> {
       return; // refused before: the stream is closing, a second try must not slip in
     }
     try {
+      Utf8Guard.requireValid(message);
+      Join join = message.getJoin();
       subscriber = rooms.join(join.getRoomId(), who, outbox, join);
       room = subscriber.room();
     } catch (RuntimeException refused) {
       ended = true;
-      outbox.close(ErrorMapper.toStatusException(refused));
+      outbox.close(errors.exceptionOf(refused));
     }
   }
 
@@ -145,7 +149,7 @@ final class RoomStream implements StreamObserver<ClientMessage> {
         (value, failure) -> {
           var result = CommandResult.newBuilder().setRequestId(requestId);
           if (failure != null) {
-            result.setRejected(ErrorMapper.toRpcStatus(failure));
+            result.setRejected(errors.statusOf(failure));
           } else {
             outcome.accept(result, value);
           }

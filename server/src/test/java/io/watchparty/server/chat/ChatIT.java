@@ -27,6 +27,7 @@ import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.rpc.Commands;
 import io.watchparty.server.rpc.MutableClock;
+import io.watchparty.server.rpc.RawRequests;
 import io.watchparty.server.rpc.RoomConfigs;
 import io.watchparty.server.rpc.StreamProbe;
 import io.watchparty.server.rpc.TestServer;
@@ -569,7 +570,7 @@ class ChatIT {
   @Test
   void invalidUtf8IsRefusedOverTheStreamAndTheUnaryCall() throws Exception {
     var notUtf8 = com.google.protobuf.ByteString.copyFrom(new byte[] {'h', 'i', (byte) 0xE2});
-    byte[] frame = ChatUtf8GuardTest.clientMessageWithRawText("utf8-1", notUtf8);
+    byte[] frame = RawRequests.clientMessageWithRawText("utf8-1", notUtf8);
 
     var responses = new java.util.concurrent.LinkedBlockingQueue<byte[]>();
     var stream =

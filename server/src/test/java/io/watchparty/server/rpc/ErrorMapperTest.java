@@ -2,8 +2,7 @@ package io.watchparty.server.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.DriverTimeoutException;
-import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
+import ch.qos.logback.classic.Level;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.Status;
@@ -12,15 +11,37 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.RefusedException;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class ErrorMapperTest {
   private static final String GENERIC = "internal error; the failure was logged on the server";
+
+  /** Stands in for the storage side: a timeout means storage is unreachable. */
+  private static final ErrorMapper.Translator TIMEOUTS =
+      failure ->
+          failure instanceof TimeoutException
+              ? Optional.of(
+                  new RefusedException(
+                      ErrorReason.STORAGE_UNAVAILABLE,
+                      "storage is unreachable at the moment; try again"))
+              : Optional.empty();
+
+  private final ErrorMapper errors = new ErrorMapper(List.of(TIMEOUTS));
+  private final CapturedLog log = CapturedLog.of(ErrorMapper.class);
+
+  @AfterEach
+  void releaseLog() {
+    log.close();
+  }
 
   private static ErrorInfo errorInfo(Status status) throws InvalidProtocolBufferException {
     assertThat(status.getDetailsCount()).isEqualTo(1);
@@ -59,9 +80,8 @@ class ErrorMapperTest {
   void wrappedRefusalIsUnwrapped() throws Exception {
     RefusedException refused = new RefusedException(ErrorReason.NOT_HOST, "only the host may");
 
-    Status once = ErrorMapper.toRpcStatus(new CompletionException(refused));
-    Status twice =
-        ErrorMapper.toRpcStatus(new CompletionException(new ExecutionException(refused)));
+    Status once = errors.statusOf(new CompletionException(refused));
+    Status twice = errors.statusOf(new CompletionException(new ExecutionException(refused)));
 
     assertThat(once).isEqualTo(ErrorMapper.toRpcStatus(refused));
     assertThat(twice).isEqualTo(ErrorMapper.toRpcStatus(refused));
@@ -70,10 +90,9 @@ class ErrorMapperTest {
   }
 
   @Test
-  void storageFailureIsUnavailableWithoutItsDetails() throws Exception {
+  void translatedFailureIsItsRefusalWithoutItsDetailsAndLoggedAsAWarning() throws Exception {
     Status status =
-        ErrorMapper.toRpcStatus(
-            new DriverTimeoutException("Query timed out after PT2S on node 10.0.0.7:9042"));
+        errors.statusOf(new TimeoutException("Query timed out after PT2S on node 10.0.0.7:9042"));
 
     assertThat(status.getCode()).isEqualTo(Code.UNAVAILABLE.value());
     assertThat(status.getMessage())
@@ -81,32 +100,45 @@ class ErrorMapperTest {
         .doesNotContain("10.0.0.7");
     assertThat(errorInfo(status).getReason()).isEqualTo("STORAGE_UNAVAILABLE");
     assertThat(errorInfo(status).getDomain()).isEqualTo("watchparty.io");
+    assertThat(log.at(Level.WARN))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getFormattedMessage()).contains("10.0.0.7"));
+    assertThat(log.at(Level.ERROR)).isEmpty();
   }
 
   @Test
-  void wrappedStorageFailureIsUnavailable() throws Exception {
+  void wrappedTranslatedFailureIsTranslated() throws Exception {
     Status status =
-        ErrorMapper.toRpcStatus(
-            new CompletionException(new OverloadedException(null, "node overloaded")));
+        errors.statusOf(new CompletionException(new TimeoutException("node overloaded")));
 
     assertThat(status.getCode()).isEqualTo(Code.UNAVAILABLE.value());
     assertThat(errorInfo(status).getReason()).isEqualTo("STORAGE_UNAVAILABLE");
   }
 
   @Test
-  void anyOtherFailureIsInternalAndLeaksNothing() {
-    Status status =
-        ErrorMapper.toRpcStatus(new IllegalStateException("password=hunter2 at Room.java:42"));
+  void failureNoTranslatorKnowsIsInternal() {
+    Status status = new ErrorMapper(List.of()).statusOf(new TimeoutException("slow"));
+
+    assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
+  }
+
+  @Test
+  void anyOtherFailureIsInternalLeaksNothingAndIsLoggedOnce() {
+    var failure = new IllegalStateException("password=hunter2 at Room.java:42");
+
+    Status status = errors.statusOf(failure);
 
     assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
     assertThat(status.getMessage()).isEqualTo(GENERIC).doesNotContain("hunter2");
     assertThat(status.getDetailsCount()).isZero();
+    assertThat(log.at(Level.ERROR))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getThrowableProxy().getMessage()).contains("hunter2"));
   }
 
   @Test
   void wrappedUnexpectedFailureIsInternal() {
-    Status status =
-        ErrorMapper.toRpcStatus(new CompletionException(new NullPointerException("members")));
+    Status status = errors.statusOf(new CompletionException(new NullPointerException("members")));
 
     assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
     assertThat(status.getMessage()).isEqualTo(GENERIC);
@@ -114,7 +146,7 @@ class ErrorMapperTest {
 
   @Test
   void completionExceptionWithoutCauseIsInternal() {
-    Status status = ErrorMapper.toRpcStatus(new CompletionException("lost", null));
+    Status status = errors.statusOf(new CompletionException("lost", null));
 
     assertThat(status.getCode()).isEqualTo(Code.INTERNAL.value());
     assertThat(status.getMessage()).isEqualTo(GENERIC);
@@ -123,7 +155,7 @@ class ErrorMapperTest {
   @Test
   void grpcStatusExceptionPassesThrough() {
     Status status =
-        ErrorMapper.toRpcStatus(
+        errors.statusOf(
             io.grpc.Status.DEADLINE_EXCEEDED
                 .withDescription("deadline passed")
                 .asRuntimeException());
@@ -143,7 +175,7 @@ class ErrorMapperTest {
     Status fromTrailers = StatusProto.fromThrowable(e);
     assertThat(fromTrailers).isNotNull();
     assertThat(errorInfo(fromTrailers).getReason()).isEqualTo("TOKEN_EXPIRED");
-    assertThat(ErrorMapper.toRpcStatus(e)).isEqualTo(fromTrailers);
+    assertThat(errors.statusOf(e)).isEqualTo(fromTrailers);
   }
 
   @ParameterizedTest

@@ -1,12 +1,21 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.rpc;
 
+import static io.watchparty.server.rpc.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.SendChat;
@@ -15,11 +24,11 @@ import io.watchparty.server.RefusedException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class ChatUtf8GuardTest {
-  /** "caf" followed by a lone continuation-less lead byte: not UTF-8. */
-  static final ByteString INVALID = ByteString.copyFrom(new byte[] {'c', 'a', 'f', (byte) 0xC3});
+class Utf8GuardTest {
+  private static final ByteString INVALID = RawRequests.NOT_UTF8;
 
   @Test
   void validMessagesParseAsUsual() {
@@ -35,7 +44,7 @@ class ChatUtf8GuardTest {
 
   @Test
   void invalidChatTextIsDroppedAndMarkedNotFatal() {
-    ClientMessage parsed = parse(clientMessageWithRawText("r7", INVALID));
+    ClientMessage parsed = parse(RawRequests.clientMessageWithRawText("r7", INVALID));
 
     assertThat(parsed.getRequestId()).isEqualTo("r7");
     assertThat(parsed.getSendChat().getClientMessageId()).isEqualTo("m1");
@@ -47,7 +56,7 @@ class ChatUtf8GuardTest {
   }
 
   @Test
-  void invalidUtf8ElsewhereIsAMalformedField() throws IOException {
+  void invalidUtf8ElsewhereIsInvalidUtf8() throws IOException {
     var bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     out.writeBytes(1, INVALID); // request_id
@@ -55,7 +64,7 @@ class ChatUtf8GuardTest {
     ClientMessage parsed = parse(bytes.toByteArray());
     RefusedException refused =
         catchThrowableOfType(RefusedException.class, () -> Utf8Guard.requireValid(parsed));
-    assertThat(refused.reason()).isEqualTo(ErrorReason.MALFORMED_ID);
+    assertThat(refused.reason()).isEqualTo(ErrorReason.INVALID_UTF8);
     assertThat(refused.details()).containsEntry("field", "request_id");
   }
 
@@ -82,30 +91,44 @@ class ChatUtf8GuardTest {
   }
 
   @Test
+  void guardedServiceRefusesARequestWithInvalidUtf8AndServesTheNextOne() throws IOException {
+    String name = InProcessServerBuilder.generateName();
+    Server server =
+        InProcessServerBuilder.forName(name)
+            .directExecutor()
+            .intercept(new ErrorInterceptor(new ErrorMapper(List.of())))
+            .addService(Utf8Guard.guard(new HealthStatusManager().getHealthService().bindService()))
+            .build()
+            .start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try (var log = CapturedLog.of(ErrorMapper.class)) {
+      byte[] badServiceName = RawRequests.fields().bytes(1, INVALID).toByteArray();
+
+      var info =
+          assertRefused(
+              () -> RawRequests.unary(channel, HealthGrpc.getCheckMethod(), badServiceName),
+              Status.Code.INVALID_ARGUMENT,
+              ErrorReason.INVALID_UTF8);
+
+      assertThat(info.getMetadataMap()).containsEntry("field", "service");
+      assertThat(
+              HealthGrpc.newBlockingStub(channel)
+                  .check(HealthCheckRequest.getDefaultInstance())
+                  .getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(log.at(ch.qos.logback.classic.Level.ERROR)).isEmpty();
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+    }
+  }
+
+  @Test
   void bytesThatAreNotProtobufStillFail() {
     StatusRuntimeException failure =
         catchThrowableOfType(
             StatusRuntimeException.class, () -> parse(new byte[] {(byte) 0xFF, (byte) 0xFF}));
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
-  }
-
-  /** A ClientMessage whose send_chat.text holds arbitrary bytes. */
-  static byte[] clientMessageWithRawText(String requestId, ByteString text) {
-    try {
-      var inner = new ByteArrayOutputStream();
-      CodedOutputStream chat = CodedOutputStream.newInstance(inner);
-      chat.writeString(1, "m1");
-      chat.writeBytes(2, text);
-      chat.flush();
-      var outer = new ByteArrayOutputStream();
-      CodedOutputStream message = CodedOutputStream.newInstance(outer);
-      message.writeString(1, requestId);
-      message.writeBytes(8, ByteString.copyFrom(inner.toByteArray()));
-      message.flush();
-      return outer.toByteArray();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
   }
 
   private static ClientMessage parse(byte[] bytes) {
