@@ -66,6 +66,17 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
   }
 
   /**
+   * The keyspace of the test class running in {@code context}, a class's or a test method's: a
+   * method's context asks its class's, so that a server started for one test still shares the
+   * class's keyspace.
+   */
+  static Storage storage(ExtensionContext context) {
+    ExtensionContext classContext =
+        context.getTestMethod().isPresent() ? context.getParent().orElseThrow() : context;
+    return classKeyspace(classContext).storage();
+  }
+
+  /**
    * The keyspace of the test class of {@code context}. Opened lazily because a class with {@code
    * PER_CLASS} lifecycle needs it for its constructor before {@code beforeAll}; found in the
    * enclosing class's store by a {@code @Nested} class and by test methods.
