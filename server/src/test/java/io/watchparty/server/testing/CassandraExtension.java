@@ -42,6 +42,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * wp_test_<class>_<random>}, which is dropped after the class. Parameters of type {@link Storage}
  * and {@link CqlSession} (bound to that keyspace) are injected. Tests of one class share the
  * keyspace, so they use their own ids rather than expect empty tables.
+ *
+ * <p>{@link TestServer} builds on it: a class that registers a server needs no {@code @ExtendWith}
+ * of its own.
  */
 public final class CassandraExtension implements BeforeAllCallback, ParameterResolver {
   private static final Namespace NAMESPACE = Namespace.create(CassandraExtension.class);
