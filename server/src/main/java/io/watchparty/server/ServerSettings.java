@@ -64,17 +64,20 @@ public record ServerSettings(
             string(w, "auth.issuer", "watchparty"),
             demo,
             Duration.ofMinutes(integer(w, "auth.lifetime", 12 * 60, 1, 7 * 24 * 60))),
-        new RoomConfig(
-            millis(w, "room.lead", d.commandLead()),
-            (int) integer(w, "room.eventlog", d.eventLogCapacity(), 1, 1_000_000),
-            (int) integer(w, "room.outbox", d.outboxCapacity(), 2, 1_000_000),
-            millis(w, "room.grace", d.reconnectGrace()),
-            (int) integer(w, "room.presencedetail", d.presenceDetailLimit(), 0, 10_000),
-            millis(w, "room.presenceinterval", d.presenceInterval()),
-            millis(w, "room.bufferingtimeout", d.bufferingTimeout()),
-            integer(w, "room.commandrate", (long) d.commandsPerSecond(), 1, 10_000),
-            (int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000),
-            syncPolicy(w)),
+        RoomConfig.builder()
+            .commandLead(millis(w, "room.lead", d.commandLead()))
+            .eventLogCapacity((int) integer(w, "room.eventlog", d.eventLogCapacity(), 1, 1_000_000))
+            .outboxCapacity((int) integer(w, "room.outbox", d.outboxCapacity(), 2, 1_000_000))
+            .reconnectGrace(millis(w, "room.grace", d.reconnectGrace()))
+            .presenceDetailLimit(
+                (int) integer(w, "room.presencedetail", d.presenceDetailLimit(), 0, 10_000))
+            .presenceInterval(millis(w, "room.presenceinterval", d.presenceInterval()))
+            .bufferingTimeout(millis(w, "room.bufferingtimeout", d.bufferingTimeout()))
+            .commandsPerSecond(
+                integer(w, "room.commandrate", (long) d.commandsPerSecond(), 1, 10_000))
+            .commandBurst((int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000))
+            .syncPolicy(syncPolicy(w))
+            .build(),
         integer(w, "catalog.size", 10_000, 1, 10_000_000),
         Duration.ofSeconds(integer(w, "catalog.refresh", 60, 1, 86_400)),
         bool(w, "catalog.demo", false),

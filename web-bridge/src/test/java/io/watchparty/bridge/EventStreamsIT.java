@@ -20,8 +20,8 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.RoomConfigs;
 import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +56,7 @@ class EventStreamsIT {
                         Duration.ofMillis(500),
                         Duration.ofMillis(100),
                         Duration.ofSeconds(2))),
-            RoomConfigs.rooms().build());
+            TestServer.roomDefaults().build());
   }
 
   @AfterAll

@@ -12,7 +12,7 @@ import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
-import io.watchparty.server.rpc.RoomConfigs;
+import io.watchparty.server.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -67,7 +67,7 @@ final class Platform implements AutoCloseable {
 
   /** The platform with the test room tunables and the bridge's default settings. */
   static Platform start(CqlSession session) {
-    return start(session, UnaryOperator.identity(), RoomConfigs.rooms().build());
+    return start(session, UnaryOperator.identity(), TestServer.roomDefaults().build());
   }
 
   /**

@@ -9,8 +9,8 @@ import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.PlaybackCommand;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendCommandRequest;
-import io.watchparty.server.rpc.RoomConfigs;
 import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -50,7 +50,7 @@ class SlowBrowserIT {
                             Duration.ofSeconds(5),
                             Duration.ofMillis(100),
                             Duration.ofSeconds(2))),
-            RoomConfigs.rooms().build());
+            TestServer.roomDefaults().build());
   }
 
   @AfterAll

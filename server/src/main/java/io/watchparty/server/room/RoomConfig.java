@@ -73,6 +73,108 @@ public record RoomConfig(
     }
   }
 
+  /** A builder starting from {@link #DEFAULTS}. */
+  public static Builder builder() {
+    return DEFAULTS.toBuilder();
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link RoomConfig} field by field; {@link #build} validates. */
+  public static final class Builder {
+    private Duration commandLead;
+    private int eventLogCapacity;
+    private int outboxCapacity;
+    private Duration reconnectGrace;
+    private int presenceDetailLimit;
+    private Duration presenceInterval;
+    private Duration bufferingTimeout;
+    private double commandsPerSecond;
+    private int commandBurst;
+    private SyncPolicy syncPolicy;
+
+    private Builder(RoomConfig from) {
+      commandLead = from.commandLead;
+      eventLogCapacity = from.eventLogCapacity;
+      outboxCapacity = from.outboxCapacity;
+      reconnectGrace = from.reconnectGrace;
+      presenceDetailLimit = from.presenceDetailLimit;
+      presenceInterval = from.presenceInterval;
+      bufferingTimeout = from.bufferingTimeout;
+      commandsPerSecond = from.commandsPerSecond;
+      commandBurst = from.commandBurst;
+      syncPolicy = from.syncPolicy;
+    }
+
+    public Builder commandLead(Duration value) {
+      commandLead = value;
+      return this;
+    }
+
+    public Builder eventLogCapacity(int value) {
+      eventLogCapacity = value;
+      return this;
+    }
+
+    public Builder outboxCapacity(int value) {
+      outboxCapacity = value;
+      return this;
+    }
+
+    public Builder reconnectGrace(Duration value) {
+      reconnectGrace = value;
+      return this;
+    }
+
+    public Builder presenceDetailLimit(int value) {
+      presenceDetailLimit = value;
+      return this;
+    }
+
+    public Builder presenceInterval(Duration value) {
+      presenceInterval = value;
+      return this;
+    }
+
+    public Builder bufferingTimeout(Duration value) {
+      bufferingTimeout = value;
+      return this;
+    }
+
+    public Builder commandsPerSecond(double value) {
+      commandsPerSecond = value;
+      return this;
+    }
+
+    public Builder commandBurst(int value) {
+      commandBurst = value;
+      return this;
+    }
+
+    public Builder syncPolicy(SyncPolicy value) {
+      syncPolicy = value;
+      return this;
+    }
+
+    /** The configuration; fails as the constructor does, naming the bad value's key. */
+    public RoomConfig build() {
+      return new RoomConfig(
+          commandLead,
+          eventLogCapacity,
+          outboxCapacity,
+          reconnectGrace,
+          presenceDetailLimit,
+          presenceInterval,
+          bufferingTimeout,
+          commandsPerSecond,
+          commandBurst,
+          syncPolicy);
+    }
+  }
+
   private static void requirePositive(String key, Duration value) {
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(key + " must be a positive duration, got " + value);

@@ -1,12 +1,11 @@
 package io.watchparty.server.chat;
 
-import static io.watchparty.server.chat.ChatCalls.send;
-import static io.watchparty.server.chat.ChatCalls.stored;
-import static io.watchparty.server.rpc.Refusals.assertRefused;
-import static io.watchparty.server.rpc.Refusals.assertRejected;
+import static io.watchparty.server.testing.ChatCalls.send;
+import static io.watchparty.server.testing.ChatCalls.stored;
+import static io.watchparty.server.testing.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.google.rpc.ErrorInfo;
@@ -25,47 +24,37 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.Commands;
-import io.watchparty.server.rpc.MutableClock;
-import io.watchparty.server.rpc.RawRequests;
-import io.watchparty.server.rpc.RoomConfigs;
-import io.watchparty.server.rpc.StreamProbe;
-import io.watchparty.server.rpc.TestServer;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.ChatCalls;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.MutableClock;
+import io.watchparty.server.testing.RawRequests;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Chat end to end between gRPC clients, on the real Cassandra node: delivery order, idempotent
  * retries, history across buckets and restarts, moderation, and what is refused. The server clock
  * is a {@link MutableClock}, so buckets, mutes and slow mode pass without waiting.
  */
-@ExtendWith(CassandraExtension.class)
 class ChatIT {
   private static final MutableClock clock = MutableClock.atNow();
   private static final ChatSettings SETTINGS =
       ChatSettings.DEFAULTS.withMessageRate(10_000, 10_000).withReactionRate(10_000, 10_000);
-  private static CqlSession session;
-  private static TestServer wp;
+
+  @RegisterExtension
+  static final TestServer wp = TestServer.builder().chat(SETTINGS).clock(clock).build();
 
   private String roomId;
   private StreamProbe alice;
   private StreamProbe bob;
-
-  @BeforeAll
-  static void start(CqlSession cassandra) {
-    session = cassandra;
-    wp = TestServer.start(session, RoomConfigs.rooms().build(), SETTINGS, clock);
-  }
 
   /** Alice hosts a public room; Bob watches. Both have read their joins. */
   @BeforeEach
@@ -76,16 +65,6 @@ class ChatIT {
     bob = wp.connect("bob").join(roomId);
     bob.snapshot();
     alice.next(KindCase.MEMBER_JOINED);
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
   }
 
   @Test
@@ -306,7 +285,7 @@ class ChatIT {
     assertThat(event.getChatDeleted().getByUserId()).isEqualTo("bob");
     assertThat(history(roomId, "alice")).containsExactly(hosts, kept);
     Row row =
-        session
+        wp.session()
             .execute(
                 SimpleStatement.newInstance(
                     "SELECT text, deleted_by FROM chat_messages WHERE room_id = ? AND bucket = ?"

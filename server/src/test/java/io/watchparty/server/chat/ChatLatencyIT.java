@@ -2,7 +2,6 @@ package io.watchparty.server.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.Join;
@@ -10,10 +9,7 @@ import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.RoomConfigs;
-import io.watchparty.server.rpc.TestServer;
-import io.watchparty.server.testing.CassandraExtension;
-import java.time.Clock;
+import io.watchparty.server.testing.TestServer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,10 +17,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Measures, and prints, chat latency in one room on the real Cassandra node: send to
@@ -33,25 +27,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * In-process gRPC transport, so the numbers are server plus Cassandra, without network. Asserts
  * only that everything arrived, never how fast.
  */
-@ExtendWith(CassandraExtension.class)
 class ChatLatencyIT {
   private static final int VIEWERS = 20;
-  private static TestServer wp;
 
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp =
-        TestServer.start(
-            session,
-            RoomConfigs.rooms().outbox(100_000).build(),
-            ChatSettings.DEFAULTS.withMessageRate(100_000, 100_000),
-            Clock.systemUTC());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder()
+          .rooms(r -> r.outboxCapacity(100_000))
+          .chat(ChatSettings.DEFAULTS.withMessageRate(100_000, 100_000))
+          .build();
 
   @Test
   void printsSendToAcknowledgeAndSendToDeliverLatencies() throws InterruptedException {

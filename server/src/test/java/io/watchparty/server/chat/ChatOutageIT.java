@@ -1,9 +1,9 @@
 package io.watchparty.server.chat;
 
-import static io.watchparty.server.chat.ChatCalls.send;
-import static io.watchparty.server.chat.ChatCalls.stored;
-import static io.watchparty.server.rpc.Refusals.assertRefused;
-import static io.watchparty.server.rpc.Refusals.assertRejected;
+import static io.watchparty.server.testing.ChatCalls.send;
+import static io.watchparty.server.testing.ChatCalls.stored;
+import static io.watchparty.server.testing.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,22 +20,19 @@ import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.Commands;
-import io.watchparty.server.rpc.RoomConfigs;
-import io.watchparty.server.rpc.StreamProbe;
-import io.watchparty.server.rpc.TestServer;
 import io.watchparty.server.store.Storage;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.ChatCalls;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TcpProxy;
+import io.watchparty.server.testing.TestServer;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cassandra unreachable: the server talks to the node through a {@link TcpProxy} the test turns
@@ -43,19 +40,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * partition), then restores. Chat must fail clearly, acknowledge nothing it did not store, never
  * hold up playback, and work again once the node answers, without a restart.
  */
-@ExtendWith(CassandraExtension.class)
 class ChatOutageIT {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
 
   private static TcpProxy proxy;
-  private static CqlSession proxied;
-  private static TestServer wp;
 
-  @BeforeAll
-  static void start(Storage storage) {
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder()
+          .chat(ChatSettings.DEFAULTS.withMessageRate(1_000, 1_000))
+          .session(ChatOutageIT::throughProxy)
+          .build();
+
+  /** A session on the class's keyspace that reaches the node only through {@link #proxy}. */
+  private static CqlSession throughProxy(Storage storage) {
     Node node = storage.session().getMetadata().getNodes().values().iterator().next();
     proxy = new TcpProxy((InetSocketAddress) node.getEndPoint().resolve());
-    proxied =
+    CqlSession proxied =
         CqlSession.builder()
             .addContactPoint(proxy.address())
             .withLocalDatacenter(node.getDatacenter())
@@ -80,19 +81,9 @@ class ChatOutageIT {
                     .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
                     .build())
             .build();
-    wp =
-        TestServer.start(
-            proxied,
-            RoomConfigs.rooms().build(),
-            ChatSettings.DEFAULTS.withMessageRate(1_000, 1_000),
-            Clock.systemUTC());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-    proxied.close();
-    proxy.close();
+    // TestServer closes this session after the server; the proxy goes last.
+    proxied.closeFuture().thenRun(proxy::close);
+    return proxied;
   }
 
   @Test

@@ -3,38 +3,23 @@ package io.watchparty.server.room;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.Commands;
-import io.watchparty.server.rpc.RoomConfigs;
-import io.watchparty.server.rpc.StreamProbe;
-import io.watchparty.server.rpc.TestServer;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** One stalled receiver costs the others nothing, and the server holds a bounded backlog for it. */
-@ExtendWith(CassandraExtension.class)
 class FanOutIT {
   static final int OUTBOX = 8;
   static final int COMMANDS = 200;
 
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().outbox(OUTBOX).build());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension
+  static final TestServer wp = TestServer.builder().rooms(r -> r.outboxCapacity(OUTBOX)).build();
 
   @Test
   void replayThatOverflowsTheOutboxGivesWayToASnapshotWithNothingOlderAfterIt() {

@@ -3,46 +3,30 @@ package io.watchparty.server.room;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.rpc.Commands;
-import io.watchparty.server.rpc.RoomConfigs;
-import io.watchparty.server.rpc.StreamProbe;
-import io.watchparty.server.rpc.TestServer;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Memory stays bounded by the active rooms: closed rooms and rooms nobody is in leave memory at the
  * registry's sweeps, and come back from Cassandra, intact, when someone returns.
  */
-@ExtendWith(CassandraExtension.class)
 class RoomMemoryIT {
-  private final CqlSession session;
-  private TestServer wp;
-
-  RoomMemoryIT(CqlSession session) {
-    this.session = session;
-  }
-
-  @BeforeEach
-  void start() {
-    wp = TestServer.start(session, RoomConfigs.rooms().grace(Duration.ofMillis(200)).build());
-  }
-
-  @AfterEach
-  void stop() {
-    wp.close();
-  }
+  /**
+   * A server of each test's own (an instance field), so that every test starts with no room loaded.
+   */
+  @RegisterExtension
+  final TestServer wp =
+      TestServer.builder().rooms(r -> r.reconnectGrace(Duration.ofMillis(200))).build();
 
   private RoomRegistry registry() {
     return wp.server().rooms();

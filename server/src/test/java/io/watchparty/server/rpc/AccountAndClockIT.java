@@ -1,9 +1,8 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.Account;
 import io.watchparty.proto.v1.AccountServiceGrpc;
@@ -16,37 +15,20 @@ import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.SyncPolicy;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import io.watchparty.server.testing.MutableClock;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What clients learn before and beside a room stream: who their token says they are, the server's
  * clock, and the sync policy every player applies.
  */
-@ExtendWith(CassandraExtension.class)
 class AccountAndClockIT {
-  private static MutableClock clock;
-  private static TestServer wp;
+  private static final MutableClock clock = MutableClock.atNow();
 
-  @BeforeAll
-  static void start(CqlSession session) {
-    clock = MutableClock.atNow();
-    wp = TestServer.start(session, RoomConfigs.rooms().build(), clock);
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().clock(clock).build();
 
   @Test
   void anAccountIsReadFromTheVerifiedTokenOnly() {

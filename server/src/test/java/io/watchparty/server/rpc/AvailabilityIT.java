@@ -1,9 +1,8 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ClearAvailabilityRequest;
@@ -29,14 +28,12 @@ import io.watchparty.proto.v1.Title;
 import io.watchparty.proto.v1.TitleInfo;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.proto.v1.Watchability;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Regional catalogs: nobody watches a title their region lacks, whatever the host or the invite
@@ -44,24 +41,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (hiro) or BR; {@code the-cabinet-of-dr-caligari} opens in the US (alice) in three days; {@code
  * sintel} is licensed everywhere.
  */
-@ExtendWith(CassandraExtension.class)
 class AvailabilityIT {
-  private final CqlSession session;
-  private TestServer server;
-
-  AvailabilityIT(CqlSession session) {
-    this.session = session;
-  }
-
-  @BeforeEach
-  void start() {
-    server = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
+  /**
+   * A server of each test's own (an instance field): tests change the matrix, and each start sets
+   * the demo matrix's entries again.
+   */
+  @RegisterExtension final TestServer server = TestServer.builder().build();
 
   private String createRoom(String host, String titleId, Visibility visibility) {
     return server

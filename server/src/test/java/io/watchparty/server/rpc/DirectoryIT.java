@@ -1,10 +1,9 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.HostLeavePolicy;
@@ -12,30 +11,18 @@ import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListPublicRoomsResponse;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The public directory: open public rooms only, busiest first, page by page. */
-@ExtendWith(CassandraExtension.class)
 class DirectoryIT {
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   @Test
   void listsOpenPublicRoomsBusiestFirstPageByPage() {

@@ -1,11 +1,10 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.RawRequests.NOT_UTF8;
-import static io.watchparty.server.rpc.RawRequests.fields;
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.RawRequests.NOT_UTF8;
+import static io.watchparty.server.testing.RawRequests.fields;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -22,37 +21,20 @@ import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.RawRequests;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A string field that is not UTF-8, in a request of any service, is refused with INVALID_ARGUMENT
  * and a reason naming the field, and the server goes on serving.
  */
-@ExtendWith(CassandraExtension.class)
 class InvalidUtf8IT {
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   private static Channel as(String userId) {
     return ClientInterceptors.intercept(

@@ -1,10 +1,9 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
-import static io.watchparty.server.rpc.Refusals.assertRejected;
+import static io.watchparty.server.testing.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ClientMessage;
@@ -27,41 +26,37 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.MutableClock;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Synchronized playback: who may command, what every member receives, when changes take effect,
  * where a late joiner starts. The server clock is a {@link MutableClock}, so server times are
  * asserted exactly.
  */
-@ExtendWith(CassandraExtension.class)
 class PlaybackIT {
   static final long LEAD_MS = 200;
   static final long DURATION_MS = 596_000; // big-buck-bunny
 
   private static final MutableClock clock = MutableClock.atNow();
-  private static CqlSession session;
-  private static TestServer wp;
+
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder()
+          .rooms(r -> r.commandLead(Duration.ofMillis(LEAD_MS)))
+          .clock(clock)
+          .build();
 
   private String roomId;
   private StreamProbe alice;
   private StreamProbe bob;
-
-  @BeforeAll
-  static void start(CqlSession cassandra) {
-    session = cassandra;
-    wp =
-        TestServer.start(
-            session, RoomConfigs.rooms().lead(Duration.ofMillis(LEAD_MS)).build(), clock);
-  }
 
   /** Alice hosts a public room; Bob watches. Both have read their joins. */
   @BeforeEach
@@ -73,16 +68,6 @@ class PlaybackIT {
     assertThat(bob.snapshot().getYourRole()).isEqualTo(Role.VIEWER);
     assertThat(alice.next(KindCase.MEMBER_JOINED).getMemberJoined().getMember().getUserId())
         .isEqualTo("bob");
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
   }
 
   @Test
@@ -373,13 +358,13 @@ class PlaybackIT {
   @Test
   void waitingForABufferingMemberEndsAfterTheTimeout() {
     try (TestServer impatient =
-        TestServer.start(
-            session,
-            RoomConfigs.rooms()
-                .lead(Duration.ofMillis(LEAD_MS))
-                .bufferingTimeout(Duration.ofMillis(300))
-                .build(),
-            clock)) {
+        TestServer.builder()
+            .rooms(
+                r ->
+                    r.commandLead(Duration.ofMillis(LEAD_MS))
+                        .bufferingTimeout(Duration.ofMillis(300)))
+            .clock(clock)
+            .start(wp.session())) {
       var created =
           impatient
               .as("alice")
@@ -435,7 +420,10 @@ class PlaybackIT {
   @Test
   void commandsOverTheUsersRateAreRefusedAndTheRoomCarriesOn() {
     try (TestServer limited =
-        TestServer.start(session, RoomConfigs.rooms().commandRate(0.01, 3).build(), clock)) {
+        TestServer.builder()
+            .rooms(r -> r.commandsPerSecond(0.01).commandBurst(3))
+            .clock(clock)
+            .start(wp.session())) {
       String room = limited.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       StreamProbe host = limited.connect("alice").join(room);
       host.snapshot();

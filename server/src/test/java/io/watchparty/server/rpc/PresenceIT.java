@@ -2,42 +2,30 @@ package io.watchparty.server.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Large rooms announce how many are present, throttled, instead of every join and leave. */
-@ExtendWith(CassandraExtension.class)
 class PresenceIT {
   static final int DETAIL_LIMIT = 2;
 
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp =
-        TestServer.start(
-            session,
-            RoomConfigs.rooms()
-                .presenceDetail(DETAIL_LIMIT)
-                // Long enough that the joins of one test land in one interval and coalesce.
-                .presenceInterval(Duration.ofSeconds(5))
-                .build());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder()
+          .rooms(
+              r ->
+                  r.presenceDetailLimit(DETAIL_LIMIT)
+                      // Long enough that the joins of one test land in one interval and coalesce.
+                      .presenceInterval(Duration.ofSeconds(5)))
+          .build();
 
   @Test
   void largeRoomSendsThrottledCountsInsteadOfJoins() {

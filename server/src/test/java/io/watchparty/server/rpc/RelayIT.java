@@ -1,10 +1,9 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
-import static io.watchparty.server.rpc.Refusals.assertRejected;
+import static io.watchparty.server.testing.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClientMessage;
@@ -22,37 +21,20 @@ import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A relay (the web bridge) is a subscriber of its own kind: it joins with its relay account, the
  * server authorizes each viewer it serves under that viewer's token, and the viewers it names are
  * present in the room (counted, allowed to chat) until they are removed, kicked or banned.
  */
-@ExtendWith(CassandraExtension.class)
 class RelayIT {
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   private static StreamProbe joinAsRelay(String roomId) {
     StreamProbe relay = wp.connect("web-bridge");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.CreateRoomResponse;
@@ -19,30 +18,18 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.MutableClock;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Rooms live in Cassandra: a new server on the same keyspace carries on where the old one was. */
-@ExtendWith(CassandraExtension.class)
 class RestartIT {
-  private static CqlSession session;
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession cassandra) {
-    session = cassandra;
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   @Test
   void roomsRolesBansAndPlaybackSurviveARestart() {
@@ -135,8 +122,7 @@ class RestartIT {
   void aCommandInTheMillisecondTheRoomWasCreatedIsStored() {
     // The server's clock stands still, so creation and the first command share one millisecond
     // of it, as they may on a fast client; Cassandra's own write clock moves on meanwhile.
-    try (TestServer frozen =
-        TestServer.start(session, RoomConfigs.rooms().build(), MutableClock.atNow())) {
+    try (TestServer frozen = TestServer.builder().clock(MutableClock.atNow()).start(wp.session())) {
       String roomId = frozen.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       frozen.connect("alice").join(roomId).snapshot();
       long sequence =
@@ -167,7 +153,7 @@ class RestartIT {
   }
 
   private static Row row(String roomId) {
-    return session
+    return wp.session()
         .execute("SELECT sequence, closed FROM rooms WHERE room_id = ?", UUID.fromString(roomId))
         .one();
   }

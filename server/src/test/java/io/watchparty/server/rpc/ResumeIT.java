@@ -3,7 +3,6 @@ package io.watchparty.server.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.HostLeavePolicy;
@@ -17,38 +16,21 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Reconnecting: replay from the room's bounded event log, snapshots, the grace period. */
-@ExtendWith(CassandraExtension.class)
 class ResumeIT {
   static final int EVENT_LOG = 8;
 
-  private static CqlSession session;
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession cassandra) {
-    session = cassandra;
-    wp = TestServer.start(session, RoomConfigs.rooms().eventLog(EVENT_LOG).build());
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder().rooms(r -> r.eventLogCapacity(EVENT_LOG)).build();
 
   @Test
   void resumeReplaysExactlyTheMissedEventsAndAnnouncesNoLeaveOrJoin() {
@@ -197,7 +179,9 @@ class ResumeIT {
   @Test
   void memberNotBackWithinTheGraceTimesOutAndAHostIsSucceeded() {
     try (TestServer shortGrace =
-        TestServer.start(session, RoomConfigs.rooms().grace(Duration.ofMillis(300)).build())) {
+        TestServer.builder()
+            .rooms(r -> r.reconnectGrace(Duration.ofMillis(300)))
+            .start(wp.session())) {
       String roomId = shortGrace.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       StreamProbe alice = shortGrace.connect("alice").join(roomId);
       alice.snapshot();

@@ -1,11 +1,10 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
-import static io.watchparty.server.rpc.Refusals.assertRejected;
+import static io.watchparty.server.testing.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.Command;
@@ -26,33 +25,16 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Host, co-hosts and viewers: granting, transferring, kicking, banning, leaving. */
-@ExtendWith(CassandraExtension.class)
 class RolesIT {
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   @Test
   void joinerGetsASnapshotThatIncludesThemThenOnlyLaterEvents() {

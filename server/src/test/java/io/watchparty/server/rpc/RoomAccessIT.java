@@ -1,9 +1,8 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
@@ -22,36 +21,19 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.auth.TokenService;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Who may create, see and enter rooms: tokens, subscriptions, invites, ids. */
-@ExtendWith(CassandraExtension.class)
 class RoomAccessIT {
-  private static TestServer wp;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    wp = TestServer.start(session, RoomConfigs.rooms().build());
-  }
-
-  @AfterEach
-  void dropStreams() {
-    wp.disconnectAll();
-  }
-
-  @AfterAll
-  static void stop() {
-    wp.close();
-  }
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
 
   @Test
   void privateRoomComesWithAnUnguessableInviteInItsShareLink() {

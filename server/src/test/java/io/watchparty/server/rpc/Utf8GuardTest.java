@@ -1,6 +1,6 @@
 package io.watchparty.server.rpc;
 
-import static io.watchparty.server.rpc.Refusals.assertRefused;
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -21,6 +21,7 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
 import io.watchparty.server.RefusedException;
+import io.watchparty.server.testing.RawRequests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,12 +2,13 @@ package io.watchparty.server.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +17,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Room locks are taken by virtual threads (stream drains, timer callbacks, chat completions). A
@@ -24,14 +25,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the room uses {@code ReentrantLock}; this records JFR's pinning events during a fan-out and chat
  * run and expects none from the server's code.
  */
-@ExtendWith(CassandraExtension.class)
 class VirtualThreadPinningIT {
+  @RegisterExtension static final TestServer wp = TestServer.builder().build();
+
   @Test
-  void fanOutAndChatPinNoCarrierThread(CqlSession session) throws Exception {
+  void fanOutAndChatPinNoCarrierThread() throws Exception {
     List<RecordedEvent> pinned = new ArrayList<>();
     Path dump = Files.createTempFile("pinning", ".jfr");
-    try (Recording recording = new Recording();
-        TestServer wp = TestServer.start(session, RoomConfigs.rooms().build())) {
+    try (Recording recording = new Recording()) {
       recording
           .enable("jdk.VirtualThreadPinned")
           .withThreshold(java.time.Duration.ZERO)

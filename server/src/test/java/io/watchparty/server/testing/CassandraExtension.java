@@ -42,6 +42,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * wp_test_<class>_<random>}, which is dropped after the class. Parameters of type {@link Storage}
  * and {@link CqlSession} (bound to that keyspace) are injected. Tests of one class share the
  * keyspace, so they use their own ids rather than expect empty tables.
+ *
+ * <p>{@link TestServer} builds on it: a class that registers a server needs no {@code @ExtendWith}
+ * of its own.
  */
 public final class CassandraExtension implements BeforeAllCallback, ParameterResolver {
   private static final Namespace NAMESPACE = Namespace.create(CassandraExtension.class);
@@ -63,6 +66,17 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     Storage storage = classKeyspace(context).storage();
     return parameter.getParameter().getType() == Storage.class ? storage : storage.session();
+  }
+
+  /**
+   * The keyspace of the test class running in {@code context}, a class's or a test method's: a
+   * method's context asks its class's, so that a server started for one test still shares the
+   * class's keyspace.
+   */
+  static Storage storage(ExtensionContext context) {
+    ExtensionContext classContext =
+        context.getTestMethod().isPresent() ? context.getParent().orElseThrow() : context;
+    return classKeyspace(classContext).storage();
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.server.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -10,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.rpc.ErrorMapper;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 /** Reads the machine-readable reason of a refusal, the way a client program would. */

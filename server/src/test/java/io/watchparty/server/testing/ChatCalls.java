@@ -1,4 +1,4 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,8 +19,6 @@ import io.watchparty.proto.v1.React;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
-import io.watchparty.server.rpc.StreamProbe;
-import io.watchparty.server.rpc.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,13 +26,13 @@ import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Chat as a test client does it: on a room stream ({@link StreamProbe}) or over ChatService. */
-final class ChatCalls {
+public final class ChatCalls {
   private static final AtomicInteger requestIds = new AtomicInteger();
 
   private ChatCalls() {}
 
   /** Sends a chat message on a stream; returns the request id its CommandResult will carry. */
-  static String send(StreamProbe probe, String clientMessageId, String text) {
+  public static String send(StreamProbe probe, String clientMessageId, String text) {
     String requestId = "chat-" + requestIds.incrementAndGet();
     probe.send(
         ClientMessage.newBuilder()
@@ -45,13 +43,13 @@ final class ChatCalls {
   }
 
   /** The message stored for a send, waiting for its result (room events before it are skipped). */
-  static ChatMessage stored(StreamProbe probe, String requestId) {
+  public static ChatMessage stored(StreamProbe probe, String requestId) {
     CommandResult result = probe.resultOf(requestId);
     assertThat(result.hasChatStored()).as("result of %s: %s", requestId, result).isTrue();
     return result.getChatStored();
   }
 
-  static String react(StreamProbe probe, String emoji) {
+  public static String react(StreamProbe probe, String emoji) {
     String requestId = "react-" + requestIds.incrementAndGet();
     probe.send(
         ClientMessage.newBuilder()
@@ -61,28 +59,28 @@ final class ChatCalls {
     return requestId;
   }
 
-  static SendChatRequest request(String roomId, String clientMessageId, String text) {
+  public static SendChatRequest request(String roomId, String clientMessageId, String text) {
     return SendChatRequest.newBuilder()
         .setRoomId(roomId)
         .setMessage(SendChat.newBuilder().setClientMessageId(clientMessageId).setText(text))
         .build();
   }
 
-  static Command delete(String messageId) {
+  public static Command delete(String messageId) {
     return moderation(ChatModeration.newBuilder().setDeleteMessageId(messageId));
   }
 
-  static Command mute(String userId, long durationMs) {
+  public static Command mute(String userId, long durationMs) {
     return moderation(
         ChatModeration.newBuilder()
             .setMute(ChatModeration.Mute.newBuilder().setUserId(userId).setDurationMs(durationMs)));
   }
 
-  static Command unmute(String userId) {
+  public static Command unmute(String userId) {
     return moderation(ChatModeration.newBuilder().setUnmute(userId));
   }
 
-  static Command slowMode(long slowModeMs) {
+  public static Command slowMode(long slowModeMs) {
     return moderation(ChatModeration.newBuilder().setSetSlowModeMs(slowModeMs));
   }
 
@@ -94,7 +92,7 @@ final class ChatCalls {
   // Requests the generated stubs cannot send: bytes that are not valid UTF-8 where a string goes.
 
   /** A unary SendChat with raw request bytes, as {@code userId}. */
-  static ChatMessage rawSendChat(TestServer wp, String userId, byte[] request) {
+  public static ChatMessage rawSendChat(TestServer wp, String userId, byte[] request) {
     MethodDescriptor<byte[], ChatMessage> method =
         ChatServiceGrpc.getSendChatMethod().toBuilder(
                 new Raw(), ChatServiceGrpc.getSendChatMethod().getResponseMarshaller())
@@ -104,7 +102,7 @@ final class ChatCalls {
   }
 
   /** A room stream whose client messages are raw bytes. */
-  static StreamObserver<byte[]> rawConnect(
+  public static StreamObserver<byte[]> rawConnect(
       TestServer wp, String userId, StreamObserver<byte[]> responses) {
     MethodDescriptor<byte[], byte[]> method =
         RoomServiceGrpc.getConnectMethod().toBuilder(new Raw(), new Raw()).build();

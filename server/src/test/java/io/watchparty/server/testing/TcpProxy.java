@@ -1,4 +1,4 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,13 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * partitioned node), and new connections are accepted but never answered. {@link #restore} closes
  * every swallowed connection, so the driver reconnects, and forwards again.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final ServerSocket server;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile boolean forwarding = true;
 
-  TcpProxy(InetSocketAddress target) {
+  public TcpProxy(InetSocketAddress target) {
     this.target = target;
     try {
       this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -33,17 +33,17 @@ final class TcpProxy implements AutoCloseable {
     Thread.ofVirtual().name("proxy-accept").start(this::accept);
   }
 
-  InetSocketAddress address() {
+  public InetSocketAddress address() {
     return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
   }
 
   /** From now on nothing gets through, in either direction; nothing is closed either. */
-  void blackHole() {
+  public void blackHole() {
     forwarding = false;
   }
 
   /** Drops every connection (the driver sees them close and reconnects) and forwards again. */
-  void restore() {
+  public void restore() {
     for (Socket socket : sockets) {
       closeQuietly(socket);
     }

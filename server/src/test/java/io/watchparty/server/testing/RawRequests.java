@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.server.testing;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;

@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.server.testing;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.server.testing;
 
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.PlaybackCommand;
