@@ -7,7 +7,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;

@@ -8,7 +8,7 @@ import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.IssueDemoTokenResponse;
 import io.watchparty.proto.v1.ListDemoUsersRequest;
 import io.watchparty.proto.v1.ListDemoUsersResponse;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.Clock;
 
 /** Issues tokens for {@link DemoUsers}; refuses everything unless demo mode is on. */

@@ -7,7 +7,7 @@ import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;

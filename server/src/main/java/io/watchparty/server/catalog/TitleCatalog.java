@@ -8,7 +8,7 @@ import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -2,7 +2,7 @@ package io.watchparty.server.chat;
 
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package io.watchparty.server.chat;
 
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.text.Normalizer;
 import java.util.Map;
 import java.util.regex.Pattern;

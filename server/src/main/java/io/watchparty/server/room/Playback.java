@@ -2,7 +2,7 @@ package io.watchparty.server.room;
 
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.PlaybackState;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.util.Map;
 
 /**

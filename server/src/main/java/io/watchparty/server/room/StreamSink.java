@@ -1,6 +1,6 @@
 package io.watchparty.server.room;
 
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 
 /**
  * Where a room sends the frames of one stream: implemented by the transport (the gRPC outbox).

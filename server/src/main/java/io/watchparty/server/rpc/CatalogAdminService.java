@@ -8,11 +8,11 @@ import io.watchparty.proto.v1.GetAvailabilityRequest;
 import io.watchparty.proto.v1.SetAvailabilityRequest;
 import io.watchparty.proto.v1.Title;
 import io.watchparty.proto.v1.TitleAvailability;
-import io.watchparty.server.RefusedException;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;
+import io.watchparty.server.refusal.RefusedException;
 
 /** Catalog administration, for tokens with the admin claim only. */
 public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAdminServiceImplBase {

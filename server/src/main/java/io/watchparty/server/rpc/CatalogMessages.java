@@ -3,7 +3,7 @@ package io.watchparty.server.rpc;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.LicenceWindow;
 import io.watchparty.proto.v1.Title;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.Instant;
 import java.util.Optional;
 

@@ -3,7 +3,7 @@ package io.watchparty.server.rpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.StreamSink;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;

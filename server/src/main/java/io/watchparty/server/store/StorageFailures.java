@@ -2,7 +2,7 @@ package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.DriverException;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.server.RefusedException;
+import io.watchparty.server.refusal.RefusedException;
 import java.util.Optional;
 
 /**

@@ -1,4 +1,4 @@
-package io.watchparty.server;
+package io.watchparty.server.refusal;
 
 import io.watchparty.proto.v1.ErrorReason;
 import java.util.Map;

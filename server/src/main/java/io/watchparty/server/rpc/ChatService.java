@@ -1,4 +1,4 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.rpc;
 
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ChatMessage;
@@ -9,10 +9,9 @@ import io.watchparty.proto.v1.ListChatHistoryResponse;
 import io.watchparty.proto.v1.ReactRequest;
 import io.watchparty.proto.v1.ReactResponse;
 import io.watchparty.proto.v1.SendChatRequest;
-import io.watchparty.server.RefusedException;
-import io.watchparty.server.Replies;
 import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.RoomRegistry;
 
 /**

@@ -1,4 +1,4 @@
-package io.watchparty.server;
+package io.watchparty.server.rpc;
 
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletionStage;
@@ -7,7 +7,7 @@ import java.util.concurrent.CompletionStage;
  * Answers a unary call from a future, without holding a thread meanwhile. A failure is handed to
  * {@code onError} as it is: the server's error interceptor ({@code rpc.ErrorInterceptor}) maps it.
  */
-public final class Replies {
+final class Replies {
   private Replies() {}
 
   /** Answers with the stage's value, or fails the call with its failure, once it completes. */
