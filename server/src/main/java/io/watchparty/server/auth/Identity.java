@@ -1,6 +1,9 @@
 package io.watchparty.server.auth;
 
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.RefusedException;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -46,6 +49,17 @@ public record Identity(
   /** Whether {@code userId} is a well-formed user id: 1-64 of {@code [A-Za-z0-9._@-]}. */
   public static boolean isUserId(String userId) {
     return USER_ID.matcher(userId).matches();
+  }
+
+  /** {@code userId} if it is well-formed; refuses it with MALFORMED_ID otherwise. */
+  public static String requireUserId(String userId) {
+    if (!isUserId(userId)) {
+      throw new RefusedException(
+          ErrorReason.MALFORMED_ID,
+          "user id '" + userId + "' is malformed",
+          Map.of("field", "user_id"));
+    }
+    return userId;
   }
 
   /** Whether {@code region} is an ISO 3166-1 alpha-2 code, in upper case. */

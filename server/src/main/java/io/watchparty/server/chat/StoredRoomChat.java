@@ -433,7 +433,7 @@ final class StoredRoomChat implements RoomChat {
 
   /** Mutes a user for a while: applied and announced at once, and stored to survive a restart. */
   private CompletionStage<CommandAccepted> mute(Identity who, ChatModeration.Mute mute) {
-    String target = validUserId(mute.getUserId());
+    String target = Identity.requireUserId(mute.getUserId());
     Duration length = Duration.ofMillis(mute.getDurationMs());
     if (length.compareTo(MIN_MUTE) < 0 || length.compareTo(MAX_MUTE) > 0) {
       throw new RefusedException(
@@ -469,7 +469,7 @@ final class StoredRoomChat implements RoomChat {
   }
 
   private CompletionStage<CommandAccepted> unmute(Identity who, String userId) {
-    String target = validUserId(userId);
+    String target = Identity.requireUserId(userId);
     return room.withChatLock(
         access -> {
           access.requireOpen();
@@ -612,14 +612,15 @@ final class StoredRoomChat implements RoomChat {
         Map.of("message_id", messageId));
   }
 
-  private static String validUserId(String userId) {
-    if (!Identity.isUserId(userId)) {
-      throw new RefusedException(
-          ErrorReason.MALFORMED_ID,
-          "user id '" + userId + "' is malformed",
-          Map.of("field", "user_id"));
-    }
-    return userId;
+  /** Tells the room that {@code target} is muted until {@code untilMs} (0: no longer muted). */
+  private static long announceMute(Access access, String target, long untilMs, Identity by) {
+    return access.publish(
+        ServerMessage.newBuilder()
+            .setUserMuted(
+                UserMuted.newBuilder()
+                    .setUserId(target)
+                    .setUntilMs(untilMs)
+                    .setByUserId(by.userId())));
   }
 
   /** Acknowledges a moderation command once Cassandra has it (see {@code room.proto}). */

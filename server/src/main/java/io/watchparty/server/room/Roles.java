@@ -3,7 +3,6 @@ package io.watchparty.server.room;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.auth.Identity;
 import io.watchparty.server.refusal.RefusedException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -161,15 +160,5 @@ final class Roles {
       throw new RefusedException(
           ErrorReason.NOT_HOST, "only the host may delete a message of the host or a co-host");
     }
-  }
-
-  static String validUserId(String userId) {
-    if (!Identity.isUserId(userId)) {
-      throw new RefusedException(
-          ErrorReason.MALFORMED_ID,
-          "user id '" + userId + "' is malformed",
-          Map.of("field", "user_id"));
-    }
-    return userId;
   }
 }

@@ -360,7 +360,7 @@ public final class Room {
           }
           case REVOKE_COHOST -> {
             roles.requireHost(actor);
-            String target = Roles.validUserId(command.getRevokeCohost());
+            String target = Identity.requireUserId(command.getRevokeCohost());
             if (!roles.revokeCohost(target)) {
               yield 0;
             }
@@ -386,7 +386,7 @@ public final class Room {
             yield events.lastSequence();
           }
           case BAN -> {
-            String target = Roles.validUserId(command.getBan());
+            String target = Identity.requireUserId(command.getBan());
             roles.requireMayModerate(actor, target, Sanction.REMOVE);
             if (!roles.ban(target)) {
               yield 0;
@@ -400,7 +400,7 @@ public final class Room {
           }
           case UNBAN -> {
             roles.requireController(actor);
-            String target = Roles.validUserId(command.getUnban());
+            String target = Identity.requireUserId(command.getUnban());
             if (roles.unban(target)) {
               writer.add(at -> new RoomChange.BanSet(target, false, at));
             }
@@ -487,8 +487,8 @@ public final class Room {
     if (viewerCount < 0) {
       throw new RefusedException(ErrorReason.INVALID_TARGET, "viewer count must not be negative");
     }
-    added.forEach(Roles::validUserId);
-    removed.forEach(Roles::validUserId);
+    added.forEach(Identity::requireUserId);
+    removed.forEach(Identity::requireUserId);
     lockedDo(
         () -> {
           for (String userId : added) {
@@ -739,12 +739,12 @@ public final class Room {
 
   /** A member with a stream of their own (host transfer needs one). */
   private Member requireMember(String userId) {
-    return presence.member(Roles.validUserId(userId)).orElseThrow(() -> notInRoom(userId));
+    return presence.member(Identity.requireUserId(userId)).orElseThrow(() -> notInRoom(userId));
   }
 
   /** A member, or a viewer a relay serves. */
   private String requirePresentTarget(String userId) {
-    if (!presence.isPresent(Roles.validUserId(userId))) {
+    if (!presence.isPresent(Identity.requireUserId(userId))) {
       throw notInRoom(userId);
     }
     return userId;

@@ -2,11 +2,8 @@ package io.watchparty.server.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
-import io.grpc.MethodDescriptor;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ChatMessage;
@@ -16,13 +13,8 @@ import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CommandResult;
 import io.watchparty.proto.v1.React;
-import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Chat as a test client does it: on a room stream ({@link StreamProbe}) or over ChatService. */
@@ -93,42 +85,18 @@ public final class ChatCalls {
 
   /** A unary SendChat with raw request bytes, as {@code userId}. */
   public static ChatMessage rawSendChat(TestServer wp, String userId, byte[] request) {
-    MethodDescriptor<byte[], ChatMessage> method =
-        ChatServiceGrpc.getSendChatMethod().toBuilder(
-                new Raw(), ChatServiceGrpc.getSendChatMethod().getResponseMarshaller())
-            .build();
-    return ClientCalls.blockingUnaryCall(
-        authorized(wp, userId), method, CallOptions.DEFAULT, request);
+    return RawRequests.unary(authorized(wp, userId), ChatServiceGrpc.getSendChatMethod(), request);
   }
 
   /** A room stream whose client messages are raw bytes. */
   public static StreamObserver<byte[]> rawConnect(
       TestServer wp, String userId, StreamObserver<byte[]> responses) {
-    MethodDescriptor<byte[], byte[]> method =
-        RoomServiceGrpc.getConnectMethod().toBuilder(new Raw(), new Raw()).build();
-    return ClientCalls.asyncBidiStreamingCall(
-        authorized(wp, userId).newCall(method, CallOptions.DEFAULT), responses);
+    return RawRequests.connect(authorized(wp, userId), responses);
   }
 
   private static Channel authorized(TestServer wp, String userId) {
     return ClientInterceptors.intercept(
         wp.channel(),
         MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token(userId))));
-  }
-
-  private static final class Raw implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }
