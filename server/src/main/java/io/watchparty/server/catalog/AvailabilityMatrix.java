@@ -86,14 +86,15 @@ public final class AvailabilityMatrix {
                     try {
                       return loadTitle(titleId);
                     } catch (RuntimeException e) {
-                      // Caffeine keeps the old value when a reload fails; say so.
+                      // Keep serving the old value, and say so once here (a thrown failure would
+                      // also be logged by Caffeine, with a stack trace).
                       refreshFailures.incrementAndGet();
                       log.warn(
                           "Refreshing the availability of '{}' failed ({}); serving the previous"
                               + " value",
                           titleId,
                           e.toString());
-                      throw e;
+                      return old;
                     }
                   }
                 });

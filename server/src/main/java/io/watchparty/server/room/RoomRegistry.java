@@ -1,7 +1,5 @@
 package io.watchparty.server.room;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
@@ -27,6 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +71,10 @@ public final class RoomRegistry {
   private final Executor executor;
   private final RateLimiter commandLimiter;
   private final InviteTokens inviteTokens = new InviteTokens();
-  private final AsyncCache<UUID, Room> rooms;
+
+  /** Rooms in memory, or being loaded: every caller of one room waits for the same load. */
+  private final ConcurrentHashMap<UUID, CompletableFuture<Room>> rooms = new ConcurrentHashMap<>();
+
   private final RoomChat.Factory chats;
 
   /**
@@ -102,8 +104,6 @@ public final class RoomRegistry {
     this.scheduler = scheduler;
     this.executor = executor;
     this.chats = chats;
-    // No eviction: rooms leave memory only through the sweep, when nobody is in them.
-    this.rooms = Caffeine.newBuilder().executor(executor).buildAsync();
     this.commandLimiter =
         new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
     // Last, once the registry is complete: the sweeps keep memory bounded by the active rooms.
@@ -192,11 +192,11 @@ public final class RoomRegistry {
           ErrorReason.MALFORMED_ID, "room id '" + roomId + "' is not a lower-case UUID");
     }
     UUID id = UUID.fromString(roomId);
-    CompletableFuture<Room> loading = rooms.get(id, (key, loadExecutor) -> load(key));
+    CompletableFuture<Room> loading = rooms.computeIfAbsent(id, this::load);
     try {
       return loading.join();
     } catch (CompletionException failed) {
-      rooms.asMap().remove(id, loading); // the next caller tries again
+      rooms.remove(id, loading); // (also done when it failed; this caller may be woken first)
       if (failed.getCause() instanceof RuntimeException cause) {
         throw cause; // ROOM_NOT_FOUND, or a storage failure for the caller's status
       }
@@ -204,27 +204,38 @@ public final class RoomRegistry {
     }
   }
 
-  /** Loads a room and its chat; every caller waiting for the room shares this one load. */
+  /**
+   * Starts loading a room and its chat (it only starts: it runs inside the map's compute). A failed
+   * load is not kept: the next caller tries again.
+   */
   private CompletableFuture<Room> load(UUID id) {
-    return store
-        .find(id)
-        .thenApplyAsync(
-            found -> {
-              RoomRecord record =
-                  found.orElseThrow(
-                      () ->
-                          new RefusedException(
-                              ErrorReason.ROOM_NOT_FOUND,
-                              "no room " + id,
-                              Map.of("room_id", id.toString())));
-              return newRoom(
-                  record,
-                  record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
-                  availability.apply(record.playback().titleId()),
-                  false);
-            },
-            executor)
-        .toCompletableFuture();
+    CompletableFuture<Room> loading =
+        store
+            .find(id)
+            .thenApplyAsync(
+                found -> {
+                  RoomRecord record =
+                      found.orElseThrow(
+                          () ->
+                              new RefusedException(
+                                  ErrorReason.ROOM_NOT_FOUND,
+                                  "no room " + id,
+                                  Map.of("room_id", id.toString())));
+                  return newRoom(
+                      record,
+                      record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
+                      availability.apply(record.playback().titleId()),
+                      false);
+                },
+                executor)
+            .toCompletableFuture();
+    loading.whenComplete(
+        (room, failure) -> {
+          if (failure != null) {
+            rooms.remove(id, loading);
+          }
+        });
+    return loading;
   }
 
   /** Every listed public room that is still open. */
@@ -233,7 +244,7 @@ public final class RoomRegistry {
     Instant now = clock.instant();
     Map<UUID, CompletableFuture<Optional<RoomRecord>>> unloaded = new LinkedHashMap<>();
     for (UUID id : store.publicRoomIds()) {
-      CompletableFuture<Room> loaded = rooms.getIfPresent(id);
+      CompletableFuture<Room> loaded = rooms.get(id);
       if (loaded != null && loaded.isDone() && !loaded.isCompletedExceptionally()) {
         RoomInfo info = loaded.join().info(region);
         if (!info.getClosed()) {
@@ -277,16 +288,14 @@ public final class RoomRegistry {
 
   /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */
   void sweep() {
-    rooms
-        .asMap()
-        .forEach(
-            (id, loading) -> {
-              if (loading.isDone()
-                  && !loading.isCompletedExceptionally()
-                  && loading.join().retireIfIdle()) {
-                rooms.asMap().remove(id, loading);
-              }
-            });
+    rooms.forEach(
+        (id, loading) -> {
+          if (loading.isDone()
+              && !loading.isCompletedExceptionally()
+              && loading.join().retireIfIdle()) {
+            rooms.remove(id, loading);
+          }
+        });
   }
 
   /** The availability of {@code titleId} changed through this server: its rooms re-check. */
@@ -305,7 +314,7 @@ public final class RoomRegistry {
   }
 
   private List<Room> inMemory() {
-    return rooms.asMap().values().stream()
+    return rooms.values().stream()
         .filter(f -> f.isDone() && !f.isCompletedExceptionally())
         .map(CompletableFuture::join)
         .toList();
