@@ -86,15 +86,14 @@ public final class AvailabilityMatrix {
                     try {
                       return loadTitle(titleId);
                     } catch (RuntimeException e) {
-                      // Keep serving the old value, and say so once here (a thrown failure would
-                      // also be logged by Caffeine, with a stack trace).
+                      // Caffeine keeps the old value when a reload fails; say so.
                       refreshFailures.incrementAndGet();
                       log.warn(
                           "Refreshing the availability of '{}' failed ({}); serving the previous"
                               + " value",
                           titleId,
                           e.toString());
-                      return old;
+                      throw e;
                     }
                   }
                 });
