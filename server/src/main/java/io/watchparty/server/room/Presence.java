@@ -1,17 +1,21 @@
 package io.watchparty.server.room;
 
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.MemberJoined;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.PresenceCount;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.auth.Identity;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +25,7 @@ import java.util.function.Consumer;
  * Guarded by the room lock; its timers call back into the room, which takes the lock.
  */
 final class Presence {
+  private final UUID roomId;
   private final RoomConfig config;
   private final InstantSource clock;
   private final RoomTimers timers;
@@ -41,12 +46,14 @@ final class Presence {
    *     lock and calls {@link #sendCount}
    */
   Presence(
+      UUID roomId,
       RoomConfig config,
       InstantSource clock,
       RoomTimers timers,
       EventStream events,
       Roles roles,
       Runnable presenceDue) {
+    this.roomId = roomId;
     this.config = config;
     this.clock = clock;
     this.timers = timers;
@@ -70,6 +77,39 @@ final class Presence {
   /** A member, or a viewer some relay serves: they may send commands and chat. */
   boolean isPresent(String userId) {
     return members.containsKey(userId) || relayed(userId);
+  }
+
+  /**
+   * Commands come from members: joined through a stream, or served by a relay that named them (a
+   * kicked co-host keeps no remote control).
+   */
+  void requirePresent(String userId) {
+    if (!isPresent(userId)) {
+      throw new RefusedException(
+          ErrorReason.NOT_JOINED,
+          "join the room before sending it commands",
+          Map.of("room_id", roomId.toString()));
+    }
+  }
+
+  /** The target of a command: a member with a stream of their own (host transfer needs one). */
+  Member requireMember(String userId) {
+    return member(Identity.requireUserId(userId)).orElseThrow(() -> notInRoom(userId));
+  }
+
+  /** The target of a command: a member, or a viewer a relay serves. */
+  String requirePresentTarget(String userId) {
+    if (!isPresent(Identity.requireUserId(userId))) {
+      throw notInRoom(userId);
+    }
+    return userId;
+  }
+
+  private static RefusedException notInRoom(String userId) {
+    return new RefusedException(
+        ErrorReason.MEMBER_NOT_FOUND,
+        "'" + userId + "' is not in the room",
+        Map.of("user_id", userId));
   }
 
   /** Whether some relay serves {@code userId}. */

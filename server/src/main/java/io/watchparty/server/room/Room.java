@@ -3,17 +3,12 @@ package io.watchparty.server.room;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.ErrorReason;
-import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.Notice;
 import io.watchparty.proto.v1.NoticeCode;
 import io.watchparty.proto.v1.Role;
-import io.watchparty.proto.v1.RoleChanged;
-import io.watchparty.proto.v1.RoleCommand;
-import io.watchparty.proto.v1.RoomClosed;
 import io.watchparty.proto.v1.RoomInfo;
-import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.ViewerGrant;
@@ -26,7 +21,6 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -65,16 +59,15 @@ public final class Room {
   private final RoomWriter writer;
 
   // The parts and everything below are guarded by `lock`.
+  private final RoomState state;
   private final Roles roles;
   private final EventStream events;
   private final Presence presence;
   private final PlaybackControl playback;
+  private final RoleCommands roleCommands;
   private final RoomLicence licence;
+  private final RoomChat.Access chatAccess;
   private final RoomChat chat;
-  private final String name;
-  private final long createdAtMs;
-  private RoomSettings settings; // chat moderation changes its slow mode
-  private boolean closed;
 
   /** Consecutive registry sweeps that found the room empty (see {@link #retireIfIdle}). */
   private int idleSweeps;
@@ -106,19 +99,18 @@ public final class Room {
     this.inviteTokens = services.inviteTokens();
     this.timers = services.timers();
     this.writer = services.writer();
-    this.name = record.name();
-    this.settings = record.settings();
-    this.createdAtMs = record.createdAtMs();
-    this.closed = record.closed();
+    this.state = new RoomState(record);
     this.roles = new Roles(record);
     this.events =
         new EventStream(
             new EventLog(config.eventLogCapacity(), firstSequence), this::snapshot, this::personal);
-    this.presence = new Presence(config, clock, timers, events, roles, this::presenceDue);
+    this.presence = new Presence(id, config, clock, timers, events, roles, this::presenceDue);
     this.playback =
         new PlaybackControl(
             record.playback(), config, clock, timers, events, writer, this::bufferingTimedOut);
+    this.roleCommands = new RoleCommands(state, roles, presence, playback, events, writer, timers);
     this.licence = new RoomLicence(id, titleAvailability, clock, timers);
+    this.chatAccess = new ChatAccess(state, roles, presence, events, writer);
     this.chat = chat.apply(this);
   }
 
@@ -127,7 +119,7 @@ public final class Room {
   }
 
   private void presenceDue() {
-    lockedDo(() -> presence.sendCount(closed));
+    lockedDo(() -> presence.sendCount(state.closed()));
   }
 
   private void bufferingTimedOut() {
@@ -148,7 +140,7 @@ public final class Room {
           if (retired) {
             throw new Retired();
           }
-          requireOpen();
+          state.requireOpen();
           absorb(reading);
           Subscriber subscriber = new Subscriber(this, who, sink, request.getAsRelay());
           if (request.getAsRelay()) {
@@ -184,7 +176,7 @@ public final class Room {
     TitleAvailability reading = readAvailability();
     return locked(
         () -> {
-          requireOpen();
+          state.requireOpen();
           absorb(reading);
           requireAdmissible(who, inviteToken);
           return ViewerGrant.newBuilder()
@@ -200,7 +192,7 @@ public final class Room {
     licence.requireWatchable(who.region());
     roles.requireNotBanned(who.userId());
     boolean known = presence.member(who.userId()).isPresent() || roles.isController(who.userId());
-    if (!known && !roles.mayEnterWith(settings.getVisibility(), inviteToken)) {
+    if (!known && !roles.mayEnterWith(state.settings().getVisibility(), inviteToken)) {
       throw new RefusedException(
           ErrorReason.INVITE_TOKEN_INVALID,
           "this private room needs a current invite link",
@@ -214,7 +206,7 @@ public final class Room {
         () ->
             presence
                 .dropConnection(subscriber, this::graceExpired)
-                .filter(member -> roles.isHost(member.userId) && !closed)
+                .filter(member -> roles.isHost(member.userId) && !state.closed())
                 .ifPresent(
                     host ->
                         notice(
@@ -235,7 +227,7 @@ public final class Room {
               .ifPresent(
                   member -> {
                     member.connections.forEach(s -> s.sink().finish());
-                    removeMember(member, MemberLeft.Reason.LEFT);
+                    roleCommands.removeMember(member, MemberLeft.Reason.LEFT);
                   });
         });
   }
@@ -244,49 +236,9 @@ public final class Room {
     changingDo(
         () -> {
           if (presence.member(member.userId).orElse(null) == member && !member.connected()) {
-            removeMember(member, MemberLeft.Reason.TIMED_OUT);
+            roleCommands.removeMember(member, MemberLeft.Reason.TIMED_OUT);
           }
         });
-  }
-
-  /** Under the lock. */
-  private void removeMember(Member member, MemberLeft.Reason reason) {
-    presence.removeMember(member, reason);
-    playback.forget(member.userId);
-    if (roles.isHost(member.userId) && !closed) {
-      hostLeft();
-    }
-  }
-
-  private void hostLeft() {
-    if (settings.getHostLeavePolicy() == HostLeavePolicy.END_ROOM) {
-      close("HOST_LEFT");
-      return;
-    }
-    presence.members().stream()
-        .filter(m -> roles.isCohost(m.userId))
-        .findFirst()
-        .or(() -> presence.members().stream().findFirst())
-        .ifPresent(next -> makeHost(next.userId, next.displayName, ""));
-  }
-
-  private void makeHost(String userId, String displayName, String byUserId) {
-    roles.setHost(userId, displayName);
-    if (roles.revokeCohost(userId)) {
-      writer.add(at -> new RoomChange.CohostSet(userId, false, at));
-    }
-    writer.add(at -> new RoomChange.HostSet(userId, displayName, at));
-    publishRole(userId, Role.HOST, byUserId);
-  }
-
-  private void close(String reason) {
-    closed = true;
-    events.publish(
-        ServerMessage.newBuilder().setRoomClosed(RoomClosed.newBuilder().setReason(reason)));
-    presence.endAll();
-    writer.add(RoomChange.Closed::new);
-    // Nothing more is scheduled for a room that ended (its writes are not timers: they finish).
-    timers.stopAll();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -310,15 +262,18 @@ public final class Room {
     Optional<TitleAvailability> newRights = newTitle.map(t -> availability.apply(t.titleId()));
     return changing(
         () -> {
-          requireOpen();
-          requirePresent(who.userId());
+          state.requireOpen();
+          presence.requirePresent(who.userId());
           return switch (command.getKindCase()) {
             // Playback is acknowledged at once: sync never waits for Cassandra.
             case PLAYBACK ->
                 CompletableFuture.completedStage(
                     playbackCommand(who, command, newTitle, newRights));
             case ROLE -> {
-              CommandAccepted accepted = roleCommand(who.userId(), command.getRole());
+              CommandAccepted accepted =
+                  CommandAccepted.newBuilder()
+                      .setSequence(roleCommands.apply(who.userId(), command.getRole()))
+                      .build();
               yield writer.whenStored().thenApply(stored -> accepted);
             }
             case CHAT -> throw new IllegalStateException("chat commands are handled above");
@@ -345,110 +300,13 @@ public final class Room {
     return accepted.build();
   }
 
-  private CommandAccepted roleCommand(String actor, RoleCommand command) {
-    long sequence =
-        switch (command.getActionCase()) {
-          case GRANT_COHOST -> {
-            roles.requireHost(actor);
-            // A viewer a relay serves is present too: a browser user may be made co-host.
-            String target = requirePresentTarget(command.getGrantCohost());
-            if (!roles.grantCohost(target)) {
-              yield 0;
-            }
-            writer.add(at -> new RoomChange.CohostSet(target, true, at));
-            yield publishRole(target, Role.COHOST, actor);
-          }
-          case REVOKE_COHOST -> {
-            roles.requireHost(actor);
-            String target = Identity.requireUserId(command.getRevokeCohost());
-            if (!roles.revokeCohost(target)) {
-              yield 0;
-            }
-            writer.add(at -> new RoomChange.CohostSet(target, false, at));
-            yield publishRole(target, Role.VIEWER, actor);
-          }
-          case TRANSFER_HOST -> {
-            roles.requireHost(actor);
-            Member target = requireMember(command.getTransferHost());
-            if (roles.isHost(target.userId)) {
-              yield 0;
-            }
-            // The previous host stays in charge of playback as a co-host.
-            makeHost(target.userId, target.displayName, actor);
-            roles.grantCohost(actor);
-            writer.add(at -> new RoomChange.CohostSet(actor, true, at));
-            yield publishRole(actor, Role.COHOST, actor);
-          }
-          case KICK -> {
-            String target = requirePresentTarget(command.getKick());
-            roles.requireMayModerate(actor, target, Sanction.REMOVE);
-            removeEverywhere(target, MemberLeft.Reason.KICKED);
-            yield events.lastSequence();
-          }
-          case BAN -> {
-            String target = Identity.requireUserId(command.getBan());
-            roles.requireMayModerate(actor, target, Sanction.REMOVE);
-            if (!roles.ban(target)) {
-              yield 0;
-            }
-            writer.add(at -> new RoomChange.BanSet(target, true, at));
-            if (roles.revokeCohost(target)) {
-              writer.add(at -> new RoomChange.CohostSet(target, false, at));
-            }
-            removeEverywhere(target, MemberLeft.Reason.BANNED);
-            yield events.lastSequence();
-          }
-          case UNBAN -> {
-            roles.requireController(actor);
-            String target = Identity.requireUserId(command.getUnban());
-            if (roles.unban(target)) {
-              writer.add(at -> new RoomChange.BanSet(target, false, at));
-            }
-            yield 0;
-          }
-          case ACTION_NOT_SET ->
-              throw new RefusedException(
-                  ErrorReason.FIELD_MISSING, "the role command has no action");
-        };
-    return CommandAccepted.newBuilder().setSequence(sequence).build();
-  }
-
-  private long publishRole(String userId, Role role, String byUserId) {
-    return events.publish(
-        ServerMessage.newBuilder()
-            .setRoleChanged(
-                RoleChanged.newBuilder().setUserId(userId).setRole(role).setByUserId(byUserId)));
-  }
-
-  /**
-   * Removes a kicked or banned user from the room: their own streams end with the refusal, the
-   * relays stop counting them, and one MemberLeft tells everyone (relays must then stop serving
-   * them). Under the lock.
-   */
-  private void removeEverywhere(String userId, MemberLeft.Reason reason) {
-    boolean wasRelayed = presence.removeFromRelays(userId);
-    Optional<Member> member = presence.member(userId);
-    if (member.isPresent()) {
-      boolean ban = reason == MemberLeft.Reason.BANNED;
-      var refusal =
-          new RefusedException(
-              ban ? ErrorReason.BANNED_FROM_ROOM : ErrorReason.KICKED_FROM_ROOM,
-              ban ? "you were banned from the room" : "you were removed from the room",
-              Map.of("room_id", id.toString()));
-      member.get().connections.forEach(s -> s.sink().refuse(refusal));
-      removeMember(member.get(), reason);
-    } else if (wasRelayed) {
-      presence.announceLeft(userId, reason);
-    }
-  }
-
   /** Host only: a new invite token; the previous link stops working at once. */
   public CompletionStage<String> rotateInvite(Identity who) {
     return changing(
         () -> {
-          requireOpen();
+          state.requireOpen();
           roles.requireHost(who.userId());
-          if (settings.getVisibility() != Visibility.PRIVATE) {
+          if (state.settings().getVisibility() != Visibility.PRIVATE) {
             throw new RefusedException(
                 ErrorReason.INVALID_SETTING, "public rooms have no invite token to rotate");
           }
@@ -472,7 +330,10 @@ public final class Room {
             ifOpen(
                 () ->
                     playback.buffering(
-                        subscriber.identity().userId(), buffering, settings, presence.detailed())));
+                        subscriber.identity().userId(),
+                        buffering,
+                        state.settings(),
+                        presence.detailed())));
   }
 
   /**
@@ -537,7 +398,7 @@ public final class Room {
             .setServerTimeMs(clock.millis())
             .setCommandLeadMs(config.commandLead().toMillis())
             .setCanWatch(variant.canWatch())
-            .setSlowModeMs(settings.getSlowModeMs())
+            .setSlowModeMs(state.settings().getSlowModeMs())
             .setSyncPolicy(config.syncPolicy().toProto());
     chat.addRecent(snapshot);
     if (presence.detailed()) {
@@ -562,16 +423,16 @@ public final class Room {
   }
 
   /**
-   * Called by the registry's periodic sweep: a closed room, or one nobody has been in for two
-   * sweeps, stops all its timers and is dropped from memory once Cassandra has all of it (the next
-   * access loads it again). Returns whether it retired.
+   * Called by the registry's periodic sweep: a state.closed() room, or one nobody has been in for
+   * two sweeps, stops all its timers and is dropped from memory once Cassandra has all of it (the
+   * next access loads it again). Returns whether it retired.
    */
   boolean retireIfIdle() {
     return locked(
         () -> {
           boolean empty = presence.isEmpty();
           idleSweeps = empty ? idleSweeps + 1 : 0;
-          if ((!closed && idleSweeps < 2) || !empty || !writer.idle()) {
+          if ((!state.closed() && idleSweeps < 2) || !empty || !writer.idle()) {
             return false;
           }
           retired = true;
@@ -608,10 +469,10 @@ public final class Room {
   public boolean mayDescribeTo(String userId, String offeredInviteToken) {
     return locked(
         () ->
-            settings.getVisibility() == Visibility.PUBLIC
+            state.settings().getVisibility() == Visibility.PUBLIC
                 || presence.member(userId).isPresent()
                 || roles.isController(userId)
-                || roles.mayEnterWith(settings.getVisibility(), offeredInviteToken));
+                || roles.mayEnterWith(state.settings().getVisibility(), offeredInviteToken));
   }
 
   /** The open streams of a member; tests look at their backlog. */
@@ -626,38 +487,13 @@ public final class Room {
   }
 
   private RoomInfo infoLocked(boolean canWatch) {
-    return describe(
-            new RoomRecord(
-                id,
-                name,
-                settings,
-                roles.hostUserId(),
-                roles.hostDisplayName(),
-                Optional.empty(),
-                Set.of(),
-                Set.of(),
-                playback.state(),
-                closed,
-                createdAtMs),
-            presence.count())
-        .toBuilder()
-        .setCanWatch(canWatch)
-        .build();
+    return state.describe(roles, playback.state(), presence.count(), canWatch);
   }
 
-  /** How a room is described to others (no secrets: the invite token is left out). */
-  static RoomInfo describe(RoomRecord room, long memberCount) {
-    return RoomInfo.newBuilder()
-        .setRoomId(room.roomId().toString())
-        .setName(room.name())
-        .setTitleId(room.playback().titleId())
-        .setHostUserId(room.hostUserId())
-        .setHostDisplayName(room.hostDisplayName())
-        .setSettings(room.settings())
-        .setMemberCount(memberCount)
-        .setClosed(room.closed())
-        .setCreatedAtMs(room.createdAtMs())
-        .build();
+  /** How a room out of memory is described from its stored record. */
+  static RoomInfo describe(RoomRecord record, long memberCount, boolean canWatch) {
+    return new RoomState(record)
+        .describe(new Roles(record), record.playback(), memberCount, canWatch);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -717,46 +553,6 @@ public final class Room {
   // ---------------------------------------------------------------------------------------------
   // Rules
 
-  private void requireOpen() {
-    if (closed) {
-      throw new RefusedException(
-          ErrorReason.ROOM_CLOSED, "the room has ended", Map.of("room_id", id.toString()));
-    }
-  }
-
-  /**
-   * Commands come from members: joined through a stream, or served by a relay that named them (a
-   * kicked co-host keeps no remote control).
-   */
-  private void requirePresent(String userId) {
-    if (!presence.isPresent(userId)) {
-      throw new RefusedException(
-          ErrorReason.NOT_JOINED,
-          "join the room before sending it commands",
-          Map.of("room_id", id.toString()));
-    }
-  }
-
-  /** A member with a stream of their own (host transfer needs one). */
-  private Member requireMember(String userId) {
-    return presence.member(Identity.requireUserId(userId)).orElseThrow(() -> notInRoom(userId));
-  }
-
-  /** A member, or a viewer a relay serves. */
-  private String requirePresentTarget(String userId) {
-    if (!presence.isPresent(Identity.requireUserId(userId))) {
-      throw notInRoom(userId);
-    }
-    return userId;
-  }
-
-  private static RefusedException notInRoom(String userId) {
-    return new RefusedException(
-        ErrorReason.MEMBER_NOT_FOUND,
-        "'" + userId + "' is not in the room",
-        Map.of("user_id", userId));
-  }
-
   private void notice(NoticeCode code, String text) {
     events.publish(
         ServerMessage.newBuilder().setNotice(Notice.newBuilder().setCode(code).setText(text)));
@@ -778,73 +574,6 @@ public final class Room {
   public <T> T withChatLock(Function<RoomChat.Access, T> step) {
     return changing(() -> step.apply(chatAccess));
   }
-
-  /** What the chat may see and do; only ever handed out under the lock. */
-  private final RoomChat.Access chatAccess =
-      new RoomChat.Access() {
-        @Override
-        public void requireOpen() {
-          Room.this.requireOpen();
-        }
-
-        @Override
-        public boolean closed() {
-          return closed;
-        }
-
-        @Override
-        public RoomChat.Presence presence(String userId) {
-          if (roles.isBanned(userId)) {
-            return RoomChat.Presence.BANNED;
-          }
-          return presence.isPresent(userId) ? RoomChat.Presence.PRESENT : RoomChat.Presence.ABSENT;
-        }
-
-        @Override
-        public Role role(String userId) {
-          return roles.roleOf(userId);
-        }
-
-        @Override
-        public void requireController(String userId) {
-          roles.requireController(userId);
-        }
-
-        @Override
-        public void requireMayModerate(String actor, String target, Sanction sanction) {
-          roles.requireMayModerate(actor, target, sanction);
-        }
-
-        @Override
-        public void requireMayDelete(String actor, String author) {
-          roles.requireMayDelete(actor, author);
-        }
-
-        @Override
-        public RoomSettings settings() {
-          return settings;
-        }
-
-        @Override
-        public void setSlowMode(long slowModeMs) {
-          settings = settings.toBuilder().setSlowModeMs(slowModeMs).build();
-        }
-
-        @Override
-        public long publish(ServerMessage.Builder event) {
-          return events.publish(event);
-        }
-
-        @Override
-        public void writeBehind(String what, Supplier<CompletionStage<?>> write) {
-          writer.addWrite(what, write);
-        }
-
-        @Override
-        public CompletionStage<Void> whenStored() {
-          return writer.whenStored();
-        }
-      };
 
   // ---------------------------------------------------------------------------------------------
   // The lock
@@ -885,7 +614,7 @@ public final class Room {
   }
 
   private void ifOpen(Runnable step) {
-    if (!closed) {
+    if (!state.closed()) {
       step.run();
     }
   }

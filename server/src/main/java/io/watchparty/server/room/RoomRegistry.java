@@ -264,9 +264,7 @@ public final class RoomRegistry {
       } else if (!stored.get().closed()) {
         RoomRecord r = stored.get();
         open.add(
-            Room.describe(r, 0).toBuilder()
-                .setCanWatch(availability.apply(r.playback().titleId()).canWatch(region, now))
-                .build());
+            Room.describe(r, 0, availability.apply(r.playback().titleId()).canWatch(region, now)));
       }
     }
     return open;
