@@ -114,6 +114,10 @@ final class RoomFixture implements AutoCloseable {
   }
 
   Room create(Identity host, Visibility visibility) {
+    return create(host, RoomSettings.newBuilder().setVisibility(visibility).build());
+  }
+
+  Room create(Identity host, RoomSettings settings) {
     Room room =
         registry
             .create(
@@ -121,7 +125,7 @@ final class RoomFixture implements AutoCloseable {
                 CreateRoomRequest.newBuilder()
                     .setName("Movie night")
                     .setTitleId(FILM.titleId())
-                    .setSettings(RoomSettings.newBuilder().setVisibility(visibility))
+                    .setSettings(settings)
                     .build())
             .toCompletableFuture()
             .join();

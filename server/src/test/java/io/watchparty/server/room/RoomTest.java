@@ -10,6 +10,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.NoticeCode;
+import io.watchparty.proto.v1.PlaybackChanged;
 import io.watchparty.proto.v1.PlaybackCommand;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoleCommand;
@@ -301,6 +303,83 @@ class RoomTest {
     var last = bob.frames.getLast();
     assertThat(last.getRoleChanged().getUserId()).isEqualTo("chiara");
     assertThat(last.getRoleChanged().getRole()).isEqualTo(Role.HOST);
+  }
+
+  @Test
+  void aSmallPrivatePartyWaitsForABufferingViewerAndAPublicOneNeverStalls() {
+    Room party =
+        wp.create(
+            ALICE,
+            io.watchparty.proto.v1.RoomSettings.newBuilder()
+                .setVisibility(Visibility.PRIVATE)
+                .setWaitForBuffering(true)
+                .build());
+    RecordingSink alice = wp.join(party, ALICE);
+    done(party.command(ALICE, play()));
+
+    party.buffering(alice.subscriber, true);
+    var waiting = alice.frames.getLast().getPlaybackChanged();
+    assertThat(waiting.getCause()).isEqualTo(PlaybackChanged.Cause.BUFFERING_WAIT);
+    assertThat(waiting.getState().getPlaying()).isFalse();
+    party.buffering(alice.subscriber, false);
+    var resumed = alice.frames.getLast().getPlaybackChanged();
+    assertThat(resumed.getCause()).isEqualTo(PlaybackChanged.Cause.BUFFERING_RESUME);
+    assertThat(resumed.getState().getPlaying()).isTrue();
+
+    Room open =
+        wp.create(
+            ALICE,
+            io.watchparty.proto.v1.RoomSettings.newBuilder()
+                .setVisibility(Visibility.PUBLIC)
+                .setWaitForBuffering(true)
+                .build());
+    RecordingSink viewer = wp.join(open, ALICE);
+    done(open.command(ALICE, play()));
+    open.buffering(viewer.subscriber, true);
+    assertThat(viewer.frames.getLast().hasPlaybackChanged())
+        .as("a public party plays on")
+        .isFalse();
+  }
+
+  @Test
+  void aMemberBackWithinTheGracePeriodKeepsTheirPlaceAndOthersHearNothing() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink bob = wp.join(room, BOB);
+    RecordingSink alice = wp.join(room, ALICE);
+    int before = bob.frames.size();
+
+    room.disconnected(alice.subscriber);
+    assertThat(bob.frames.getLast().getNotice().getCode()).isEqualTo(NoticeCode.HOST_DISCONNECTED);
+    wp.join(room, ALICE);
+
+    assertThat(bob.kinds().subList(before, bob.frames.size()))
+        .containsExactly(KindCase.NOTICE, KindCase.NOTICE)
+        .doesNotContain(KindCase.MEMBER_LEFT, KindCase.MEMBER_JOINED);
+    assertThat(bob.frames.getLast().getNotice().getCode()).isEqualTo(NoticeCode.HOST_RECONNECTED);
+    assertThat(room.presentMemberCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aLargeRoomSendsThrottledCountsInsteadOfEachJoin() {
+    try (RoomFixture large =
+        new RoomFixture(
+            RoomConfig.builder()
+                .presenceDetailLimit(2)
+                .presenceInterval(Duration.ofMillis(50))
+                .build())) {
+      Room room = large.create(ALICE, Visibility.PUBLIC);
+      RecordingSink alice = large.join(room, ALICE);
+      for (int i = 0; i < 5; i++) {
+        large.join(room, RoomFixture.user("viewer" + i, "FR"));
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> assertThat(alice.frames.getLast().getPresence().getMemberCount()).isEqualTo(6));
+      assertThat(alice.kinds()).filteredOn(k -> k == KindCase.MEMBER_JOINED).hasSizeLessThan(2);
+      assertThat(alice.kinds()).filteredOn(k -> k == KindCase.PRESENCE).hasSizeLessThan(5);
+    }
   }
 
   private static void assertRefused(Runnable call, ErrorReason reason) {

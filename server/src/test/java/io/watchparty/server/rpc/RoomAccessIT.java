@@ -60,6 +60,18 @@ class RoomAccessIT {
   }
 
   @Test
+  void everyRoomInfoSaysWhetherTheCallerCanWatchIt() {
+    CreateRoomResponse created = wp.createRoom("alice", Visibility.PUBLIC);
+    String roomId = created.getRoom().getRoomId();
+
+    assertThat(created.getRoom().getCanWatch()).as("CreateRoomResponse.room").isTrue();
+    assertThat(wp.connect("bob").join(roomId).snapshot().getRoom().getCanWatch())
+        .as("Snapshot.room")
+        .isTrue();
+    assertThat(wp.as("chiara").getRoom(get(roomId, "")).getCanWatch()).as("GetRoom").isTrue();
+  }
+
+  @Test
   void publicRoomHasNoInviteToken() {
     CreateRoomResponse created = wp.createRoom("alice", Visibility.PUBLIC);
 
