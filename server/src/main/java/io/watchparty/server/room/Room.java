@@ -1,5 +1,6 @@
 package io.watchparty.server.room;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.ErrorReason;
@@ -58,21 +59,40 @@ public final class Room {
   private final RoomTimers timers;
   private final RoomWriter writer;
 
-  // The parts and everything below are guarded by `lock`.
+  // The parts: each one's whole state is guarded by `lock`, which lives here, so their own fields
+  // say so in their Javadoc rather than in an annotation.
+  @GuardedBy("lock")
   private final RoomState state;
+
+  @GuardedBy("lock")
   private final Roles roles;
+
+  @GuardedBy("lock")
   private final EventStream events;
+
+  @GuardedBy("lock")
   private final Presence presence;
+
+  @GuardedBy("lock")
   private final PlaybackControl playback;
+
+  @GuardedBy("lock")
   private final RoleCommands roleCommands;
+
+  @GuardedBy("lock")
   private final RoomLicence licence;
+
+  @GuardedBy("lock")
   private final RoomChat.Access chatAccess;
+
   private final RoomChat chat;
 
   /** Consecutive registry sweeps that found the room empty (see {@link #retireIfIdle}). */
+  @GuardedBy("lock")
   private int idleSweeps;
 
   /** Dropped from the registry: a join must find the room again (a fresh instance). */
+  @GuardedBy("lock")
   private boolean retired;
 
   /** Everything a room is built from besides its record. */

@@ -1,5 +1,6 @@
 package io.watchparty.server.room;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -28,6 +29,8 @@ final class RoomTimers {
   private final ScheduledExecutorService scheduler;
   private final Executor executor;
   private final Set<Future<?>> pending = new HashSet<>(); // guarded by itself
+
+  @GuardedBy("pending")
   private boolean stopped; // guarded by pending
 
   RoomTimers(ScheduledExecutorService scheduler, Executor executor) {

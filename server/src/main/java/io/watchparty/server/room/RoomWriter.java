@@ -1,5 +1,6 @@
 package io.watchparty.server.room;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,10 +40,19 @@ final class RoomWriter {
   private final Executor executor;
 
   // Guarded by `this`.
+  @GuardedBy("this")
   private long lastWriteMicros;
+
+  @GuardedBy("this")
   private final List<Pending> unsent = new ArrayList<>();
+
+  @GuardedBy("this")
   private final List<CompletableFuture<Void>> unstored = new ArrayList<>();
+
+  @GuardedBy("this")
   private Pending unsentPlayback;
+
+  @GuardedBy("this")
   private long retryMs;
 
   RoomWriter(

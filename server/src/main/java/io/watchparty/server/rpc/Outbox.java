@@ -1,5 +1,6 @@
 package io.watchparty.server.rpc;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -23,9 +24,16 @@ final class Outbox implements StreamSink {
   private final AtomicInteger drainRequests = new AtomicInteger();
 
   // Guarded by `queue`.
+  @GuardedBy("queue")
   private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+
+  @GuardedBy("queue")
   private StatusRuntimeException closeWith;
+
+  @GuardedBy("queue")
   private boolean closed;
+
+  @GuardedBy("queue")
   private long resyncs;
 
   Outbox(ServerCallStreamObserver<byte[]> stream, Executor drainExecutor, int capacity) {
