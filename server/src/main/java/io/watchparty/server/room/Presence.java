@@ -8,6 +8,7 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -37,6 +38,29 @@ final class Presence {
   private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
 
   private final Set<Subscriber> relays = new LinkedHashSet<>();
+
+  /** Viewers some relay serves (or served until its stream dropped, for the grace period). */
+  private final LinkedHashMap<String, RelayedViewer> relayedViewers = new LinkedHashMap<>();
+
+  /** Someone present in the room, by stream or through a relay. */
+  record Person(String userId, String displayName) {}
+
+  /** A viewer a relay named, as its grant said. */
+  private static final class RelayedViewer {
+    final String userId;
+    final String displayName;
+    final String region;
+
+    /** Set while no relay serves them: fires when the reconnect grace period is over. */
+    RoomTimers.Timer graceTimer;
+
+    RelayedViewer(String userId, String displayName, String region) {
+      this.userId = userId;
+      this.displayName = displayName;
+      this.region = region;
+    }
+  }
+
   private RoomTimers.Timer presenceTimer;
   private long lastCountSentAtMs = Long.MIN_VALUE / 2;
   private long lastCountSent = -1;
@@ -71,7 +95,7 @@ final class Presence {
   }
 
   boolean isEmpty() {
-    return members.isEmpty() && relays.isEmpty();
+    return members.isEmpty() && relays.isEmpty() && relayedViewers.isEmpty();
   }
 
   /** A member, or a viewer some relay serves: they may send commands and chat. */
@@ -92,11 +116,6 @@ final class Presence {
     }
   }
 
-  /** The target of a command: a member with a stream of their own (host transfer needs one). */
-  Member requireMember(String userId) {
-    return member(Identity.requireUserId(userId)).orElseThrow(() -> notInRoom(userId));
-  }
-
   /** The target of a command: a member, or a viewer a relay serves. */
   String requirePresentTarget(String userId) {
     if (!isPresent(Identity.requireUserId(userId))) {
@@ -112,9 +131,77 @@ final class Presence {
         Map.of("user_id", userId));
   }
 
-  /** Whether some relay serves {@code userId}. */
+  /** Whether some relay serves {@code userId} (or did until its stream dropped, within grace). */
   boolean relayed(String userId) {
+    return relayedViewers.containsKey(userId);
+  }
+
+  private boolean servedByARelay(String userId) {
     return relays.stream().anyMatch(r -> r.audience.containsKey(userId));
+  }
+
+  /** The target of a command that needs a person (host transfer): a member or a relayed viewer. */
+  Person requirePerson(String userId) {
+    Identity.requireUserId(userId);
+    Member member = members.get(userId);
+    if (member != null) {
+      return new Person(member.userId, member.displayName);
+    }
+    RelayedViewer viewer = relayedViewers.get(userId);
+    if (viewer != null) {
+      return new Person(viewer.userId, viewer.displayName);
+    }
+    throw notInRoom(userId);
+  }
+
+  /** Everyone present, longest-present members first, then relayed viewers: host succession. */
+  List<Person> people() {
+    List<Person> people = new ArrayList<>();
+    members.values().forEach(m -> people.add(new Person(m.userId, m.displayName)));
+    relayedViewers.values().stream()
+        .filter(v -> !members.containsKey(v.userId) && v.graceTimer == null)
+        .forEach(v -> people.add(new Person(v.userId, v.displayName)));
+    return people;
+  }
+
+  /** The home region of everyone present whose region is known (members and relayed viewers). */
+  List<String> regions() {
+    List<String> regions = new ArrayList<>();
+    members.values().forEach(m -> regions.add(m.region));
+    relayedViewers.values().stream()
+        .filter(v -> !members.containsKey(v.userId) && !v.region.isEmpty())
+        .forEach(v -> regions.add(v.region));
+    return regions;
+  }
+
+  /** The members and relayed viewers as a snapshot lists them. */
+  List<io.watchparty.proto.v1.Member> describeAll() {
+    List<io.watchparty.proto.v1.Member> all = new ArrayList<>();
+    members.values().forEach(m -> all.add(describe(m)));
+    relayedViewers.values().stream()
+        .filter(v -> !members.containsKey(v.userId))
+        .forEach(v -> all.add(describe(v)));
+    return all;
+  }
+
+  private io.watchparty.proto.v1.Member describe(RelayedViewer v) {
+    return io.watchparty.proto.v1.Member.newBuilder()
+        .setUserId(v.userId)
+        .setDisplayName(v.displayName)
+        .setRole(roles.roleOf(v.userId))
+        .setConnected(v.graceTimer == null)
+        .build();
+  }
+
+  /** How many people are present (members and relayed viewers, within grace too). */
+  int listed() {
+    int relayedOnly = 0;
+    for (String userId : relayedViewers.keySet()) {
+      if (!members.containsKey(userId)) {
+        relayedOnly++;
+      }
+    }
+    return members.size() + relayedOnly;
   }
 
   /** Members plus every relay's viewers. */
@@ -128,7 +215,7 @@ final class Presence {
 
   /** Small rooms list their members and announce each join and leave. */
   boolean detailed() {
-    return members.size() <= config.presenceDetailLimit();
+    return listed() <= config.presenceDetailLimit();
   }
 
   /** A member as snapshots and join events show them. */
@@ -188,11 +275,12 @@ final class Presence {
    * A stream dropped without a Leave. Returns the member who lost their last connection (their
    * grace period starts, ending in {@code graceExpired}), if any.
    */
-  Optional<Member> dropConnection(Subscriber stream, Consumer<Member> graceExpired) {
+  Optional<Member> dropConnection(
+      Subscriber stream, Consumer<Member> graceExpired, Consumer<String> relayedGraceExpired) {
     events.detach(stream);
     if (stream.isRelay()) {
-      if (relays.remove(stream)) {
-        countChanged();
+      if (relays.contains(stream)) {
+        relayGone(stream, false, relayedGraceExpired);
       }
       return Optional.empty();
     }
@@ -205,11 +293,11 @@ final class Presence {
     return Optional.of(member);
   }
 
-  void removeRelay(Subscriber relay) {
+  /** A relay left for good; returns the viewers who went with it. */
+  List<String> removeRelay(Subscriber relay) {
     events.detach(relay);
     relay.sink().finish();
-    relays.remove(relay);
-    countChanged();
+    return relays.contains(relay) ? relayGone(relay, true, userId -> {}) : List.of();
   }
 
   /** Removes a member from the room (every stream of theirs is ended by the caller). */
@@ -221,6 +309,9 @@ final class Presence {
       member.graceTimer.cancel();
       member.graceTimer = null;
     }
+    if (relayedViewers.containsKey(member.userId)) {
+      return; // still here through a relay
+    }
     if (announced) {
       announceLeft(member.userId, reason);
     } else {
@@ -228,13 +319,16 @@ final class Presence {
     }
   }
 
-  /** Stops counting a user every relay served; returns whether some relay did. */
+  /** Stops counting a user every relay served (a kick, a ban); returns whether some relay did. */
   boolean removeFromRelays(String userId) {
-    boolean served = false;
     for (Subscriber relay : relays) {
-      served |= relay.audience.remove(userId) != null;
+      relay.audience.remove(userId);
     }
-    return served;
+    RelayedViewer viewer = relayedViewers.remove(userId);
+    if (viewer != null && viewer.graceTimer != null) {
+      viewer.graceTimer.cancel();
+    }
+    return viewer != null;
   }
 
   void announceLeft(String userId, MemberLeft.Reason reason) {
@@ -243,13 +337,109 @@ final class Presence {
             .setMemberLeft(MemberLeft.newBuilder().setUserId(userId).setReason(reason)));
   }
 
-  /** A relay's report of the viewers it serves (each authorized before). */
-  void relayAudience(Subscriber relay, long viewerCount, List<String> added, List<String> removed) {
-    added.forEach(userId -> relay.audience.merge(userId, 1, Integer::sum));
-    removed.forEach(
-        userId -> relay.audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null));
+  /**
+   * A relay's report of the viewers it serves (each authorized before); {@code details} says who
+   * the added ones are. Returns the viewers who are no longer present at all.
+   */
+  List<String> relayAudience(
+      Subscriber relay,
+      long viewerCount,
+      List<String> added,
+      List<String> removed,
+      Map<String, io.watchparty.proto.v1.RelayedViewer> details) {
+    for (String userId : added) {
+      relay.audience.merge(userId, 1, Integer::sum);
+      RelayedViewer viewer = relayedViewers.get(userId);
+      if (viewer == null) {
+        var named = details.get(userId);
+        viewer =
+            named == null
+                ? new RelayedViewer(userId, userId, "")
+                : new RelayedViewer(userId, named.getDisplayName(), named.getRegion());
+        relayedViewers.put(userId, viewer);
+        if (!members.containsKey(userId)) {
+          arrived(viewer);
+        }
+      } else if (viewer.graceTimer != null) {
+        // Named again (the relay reconnected) within the grace period: nothing changed.
+        viewer.graceTimer.cancel();
+        viewer.graceTimer = null;
+      }
+    }
+    List<String> gone = new ArrayList<>();
+    for (String userId : removed) {
+      relay.audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null);
+      if (!servedByARelay(userId) && relayedViewers.containsKey(userId)) {
+        departed(userId, MemberLeft.Reason.LEFT);
+        gone.add(userId);
+      }
+    }
     relay.audienceCount = viewerCount;
     countChanged();
+    return gone;
+  }
+
+  private void arrived(RelayedViewer viewer) {
+    if (detailed()) {
+      events.publish(
+          ServerMessage.newBuilder()
+              .setMemberJoined(MemberJoined.newBuilder().setMember(describe(viewer))));
+    } else {
+      countChanged();
+    }
+  }
+
+  /** A relayed viewer is gone (and is no member): announced as a member's leave would be. */
+  private void departed(String userId, MemberLeft.Reason reason) {
+    boolean announced = detailed();
+    RelayedViewer viewer = relayedViewers.remove(userId);
+    if (viewer != null && viewer.graceTimer != null) {
+      viewer.graceTimer.cancel();
+    }
+    if (members.containsKey(userId)) {
+      return;
+    }
+    if (announced) {
+      announceLeft(userId, reason);
+    } else {
+      countChanged();
+    }
+  }
+
+  /**
+   * A relay's stream dropped (or it left): viewers no other relay serves keep their place for the
+   * grace period, ending in {@code graceExpired}; after a Leave ({@code left}) they go at once.
+   * Returns the viewers who went at once.
+   */
+  private List<String> relayGone(Subscriber relay, boolean left, Consumer<String> graceExpired) {
+    relays.remove(relay);
+    List<String> gone = new ArrayList<>();
+    for (String userId : relay.audience.keySet()) {
+      RelayedViewer viewer = relayedViewers.get(userId);
+      if (viewer == null || servedByARelay(userId)) {
+        continue;
+      }
+      if (left) {
+        departed(userId, MemberLeft.Reason.LEFT);
+        gone.add(userId);
+      } else if (viewer.graceTimer == null) {
+        viewer.graceTimer =
+            timers.schedule(() -> graceExpired.accept(userId), config.reconnectGrace().toMillis());
+      }
+    }
+    countChanged();
+    return gone;
+  }
+
+  /** A relayed viewer's grace period ended (under the lock): gone unless a relay named them. */
+  boolean relayedGraceExpired(String userId) {
+    RelayedViewer viewer = relayedViewers.get(userId);
+    if (viewer == null || viewer.graceTimer == null) {
+      return false;
+    }
+    viewer.graceTimer = null;
+    departed(userId, MemberLeft.Reason.TIMED_OUT);
+    return true;
   }
 
   /** The room ended: every stream finishes after its queued frames, every grace period stops. */
@@ -263,8 +453,12 @@ final class Presence {
     relays.forEach(s -> s.sink().finish());
     members.values().forEach(m -> m.connections.forEach(events::detach));
     relays.forEach(events::detach);
+    relayedViewers.values().stream()
+        .filter(v -> v.graceTimer != null)
+        .forEach(v -> v.graceTimer.cancel());
     members.clear();
     relays.clear();
+    relayedViewers.clear();
   }
 
   // ---------------------------------------------------------------------------------------------

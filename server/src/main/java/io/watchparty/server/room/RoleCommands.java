@@ -69,12 +69,13 @@ final class RoleCommands {
       }
       case TRANSFER_HOST -> {
         roles.requireHost(actor);
-        Member target = presence.requireMember(command.getTransferHost());
-        if (roles.isHost(target.userId)) {
+        // A viewer a relay serves may take over too: the host can be a browser user.
+        Presence.Person target = presence.requirePerson(command.getTransferHost());
+        if (roles.isHost(target.userId())) {
           yield 0;
         }
         // The previous host stays in charge of playback as a co-host.
-        makeHost(target.userId, target.displayName, actor);
+        makeHost(target.userId(), target.displayName(), actor);
         roles.grantCohost(actor);
         writer.add(at -> new RoomChange.CohostSet(actor, true, at));
         yield publishRole(actor, Role.COHOST, actor);
@@ -114,8 +115,15 @@ final class RoleCommands {
   /** A member leaves for good (left, timed out, kicked, banned); their host role passes on. */
   void removeMember(Member member, MemberLeft.Reason reason) {
     presence.removeMember(member, reason);
-    playback.forget(member.userId);
-    if (roles.isHost(member.userId) && !state.closed()) {
+    if (!presence.isPresent(member.userId)) {
+      gone(member.userId);
+    }
+  }
+
+  /** Someone is no longer in the room at all: they hold up no one, and their host role passes. */
+  void gone(String userId) {
+    playback.forget(userId);
+    if (roles.isHost(userId) && !state.closed()) {
       hostLeft();
     }
   }
@@ -125,11 +133,12 @@ final class RoleCommands {
       close("HOST_LEFT");
       return;
     }
-    presence.members().stream()
-        .filter(m -> roles.isCohost(m.userId))
+    var people = presence.people();
+    people.stream()
+        .filter(p -> roles.isCohost(p.userId()))
         .findFirst()
-        .or(() -> presence.members().stream().findFirst())
-        .ifPresent(next -> makeHost(next.userId, next.displayName, ""));
+        .or(() -> people.stream().findFirst())
+        .ifPresent(next -> makeHost(next.userId(), next.displayName(), ""));
   }
 
   private void makeHost(String userId, String displayName, String byUserId) {
@@ -177,6 +186,7 @@ final class RoleCommands {
       removeMember(member.get(), reason);
     } else if (wasRelayed) {
       presence.announceLeft(userId, reason);
+      gone(userId);
     }
   }
 }

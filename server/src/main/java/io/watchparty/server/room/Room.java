@@ -1,6 +1,7 @@
 package io.watchparty.server.room;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.watchparty.proto.v1.BufferingReport;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.ErrorReason;
@@ -8,6 +9,8 @@ import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.Notice;
 import io.watchparty.proto.v1.NoticeCode;
+import io.watchparty.proto.v1.RelayAudience;
+import io.watchparty.proto.v1.RelayedViewer;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.ServerMessage;
@@ -19,6 +22,7 @@ import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -225,7 +229,7 @@ public final class Room {
     lockedDo(
         () ->
             presence
-                .dropConnection(subscriber, this::graceExpired)
+                .dropConnection(subscriber, this::graceExpired, this::relayedGraceExpired)
                 .filter(member -> roles.isHost(member.userId) && !state.closed())
                 .ifPresent(
                     host ->
@@ -239,7 +243,7 @@ public final class Room {
     changingDo(
         () -> {
           if (subscriber.isRelay()) {
-            presence.removeRelay(subscriber);
+            presence.removeRelay(subscriber).forEach(roleCommands::gone);
             return;
           }
           presence
@@ -249,6 +253,15 @@ public final class Room {
                     member.connections.forEach(s -> s.sink().finish());
                     roleCommands.removeMember(member, MemberLeft.Reason.LEFT);
                   });
+        });
+  }
+
+  private void relayedGraceExpired(String userId) {
+    changingDo(
+        () -> {
+          if (presence.relayedGraceExpired(userId)) {
+            roleCommands.gone(userId);
+          }
         });
   }
 
@@ -341,27 +354,36 @@ public final class Room {
   // Buffering and relays
 
   /** A member's player is buffering (or ready again). */
-  public void buffering(Subscriber subscriber, boolean buffering) {
+  public void buffering(Subscriber subscriber, BufferingReport report) {
+    String userId;
     if (subscriber.isRelay()) {
-      return;
+      // A relay reports for one of its viewers.
+      userId = Identity.requireUserId(report.getViewerUserId());
+      if (!subscriber.audience.containsKey(userId)) {
+        throw new RefusedException(
+            ErrorReason.INVALID_TARGET,
+            "this relay does not serve '" + userId + "'",
+            Map.of("user_id", userId));
+      }
+    } else {
+      userId = subscriber.identity().userId();
     }
     changingDo(
         () ->
             ifOpen(
                 () ->
                     playback.buffering(
-                        subscriber.identity().userId(),
-                        buffering,
-                        state.settings(),
-                        presence.detailed())));
+                        userId, report.getBuffering(), state.settings(), presence.detailed())));
   }
 
   /**
    * A relay reports the viewers it started and stopped serving (each authorized before with {@link
    * #authorizeViewer}) and how many it serves in all.
    */
-  public void relayAudience(
-      Subscriber relay, long viewerCount, List<String> added, List<String> removed) {
+  public void relayAudience(Subscriber relay, RelayAudience report) {
+    long viewerCount = report.getViewerCount();
+    List<String> added = report.getAddedUserIdsList();
+    List<String> removed = report.getRemovedUserIdsList();
     if (!relay.isRelay()) {
       throw new RefusedException(ErrorReason.NOT_A_RELAY, "only relay streams report an audience");
     }
@@ -370,7 +392,9 @@ public final class Room {
     }
     added.forEach(Identity::requireUserId);
     removed.forEach(Identity::requireUserId);
-    lockedDo(
+    Map<String, RelayedViewer> details = new HashMap<>();
+    report.getAddedViewersList().forEach(v -> details.put(v.getUserId(), v));
+    changingDo(
         () -> {
           for (String userId : added) {
             if (roles.isBanned(userId)) {
@@ -380,7 +404,9 @@ public final class Room {
                   Map.of("user_id", userId, "room_id", id.toString()));
             }
           }
-          presence.relayAudience(relay, viewerCount, added, removed);
+          presence
+              .relayAudience(relay, viewerCount, added, removed, details)
+              .forEach(roleCommands::gone);
         });
   }
 
@@ -422,7 +448,7 @@ public final class Room {
             .setSyncPolicy(config.syncPolicy().toProto());
     chat.addRecent(snapshot);
     if (presence.detailed()) {
-      presence.members().forEach(m -> snapshot.addMembers(presence.describe(m)));
+      snapshot.addAllMembers(presence.describeAll());
     }
     return snapshot;
   }
@@ -519,9 +545,9 @@ public final class Room {
   // ---------------------------------------------------------------------------------------------
   // Regional availability
 
-  /** Members present (connected or within their grace period), relayed viewers not included. */
+  /** People present: members and relayed viewers (connected or within their grace period). */
   public long presentMemberCount() {
-    return locked(() -> (long) presence.members().size());
+    return locked(() -> (long) presence.listed());
   }
 
   /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
@@ -531,7 +557,7 @@ public final class Room {
     return locked(
         () -> {
           roles.requireController(who.userId());
-          return licence.unableToWatch(rights, presence.members());
+          return licence.unableToWatch(rights, presence.regions());
         });
   }
 

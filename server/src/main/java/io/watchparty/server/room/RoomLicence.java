@@ -61,10 +61,10 @@ final class RoomLicence {
     }
   }
 
-  /** How many of {@code members} could not watch a title of {@code availability} now. */
-  long unableToWatch(TitleAvailability availability, Collection<Member> members) {
+  /** How many viewers of {@code regions} could not watch a title of {@code availability} now. */
+  long unableToWatch(TitleAvailability availability, Collection<String> regions) {
     Instant now = clock.instant();
-    return members.stream().filter(m -> !availability.canWatch(m.region, now)).count();
+    return regions.stream().filter(region -> !availability.canWatch(region, now)).count();
   }
 
   /**

@@ -206,6 +206,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
         rooms.find(request.getRoomId()).authorizeViewer(who, request.getInviteToken()).toBuilder()
             .setUserId(who.userId())
             .setDisplayName(who.displayName())
+            .setRegion(who.region())
             .build());
     response.onCompleted();
   }

@@ -87,17 +87,12 @@ final class RoomStream implements StreamObserver<ClientMessage> {
                 room.chat().send(who, message.getSendChat()),
                 CommandResult.Builder::setChatStored);
         case REACT -> room.chat().react(who, message.getReact());
-        case BUFFERING -> room.buffering(subscriber, message.getBuffering().getBuffering());
+        case BUFFERING -> room.buffering(subscriber, message.getBuffering());
         case LEAVE -> {
           ended = true;
           room.leave(subscriber);
         }
-        case RELAY_AUDIENCE ->
-            room.relayAudience(
-                subscriber,
-                message.getRelayAudience().getViewerCount(),
-                message.getRelayAudience().getAddedUserIdsList(),
-                message.getRelayAudience().getRemovedUserIdsList());
+        case RELAY_AUDIENCE -> room.relayAudience(subscriber, message.getRelayAudience());
         case JOIN, KIND_NOT_SET ->
             throw new RefusedException(ErrorReason.FIELD_MISSING, "the message is empty");
       }

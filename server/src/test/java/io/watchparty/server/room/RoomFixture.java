@@ -140,9 +140,16 @@ final class RoomFixture implements AutoCloseable {
   }
 
   RecordingSink join(Room room, Identity who) {
+    return join(room, who, "");
+  }
+
+  RecordingSink join(Room room, Identity who, String inviteToken) {
     RecordingSink sink = new RecordingSink(256);
     sink.subscriber =
-        room.join(who, sink, Join.newBuilder().setRoomId(room.id().toString()).build());
+        room.join(
+            who,
+            sink,
+            Join.newBuilder().setRoomId(room.id().toString()).setInviteToken(inviteToken).build());
     return sink;
   }
 

@@ -317,11 +317,11 @@ class RoomTest {
     RecordingSink alice = wp.join(party, ALICE);
     done(party.command(ALICE, play()));
 
-    party.buffering(alice.subscriber, true);
+    party.buffering(alice.subscriber, buffering(true));
     var waiting = alice.frames.getLast().getPlaybackChanged();
     assertThat(waiting.getCause()).isEqualTo(PlaybackChanged.Cause.BUFFERING_WAIT);
     assertThat(waiting.getState().getPlaying()).isFalse();
-    party.buffering(alice.subscriber, false);
+    party.buffering(alice.subscriber, buffering(false));
     var resumed = alice.frames.getLast().getPlaybackChanged();
     assertThat(resumed.getCause()).isEqualTo(PlaybackChanged.Cause.BUFFERING_RESUME);
     assertThat(resumed.getState().getPlaying()).isTrue();
@@ -335,7 +335,7 @@ class RoomTest {
                 .build());
     RecordingSink viewer = wp.join(open, ALICE);
     done(open.command(ALICE, play()));
-    open.buffering(viewer.subscriber, true);
+    open.buffering(viewer.subscriber, buffering(true));
     assertThat(viewer.frames.getLast().hasPlaybackChanged())
         .as("a public party plays on")
         .isFalse();
@@ -380,6 +380,121 @@ class RoomTest {
       assertThat(alice.kinds()).filteredOn(k -> k == KindCase.MEMBER_JOINED).hasSizeLessThan(2);
       assertThat(alice.kinds()).filteredOn(k -> k == KindCase.PRESENCE).hasSizeLessThan(5);
     }
+  }
+
+  /** A relay stream joined to {@code room}, serving nobody yet. */
+  private RecordingSink relay(RoomFixture fixture, Room room) {
+    RecordingSink sink = new RecordingSink(1024);
+    sink.subscriber =
+        room.join(
+            RoomFixture.RELAY,
+            sink,
+            io.watchparty.proto.v1.Join.newBuilder()
+                .setRoomId(room.id().toString())
+                .setAsRelay(true)
+                .build());
+    return sink;
+  }
+
+  private static io.watchparty.proto.v1.RelayAudience serving(
+      long count, List<String> removed, io.watchparty.server.auth.Identity... added) {
+    var audience = io.watchparty.proto.v1.RelayAudience.newBuilder().setViewerCount(count);
+    for (var who : added) {
+      audience
+          .addAddedUserIds(who.userId())
+          .addAddedViewers(
+              io.watchparty.proto.v1.RelayedViewer.newBuilder()
+                  .setUserId(who.userId())
+                  .setDisplayName(who.displayName())
+                  .setRegion(who.region()));
+    }
+    return audience.addAllRemovedUserIds(removed).build();
+  }
+
+  @Test
+  void aViewerARelayServesIsAMemberLikeAnyOther() {
+    Room room =
+        wp.create(
+            ALICE,
+            io.watchparty.proto.v1.RoomSettings.newBuilder()
+                .setVisibility(Visibility.PRIVATE)
+                .setWaitForBuffering(true)
+                .build());
+    RecordingSink alice = wp.join(room, ALICE);
+    RecordingSink relay = relay(wp, room);
+    room.authorizeViewer(CHIARA, room.inviteToken().orElseThrow());
+    room.relayAudience(relay.subscriber, serving(1, List.of(), CHIARA));
+
+    // Announced and listed, with the name and region the relay passed on.
+    var joined = alice.frames.getLast().getMemberJoined().getMember();
+    assertThat(joined.getUserId()).isEqualTo("chiara");
+    assertThat(joined.getDisplayName()).isEqualTo("Chiara");
+    assertThat(wp.join(room, BOB, room.inviteToken().orElseThrow()).snapshot().getMembersList())
+        .extracting(io.watchparty.proto.v1.Member::getUserId)
+        .containsExactly("alice", "bob", "chiara"); // members, then viewers relays serve
+    wp.availability.put(
+        "local", new TitleAvailability("local", Map.of("FR", LicenceWindow.ALWAYS)));
+    assertThat(room.countUnableToWatch(ALICE, "local")).as("chiara (IT) is counted").isEqualTo(1);
+
+    // Their buffering holds up a small private party, as a member's does.
+    done(room.command(ALICE, play()));
+    room.buffering(
+        relay.subscriber,
+        io.watchparty.proto.v1.BufferingReport.newBuilder()
+            .setBuffering(true)
+            .setViewerUserId("chiara")
+            .build());
+    assertThat(alice.frames.getLast().getPlaybackChanged().getCause())
+        .isEqualTo(PlaybackChanged.Cause.BUFFERING_WAIT);
+
+    // They may become host, and command as one.
+    done(room.command(ALICE, role(RoleCommand.newBuilder().setTransferHost("chiara"))));
+    assertThat(alice.kinds()).contains(KindCase.ROLE_CHANGED);
+    done(room.command(CHIARA, pause()));
+
+    // Served no more: they leave.
+    room.relayAudience(relay.subscriber, serving(0, List.of("chiara")));
+    assertThat(alice.frames)
+        .filteredOn(f -> f.hasMemberLeft())
+        .extracting(f -> f.getMemberLeft().getUserId(), f -> f.getMemberLeft().getReason())
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "chiara", io.watchparty.proto.v1.MemberLeft.Reason.LEFT));
+    assertThat(alice.frames.getLast().getRoleChanged().getUserId())
+        .as("the host role passes on when the relayed host goes")
+        .isEqualTo("alice");
+  }
+
+  @Test
+  void aRelayThatReconnectsWithinTheGracePeriodChangesNothingForItsViewers() {
+    try (RoomFixture quick =
+        new RoomFixture(RoomConfig.builder().reconnectGrace(Duration.ofMillis(300)).build())) {
+      Room room = quick.create(ALICE, Visibility.PUBLIC);
+      RecordingSink alice = quick.join(room, ALICE);
+      RecordingSink relay = relay(quick, room);
+      room.relayAudience(relay.subscriber, serving(1, List.of(), CHIARA));
+      int before = alice.frames.size();
+
+      room.disconnected(relay.subscriber);
+      RecordingSink again = relay(quick, room);
+      room.relayAudience(again.subscriber, serving(1, List.of(), CHIARA));
+      assertThat(alice.kinds().subList(before, alice.frames.size()))
+          .as("no leave, no join")
+          .doesNotContain(KindCase.MEMBER_LEFT, KindCase.MEMBER_JOINED);
+
+      room.disconnected(again.subscriber);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () ->
+                  assertThat(alice.frames.getLast().getMemberLeft().getReason())
+                      .isEqualTo(io.watchparty.proto.v1.MemberLeft.Reason.TIMED_OUT));
+      assertThat(room.presentMemberCount()).isEqualTo(1);
+    }
+  }
+
+  private static io.watchparty.proto.v1.BufferingReport buffering(boolean buffering) {
+    return io.watchparty.proto.v1.BufferingReport.newBuilder().setBuffering(buffering).build();
   }
 
   private static void assertRefused(Runnable call, ErrorReason reason) {
