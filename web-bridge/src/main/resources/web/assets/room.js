@@ -106,11 +106,26 @@ async function start() {
   connect();
 }
 
-// Buffering is shown here only: the bridge takes no buffering reports yet (web-bridge/README.md
-// has no route for BufferingReport), so a small private party cannot wait for this viewer. This
-// is the one place that would send the report.
+// The player stalled for data (or plays again): shown here, and reported to the room, so that a
+// small private party that waits for buffering pauses for this viewer as for any member. A stall
+// is reported only once it has lasted BUFFERING_REPORT_MS: the short stall after each of our own
+// sync seeks must not pause the whole party. Only changes are sent; a report that fails (no stream
+// yet, say) is dropped: the next change says it.
+const BUFFERING_REPORT_MS = 750;
+let reportedBuffering = false;
+let bufferingTimer = null;
+
 function onBuffering(buffering) {
   $('#buffering').textContent = buffering ? 'Buffering…' : '';
+  clearTimeout(bufferingTimer);
+  bufferingTimer = buffering ? setTimeout(() => reportBuffering(true), BUFFERING_REPORT_MS) : null;
+  if (!buffering) reportBuffering(false);
+}
+
+function reportBuffering(buffering) {
+  if (buffering === reportedBuffering) return;
+  reportedBuffering = buffering;
+  api.post(`/api/rooms/${roomId}/buffering`, { buffering }).catch(() => {});
 }
 
 function connect() {

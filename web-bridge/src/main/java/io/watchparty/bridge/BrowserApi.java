@@ -12,6 +12,7 @@ import io.watchparty.bridge.Sessions.Session;
 import io.watchparty.bridge.relay.EndReason;
 import io.watchparty.bridge.relay.RelayHub;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
+import io.watchparty.proto.v1.BufferingReport;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
 import io.watchparty.proto.v1.CreateRoomRequest;
@@ -96,6 +97,7 @@ final class BrowserApi implements HttpService {
         .post("/rooms/{id}/chat", this::sendChat)
         .get("/rooms/{id}/chat", this::chatHistory)
         .post("/rooms/{id}/reactions", this::react)
+        .post("/rooms/{id}/buffering", this::buffering)
         .post("/rooms/{id}/invite", this::rotateInvite)
         .post("/rooms/{id}/leave", this::leave);
   }
@@ -283,6 +285,23 @@ final class BrowserApi implements HttpService {
     upstream
         .chat(session.credentials())
         .react(ReactRequest.newBuilder().setRoomId(roomId).setReaction(reaction).build());
+    res.status(Status.NO_CONTENT_204).send();
+  }
+
+  /** The player is buffering or ready again: {"buffering": true|false}. Needs an open stream. */
+  private void buffering(ServerRequest req, ServerResponse res) {
+    Session session = sessions.require(req);
+    String roomId = RoomIds.of(req);
+    BufferingReport report = JsonBodies.read(req, BufferingReport.newBuilder());
+    if (!report.getViewerUserId().isEmpty()) {
+      throw JsonBodies.unknownField("viewerUserId"); // the bridge names the viewer itself
+    }
+    if (!hub.buffering(roomId, session.userId(), report.getBuffering())) {
+      throw new ApiException(
+          Status.CONFLICT_409,
+          "NOT_WATCHING",
+          "Open the room's event stream first: buffering is reported for a player that watches.");
+    }
     res.status(Status.NO_CONTENT_204).send();
   }
 

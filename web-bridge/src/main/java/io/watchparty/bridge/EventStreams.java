@@ -126,7 +126,9 @@ final class EventStreams implements HttpService {
     }
     try {
       ViewerGrant grant = authorize(session, roomId);
-      Viewer viewer = new Viewer(grant.getUserId(), grant.getDisplayName(), session.credentials());
+      Viewer viewer =
+          new Viewer(
+              grant.getUserId(), grant.getDisplayName(), grant.getRegion(), session.credentials());
       try (ViewerStream stream =
           hub.attach(roomId, viewer, grant.getRole(), grant.getRoom().getTitleId(), lastEventId)) {
         res.headers().contentType(EVENT_STREAM);

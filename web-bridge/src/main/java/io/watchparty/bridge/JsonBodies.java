@@ -134,7 +134,7 @@ final class JsonBodies {
         "The body is not JSON of the shape this endpoint takes.");
   }
 
-  private static ApiException unknownField(String name) {
+  static ApiException unknownField(String name) {
     return new ApiException(
         Status.BAD_REQUEST_400,
         "UNKNOWN_FIELD",

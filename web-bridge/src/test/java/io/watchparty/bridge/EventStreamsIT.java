@@ -64,6 +64,15 @@ class EventStreamsIT {
     platform.close();
   }
 
+  private static String memberOf(SseProbe.Event joined) {
+    return joined
+        .json()
+        .objectValue("memberJoined")
+        .flatMap(j -> j.objectValue("member"))
+        .flatMap(m -> m.stringValue("userId"))
+        .orElse("");
+  }
+
   static String createRoom(Browser host, String visibility) {
     JsonObject created =
         host.ok(
@@ -103,6 +112,70 @@ class EventStreamsIT {
             .orElseThrow()
             .stringValue("positionMs")
             .orElseThrow());
+  }
+
+  @Test
+  void browserUsersAreListedMembersAndTheirBufferingHoldsUpASmallPrivateParty() {
+    try (Browser alice = platform.browser("alice");
+        Browser bob = platform.browser("bob")) {
+      JsonObject created =
+          alice.ok(
+              "/api/rooms",
+              "{\"titleId\":\"sintel\",\"name\":\"Just us\",\"settings\":"
+                  + "{\"visibility\":\"PRIVATE\",\"waitForBuffering\":true}}");
+      String roomId = created.objectValue("room").orElseThrow().stringValue("roomId").orElseThrow();
+      String invite = created.stringValue("inviteToken").orElseThrow();
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+      assertThat(
+              bob.post("/api/rooms/" + roomId + "/buffering", "{\"buffering\":true}").statusCode())
+          .as("no stream yet")
+          .isEqualTo(409);
+
+      bob.ok("/api/rooms/" + roomId + "/join", "{\"inviteToken\":\"" + invite + "\"}");
+      SseProbe viewer = bob.events(roomId);
+      JsonObject snapshot = viewer.next("snapshot").json().objectValue("snapshot").orElseThrow();
+      assertThat(snapshot.arrayValue("members").orElseThrow().values())
+          .extracting(m -> ((JsonObject) m).stringValue("userId").orElseThrow())
+          .containsExactly("alice");
+      // The relay names bob to the server as his stream opens: everyone hears him join.
+      assertThat(
+              viewer
+                  .next("member_joined")
+                  .json()
+                  .objectValue("memberJoined")
+                  .orElseThrow()
+                  .objectValue("member")
+                  .orElseThrow()
+                  .stringValue("userId"))
+          .hasValue("bob");
+      JsonObject bobJoined =
+          host.next(e -> e.name().equals("member_joined") && memberOf(e).contains("bob")).json();
+      assertThat(
+              bobJoined
+                  .objectValue("memberJoined")
+                  .orElseThrow()
+                  .objectValue("member")
+                  .orElseThrow()
+                  .stringValue("displayName"))
+          .as("with the name from bob's grant")
+          .hasValue("Bob");
+
+      alice.ok("/api/rooms/" + roomId + "/commands", "{\"playback\":{\"play\":{}}}");
+      host.next("playback_changed");
+      assertThat(
+              bob.post("/api/rooms/" + roomId + "/buffering", "{\"buffering\":true}").statusCode())
+          .isEqualTo(204);
+      JsonObject waiting =
+          host.next("playback_changed").json().objectValue("playbackChanged").orElseThrow();
+      assertThat(waiting.stringValue("cause")).hasValue("BUFFERING_WAIT");
+      assertThat(
+              bob.post("/api/rooms/" + roomId + "/buffering", "{\"buffering\":false}").statusCode())
+          .isEqualTo(204);
+      JsonObject resumed =
+          host.next("playback_changed").json().objectValue("playbackChanged").orElseThrow();
+      assertThat(resumed.stringValue("cause")).hasValue("BUFFERING_RESUME");
+    }
   }
 
   @Test

@@ -83,6 +83,15 @@ public final class RelayHub implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells the server that {@code userId}'s player in {@code roomId} is buffering or ready again;
+   * false when the bridge serves the user no stream there.
+   */
+  public boolean buffering(String roomId, String userId, boolean buffering) {
+    RoomRelay relay = relays.get(roomId);
+    return relay != null && relay.buffering(userId, buffering);
+  }
+
   /** Browsers served, in all rooms. */
   public int viewerCount() {
     return relays.values().stream().mapToInt(RoomRelay::viewerCount).sum();

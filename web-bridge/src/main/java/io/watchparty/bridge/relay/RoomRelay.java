@@ -5,12 +5,14 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.watchparty.proto.v1.BufferingReport;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.CommandResult;
 import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.Leave;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.RelayAudience;
+import io.watchparty.proto.v1.RelayedViewer;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
@@ -21,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -65,6 +68,10 @@ final class RoomRelay {
   // Guarded by lock.
   private final Set<ViewerStream> viewers = new LinkedHashSet<>();
   private final Map<String, Integer> audience = new HashMap<>();
+
+  /** Who each user in {@link #audience} is, as their grant said (the server lists them). */
+  private final Map<String, Viewer> named = new HashMap<>();
+
   private final EventBuffer buffer;
   private RoomView view;
   private ClientCallStreamObserver<ClientMessage> upstream;
@@ -112,6 +119,7 @@ final class RoomRelay {
           new ViewerStream(this, viewer, role, titleId, hub.settings().viewerQueue());
       viewers.add(stream);
       audience.merge(viewer.userId(), 1, Integer::sum);
+      named.put(viewer.userId(), viewer);
       if (joined) {
         sendAudience(List.of(viewer.userId()), List.of());
       }
@@ -147,7 +155,9 @@ final class RoomRelay {
         return;
       }
       String userId = stream.viewer().userId();
-      audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null);
+      if (audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null) == null) {
+        named.remove(userId);
+      }
       if (joined) {
         sendAudience(List.of(), List.of(userId));
       }
@@ -278,8 +288,47 @@ final class RoomRelay {
                 RelayAudience.newBuilder()
                     .setViewerCount(viewers.size())
                     .addAllAddedUserIds(added)
+                    .addAllAddedViewers(described(added))
                     .addAllRemovedUserIds(removed))
             .build());
+  }
+
+  /** Who the added viewers are, once each. */
+  private List<RelayedViewer> described(List<String> added) {
+    return added.stream()
+        .distinct()
+        .map(named::get)
+        .filter(Objects::nonNull)
+        .map(
+            v ->
+                RelayedViewer.newBuilder()
+                    .setUserId(v.userId())
+                    .setDisplayName(v.displayName())
+                    .setRegion(v.region())
+                    .build())
+        .toList();
+  }
+
+  /**
+   * A browser's player is buffering (or ready again): the server hears it for that viewer, so a
+   * small private party waits for them as for any member. False if the user has no stream here.
+   */
+  boolean buffering(String userId, boolean buffering) {
+    lock.lock();
+    try {
+      if (!audience.containsKey(userId) || upstream == null || !joined) {
+        return false;
+      }
+      upstream.onNext(
+          ClientMessage.newBuilder()
+              .setRequestId("buffering+" + userId)
+              .setBuffering(
+                  BufferingReport.newBuilder().setBuffering(buffering).setViewerUserId(userId))
+              .build());
+      return true;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** After a (re)join the server's relay subscriber is new and serves no one: name everyone. */
@@ -298,7 +347,8 @@ final class RoomRelay {
               .setRelayAudience(
                   RelayAudience.newBuilder()
                       .setViewerCount(viewers.size())
-                      .addAllAddedUserIds(everyone))
+                      .addAllAddedUserIds(everyone)
+                      .addAllAddedViewers(described(everyone)))
               .build());
     }
   }
