@@ -33,6 +33,7 @@ final class Presence {
   private final EventStream events;
   private final Roles roles;
   private final Runnable presenceDue;
+  private final Consumer<String> relayedGraceExpired;
 
   /** In join order: the longest-present member comes first (host succession). */
   private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
@@ -68,6 +69,8 @@ final class Presence {
   /**
    * @param presenceDue called (on a timer) when a throttled count may be sent; it takes the room
    *     lock and calls {@link #sendCount}
+   * @param relayedGraceExpired called (on a timer) when a viewer no relay serves any more is out of
+   *     their grace period; it takes the room lock and calls {@link #relayedGraceExpired(String)}
    */
   Presence(
       UUID roomId,
@@ -76,7 +79,8 @@ final class Presence {
       RoomTimers timers,
       EventStream events,
       Roles roles,
-      Runnable presenceDue) {
+      Runnable presenceDue,
+      Consumer<String> relayedGraceExpired) {
     this.roomId = roomId;
     this.config = config;
     this.clock = clock;
@@ -84,6 +88,7 @@ final class Presence {
     this.events = events;
     this.roles = roles;
     this.presenceDue = presenceDue;
+    this.relayedGraceExpired = relayedGraceExpired;
   }
 
   Optional<Member> member(String userId) {
@@ -235,7 +240,7 @@ final class Presence {
    * How a member's stream arrived: back within the grace period, and whether it resumed by an exact
    * replay of what it missed.
    */
-  record Arrival(boolean reconnected, boolean replayed) {}
+  record Arrival(boolean newcomer, boolean reconnected, boolean replayed) {}
 
   /**
    * Adds a member's stream; a newcomer is announced before the stream opens, so its snapshot
@@ -243,6 +248,7 @@ final class Presence {
    */
   Arrival addConnection(Identity who, Subscriber stream, long lastSequence) {
     Member member = members.get(who.userId());
+    boolean newcomer = member == null;
     if (member == null) {
       member = new Member(who.userId(), who.displayName(), who.region());
       members.put(who.userId(), member);
@@ -263,7 +269,7 @@ final class Presence {
       member.graceTimer = null;
     }
     member.connections.add(stream);
-    return new Arrival(reconnected, events.attach(stream, lastSequence));
+    return new Arrival(newcomer, reconnected, events.attach(stream, lastSequence));
   }
 
   void addRelay(Subscriber relay, long lastSequence) {
@@ -275,12 +281,11 @@ final class Presence {
    * A stream dropped without a Leave. Returns the member who lost their last connection (their
    * grace period starts, ending in {@code graceExpired}), if any.
    */
-  Optional<Member> dropConnection(
-      Subscriber stream, Consumer<Member> graceExpired, Consumer<String> relayedGraceExpired) {
+  Optional<Member> dropConnection(Subscriber stream, Consumer<Member> graceExpired) {
     events.detach(stream);
     if (stream.isRelay()) {
       if (relays.contains(stream)) {
-        relayGone(stream, false, relayedGraceExpired);
+        relayGone(stream);
       }
       return Optional.empty();
     }
@@ -293,11 +298,13 @@ final class Presence {
     return Optional.of(member);
   }
 
-  /** A relay left for good; returns the viewers who went with it. */
-  List<String> removeRelay(Subscriber relay) {
+  /** A relay left (it serves nobody now); its viewers keep their place for the grace period. */
+  void removeRelay(Subscriber relay) {
     events.detach(relay);
     relay.sink().finish();
-    return relays.contains(relay) ? relayGone(relay, true, userId -> {}) : List.of();
+    if (relays.contains(relay)) {
+      relayGone(relay);
+    }
   }
 
   /** Removes a member from the room (every stream of theirs is ended by the caller). */
@@ -319,7 +326,10 @@ final class Presence {
     }
   }
 
-  /** Stops counting a user every relay served (a kick, a ban); returns whether some relay did. */
+  /**
+   * Stops counting a user every relay served (a kick, a ban, a leave for good); returns whether
+   * some relay did.
+   */
   boolean removeFromRelays(String userId) {
     for (Subscriber relay : relays) {
       relay.audience.remove(userId);
@@ -339,7 +349,7 @@ final class Presence {
 
   /**
    * A relay's report of the viewers it serves (each authorized before); {@code details} says who
-   * the added ones are. Returns the viewers who are no longer present at all.
+   * the added ones are. Returns the viewers who arrived (no relay served them before).
    */
   List<String> relayAudience(
       Subscriber relay,
@@ -347,10 +357,12 @@ final class Presence {
       List<String> added,
       List<String> removed,
       Map<String, io.watchparty.proto.v1.RelayedViewer> details) {
+    List<String> arrived = new ArrayList<>();
     for (String userId : added) {
       relay.audience.merge(userId, 1, Integer::sum);
       RelayedViewer viewer = relayedViewers.get(userId);
       if (viewer == null) {
+        arrived.add(userId);
         var named = details.get(userId);
         viewer =
             named == null
@@ -366,17 +378,26 @@ final class Presence {
         viewer.graceTimer = null;
       }
     }
-    List<String> gone = new ArrayList<>();
     for (String userId : removed) {
       relay.audience.computeIfPresent(userId, (u, n) -> n > 1 ? n - 1 : null);
-      if (!servedByARelay(userId) && relayedViewers.containsKey(userId)) {
-        departed(userId, MemberLeft.Reason.LEFT);
-        gone.add(userId);
+      if (!servedByARelay(userId)) {
+        // A closed tab, or a browser reconnecting: they keep their place for the grace period,
+        // so a page reload is no leave and join.
+        startGrace(userId);
       }
     }
     relay.audienceCount = viewerCount;
     countChanged();
-    return gone;
+    return arrived;
+  }
+
+  private void startGrace(String userId) {
+    RelayedViewer viewer = relayedViewers.get(userId);
+    if (viewer != null && viewer.graceTimer == null) {
+      viewer.graceTimer =
+          timers.schedule(
+              () -> relayedGraceExpired.accept(userId), config.reconnectGrace().toMillis());
+    }
   }
 
   private void arrived(RelayedViewer viewer) {
@@ -407,28 +428,17 @@ final class Presence {
   }
 
   /**
-   * A relay's stream dropped (or it left): viewers no other relay serves keep their place for the
-   * grace period, ending in {@code graceExpired}; after a Leave ({@code left}) they go at once.
-   * Returns the viewers who went at once.
+   * A relay's stream dropped, or it left: viewers no other relay serves keep their place for the
+   * grace period (a relay that reconnects names them again).
    */
-  private List<String> relayGone(Subscriber relay, boolean left, Consumer<String> graceExpired) {
+  private void relayGone(Subscriber relay) {
     relays.remove(relay);
-    List<String> gone = new ArrayList<>();
     for (String userId : relay.audience.keySet()) {
-      RelayedViewer viewer = relayedViewers.get(userId);
-      if (viewer == null || servedByARelay(userId)) {
-        continue;
-      }
-      if (left) {
-        departed(userId, MemberLeft.Reason.LEFT);
-        gone.add(userId);
-      } else if (viewer.graceTimer == null) {
-        viewer.graceTimer =
-            timers.schedule(() -> graceExpired.accept(userId), config.reconnectGrace().toMillis());
+      if (!servedByARelay(userId)) {
+        startGrace(userId);
       }
     }
     countChanged();
-    return gone;
   }
 
   /** A relayed viewer's grace period ended (under the lock): gone unless a relay named them. */

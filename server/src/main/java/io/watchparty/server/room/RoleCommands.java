@@ -114,10 +114,18 @@ final class RoleCommands {
 
   /** A member leaves for good (left, timed out, kicked, banned); their host role passes on. */
   void removeMember(Member member, MemberLeft.Reason reason) {
+    if (reason != MemberLeft.Reason.TIMED_OUT) {
+      leftParty(member.userId);
+    }
     presence.removeMember(member, reason);
     if (!presence.isPresent(member.userId)) {
       gone(member.userId);
     }
+  }
+
+  /** {@code userId} left the party for good (left, kicked, banned): no longer "their party". */
+  void leftParty(String userId) {
+    writer.add(at -> new RoomChange.MembershipSet(userId, false, 0, at));
   }
 
   /** Someone is no longer in the room at all: they hold up no one, and their host role passes. */
@@ -185,6 +193,7 @@ final class RoleCommands {
       member.get().connections.forEach(s -> s.sink().refuse(refusal));
       removeMember(member.get(), reason);
     } else if (wasRelayed) {
+      leftParty(userId);
       presence.announceLeft(userId, reason);
       gone(userId);
     }

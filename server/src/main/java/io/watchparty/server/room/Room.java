@@ -128,7 +128,9 @@ public final class Room {
     this.events =
         new EventStream(
             new EventLog(config.eventLogCapacity(), firstSequence), this::snapshot, this::personal);
-    this.presence = new Presence(id, config, clock, timers, events, roles, this::presenceDue);
+    this.presence =
+        new Presence(
+            id, config, clock, timers, events, roles, this::presenceDue, this::relayedGraceExpired);
     this.playback =
         new PlaybackControl(
             record.playback(), config, clock, timers, events, writer, this::bufferingTimedOut);
@@ -185,6 +187,9 @@ public final class Room {
             // Per-connection notices are not in the event log: restate the one that matters.
             events.deliver(subscriber, licence.frame(who.region()));
           }
+          if (arrival.newcomer()) {
+            inParty(who.userId());
+          }
           if (arrival.reconnected() && roles.isHost(who.userId())) {
             notice(NoticeCode.HOST_RECONNECTED, who.displayName() + " is back");
           }
@@ -229,7 +234,7 @@ public final class Room {
     lockedDo(
         () ->
             presence
-                .dropConnection(subscriber, this::graceExpired, this::relayedGraceExpired)
+                .dropConnection(subscriber, this::graceExpired)
                 .filter(member -> roles.isHost(member.userId) && !state.closed())
                 .ifPresent(
                     host ->
@@ -243,7 +248,7 @@ public final class Room {
     changingDo(
         () -> {
           if (subscriber.isRelay()) {
-            presence.removeRelay(subscriber).forEach(roleCommands::gone);
+            presence.removeRelay(subscriber);
             return;
           }
           presence
@@ -256,12 +261,43 @@ public final class Room {
         });
   }
 
+  /** {@code userId} is in this party until they leave it for good ("your parties"). */
+  private void inParty(String userId) {
+    long since = clock.millis();
+    writer.add(at -> new RoomChange.MembershipSet(userId, true, since, at));
+  }
+
   private void relayedGraceExpired(String userId) {
     changingDo(
         () -> {
           if (presence.relayedGraceExpired(userId)) {
             roleCommands.gone(userId);
           }
+        });
+  }
+
+  /**
+   * {@code who} leaves the party for good without a stream of their own (a browser user's "leave"):
+   * their streams end, relays stop serving them (MemberLeft, LEFT), and it is no longer their
+   * party. Completes once stored; a no-op for someone who is not in it.
+   */
+  public CompletionStage<Void> leaveParty(Identity who) {
+    String userId = who.userId();
+    return changing(
+        () -> {
+          Optional<Member> member = presence.member(userId);
+          boolean relayed = presence.removeFromRelays(userId);
+          if (member.isPresent()) {
+            member.get().connections.forEach(s -> s.sink().finish());
+            roleCommands.removeMember(member.get(), MemberLeft.Reason.LEFT);
+          } else {
+            roleCommands.leftParty(userId);
+            if (relayed) {
+              presence.announceLeft(userId, MemberLeft.Reason.LEFT);
+              roleCommands.gone(userId);
+            }
+          }
+          return writer.whenStored();
         });
   }
 
@@ -406,7 +442,7 @@ public final class Room {
           }
           presence
               .relayAudience(relay, viewerCount, added, removed, details)
-              .forEach(roleCommands::gone);
+              .forEach(this::inParty);
         });
   }
 

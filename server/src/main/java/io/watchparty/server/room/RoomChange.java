@@ -20,6 +20,10 @@ public sealed interface RoomChange {
 
   record InviteSet(String inviteToken, long writeMicros) implements RoomChange {}
 
+  /** A user is in the room (hosts it, or joined it) or left it for good: "your parties". */
+  record MembershipSet(String userId, boolean member, long sinceMs, long writeMicros)
+      implements RoomChange {}
+
   /** The room ended: it is marked closed and leaves the public directory. */
   record Closed(long writeMicros) implements RoomChange {}
 }

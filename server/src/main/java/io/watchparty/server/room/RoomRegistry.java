@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -268,6 +269,33 @@ public final class RoomRegistry {
       }
     }
     return open;
+  }
+
+  /** The open rooms {@code who} is in, most recently created first (see ListMyRooms). */
+  public List<RoomInfo> roomsOf(Identity who) {
+    Instant now = clock.instant();
+    List<RoomInfo> mine = new ArrayList<>();
+    for (UUID id : store.roomIdsOf(who.userId()).toCompletableFuture().join()) {
+      CompletableFuture<Room> loaded = rooms.get(id);
+      Optional<RoomInfo> info =
+          loaded != null && loaded.isDone() && !loaded.isCompletedExceptionally()
+              ? Optional.of(loaded.join().info(who.region()))
+              : store
+                  .find(id)
+                  .toCompletableFuture()
+                  .join()
+                  .map(
+                      r ->
+                          Room.describe(
+                              r,
+                              0,
+                              availability
+                                  .apply(r.playback().titleId())
+                                  .canWatch(who.region(), now)));
+      info.filter(r -> !r.getClosed()).ifPresent(mine::add);
+    }
+    mine.sort(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed());
+    return mine;
   }
 
   /**

@@ -21,6 +21,9 @@ public interface RoomStore {
   /** The ids of all listed public rooms. Blocking. */
   List<UUID> publicRoomIds();
 
+  /** The rooms {@code userId} is in (hosts, or joined and did not leave), closed ones included. */
+  CompletionStage<List<UUID>> roomIdsOf(String userId);
+
   /** Writes a room's changes; completes when all are stored, or fails with the first failure. */
   CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes);
 

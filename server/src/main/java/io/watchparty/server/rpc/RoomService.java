@@ -18,6 +18,10 @@ import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetRoomRequest;
+import io.watchparty.proto.v1.LeaveRoomRequest;
+import io.watchparty.proto.v1.LeaveRoomResponse;
+import io.watchparty.proto.v1.ListMyRoomsRequest;
+import io.watchparty.proto.v1.ListMyRoomsResponse;
 import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListPublicRoomsResponse;
 import io.watchparty.proto.v1.RoomInfo;
@@ -221,6 +225,26 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
             .setServerSendTimeMs(clock.millis())
             .build());
     response.onCompleted();
+  }
+
+  @Override
+  public void listMyRooms(
+      ListMyRoomsRequest request, StreamObserver<ListMyRoomsResponse> response) {
+    response.onNext(
+        ListMyRoomsResponse.newBuilder()
+            .addAllRooms(rooms.roomsOf(AuthInterceptor.currentIdentity()))
+            .build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void leaveRoom(LeaveRoomRequest request, StreamObserver<LeaveRoomResponse> response) {
+    Replies.whenDone(
+        rooms
+            .find(request.getRoomId())
+            .leaveParty(AuthInterceptor.currentIdentity())
+            .thenApply(left -> LeaveRoomResponse.getDefaultInstance()),
+        response);
   }
 
   @Override

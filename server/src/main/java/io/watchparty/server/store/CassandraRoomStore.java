@@ -49,6 +49,9 @@ public final class CassandraRoomStore implements RoomStore {
   private final PreparedStatement listPublic;
   private final PreparedStatement insertPublic;
   private final PreparedStatement deletePublic;
+  private final PreparedStatement insertMembership;
+  private final PreparedStatement deleteMembership;
+  private final PreparedStatement listMemberships;
 
   public CassandraRoomStore(CqlSession session) {
     this.session = session;
@@ -80,6 +83,11 @@ public final class CassandraRoomStore implements RoomStore {
     listPublic = session.prepare("SELECT room_id FROM public_rooms WHERE shard = ?");
     insertPublic = session.prepare("INSERT INTO public_rooms (shard, room_id) VALUES (?, ?)");
     deletePublic = session.prepare("DELETE FROM public_rooms WHERE shard = ? AND room_id = ?");
+    insertMembership =
+        session.prepare("INSERT INTO rooms_by_user (user_id, room_id, since_ms) VALUES (?, ?, ?)");
+    deleteMembership =
+        session.prepare("DELETE FROM rooms_by_user WHERE user_id = ? AND room_id = ?");
+    listMemberships = session.prepare("SELECT room_id FROM rooms_by_user WHERE user_id = ?");
   }
 
   /**
@@ -92,27 +100,35 @@ public final class CassandraRoomStore implements RoomStore {
     Playback p = room.playback();
     long createdMicros = room.createdAtMs() * 1000;
     CompletionStage<AsyncResultSet> insert =
-        session.executeAsync(
-            insertRoom
-                .bind(
-                    room.roomId(),
-                    room.name(),
-                    room.settings().getVisibility().name(),
-                    room.settings().getHostLeavePolicy().name(),
-                    room.settings().getSlowModeMs(),
-                    room.settings().getWaitForBuffering(),
-                    room.hostUserId(),
-                    room.hostDisplayName(),
-                    room.inviteToken().orElse(""),
-                    p.titleId(),
-                    p.durationMs(),
-                    p.playing(),
-                    p.positionMs(),
-                    p.effectiveAtMs(),
-                    p.rate(),
-                    p.sequence(),
-                    room.createdAtMs())
-                .setQueryTimestamp(createdMicros));
+        session
+            .executeAsync(
+                insertRoom
+                    .bind(
+                        room.roomId(),
+                        room.name(),
+                        room.settings().getVisibility().name(),
+                        room.settings().getHostLeavePolicy().name(),
+                        room.settings().getSlowModeMs(),
+                        room.settings().getWaitForBuffering(),
+                        room.hostUserId(),
+                        room.hostDisplayName(),
+                        room.inviteToken().orElse(""),
+                        p.titleId(),
+                        p.durationMs(),
+                        p.playing(),
+                        p.positionMs(),
+                        p.effectiveAtMs(),
+                        p.rate(),
+                        p.sequence(),
+                        room.createdAtMs())
+                    .setQueryTimestamp(createdMicros))
+            .thenCompose(
+                rs ->
+                    // The host is in the party they made ("your parties").
+                    session.executeAsync(
+                        insertMembership
+                            .bind(room.hostUserId(), room.roomId(), room.createdAtMs())
+                            .setQueryTimestamp(createdMicros)));
     if (room.settings().getVisibility() != Visibility.PUBLIC) {
       return insert.thenApply(rs -> null);
     }
@@ -174,6 +190,19 @@ public final class CassandraRoomStore implements RoomStore {
     return ids;
   }
 
+  @Override
+  public CompletionStage<List<UUID>> roomIdsOf(String userId) {
+    // A user is in a handful of parties: one page holds them.
+    return session
+        .executeAsync(listMemberships.bind(userId))
+        .thenApply(
+            rs -> {
+              List<UUID> ids = new ArrayList<>();
+              rs.currentPage().forEach(row -> ids.add(row.getUuid("room_id")));
+              return ids;
+            });
+  }
+
   private List<BoundStatement> statements(UUID roomId, RoomChange change) {
     List<BoundStatement> writes =
         switch (change) {
@@ -196,6 +225,11 @@ public final class CassandraRoomStore implements RoomStore {
               List.of(updateHost.bind(userId, displayName, roomId));
           case RoomChange.InviteSet(String token, long at) ->
               List.of(updateInvite.bind(token, roomId));
+          case RoomChange.MembershipSet(String userId, boolean member, long since, long at) ->
+              List.of(
+                  member
+                      ? insertMembership.bind(userId, roomId, since)
+                      : deleteMembership.bind(userId, roomId));
           case RoomChange.Closed(long at) ->
               List.of(markClosed.bind(roomId), deletePublic.bind(DIRECTORY_SHARD, roomId));
         };
