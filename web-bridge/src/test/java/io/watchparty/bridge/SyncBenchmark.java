@@ -34,9 +34,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The playback sync benchmark of issue 13: two headless Chromiums in one party while the host
  * plays, seeks, changes the rate and pauses for about 80 s; prints the sync error between the two
- * pages, how long each change took to converge, and how often both show the same frame. Not a
- * test: it asserts only that it measured, never a timing (the machine is shared and noisy), and its
- * name keeps it out of the default failsafe run. Run it alone (web-bridge/README.md):
+ * pages, how long each change took to converge, and how often both show the same frame. Not a test:
+ * it asserts only that it measured, never a timing (the machine is shared and noisy), and its name
+ * keeps it out of the default failsafe run. Run it alone (web-bridge/README.md):
  *
  * <pre>
  * mvn -B -o -pl proto,server,web-bridge verify -Dit.test=SyncBenchmark -Dtest=none \
@@ -71,6 +71,7 @@ class SyncBenchmark {
           new Step(73, "rate 1.0", "{\"setRate\":{\"rate\":1.0}}"));
 
   private static final int END_S = 81;
+  private static final Path RAW = Path.of("target", "sync-benchmark");
 
   private record Step(int atS, String name, String playback) {}
 
@@ -81,7 +82,7 @@ class SyncBenchmark {
       const [startAt, count, stepMs] = arguments;
       const video = document.getElementById('player');
       const now = () => performance.timeOrigin + performance.now();
-      const out = window.benchmark = { position: [], shown: [], late: [] };
+      const out = window.benchmark = { position: [], shown: [], late: [], believed: [], offset: [], actions: [] };
       let shown = NaN;
       const onFrame = (_t, frame) => { shown = frame.mediaTime * 1000; video.requestVideoFrameCallback(onFrame); };
       video.requestVideoFrameCallback(onFrame);
@@ -96,6 +97,10 @@ class SyncBenchmark {
           out.position.push(position + (due - at) * rate);
           out.shown.push(shown);
           out.late.push(at - due);
+          out.believed.push(window.watchparty.errorMs);
+          out.offset.push(window.watchparty.clock.offsetMs);
+          const action = window.watchparty.correction;
+          if (out.actions.length === 0 || out.actions[out.actions.length - 1][1] !== action) out.actions.push([k, action]);
           take(k + 1);
         }, Math.max(0, due - now()));
       };
@@ -150,7 +155,8 @@ class SyncBenchmark {
     awaitParty(bob);
     for (WebDriver page : List.of(alice, bob)) {
       waiting(page)
-          .until(d -> js(d, "return document.getElementById('player').readyState >= 2").equals(true));
+          .until(
+              d -> js(d, "return document.getElementById('player').readyState >= 2").equals(true));
     }
     // The platform runs the default sync policy; the page does not expose the one it was sent.
     double ignoreBelowMs = SyncPolicy.DEFAULTS.ignoreBelowMs();
@@ -164,8 +170,7 @@ class SyncBenchmark {
       double wait = startAt + step.atS() * 1000.0 - now(alice);
       // The script's pace, not a wait for a condition.
       if (wait > 0) Thread.sleep((long) wait);
-      Object answer =
-          ((JavascriptExecutor) alice).executeAsyncScript(COMMAND, step.playback());
+      Object answer = ((JavascriptExecutor) alice).executeAsyncScript(COMMAND, step.playback());
       assertThat(answer).as(step.name()).isInstanceOf(Number.class);
       effectiveAt[i] = ((Number) answer).doubleValue();
     }
@@ -194,6 +199,7 @@ class SyncBenchmark {
       playing[k] = on;
     }
 
+    writeRaw(a, b, gap, playing);
     String chromium = (String) js(alice, "return navigator.userAgent");
     System.out.printf(Locale.ROOT, "SyncBenchmark: %s%n", chromium);
     System.out.printf(
@@ -276,13 +282,75 @@ class SyncBenchmark {
         shownCompared);
   }
 
-  private record Series(double[] position, double[] shown, double[] late) {}
+  /**
+   * One page's samples: its position brought to each instant, the last presented frame's media
+   * time, its timer's lateness, the error it believed it had and its clock offset, and what it was
+   * doing (its correction, as each changed: instant and text).
+   */
+  private record Series(
+      double[] position,
+      double[] shown,
+      double[] late,
+      double[] believed,
+      double[] offset,
+      List<?> actions) {}
 
   private static Series series(WebDriver page) {
     @SuppressWarnings("unchecked")
     Map<String, List<?>> data = (Map<String, List<?>>) js(page, "return window.benchmark");
     return new Series(
-        numbers(data.get("position")), numbers(data.get("shown")), numbers(data.get("late")));
+        numbers(data.get("position")),
+        numbers(data.get("shown")),
+        numbers(data.get("late")),
+        numbers(data.get("believed")),
+        numbers(data.get("offset")),
+        data.get("actions"));
+  }
+
+  /** Every instant of both pages, and what each did, for a closer look than the summary. */
+  private static void writeRaw(Series a, Series b, double[] gap, boolean[] playing) {
+    StringBuilder csv =
+        new StringBuilder(
+            "instant_ms,playing,gap_ms,alice_ms,bob_ms,alice_believed_ms,bob_believed_ms,"
+                + "alice_offset_ms,bob_offset_ms,alice_late_ms,bob_late_ms\n");
+    for (int k = 0; k < gap.length; k++) {
+      csv.append(
+          String.format(
+              Locale.ROOT,
+              "%d,%b,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f%n",
+              k * STEP_MS,
+              playing[k],
+              gap[k],
+              a.position[k],
+              b.position[k],
+              a.believed[k],
+              b.believed[k],
+              a.offset[k],
+              b.offset[k],
+              a.late[k],
+              b.late[k]));
+    }
+    StringBuilder actions = new StringBuilder();
+    for (var entry : List.of(Map.entry("alice", a), Map.entry("bob", b))) {
+      for (Object action : entry.getValue().actions()) {
+        List<?> pair = (List<?>) action;
+        actions.append(
+            String.format(
+                Locale.ROOT,
+                "%s %d ms %s%n",
+                entry.getKey(),
+                ((Number) pair.get(0)).intValue() * STEP_MS,
+                pair.get(1)));
+      }
+    }
+    try {
+      Files.createDirectories(RAW);
+      Files.writeString(RAW.resolve("instants.csv"), csv);
+      Files.writeString(RAW.resolve("actions.txt"), actions);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    System.out.printf(Locale.ROOT, "SyncBenchmark: every instant in %s%n", RAW.toAbsolutePath());
   }
 
   /**
