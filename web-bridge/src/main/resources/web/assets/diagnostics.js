@@ -18,7 +18,7 @@ export function renderDiagnostics(sync, clock, stream) {
   $('#diag-rate').textContent = `×${video.playbackRate.toFixed(4)}`;
   $('#diag-seek').textContent = sync.seekLatencyMs === null
     ? 'not measured yet'
-    : `${ms(sync.seekLatencyMs, 0)} (${sync.seeksMeasured} ${sync.seeksMeasured === 1 ? 'seek' : 'seeks'})`;
+    : `${ms(sync.seekLatencyMs, 0)} (${sync.seeksMeasured} ${sync.seeksMeasured === 1 ? 'seek' : 'seeks'}), starts ${ms(sync.startLeadMs)} early`;
   const quality = video.getVideoPlaybackQuality?.();
   $('#diag-frames').textContent = [
     sync.frame ? `${sync.frame.presentedFrames} presented, last at ${sync.frame.mediaTime.toFixed(3)} s` : null,

@@ -8,6 +8,13 @@
 //   |error| > seekAboveMs                     seek ahead, then start exactly when the film gets there
 // Nothing is re-checked while a seek is in flight, nor for seekSettleMs after it landed, nor while
 // a planned nudge runs: each correction finishes before the next is chosen, so the loop cannot hunt.
+//
+// The ignore band is for drift found by the periodic check. A change this player makes itself (a
+// start, a room rate switch, the end of a nudge) lands late by a timer's lateness, which costs
+// (old rate - new rate) x lateness of film (40 ms late into x1.5 is 20 ms behind): that error is
+// ours, known at once from currentTime, and is trimmed by a small planned nudge down to
+// TRIM_BELOW_MS, however far inside the ignore band it is. Up to TRIMS_PER_CHANGE trims follow a
+// change; each is smaller than the one before, so they end.
 
 import { num } from './api.js';
 
@@ -15,6 +22,11 @@ import { num } from './api.js';
 // seek while paused costs nothing visible. A millisecond is far below a frame and far above the
 // rounding of currentTime.
 const PAUSED_TOLERANCE_MS = 1;
+
+// What a change of ours may leave behind: a sixteenth of a frame at 30 fps, well above the error of
+// this page's clock estimate on a LAN (about half a round trip).
+const TRIM_BELOW_MS = 2;
+const TRIMS_PER_CHANGE = 3;
 
 /** Where the film is at server time `t` under a PlaybackState (proto3 JSON: int64 as strings). */
 export function filmPositionAt(state, t) {
@@ -66,6 +78,7 @@ export class Synchronizer {
     this.seekAttempts = 0;
     this.settleUntil = 0;
     this.nudgeUntil = 0;
+    this.trimsLeft = 0; // trims still allowed after the last change of ours
     this.seekLatencyMs = null; // average seeking-to-seeked time; null until a seek has been measured
     this.seeksMeasured = 0;
     // How late a video starts after its seek landed (the timer's and play()'s delay), averaged
@@ -152,6 +165,7 @@ export class Synchronizer {
     clearTimeout(this.switchTimer);
     const next = this.states[1];
     if (!next) return;
+    this.startOnTime(next);
     this.switchTimer = setTimeout(() => {
       this.endNudge();
       this.check();
@@ -159,18 +173,52 @@ export class Synchronizer {
     }, Math.max(0, num(next.effectiveAtMs) - this.clock.now()));
   }
 
+  // A play from a pause starts like a landed seek: the paused video already shows the position the
+  // film will be at when the play takes effect, so play() is called startLeadMs before that instant
+  // instead of at it, and the start is measured like a seek's.
+  startOnTime(next) {
+    const video = this.video;
+    const now = this.states[0];
+    if (this.seek || !now || now.playing || !next.playing || this.blocked || !this.policy) return;
+    if (!this.clock.ready || !this.clipMs || !video.paused || video.seeking) return;
+    const waitMs = num(next.effectiveAtMs) - this.clock.now() - this.startLeadMs;
+    if (waitMs <= 0 || Math.abs(this.measureError(next, num(next.effectiveAtMs))) >= PAUSED_TOLERANCE_MS) return;
+    video.playbackRate = num(next.rate) || 1;
+    this.seek = { state: next, target: num(next.positionMs), startedAt: performance.now(), landed: true, timer: null };
+    this.seek.timer = setTimeout(() => this.start(next, true), waitMs);
+    this.correction = `starting in ${waitMs.toFixed(0)} ms`;
+  }
+
+  // The start a seek or a play was waiting for; `onTime` when it was called with the lead. A start
+  // made before its state takes effect stays this.seek until then, so that no check in between
+  // pauses the video again for the state still in effect.
+  start(state, onTime) {
+    this.seek.started = true;
+    if (this.current() === state) this.seekDone();
+    // Only a start made on time measures how late starts are.
+    this.startCheck = onTime ? this.startLeadMs : null;
+    this.trimsLeft = TRIMS_PER_CHANGE;
+    this.play(state);
+  }
+
   check() {
     const state = this.current();
     const video = this.video;
     if (!state || !this.policy || this.blocked || !this.clock.ready || !this.clipMs) return;
     if (this.seek) {
-      if (this.seek.state === state) return;
+      if (this.seek.started && this.seek.state === state) this.seekDone();
+      // A seek (or start) stands while its state is in effect or still to come.
+      else if (this.states.includes(this.seek.state)) return;
       // Planned for a state no longer in effect (a pause or another seek came first): moot.
-      this.abandonSeek();
+      else this.abandonSeek();
     }
     const roomRate = num(state.rate) || 1;
     if (!state.playing && !video.paused) video.pause();
-    if (!this.nudgeUntil && video.playbackRate !== roomRate) video.playbackRate = roomRate;
+    if (!this.nudgeUntil && video.playbackRate !== roomRate) {
+      // A room rate switch (or a nudge's end) made now, a timer's lateness after it was due.
+      video.playbackRate = roomRate;
+      if (state.playing) this.trimsLeft = TRIMS_PER_CHANGE;
+    }
     if (performance.now() < this.settleUntil) return this.play(state);
 
     this.errorMs = this.measureError(state);
@@ -179,21 +227,35 @@ export class Synchronizer {
       this.measureStart(this.startCheck - this.errorMs / roomRate);
     }
     this.startCheck = null;
-    const correction = state.playing
-      ? correctionFor(this.errorMs, roomRate, this.policy)
-      : { kind: Math.abs(this.errorMs) < PAUSED_TOLERANCE_MS ? 'none' : 'seek' };
+    let correction;
+    if (!state.playing) correction = { kind: Math.abs(this.errorMs) < PAUSED_TOLERANCE_MS ? 'none' : 'seek' };
+    else if (this.nudgeUntil) correction = { kind: Math.abs(this.errorMs) > num(this.policy.seekAboveMs) ? 'seek' : 'none' };
+    else correction = this.correctionNow(this.errorMs, roomRate);
     if (correction.kind === 'seek') {
       this.seekTo(state);
     } else {
       this.play(state);
-      if (correction.kind === 'nudge' && !this.nudgeUntil) this.nudge(correction, roomRate);
+      if (correction.kind === 'nudge') this.nudge(correction, roomRate);
       else if (!this.nudgeUntil) this.correction = 'none';
     }
     return this.onUpdate(this);
   }
 
+  // The drift bands first; inside the ignore band, a trim while a change of ours is not finished.
+  correctionNow(errorMs, roomRate) {
+    const drift = correctionFor(errorMs, roomRate, this.policy);
+    if (drift.kind === 'nudge') this.trimsLeft = TRIMS_PER_CHANGE; // its end is a change too
+    if (drift.kind !== 'none' || this.trimsLeft === 0) return drift;
+    if (Math.abs(errorMs) < TRIM_BELOW_MS) {
+      this.trimsLeft = 0;
+      return drift;
+    }
+    this.trimsLeft--;
+    return correctionFor(errorMs, roomRate, { ...this.policy, ignoreBelowMs: 0 });
+  }
+
   play(state) {
-    if (!state.playing || !this.video.paused) return;
+    if (!state.playing || !this.video.paused || this.blocked) return;
     this.video.play().catch((error) => {
       // AbortError: a pause or a new source came first, which is no refusal.
       if (error.name === 'NotAllowedError') this.onPlayRefused();
@@ -204,9 +266,9 @@ export class Synchronizer {
   // a 16.7 ms display grid, and an error taken from them jitters by that much and makes a loop
   // hunt (measured in headless Chromium here, DESIGN section 7); currentTime follows the media
   // clock continuously.
-  measureError(state) {
+  measureError(state, at = this.clock.now()) {
     const clip = this.clipMs;
-    const expected = filmPositionAt(state, this.clock.now()) % clip;
+    const expected = filmPositionAt(state, at) % clip;
     let error = this.video.currentTime * 1000 - expected;
     // The clip loops: the error is the shorter way round.
     if (error > clip / 2) error -= clip;
@@ -219,7 +281,7 @@ export class Synchronizer {
   nudge({ rate, durationMs }, roomRate) {
     this.video.playbackRate = rate;
     this.nudgeUntil = performance.now() + durationMs;
-    this.correction = `nudge ×${rate.toFixed(4)} for ${Math.round(durationMs)} ms`;
+    this.correction = `${this.trimsLeft < TRIMS_PER_CHANGE ? 'trim' : 'nudge'} ×${rate.toFixed(4)} for ${Math.round(durationMs)} ms`;
     this.nudgeTimer = setTimeout(() => {
       this.endNudge();
       this.video.playbackRate = roomRate;
@@ -264,12 +326,7 @@ export class Synchronizer {
       return this.seekTo(state);
     }
     const onTime = waitMs >= 0;
-    seek.timer = setTimeout(() => {
-      this.seekDone();
-      // Only a start made on time measures how late starts are.
-      this.startCheck = onTime ? this.startLeadMs : null;
-      this.play(state);
-    }, Math.max(0, waitMs));
+    seek.timer = setTimeout(() => this.start(state, onTime), Math.max(0, waitMs));
     this.correction = `seek landed, starting in ${Math.max(0, waitMs).toFixed(0)} ms`;
     return undefined;
   }
