@@ -161,7 +161,7 @@ public final class Room {
    */
   public Subscriber join(Identity who, StreamSink sink, Join request) {
     TitleAvailability reading = readAvailability();
-    return locked(
+    return changing(
         () -> {
           if (retired) {
             throw new Retired();

@@ -426,7 +426,13 @@ class RoomTest {
     room.relayAudience(relay.subscriber, serving(1, List.of(), CHIARA));
 
     // Announced and listed, with the name and region the relay passed on.
-    var joined = alice.frames.getLast().getMemberJoined().getMember();
+    var joined =
+        alice.frames.stream()
+            .filter(f -> f.hasMemberJoined())
+            .reduce((first, second) -> second)
+            .orElseThrow()
+            .getMemberJoined()
+            .getMember();
     assertThat(joined.getUserId()).isEqualTo("chiara");
     assertThat(joined.getDisplayName()).isEqualTo("Chiara");
     assertThat(wp.join(room, BOB, room.inviteToken().orElseThrow()).snapshot().getMembersList())
@@ -444,7 +450,13 @@ class RoomTest {
             .setBuffering(true)
             .setViewerUserId("chiara")
             .build());
-    assertThat(alice.frames.getLast().getPlaybackChanged().getCause())
+    assertThat(
+            alice.frames.stream()
+                .filter(f -> f.hasPlaybackChanged())
+                .reduce((first, second) -> second)
+                .orElseThrow()
+                .getPlaybackChanged()
+                .getCause())
         .isEqualTo(PlaybackChanged.Cause.BUFFERING_WAIT);
 
     // They may become host, and command as one.
@@ -452,17 +464,33 @@ class RoomTest {
     assertThat(alice.kinds()).contains(KindCase.ROLE_CHANGED);
     done(room.command(CHIARA, pause()));
 
-    // Served no more: they leave.
+    // A closed tab is no leave (they keep their place for the grace period); leaving is.
     room.relayAudience(relay.subscriber, serving(0, List.of("chiara")));
+    assertThat(alice.kinds()).doesNotContain(KindCase.MEMBER_LEFT);
+    room.leaveParty(CHIARA).toCompletableFuture().join();
     assertThat(alice.frames)
         .filteredOn(f -> f.hasMemberLeft())
         .extracting(f -> f.getMemberLeft().getUserId(), f -> f.getMemberLeft().getReason())
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple(
                 "chiara", io.watchparty.proto.v1.MemberLeft.Reason.LEFT));
-    assertThat(alice.frames.getLast().getRoleChanged().getUserId())
+    assertThat(
+            alice.frames.stream()
+                .filter(f -> f.hasRoleChanged())
+                .reduce((first, second) -> second)
+                .orElseThrow()
+                .getRoleChanged()
+                .getUserId())
         .as("the host role passes on when the relayed host goes")
         .isEqualTo("alice");
+    assertThat(wp.store.applied)
+        .filteredOn(RoomChange.MembershipSet.class::isInstance)
+        .extracting(
+            c -> ((RoomChange.MembershipSet) c).userId(),
+            c -> ((RoomChange.MembershipSet) c).member())
+        .contains(
+            org.assertj.core.groups.Tuple.tuple("chiara", true),
+            org.assertj.core.groups.Tuple.tuple("chiara", false));
   }
 
   @Test
