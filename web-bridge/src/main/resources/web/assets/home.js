@@ -1,5 +1,5 @@
-// The home page: who you are, a form to start a party, and the public parties with whether you
-// can watch each one here.
+// The home page: who you are, a form to start a party, your parties, and the public parties with
+// whether you can watch each one here.
 import { api, explain, num, regionName } from './api.js';
 import { el, clear, $ } from './dom.js';
 import { currentAccount, signIn, signOut } from './session.js';
@@ -20,7 +20,16 @@ async function start() {
   $('#home').hidden = false;
   titles = (await api.get('/api/titles')).titles;
   renderTitles();
-  await renderDirectory(true);
+  await Promise.all([renderMine(), renderDirectory(true)]);
+}
+
+/** The open parties this user hosts or joined and did not leave; hidden when there are none. */
+async function renderMine() {
+  const { rooms = [] } = await api.get('/api/my-rooms');
+  const list = $('#my-rooms');
+  clear(list);
+  for (const room of rooms) list.append(directoryEntry(room, 'Open'));
+  $('#mine').hidden = rooms.length === 0;
 }
 
 const titleName = (id) => titles.find((t) => t.title.titleId === id)?.title.name || id;
@@ -57,7 +66,7 @@ async function renderDirectory(fromStart) {
   $('#more-rooms').hidden = !nextPage;
 }
 
-function directoryEntry(room) {
+function directoryEntry(room, action = 'Join') {
   const count = num(room.memberCount);
   return el('li', { dataset: { room: room.roomId } },
     el('div', { className: 'entry-text' },
@@ -66,7 +75,7 @@ function directoryEntry(room) {
         `${titleName(room.titleId)} · hosted by ${room.hostDisplayName} · ${count} ${count === 1 ? 'person' : 'people'} watching`)),
     el('span', { className: room.canWatch ? 'badge ok' : 'badge no' },
       room.canWatch ? 'You can watch this here' : 'Not available in your region'),
-    el('a', { href: `/rooms/${room.roomId}`, className: 'button-link', ariaLabel: `Join ${room.name}` }, 'Join'));
+    el('a', { href: `/rooms/${room.roomId}`, className: 'button-link', ariaLabel: `${action} ${room.name}` }, action));
 }
 
 $('#create').addEventListener('submit', async (event) => {
@@ -90,7 +99,7 @@ $('#create').addEventListener('submit', async (event) => {
     status.textContent = explain(error);
   }
 });
-$('#refresh').addEventListener('click', () => renderDirectory(true).catch((error) => ($('#create-status').textContent = explain(error))));
+$('#refresh').addEventListener('click', () => Promise.all([renderMine(), renderDirectory(true)]).catch((error) => ($('#create-status').textContent = explain(error))));
 $('#more-rooms').addEventListener('click', () => renderDirectory(false).catch((error) => ($('#create-status').textContent = explain(error))));
 $('#sign-out').addEventListener('click', async () => {
   await signOut();

@@ -21,9 +21,11 @@ import io.watchparty.proto.v1.DemoUser;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.IssueDemoTokenResponse;
+import io.watchparty.proto.v1.LeaveRoomRequest;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ListDemoUsersRequest;
 import io.watchparty.proto.v1.ListDemoUsersResponse;
+import io.watchparty.proto.v1.ListMyRoomsRequest;
 import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListTitlesRequest;
 import io.watchparty.proto.v1.React;
@@ -89,6 +91,7 @@ final class BrowserApi implements HttpService {
         .delete("/session", this::signOut)
         .get("/titles", this::titles)
         .get("/rooms", this::publicRooms)
+        .get("/my-rooms", this::myRooms)
         .post("/rooms", this::createRoom)
         .get("/rooms/{id}", this::room)
         .post("/rooms/{id}/join", this::join)
@@ -317,11 +320,25 @@ final class BrowserApi implements HttpService {
     JsonBodies.send(res, rotated);
   }
 
-  /** Leaves for good from this bridge: every stream of the user in the room ends with LEFT. */
+  /** The open parties this user hosts or joined and did not leave, newest first. */
+  private void myRooms(ServerRequest req, ServerResponse res) {
+    Session session = sessions.require(req);
+    JsonBodies.send(
+        res,
+        upstream.rooms(session.credentials()).listMyRooms(ListMyRoomsRequest.getDefaultInstance()));
+  }
+
+  /**
+   * Leaves the party for good: the server forgets it as one of theirs and tells every relay (their
+   * tabs elsewhere end too); this bridge ends the user's streams in the room with LEFT at once.
+   */
   private void leave(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     JsonBodies.readFields(req, Set.of());
+    upstream
+        .rooms(session.credentials())
+        .leaveRoom(LeaveRoomRequest.newBuilder().setRoomId(roomId).build());
     hub.endUser(roomId, session.userId(), EndReason.LEFT);
     invites.forget(session.userId(), roomId);
     res.status(Status.NO_CONTENT_204).send();

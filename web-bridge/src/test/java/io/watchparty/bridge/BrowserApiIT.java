@@ -208,6 +208,31 @@ class BrowserApiIT {
   }
 
   @Test
+  void yourPartiesListWhatYouHostOrJoinedUntilYouLeave() {
+    try (Browser farid = platform.browser("farid");
+        Browser gabriela = platform.browser("gabriela")) {
+      String roomId = publicRoom(farid);
+      gabriela.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe watching = gabriela.events(roomId);
+      watching.next("snapshot");
+      java.util.function.Function<Browser, List<String>> parties =
+          browser ->
+              browser.ok("/api/my-rooms").arrayValue("rooms").orElseThrow().values().stream()
+                  .map(r -> ((JsonObject) r).stringValue("roomId").orElseThrow())
+                  .toList();
+      assertThat(parties.apply(farid)).contains(roomId);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(parties.apply(gabriela)).contains(roomId));
+
+      assertThat(gabriela.post("/api/rooms/" + roomId + "/leave", "{}").statusCode())
+          .isEqualTo(204);
+      assertThat(watching.next("ended").json().stringValue("reason")).hasValue("LEFT");
+      assertThat(parties.apply(gabriela)).doesNotContain(roomId);
+    }
+  }
+
+  @Test
   void commandsRunUnderTheCallersOwnRole() {
     try (Browser alice = platform.browser("alice");
         Browser bob = platform.browser("bob")) {

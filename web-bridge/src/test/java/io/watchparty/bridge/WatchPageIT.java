@@ -178,7 +178,12 @@ class WatchPageIT {
     joinThroughShareLink(bob, shareLink, "bob");
     say(bob, "hello");
 
-    // The host acts on bob from his chat message (browser viewers are counted, not listed).
+    // Bob watches in a browser and is listed like any member; the host acts on him from his chat
+    // message.
+    waiting(alice)
+        .until(
+            ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#members li[data-user='bob']")));
     WebElement line =
         waiting(alice)
             .until(
@@ -202,6 +207,7 @@ class WatchPageIT {
     signInAs(page, userId);
     waiting(page)
         .until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#create-title option")));
+    screenshot(page, userId + "-home");
     new Select(page.findElement(By.id("create-title"))).selectByValue(titleId);
     page.findElement(By.id("create-name")).sendKeys("Friday film");
     page.findElement(By.cssSelector("#create button[type=submit]")).click();
