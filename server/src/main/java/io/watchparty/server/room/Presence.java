@@ -47,18 +47,12 @@ final class Presence {
   record Person(String userId, String displayName) {}
 
   /** A viewer a relay named, as its grant said. */
-  private static final class RelayedViewer {
-    final String userId;
-    final String displayName;
-    final String region;
-
+  static final class RelayedViewer extends Watcher {
     /** Set while no relay serves them: fires when the reconnect grace period is over. */
     RoomTimers.Timer graceTimer;
 
     RelayedViewer(String userId, String displayName, String region) {
-      this.userId = userId;
-      this.displayName = displayName;
-      this.region = region;
+      super(userId, displayName, region);
     }
   }
 
@@ -167,6 +161,27 @@ final class Presence {
         .filter(v -> !members.containsKey(v.userId) && v.graceTimer == null)
         .forEach(v -> people.add(new Person(v.userId, v.displayName)));
     return people;
+  }
+
+  /**
+   * Everyone whose right to watch is tracked: members, and relayed viewers (who are no member too)
+   * whose region is known.
+   */
+  List<Watcher> watchers() {
+    List<Watcher> watchers = new ArrayList<>(members.values());
+    relayedViewers.values().stream()
+        .filter(v -> !members.containsKey(v.userId) && !v.region.isEmpty())
+        .forEach(watchers::add);
+    return watchers;
+  }
+
+  /** Queues a frame for {@code userId} on every relay that serves them. */
+  void tellRelays(String userId, byte[] frame) {
+    for (Subscriber relay : relays) {
+      if (relay.audience.containsKey(userId)) {
+        events.deliver(relay, frame);
+      }
+    }
   }
 
   /** The home region of everyone present whose region is known (members and relayed viewers). */

@@ -17,6 +17,7 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
@@ -363,7 +364,16 @@ public final class Room {
     sequence.ifPresent(accepted::setSequence);
     if (sequence.isPresent() && newRights.isPresent()) {
       accepted.setMembersUnableToWatch(
-          licence.update(newRights.get(), presence.members(), true, this::tellMember));
+          licence.update(
+              newRights.get(),
+              presence.watchers(),
+              true,
+              // Relays check a title switch for their viewers themselves (with the catalog).
+              (watcher, notice) -> {
+                if (watcher instanceof Member) {
+                  tellWatcher(watcher, notice);
+                }
+              }));
       licence.schedule(this::licenceCheck);
     }
     return accepted.build();
@@ -624,12 +634,26 @@ public final class Room {
   /** Takes a fresh reading of the current title's windows, telling members whose right changed. */
   private void absorb(TitleAvailability reading) {
     if (reading.titleId().equals(playback.titleId())) {
-      licence.update(reading, presence.members(), false, this::tellMember);
+      licence.update(reading, presence.watchers(), false, this::tellWatcher);
     } // else the title changed meanwhile, and the change brought its own reading
   }
 
-  private void tellMember(Member member, byte[] frame) {
-    member.connections.forEach(s -> events.deliver(s, frame));
+  /**
+   * Tells someone whether they may watch: a member on each of their streams, a relayed viewer
+   * through the relays that serve them (the notice names them, for the relay to pass on).
+   */
+  private void tellWatcher(Watcher watcher, Watchability notice) {
+    if (watcher instanceof Member member) {
+      byte[] frame = ServerMessage.newBuilder().setWatchability(notice).build().toByteArray();
+      member.connections.forEach(s -> events.deliver(s, frame));
+    } else {
+      presence.tellRelays(
+          watcher.userId,
+          ServerMessage.newBuilder()
+              .setWatchability(notice.toBuilder().setUserId(watcher.userId))
+              .build()
+              .toByteArray());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -74,20 +74,20 @@ final class RoomLicence {
    */
   long update(
       TitleAvailability availability,
-      Collection<Member> members,
+      Collection<? extends Watcher> watchers,
       boolean titleChanged,
-      BiConsumer<Member, byte[]> tell) {
+      BiConsumer<Watcher, Watchability> tell) {
     current = availability;
     Instant now = clock.instant();
     long unable = 0;
-    for (Member member : members) {
-      boolean can = availability.canWatch(member.region, now);
+    for (Watcher watcher : watchers) {
+      boolean can = availability.canWatch(watcher.region, now);
       if (!can) {
         unable++;
       }
-      if (can != member.canWatch || (titleChanged && !can)) {
-        member.canWatch = can;
-        tell.accept(member, frame(member.region));
+      if (can != watcher.canWatch || (titleChanged && !can)) {
+        watcher.canWatch = can;
+        tell.accept(watcher, notice(watcher.region));
       }
     }
     return unable;
@@ -95,6 +95,10 @@ final class RoomLicence {
 
   /** The per-connection Watchability notice for a viewer of {@code region}. */
   byte[] frame(String region) {
+    return ServerMessage.newBuilder().setWatchability(notice(region)).build().toByteArray();
+  }
+
+  private Watchability notice(String region) {
     Instant now = clock.instant();
     boolean can = current.canWatch(region, now);
     var watchability =
@@ -107,7 +111,7 @@ final class RoomLicence {
           .filter(from -> from.isAfter(now))
           .ifPresent(from -> watchability.setAvailableFromMs(from.toEpochMilli()));
     }
-    return ServerMessage.newBuilder().setWatchability(watchability).build().toByteArray();
+    return watchability.build();
   }
 
   /**
