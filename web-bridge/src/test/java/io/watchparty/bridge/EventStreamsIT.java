@@ -179,6 +179,35 @@ class EventStreamsIT {
   }
 
   @Test
+  void aLicenceWindowClosingDuringThePartyIsToldToTheBrowsersOfThatRegion() {
+    var availability = platform.server().availability();
+    var before = availability.of("sintel").window("IT");
+    assertThat(before).as("sintel is licensed in Italy in the demo catalog").isPresent();
+    try (Browser alice = platform.browser("alice");
+        Browser chiara = platform.browser("chiara")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+      chiara.ok("/api/rooms/" + roomId + "/join", "{}");
+      SseProbe italy = chiara.events(roomId);
+      italy.next("snapshot");
+      italy.next(e -> e.name().equals("member_joined") && memberOf(e).equals("chiara"));
+
+      availability.clear("sintel", "IT"); // the window closes now, through this server
+
+      JsonObject told = italy.next("watchability").json().objectValue("watchability").orElseThrow();
+      assertThat(told.booleanValue("canWatch")).hasValue(false);
+      assertThat(told.stringValue("region")).hasValue("IT");
+      assertThat(told.stringValue("reason")).hasValue("TITLE_NOT_AVAILABLE_IN_REGION");
+      assertThat(told.stringValue("userId").orElse(""))
+          .as("the relay's addressing stays inside")
+          .isEmpty();
+    } finally {
+      availability.set("sintel", "IT", before.orElseThrow());
+    }
+  }
+
+  @Test
   void aBrowserGetsItsSnapshotWithItsRoleAndTheSyncPolicyThenLiveEventsWithIds() {
     try (Browser alice = platform.browser("alice")) {
       String roomId = createRoom(alice, "PUBLIC");

@@ -367,14 +367,37 @@ final class RoomRelay {
           sendWholeAudience();
         }
         case COMMAND_RESULT -> onCommandResult(message.getCommandResult());
-        case PONG, WATCHABILITY, KIND_NOT_SET -> {
-          // Pongs: the bridge's clock uses GetServerTime. Watchability: a relay may always watch.
+        case WATCHABILITY -> onWatchability(message.getWatchability());
+        case PONG, KIND_NOT_SET -> {
+          // Pongs: the bridge's clock uses GetServerTime.
         }
         default -> onEvent(message);
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * A licence window opened or closed for one of this relay's viewers: each of their browsers hears
+   * it as the personal {@code watchability} event. (A notice without a user is about the relay
+   * itself, which may always watch.)
+   */
+  private void onWatchability(Watchability notice) {
+    if (notice.getUserId().isEmpty()) {
+      return;
+    }
+    Outgoing.Event event =
+        Outgoing.Event.of(
+            Outgoing.Event.NO_ID,
+            "watchability",
+            print(
+                ServerMessage.newBuilder()
+                    .setWatchability(notice.toBuilder().clearUserId())
+                    .build()));
+    viewers.stream()
+        .filter(s -> s.viewer().userId().equals(notice.getUserId()))
+        .forEach(s -> s.told(event, notice.getCanWatch()));
   }
 
   private void onSnapshot(Snapshot snapshot, long sequence) {

@@ -24,6 +24,9 @@ public final class ViewerStream implements AutoCloseable {
 
   private record TitleCheck(String titleId) implements Item {}
 
+  /** The server told this user whether they may watch (a licence window opened or closed). */
+  private record Told(Outgoing.Event event, boolean canWatch) implements Item {}
+
   private final RoomRelay relay;
   private final Viewer viewer;
   private final int capacity;
@@ -77,6 +80,11 @@ public final class ViewerStream implements AutoCloseable {
   /** Queues a room event; never blocks. */
   void offer(Outgoing.Event event) {
     enqueue(new Frame(event));
+  }
+
+  /** Passes on the server's word that the user may (or may no longer) watch the room's title. */
+  void told(Outgoing.Event watchability, boolean canWatch) {
+    enqueue(new Told(watchability, canWatch));
   }
 
   /** Asks the writer to tell the user whether they may watch {@code titleId}. */
@@ -206,6 +214,10 @@ public final class ViewerStream implements AutoCloseable {
           lastSentSequence = id;
         }
         yield Optional.of(frame.event());
+      }
+      case Told told -> {
+        watchable = told.canWatch();
+        yield Optional.of(told.event());
       }
       case TitleCheck check -> {
         if (check.titleId().equals(watchedTitleId)) {
