@@ -24,9 +24,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -432,28 +429,7 @@ class SyncBenchmark {
   }
 
   private WebDriver browser() {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary("/usr/bin/chromium");
-    try {
-      options.addArguments(
-          "--headless=new",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--autoplay-policy=no-user-gesture-required",
-          "--window-size=1280,800",
-          "--user-data-dir=" + Files.createTempDirectory("watchparty-chromium"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    ChromeDriverService service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-            .build();
-    WebDriver driver = new ChromeDriver(service, options);
+    WebDriver driver = Chromium.start();
     driver.manage().timeouts().scriptTimeout(WAIT);
     browsers.add(driver);
     return driver;

@@ -27,9 +27,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
@@ -381,28 +378,7 @@ class WatchPageIT {
   // --- Browsers ----------------------------------------------------------------------------
 
   private WebDriver browser() {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary("/usr/bin/chromium");
-    try {
-      options.addArguments(
-          "--headless=new",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--autoplay-policy=no-user-gesture-required",
-          "--window-size=1280,800",
-          "--user-data-dir=" + Files.createTempDirectory("watchparty-chromium"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    ChromeDriverService service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-            .build();
-    WebDriver driver = new ChromeDriver(service, options);
+    WebDriver driver = Chromium.start();
     browsers.add(driver);
     return driver;
   }
