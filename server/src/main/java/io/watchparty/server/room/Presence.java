@@ -97,8 +97,16 @@ final class Presence {
     return members.isEmpty() && relays.isEmpty() && relayedViewers.isEmpty();
   }
 
-  /** A member, or a viewer some relay serves: they may send commands and chat. */
+  /**
+   * A member, or a viewer some relay serves now: they may send commands and chat. (A viewer no
+   * relay serves is listed for the grace period, but acts again only once served again.)
+   */
   boolean isPresent(String userId) {
+    return members.containsKey(userId) || servedByARelay(userId);
+  }
+
+  /** Still in the room: present, or a relayed viewer within their grace period. */
+  boolean isHere(String userId) {
     return members.containsKey(userId) || relayed(userId);
   }
 
@@ -117,7 +125,7 @@ final class Presence {
 
   /** The target of a command: a member, or a viewer a relay serves. */
   String requirePresentTarget(String userId) {
-    if (!isPresent(Identity.requireUserId(userId))) {
+    if (!isHere(Identity.requireUserId(userId))) {
       throw notInRoom(userId);
     }
     return userId;

@@ -118,7 +118,7 @@ final class RoleCommands {
       leftParty(member.userId);
     }
     presence.removeMember(member, reason);
-    if (!presence.isPresent(member.userId)) {
+    if (!presence.isHere(member.userId)) {
       gone(member.userId);
     }
   }
