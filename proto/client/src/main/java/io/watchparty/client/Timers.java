@@ -1,5 +1,6 @@
 package io.watchparty.client;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -22,13 +23,21 @@ interface Timers {
     return new Timers() {
       @Override
       public Handle schedule(Runnable task, long delayMs) {
-        var future = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
-        return () -> future.cancel(false);
+        try {
+          var future = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
+          return () -> future.cancel(false);
+        } catch (RejectedExecutionException closed) {
+          return () -> {}; // the client is closed: nothing runs any more
+        }
       }
 
       @Override
       public void execute(Runnable task) {
-        executor.execute(task);
+        try {
+          executor.execute(task);
+        } catch (RejectedExecutionException closed) {
+          // the client is closed: late gRPC callbacks have nobody to tell
+        }
       }
     };
   }
