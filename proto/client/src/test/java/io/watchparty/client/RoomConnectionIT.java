@@ -1,0 +1,199 @@
+package io.watchparty.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.watchparty.proto.v1.CreateRoomRequest;
+import io.watchparty.proto.v1.MemberLeft;
+import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.SendCommandRequest;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class RoomConnectionIT {
+  @RegisterExtension static final TestServer wp = TestServer.builder().realExecutors().build();
+
+  private final List<WatchPartyClient> clients = new ArrayList<>();
+
+  /** What a listener heard, in order. */
+  static final class Heard implements RoomListener {
+    final List<String> events = new CopyOnWriteArrayList<>();
+    final List<ConnectionState> states = new CopyOnWriteArrayList<>();
+    volatile Refusal refusal;
+
+    @Override
+    public void onConnectionState(ConnectionState state, Optional<Refusal> why) {
+      states.add(state);
+      if (state == ConnectionState.REFUSED) {
+        refusal = why.orElseThrow();
+      }
+    }
+
+    @Override
+    public void onPlayback(
+        io.watchparty.proto.v1.PlaybackState state,
+        String byUserId,
+        io.watchparty.proto.v1.PlaybackChanged.Cause cause) {
+      events.add("playback " + state.getSequence() + " playing=" + state.getPlaying());
+    }
+
+    @Override
+    public void onMemberJoined(io.watchparty.proto.v1.Member member) {
+      events.add("joined " + member.getUserId());
+    }
+
+    @Override
+    public void onMemberLeft(String userId, MemberLeft.Reason reason) {
+      events.add("left " + userId + " " + reason);
+    }
+
+    @Override
+    public void onChat(io.watchparty.proto.v1.ChatMessage message) {
+      events.add("chat " + message.getText());
+    }
+  }
+
+  private WatchPartyClient client(String userId, long localSkewMs) {
+    WatchPartyClient client =
+        WatchPartyClient.builder(wp.channel(), wp.token(userId))
+            .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .localClock(() -> System.currentTimeMillis() + localSkewMs)
+            .build();
+    clients.add(client);
+    return client;
+  }
+
+  @AfterEach
+  void close() {
+    clients.forEach(WatchPartyClient::close);
+  }
+
+  /** A public room whose host is joined through the library (commands need a joined host). */
+  private String publicRoom(String host) throws Exception {
+    String roomId = wp.createRoom(host, Visibility.PUBLIC).getRoom().getRoomId();
+    client(host, 0).join(roomId, new Heard()).joined().get(30, TimeUnit.SECONDS);
+    return roomId;
+  }
+
+  @Test
+  void joinsReceivesTypedEventsAndEstimatesTheServerClock() throws Exception {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    Heard aliceHeard = new Heard();
+    // This machine's clock is 7 s ahead of the server's (same machine): true offset -7000 ms.
+    RoomConnection alice = client("alice", 7_000).join(roomId, aliceHeard);
+    assertThat(alice.joined().get(30, TimeUnit.SECONDS).getRoom().getRoomId()).isEqualTo(roomId);
+
+    Heard bobHeard = new Heard();
+    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
+    bob.joined().get(30, TimeUnit.SECONDS);
+    var accepted = alice.play().get(30, TimeUnit.SECONDS);
+    assertThat(accepted.getEffectiveAtMs()).isPositive();
+    assertThat(bob.sendChat("hello").get(30, TimeUnit.SECONDS).getText()).isEqualTo("hello");
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> aliceHeard.events.contains("chat hello"));
+    assertThat(aliceHeard.events)
+        .containsSubsequence("joined bob", "playback " + accepted.getSequence() + " playing=true");
+    assertThat(aliceHeard.states).startsWith(ConnectionState.JOINED);
+
+    await().atMost(Duration.ofSeconds(30)).until(alice::clockReady);
+    double error = alice.clockOffsetMs() - (-7_000);
+    System.out.printf(
+        "offset estimate error on loopback: %.2f ms (uncertainty %.2f ms)%n",
+        error, alice.clockUncertaintyMs());
+    // Within half the best round trip, plus the millisecond of the clocks' resolution.
+    assertThat(Math.abs(error)).isLessThanOrEqualTo(alice.clockUncertaintyMs() + 1);
+
+    var history =
+        client("bob", 0).chatHistory(roomId, 10, Optional.empty()).get(30, TimeUnit.SECONDS);
+    assertThat(history.messages()).extracting(m -> m.getText()).contains("hello");
+  }
+
+  @Test
+  void resumeAfterAForcedDisconnectReplaysExactlyTheMissedEvents() throws Exception {
+    String roomId = publicRoom("alice");
+    Heard bobHeard = new Heard();
+    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
+    bob.joined().get(30, TimeUnit.SECONDS);
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    bob.holdReconnects(hold);
+    bob.dropConnection();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> bobHeard.states.contains(ConnectionState.RECONNECTING));
+
+    List<Long> missed = new ArrayList<>();
+    for (var command : List.of(Commands.play(), Commands.pause(), Commands.seek(42_000))) {
+      missed.add(
+          wp.as("alice")
+              .sendCommand(
+                  SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build())
+              .getSequence());
+    }
+    int before = bobHeard.events.size();
+    hold.complete(null);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> bobHeard.states.contains(ConnectionState.RESUMED));
+    await().atMost(Duration.ofSeconds(30)).until(() -> bobHeard.events.size() >= before + 3);
+    long[] resumed = bob.lastResumed();
+    assertThat(resumed[0]).isEqualTo(missed.get(0));
+    assertThat(resumed[1]).isEqualTo(missed.get(2));
+    assertThat(bobHeard.events.subList(before, bobHeard.events.size()))
+        .containsExactly(
+            "playback " + missed.get(0) + " playing=true",
+            "playback " + missed.get(1) + " playing=false",
+            "playback " + missed.get(2) + " playing=false");
+    assertThat(bobHeard.states).doesNotContain(ConnectionState.RESYNCED);
+  }
+
+  @Test
+  void aBanEndsTheConnectionWithTheServersReasonAndStopsReconnecting() throws Exception {
+    String roomId = publicRoom("alice");
+    Heard bobHeard = new Heard();
+    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
+    bob.joined().get(30, TimeUnit.SECONDS);
+    wp.as("alice")
+        .sendCommand(
+            SendCommandRequest.newBuilder()
+                .setRoomId(roomId)
+                .setCommand(Commands.ban("bob"))
+                .build());
+
+    assertThat(bob.ended().get(30, TimeUnit.SECONDS)).isEqualTo(ConnectionState.REFUSED);
+    assertThat(bobHeard.refusal.reason()).isEqualTo("BANNED_FROM_ROOM");
+    assertThat(bobHeard.states).doesNotContain(ConnectionState.RECONNECTING);
+  }
+
+  @Test
+  void rejectsJoinFromUnlicensedRegionAndDoesNotReconnect() throws Exception {
+    String roomId =
+        wp.as("alice")
+            .createRoom(
+                CreateRoomRequest.newBuilder()
+                    .setTitleId("agent-327") // not licensed in JP
+                    .setName("alice's party")
+                    .setSettings(RoomSettings.newBuilder().setVisibility(Visibility.PUBLIC))
+                    .build())
+            .getRoom()
+            .getRoomId();
+    Heard hiroHeard = new Heard();
+    RoomConnection hiro = client("hiro", 0).join(roomId, hiroHeard);
+
+    assertThat(hiro.ended().get(30, TimeUnit.SECONDS)).isEqualTo(ConnectionState.REFUSED);
+    assertThat(hiroHeard.refusal.reason()).isEqualTo("TITLE_NOT_AVAILABLE_IN_REGION");
+    assertThat(hiro.joined()).isCompletedExceptionally();
+    assertThat(hiroHeard.states).containsExactly(ConnectionState.REFUSED);
+  }
+}
