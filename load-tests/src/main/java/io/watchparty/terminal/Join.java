@@ -73,8 +73,24 @@ final class Join implements Callable<Integer> {
       Room room = new Room(out);
       RoomConnection connection = session.client.join(roomId, Optional.ofNullable(invite), room);
       connection.attachPlayer(player);
-      ticker.scheduleAtFixedRate(
-          () -> room.printStatus(player.positionMs()), 1, 1, TimeUnit.SECONDS);
+      // Status lines fall on whole seconds of the server's clock (once this client estimates it),
+      // stamped with that instant: two terminals' lines of the same instant can be compared.
+      Runnable[] tick = new Runnable[1];
+      tick[0] =
+          () -> {
+            try {
+              room.printStatus(
+                  connection.clockReady() ? connection.serverTimeMs() : -1, player.positionMs());
+            } catch (RuntimeException e) {
+              out.println("[status] unavailable: " + e);
+            }
+            long untilNextSecond =
+                connection.clockReady()
+                    ? 1000 - Math.floorMod(connection.serverTimeMs(), 1000)
+                    : 1000;
+            ticker.schedule(tick[0], untilNextSecond, TimeUnit.MILLISECONDS);
+          };
+      ticker.schedule(tick[0], 1, TimeUnit.SECONDS);
       Thread.ofPlatform()
           .daemon()
           .name("terminal-stdin")
@@ -191,14 +207,22 @@ final class Join implements Callable<Integer> {
       this.out = out;
     }
 
-    void printStatus(double positionMs) {
+    private static final java.time.format.DateTimeFormatter INSTANT =
+        java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
+            .withZone(java.time.ZoneOffset.UTC);
+
+    /** One status line; {@code serverTimeMs} is the instant it is for (-1 before the clock). */
+    void printStatus(long serverTimeMs, double positionMs) {
       if (!wasJoined) {
         out.println("[status] " + state);
         return;
       }
       PlaybackState now = playback;
       out.printf(
-          "[status] %s %s x%.2f  %d members  %s%n",
+          "[status] %s %s %s x%.2f  %d members  %s%n",
+          serverTimeMs < 0
+              ? "@(clock not ready)"
+              : "@" + INSTANT.format(java.time.Instant.ofEpochMilli(serverTimeMs)),
           clock(positionMs),
           now.getPlaying() ? "playing" : "paused ",
           now.getRate() == 0 ? 1.0 : now.getRate(),
