@@ -194,12 +194,7 @@ final class Presence {
 
   /** The home region of everyone present whose region is known (members and relayed viewers). */
   List<String> regions() {
-    List<String> regions = new ArrayList<>();
-    members.values().forEach(m -> regions.add(m.region));
-    relayedViewers.values().stream()
-        .filter(v -> !members.containsKey(v.userId) && !v.region.isEmpty())
-        .forEach(v -> regions.add(v.region));
-    return regions;
+    return watchers().stream().map(w -> w.region).toList();
   }
 
   /** The members and relayed viewers as a snapshot lists them. */
@@ -213,12 +208,7 @@ final class Presence {
   }
 
   private io.watchparty.proto.v1.Member describe(RelayedViewer v) {
-    return io.watchparty.proto.v1.Member.newBuilder()
-        .setUserId(v.userId)
-        .setDisplayName(v.displayName)
-        .setRole(roles.roleOf(v.userId))
-        .setConnected(v.graceTimer == null)
-        .build();
+    return describe(v, v.graceTimer == null);
   }
 
   /** How many people are present (members and relayed viewers, within grace too). */
@@ -247,12 +237,16 @@ final class Presence {
   }
 
   /** A member as snapshots and join events show them. */
-  io.watchparty.proto.v1.Member describe(Member m) {
+  private io.watchparty.proto.v1.Member describe(Member m) {
+    return describe(m, m.connected());
+  }
+
+  private io.watchparty.proto.v1.Member describe(Watcher who, boolean connected) {
     return io.watchparty.proto.v1.Member.newBuilder()
-        .setUserId(m.userId)
-        .setDisplayName(m.displayName)
-        .setRole(roles.roleOf(m.userId))
-        .setConnected(m.connected())
+        .setUserId(who.userId)
+        .setDisplayName(who.displayName)
+        .setRole(roles.roleOf(who.userId))
+        .setConnected(connected)
         .build();
   }
 
