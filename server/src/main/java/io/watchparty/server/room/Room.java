@@ -534,6 +534,11 @@ public final class Room {
         });
   }
 
+  /** Whether every change this room recorded is stored. */
+  boolean writesSettled() {
+    return writer.idle();
+  }
+
   /** Whether this thread holds the room lock (tests check nothing blocking runs under it). */
   boolean heldByCurrentThread() {
     return lock.isHeldByCurrentThread();

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +30,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -241,61 +241,51 @@ public final class RoomRegistry {
 
   /** Every listed public room that is still open. */
   public List<RoomInfo> publicRooms(String region) {
-    List<RoomInfo> open = new ArrayList<>();
-    Instant now = clock.instant();
-    Map<UUID, CompletableFuture<Optional<RoomRecord>>> unloaded = new LinkedHashMap<>();
-    for (UUID id : store.publicRoomIds()) {
-      CompletableFuture<Room> loaded = rooms.get(id);
-      if (loaded != null && loaded.isDone() && !loaded.isCompletedExceptionally()) {
-        RoomInfo info = loaded.join().info(region);
-        if (!info.getClosed()) {
-          open.add(info);
-        }
-        continue;
-      }
-      // Not in memory, so nobody is in it: described from storage, without loading the room
-      // (and its chat) just to list it. The reads run concurrently.
-      unloaded.put(id, store.find(id).toCompletableFuture());
-    }
-    for (var entry : unloaded.entrySet()) {
-      UUID id = entry.getKey();
-      Optional<RoomRecord> stored = entry.getValue().join();
-      if (stored.isEmpty()) {
-        log.warn("Public directory lists room {} which does not exist", id);
-      } else if (!stored.get().closed()) {
-        RoomRecord r = stored.get();
-        open.add(
-            Room.describe(r, 0, availability.apply(r.playback().titleId()).canWatch(region, now)));
-      }
-    }
-    return open;
+    return openRooms(store.publicRoomIds(), region);
   }
 
   /** The open rooms {@code who} is in, most recently created first (see ListMyRooms). */
   public List<RoomInfo> roomsOf(Identity who) {
-    Instant now = clock.instant();
-    List<RoomInfo> mine = new ArrayList<>();
-    for (UUID id : store.roomIdsOf(who.userId()).toCompletableFuture().join()) {
-      CompletableFuture<Room> loaded = rooms.get(id);
-      Optional<RoomInfo> info =
-          loaded != null && loaded.isDone() && !loaded.isCompletedExceptionally()
-              ? Optional.of(loaded.join().info(who.region()))
-              : store
-                  .find(id)
-                  .toCompletableFuture()
-                  .join()
-                  .map(
-                      r ->
-                          Room.describe(
-                              r,
-                              0,
-                              availability
-                                  .apply(r.playback().titleId())
-                                  .canWatch(who.region(), now)));
-      info.filter(r -> !r.getClosed()).ifPresent(mine::add);
-    }
+    List<RoomInfo> mine =
+        new ArrayList<>(
+            openRooms(store.roomIdsOf(who.userId()).toCompletableFuture().join(), who.region()));
     mine.sort(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed());
     return mine;
+  }
+
+  /**
+   * The open rooms among {@code ids} as a user of {@code region} sees them. A room out of memory
+   * has nobody in it: it is described from storage, without loading it (and its chat) just to list
+   * it; those reads run concurrently.
+   */
+  private List<RoomInfo> openRooms(List<UUID> ids, String region) {
+    Instant now = clock.instant();
+    List<Supplier<Optional<RoomInfo>>> described = new ArrayList<>();
+    for (UUID id : ids) {
+      Optional<Room> loaded = inMemory(id);
+      if (loaded.isPresent()) {
+        RoomInfo info = loaded.get().info(region);
+        described.add(() -> Optional.of(info));
+        continue;
+      }
+      CompletableFuture<Optional<RoomRecord>> stored = store.find(id).toCompletableFuture();
+      described.add(
+          () -> {
+            Optional<RoomRecord> found = stored.join();
+            if (found.isEmpty()) {
+              log.warn("Room {} is listed but does not exist", id);
+            }
+            return found.map(
+                r ->
+                    Room.describe(
+                        r, 0, availability.apply(r.playback().titleId()).canWatch(region, now)));
+          });
+    }
+    return described.stream()
+        .map(Supplier::get)
+        .flatMap(Optional::stream)
+        .filter(info -> !info.getClosed())
+        .toList();
   }
 
   /**
@@ -316,9 +306,7 @@ public final class RoomRegistry {
   void sweep() {
     rooms.forEach(
         (id, loading) -> {
-          if (loading.isDone()
-              && !loading.isCompletedExceptionally()
-              && loading.join().retireIfIdle()) {
+          if (loaded(loading).filter(Room::retireIfIdle).isPresent()) {
             rooms.remove(id, loading);
           }
         });
@@ -329,9 +317,28 @@ public final class RoomRegistry {
     inMemory().forEach(room -> room.availabilityChanged(titleId));
   }
 
-  /** Lets the last background writes finish (bounded) before the server stops. */
+  /**
+   * Lets the last background writes finish (bounded) before the server stops: those in flight, and
+   * every room's writes recorded but not yet acknowledged (a retry may be due). False if some were
+   * still pending at the deadline.
+   */
   public boolean flush(Duration timeout) {
-    return store.awaitWrites(timeout);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (!store.awaitWrites(timeout)) {
+      return false;
+    }
+    while (!inMemory().stream().allMatch(Room::writesSettled)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(10); // the rooms' completions run on the executor, right after the store's
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How many rooms this server holds in memory. */
@@ -340,10 +347,19 @@ public final class RoomRegistry {
   }
 
   private List<Room> inMemory() {
-    return rooms.values().stream()
-        .filter(f -> f.isDone() && !f.isCompletedExceptionally())
-        .map(CompletableFuture::join)
-        .toList();
+    return rooms.values().stream().flatMap(loading -> loaded(loading).stream()).toList();
+  }
+
+  /** The room with this id if it is in memory (loaded, not still loading). */
+  private Optional<Room> inMemory(UUID id) {
+    CompletableFuture<Room> loading = rooms.get(id);
+    return loading == null ? Optional.empty() : loaded(loading);
+  }
+
+  private static Optional<Room> loaded(CompletableFuture<Room> loading) {
+    return loading.isDone() && !loading.isCompletedExceptionally()
+        ? Optional.of(loading.join())
+        : Optional.empty();
   }
 
   /** Refuses a command from a user who sent too many lately. */
