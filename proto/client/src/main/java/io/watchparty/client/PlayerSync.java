@@ -20,6 +20,9 @@ import java.util.function.LongSupplier;
  *       before the next is chosen, so the loop cannot hunt;
  *   <li>a playing player seeks, paused, to where the film will be a little later than the seek is
  *       expected to take (twice the measured average), and starts when the film gets there;
+ *   <li>a play from a pause starts like a landed seek: the paused player already shows where the
+ *       film will be when the play takes effect, so {@link Player#play} is called the player's
+ *       measured start latency before that instant, not at it;
  *   <li>a change of ours (a start, a rate switch, a nudge's end) may leave a small error inside the
  *       ignore band: up to {@value #TRIMS_PER_CHANGE} trims reduce it below {@value #TRIM_BELOW_MS}
  *       ms; a paused player sits within {@value #PAUSED_TOLERANCE_MS} ms.
@@ -32,7 +35,20 @@ final class PlayerSync {
   static final double TRIM_BELOW_MS = 2;
   static final int TRIMS_PER_CHANGE = 3;
 
-  private record Seek(PlaybackState state, double target) {}
+  /**
+   * A seek in flight, or a start planned for a state's instant: it stands (no check decides
+   * anything else) until that state is in effect and the player has been started.
+   */
+  private static final class Seek {
+    final PlaybackState state;
+    final double target;
+    boolean started;
+
+    Seek(PlaybackState state, double target) {
+      this.state = state;
+      this.target = target;
+    }
+  }
 
   private final Player player;
   private final ServerClock clock;
@@ -50,6 +66,12 @@ final class PlayerSync {
   private int seekAttempts;
   private double seekLatencyMs = -1;
   private int seeksMeasured;
+  // How late the player starts after play() (the timer's and the player's delay), averaged over
+  // the starts measured; play() is called this much early. startCheck carries the lead a start
+  // used to the first check after it, which measures what the start really lost (NaN: none).
+  private double startLeadMs;
+  private int startsMeasured;
+  private double startCheck = Double.NaN;
   private long settleUntilMs;
   private long nudgeUntilMs;
   private int trimsLeft;
@@ -167,6 +189,7 @@ final class PlayerSync {
     if (states.size() < 2) {
       return;
     }
+    startOnTime(states.get(1));
     long delay = (long) Math.ceil(states.get(1).getEffectiveAtMs() - clock.nowMs());
     switchTimer =
         timers.schedule(
@@ -178,6 +201,43 @@ final class PlayerSync {
             delay);
   }
 
+  private void startOnTime(PlaybackState next) {
+    PlaybackState now = states.get(0);
+    if (seek != null || now.getPlaying() || !next.getPlaying() || blocked || bands == null) {
+      return;
+    }
+    if (!clock.ready() || player.playing()) {
+      return;
+    }
+    double waitMs = next.getEffectiveAtMs() - clock.nowMs() - startLeadMs;
+    // Only a player that already shows the position the play starts from can start early.
+    if (waitMs <= 0
+        || Math.abs(player.positionMs() - next.getPositionMs()) >= PAUSED_TOLERANCE_MS) {
+      return;
+    }
+    player.setRate(rateOf(next));
+    Seek planned = new Seek(next, next.getPositionMs());
+    seek = planned;
+    startTimer = timers.schedule(() -> start(planned, true), Math.round(waitMs));
+  }
+
+  // The start a landed seek or a timed play was waiting for; onTime when it was called with the
+  // lead. A start made before its state takes effect stands as the seek until then, so that no
+  // check in between pauses the player again for the state still in effect.
+  private void start(Seek planned, boolean onTime) {
+    if (stopped || seek != planned) {
+      return;
+    }
+    planned.started = true;
+    if (current() == planned.state) {
+      seekDone();
+    }
+    // Only a start made on time measures how late starts are.
+    startCheck = onTime ? startLeadMs : Double.NaN;
+    trimsLeft = TRIMS_PER_CHANGE;
+    play(planned.state);
+  }
+
   void check() {
     if (stopped || bands == null || blocked || !clock.ready()) {
       return;
@@ -187,11 +247,13 @@ final class PlayerSync {
       return;
     }
     if (seek != null) {
-      // A seek (or its start) stands while its state is in effect or still to come.
-      if (states.contains(seek.state())) {
-        return;
+      if (seek.started && seek.state == state) {
+        seekDone();
+      } else if (states.contains(seek.state)) {
+        return; // a seek (or its start) stands while its state is in effect or still to come
+      } else {
+        abandonSeek(); // planned for a state no longer in effect: moot
       }
-      abandonSeek(); // planned for a state no longer in effect: moot
     }
     double roomRate = rateOf(state);
     if (!state.getPlaying() && player.playing()) {
@@ -210,6 +272,11 @@ final class PlayerSync {
     }
     double error = measureError(state);
     lastErrorMs = error;
+    // A start measured out of band (the room moved meanwhile, a stall) says nothing about starts.
+    if (!Double.isNaN(startCheck) && state.getPlaying() && Math.abs(error) < bands.seekAboveMs()) {
+      measureStart(startCheck - error / roomRate);
+    }
+    startCheck = Double.NaN;
     Correction correction;
     if (!state.getPlaying()) {
       correction = Math.abs(error) < PAUSED_TOLERANCE_MS ? Correction.NONE : Correction.SEEK;
@@ -303,12 +370,13 @@ final class PlayerSync {
       return; // superseded meanwhile
     }
     measureSeek(localMs.getAsLong() - startedAtMs);
-    PlaybackState state = landed.state();
+    PlaybackState state = landed.state;
     if (!state.getPlaying()) {
       seekDone();
       return;
     }
-    double waitMs = (landed.target() - filmPositionAt(state, clock.nowMs())) / rateOf(state);
+    double waitMs =
+        (landed.target - filmPositionAt(state, clock.nowMs())) / rateOf(state) - startLeadMs;
     // Landed after the film passed the target (the first seek, with nothing measured yet, or a
     // slow one): aim again, further ahead now. Twice at most, then start late and let the bands
     // deal with what is left.
@@ -317,17 +385,8 @@ final class PlayerSync {
       seekTo(state);
       return;
     }
-    startTimer =
-        timers.schedule(
-            () -> {
-              if (seek != landed) {
-                return;
-              }
-              seekDone();
-              trimsLeft = TRIMS_PER_CHANGE;
-              play(state);
-            },
-            (long) Math.max(0, Math.round(waitMs)));
+    boolean onTime = waitMs >= 0;
+    startTimer = timers.schedule(() -> start(landed, onTime), Math.max(0, Math.round(waitMs)));
   }
 
   private void seekDone() {
@@ -342,6 +401,13 @@ final class PlayerSync {
     }
     seek = null;
     seekAttempts = 0;
+    startCheck = Double.NaN;
+  }
+
+  private void measureStart(double lostMs) {
+    startsMeasured++;
+    double weight = Math.max(1.0 / startsMeasured, 0.25);
+    startLeadMs = Math.max(0, startLeadMs + weight * (lostMs - startLeadMs));
   }
 
   // The mean of the first few seeks, then a running mean: one slow seek moves it a little.
