@@ -6,17 +6,23 @@ import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ChatServiceGrpc;
+import io.watchparty.proto.v1.CountUnableToWatchRequest;
+import io.watchparty.proto.v1.CountUnableToWatchResponse;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.LeaveRoomRequest;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
+import io.watchparty.proto.v1.ListMyRoomsRequest;
 import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListPublicRoomsResponse;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RoomSettings;
+import io.watchparty.proto.v1.RotateInviteRequest;
+import io.watchparty.proto.v1.RotateInviteResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -186,6 +192,48 @@ public final class WatchPartyClient implements AutoCloseable {
   }
 
   /**
+   * The caller's open parties: rooms they host, or joined and did not leave for good, most recently
+   * created first ({@code can_watch} says whether the caller's region may watch each one's title
+   * now). A dropped connection does not take a party off the list.
+   */
+  public CompletableFuture<List<RoomInfo>> listMyRooms() {
+    return this.<io.watchparty.proto.v1.ListMyRoomsResponse>unary(
+            observer -> rooms.listMyRooms(ListMyRoomsRequest.getDefaultInstance(), observer))
+        .thenApply(response -> response.getRoomsList());
+  }
+
+  /**
+   * Leaves a room for good without joining it (the caller's place and role go, and it leaves {@link
+   * #listMyRooms}). A joined {@link RoomConnection} leaves with {@link RoomConnection#leave}
+   * instead.
+   */
+  public CompletableFuture<Void> leaveRoom(String roomId) {
+    LeaveRoomRequest request = LeaveRoomRequest.newBuilder().setRoomId(roomId).build();
+    return this.<io.watchparty.proto.v1.LeaveRoomResponse>unary(
+            observer -> rooms.leaveRoom(request, observer))
+        .thenApply(response -> null);
+  }
+
+  /**
+   * Host only: a new invite token (and share link) for a private room; the old link stops working.
+   */
+  public CompletableFuture<RotateInviteResponse> rotateInvite(String roomId) {
+    RotateInviteRequest request = RotateInviteRequest.newBuilder().setRoomId(roomId).build();
+    return unary(observer -> rooms.rotateInvite(request, observer));
+  }
+
+  /**
+   * Host and co-hosts: how many present members could not watch {@code titleId} in their region
+   * now, asked before changing the room's title to it.
+   */
+  public CompletableFuture<CountUnableToWatchResponse> countUnableToWatch(
+      String roomId, String titleId) {
+    CountUnableToWatchRequest request =
+        CountUnableToWatchRequest.newBuilder().setRoomId(roomId).setTitleId(titleId).build();
+    return unary(observer -> rooms.countUnableToWatch(request, observer));
+  }
+
+  /**
    * One page of a room's chat history, newest first: {@code pageToken} empty for the newest page,
    * else the previous page's {@link ChatPage#nextPageToken}.
    */
@@ -236,13 +284,6 @@ public final class WatchPartyClient implements AutoCloseable {
 
   // ---- For RoomConnection
   // -------------------------------------------------------------------------
-
-  CompletableFuture<Void> leaveRoom(String roomId) {
-    LeaveRoomRequest request = LeaveRoomRequest.newBuilder().setRoomId(roomId).build();
-    return this.<io.watchparty.proto.v1.LeaveRoomResponse>unary(
-            observer -> rooms.leaveRoom(request, observer))
-        .thenApply(response -> null);
-  }
 
   RoomServiceGrpc.RoomServiceStub roomStub() {
     return rooms;

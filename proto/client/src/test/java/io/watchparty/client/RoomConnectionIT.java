@@ -22,7 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RoomConnectionIT {
-  @RegisterExtension static final TestServer wp = TestServer.builder().realExecutors().build();
+  // A short resume log, so that a viewer who misses more than this many events resyncs.
+  private static final int EVENT_LOG = 16;
+
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder().realExecutors().rooms(r -> r.eventLogCapacity(EVENT_LOG)).build();
 
   private final List<WatchPartyClient> clients = new ArrayList<>();
 
@@ -31,13 +36,19 @@ class RoomConnectionIT {
     final List<String> events = new CopyOnWriteArrayList<>();
     final List<ConnectionState> states = new CopyOnWriteArrayList<>();
     volatile Refusal refusal;
+    volatile io.watchparty.proto.v1.Snapshot snapshot;
 
     @Override
     public void onConnectionState(ConnectionState state, Optional<Refusal> why) {
       states.add(state);
-      if (state == ConnectionState.REFUSED) {
+      if (state == ConnectionState.REFUSED || state == ConnectionState.GAVE_UP) {
         refusal = why.orElseThrow();
       }
+    }
+
+    @Override
+    public void onSnapshot(io.watchparty.proto.v1.Snapshot value) {
+      snapshot = value;
     }
 
     @Override
@@ -65,11 +76,14 @@ class RoomConnectionIT {
   }
 
   private WatchPartyClient client(String userId, long localSkewMs) {
-    WatchPartyClient client =
+    return client(
         WatchPartyClient.builder(wp.channel(), wp.token(userId))
-            .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-            .localClock(() -> System.currentTimeMillis() + localSkewMs)
-            .build();
+            .localClock(() -> System.currentTimeMillis() + localSkewMs));
+  }
+
+  private WatchPartyClient client(WatchPartyClient.Builder builder) {
+    WatchPartyClient client =
+        builder.reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build();
     clients.add(client);
     return client;
   }
@@ -156,6 +170,133 @@ class RoomConnectionIT {
             "playback " + missed.get(1) + " playing=false",
             "playback " + missed.get(2) + " playing=false");
     assertThat(bobHeard.states).doesNotContain(ConnectionState.RESYNCED);
+  }
+
+  @Test
+  void aViewerWhoMissedMoreThanTheLogKeepsIsResyncedFromASnapshot() throws Exception {
+    String roomId = publicRoom("alice");
+    Heard bobHeard = new Heard();
+    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
+    bob.joined().get(30, TimeUnit.SECONDS);
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    bob.holdReconnects(hold);
+    bob.dropConnection();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> bobHeard.states.contains(ConnectionState.RECONNECTING));
+
+    long last = 0;
+    for (int i = 1; i <= EVENT_LOG + 4; i++) {
+      last =
+          wp.as("alice")
+              .sendCommand(
+                  SendCommandRequest.newBuilder()
+                      .setRoomId(roomId)
+                      .setCommand(Commands.seek(i * 1_000L))
+                      .build())
+              .getSequence();
+    }
+    int before = bobHeard.events.size();
+    hold.complete(null);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> bobHeard.states.contains(ConnectionState.RESYNCED));
+    assertThat(bobHeard.states).doesNotContain(ConnectionState.RESUMED);
+    // The snapshot is the whole truth: the last seek, and no replay of the ones before it.
+    assertThat(bobHeard.snapshot.getPlayback().getSequence()).isEqualTo(last);
+    assertThat(bobHeard.snapshot.getPlayback().getPositionMs()).isEqualTo((EVENT_LOG + 4) * 1_000L);
+    assertThat(bobHeard.events.subList(before, bobHeard.events.size()))
+        .noneMatch(e -> e.startsWith("playback "));
+    assertThat(bob.lastResumed()).isEmpty();
+  }
+
+  @Test
+  void aDeliberateLeaveEndsTheConnectionWithoutReconnectingAndTakesThePartyOffTheList()
+      throws Exception {
+    Heard aliceHeard = new Heard();
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    client("alice", 0).join(roomId, aliceHeard).joined().get(30, TimeUnit.SECONDS);
+    WatchPartyClient bobClient = client("bob", 0);
+    Heard bobHeard = new Heard();
+    RoomConnection bob = bobClient.join(roomId, bobHeard);
+    bob.joined().get(30, TimeUnit.SECONDS);
+    assertThat(bobClient.listMyRooms().get(30, TimeUnit.SECONDS))
+        .extracting(r -> r.getRoomId())
+        .contains(roomId);
+
+    bob.leave().get(30, TimeUnit.SECONDS);
+
+    assertThat(bob.ended().get(30, TimeUnit.SECONDS)).isEqualTo(ConnectionState.LEFT);
+    await().atMost(Duration.ofSeconds(30)).until(() -> aliceHeard.events.contains("left bob LEFT"));
+    assertThat(bobHeard.states).containsExactly(ConnectionState.JOINED, ConnectionState.LEFT);
+    assertThat(bobClient.listMyRooms().get(30, TimeUnit.SECONDS))
+        .extracting(r -> r.getRoomId())
+        .doesNotContain(roomId);
+    assertThat(bob.sendChat("still here?"))
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableThat()
+        .havingCause()
+        .isInstanceOfSatisfying(
+            WatchPartyException.class,
+            e -> assertThat(e.refusal().reason()).isEqualTo("NOT_CONNECTED"));
+  }
+
+  @Test
+  void aServerThatStaysGoneEndsInGaveUpAfterTheBoundedAttempts() throws Exception {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    Heard aliceHeard = new Heard();
+    RoomConnection alice =
+        client(WatchPartyClient.builder(wp.channel(), wp.token("alice")).maxReconnectAttempts(3))
+            .join(roomId, aliceHeard);
+    alice.joined().get(30, TimeUnit.SECONDS);
+
+    wp.restart(); // the channel alice's client uses is shut down with the old server
+
+    assertThat(alice.ended().get(30, TimeUnit.SECONDS)).isEqualTo(ConnectionState.GAVE_UP);
+    assertThat(aliceHeard.states)
+        .containsExactly(
+            ConnectionState.JOINED,
+            ConnectionState.RECONNECTING,
+            ConnectionState.RECONNECTING,
+            ConnectionState.RECONNECTING,
+            ConnectionState.GAVE_UP);
+    assertThat(aliceHeard.refusal.code()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+  }
+
+  @Test
+  void rotatingTheInviteRetiresTheOldLinkAndCountingSaysWhoCannotWatchATitle() throws Exception {
+    WatchPartyClient aliceClient = client("alice", 0);
+    var created =
+        aliceClient
+            .createRoom(
+                "sintel",
+                "alice's private party",
+                RoomSettings.newBuilder().setVisibility(Visibility.PRIVATE).build())
+            .get(30, TimeUnit.SECONDS);
+    String roomId = created.getRoom().getRoomId();
+    String oldInvite = created.getInviteToken();
+    aliceClient.join(roomId, new Heard()).joined().get(30, TimeUnit.SECONDS);
+    client("hiro", 0)
+        .join(roomId, Optional.of(oldInvite), new Heard())
+        .joined()
+        .get(30, TimeUnit.SECONDS);
+
+    var unable = aliceClient.countUnableToWatch(roomId, "agent-327").get(30, TimeUnit.SECONDS);
+    assertThat(unable.getUnableToWatch()).isEqualTo(1); // hiro: not licensed in JP
+    assertThat(unable.getMemberCount()).isEqualTo(2);
+
+    var rotated = aliceClient.rotateInvite(roomId).get(30, TimeUnit.SECONDS);
+    assertThat(rotated.getInviteToken()).isNotEmpty().isNotEqualTo(oldInvite);
+    assertThat(rotated.getShareLink()).contains(roomId).contains(rotated.getInviteToken());
+    Heard bobHeard = new Heard();
+    RoomConnection withOld = client("bob", 0).join(roomId, Optional.of(oldInvite), bobHeard);
+    assertThat(withOld.ended().get(30, TimeUnit.SECONDS)).isEqualTo(ConnectionState.REFUSED);
+    assertThat(bobHeard.refusal.reason()).isEqualTo("INVITE_TOKEN_INVALID");
+    client("chiara", 0)
+        .join(roomId, Optional.of(rotated.getInviteToken()), new Heard())
+        .joined()
+        .get(30, TimeUnit.SECONDS);
   }
 
   @Test
