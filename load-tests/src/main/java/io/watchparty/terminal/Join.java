@@ -18,13 +18,17 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -45,6 +49,8 @@ import picocli.CommandLine.ParentCommand;
           + " react <emoji>, kick|ban|cohost <user>, leave, quit."
     })
 final class Join implements Callable<Integer> {
+  private static final long QUIT_WAIT_S = 10;
+
   @ParentCommand WatchPartyTerminal terminal;
 
   @ArgGroup(multiplicity = "1")
@@ -123,12 +129,20 @@ final class Join implements Callable<Integer> {
     }
   }
 
-  /** Reads stdin until EOF, {@code leave} or {@code quit}; EOF counts as quit. */
+  /**
+   * Reads stdin until EOF, {@code leave} or {@code quit}; EOF counts as quit. Input piped in ahead
+   * of the join waits (bounded) for it, so that a refused join is reported rather than cut short by
+   * the EOF, and quitting waits (bounded) for the answers to the commands sent.
+   */
   private void readCommands(
       RoomConnection connection, WatchPartyTerminal.Session session, PrintStream out) {
     var lines = new BufferedReader(new InputStreamReader(terminal.in, StandardCharsets.UTF_8));
+    List<CompletableFuture<?>> answers = new ArrayList<>();
     try {
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        if (!joinSettled(connection)) {
+          return; // refused: the main thread reports why, from the connection's end
+        }
         Input input;
         try {
           input = Input.parse(line);
@@ -142,19 +156,52 @@ final class Join implements Callable<Integer> {
             return;
           }
           case Input.Quit quit -> {
-            session.close();
+            quit(session, answers);
             return;
           }
-          default -> send(connection, input, out);
+          default -> {
+            answers.removeIf(CompletableFuture::isDone);
+            answers.add(send(connection, input, out));
+          }
         }
       }
     } catch (IOException e) {
       out.println("cannot read standard input: " + e.getMessage());
     }
+    if (joinSettled(connection)) {
+      quit(session, answers);
+    }
+  }
+
+  /** Waits up to {@value #QUIT_WAIT_S} s for the join; false if it was refused. */
+  private static boolean joinSettled(RoomConnection connection) {
+    try {
+      connection.joined().get(QUIT_WAIT_S, TimeUnit.SECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    } catch (ExecutionException e) {
+      return false;
+    } catch (TimeoutException e) {
+      return true; // still connecting: the user's input goes ahead
+    }
+  }
+
+  private static void quit(WatchPartyTerminal.Session session, List<CompletableFuture<?>> answers) {
+    try {
+      CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+          .get(QUIT_WAIT_S, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // A refused command was printed already; an unanswered one is given up on.
+    }
     session.close();
   }
 
-  private static void send(RoomConnection connection, Input input, PrintStream out) {
+  private static CompletableFuture<?> send(
+      RoomConnection connection, Input input, PrintStream out) {
     CompletableFuture<?> result =
         switch (input) {
           case Input.Play p -> connection.play();
@@ -177,7 +224,7 @@ final class Join implements Callable<Integer> {
           case Input.Leave l -> throw new IllegalStateException("handled by the reader");
           case Input.Quit q -> throw new IllegalStateException("handled by the reader");
         };
-    result.whenComplete(
+    return result.whenComplete(
         (ok, failure) -> {
           if (failure instanceof WatchPartyException refused) {
             out.println("[refused] " + refused.refusal());

@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -71,11 +72,14 @@ public final class WatchPartyTerminal {
   final InputStream in;
   final PrintStream out;
   final PrintStream err;
+  private final Function<Target, ManagedChannel> channels;
 
-  private WatchPartyTerminal(InputStream in, PrintStream out, PrintStream err) {
+  private WatchPartyTerminal(
+      InputStream in, PrintStream out, PrintStream err, Function<Target, ManagedChannel> channels) {
     this.in = in;
     this.out = out;
     this.err = err;
+    this.channels = channels;
   }
 
   /** Runs the terminal client on the process's standard streams and exits with its code. */
@@ -85,7 +89,23 @@ public final class WatchPartyTerminal {
 
   /** Runs one command line on the given streams; returns the exit code. */
   static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
-    WatchPartyTerminal terminal = new WatchPartyTerminal(in, out, err);
+    return run(
+        args,
+        in,
+        out,
+        err,
+        target ->
+            NettyChannelBuilder.forAddress(target.host(), target.port()).usePlaintext().build());
+  }
+
+  /** Tests: the same, with channels to {@code --server} made by {@code channels}. */
+  static int run(
+      String[] args,
+      InputStream in,
+      PrintStream out,
+      PrintStream err,
+      Function<Target, ManagedChannel> channels) {
+    WatchPartyTerminal terminal = new WatchPartyTerminal(in, out, err, channels);
     return new CommandLine(terminal)
         .setOut(new PrintWriter(out, true))
         .setErr(new PrintWriter(err, true))
@@ -175,7 +195,7 @@ public final class WatchPartyTerminal {
   }
 
   ManagedChannel channel() {
-    return NettyChannelBuilder.forAddress(server.host(), server.port()).usePlaintext().build();
+    return channels.apply(server);
   }
 
   static String demoToken(Channel channel, String userId) {

@@ -89,6 +89,7 @@ public final class TestServer
   private boolean ownsSession;
   private WatchPartyServer server;
   private ManagedChannel channel;
+  private String name; // the in-process transport's
 
   private TestServer(Builder builder) {
     this.config = builder.rooms.build();
@@ -227,7 +228,7 @@ public final class TestServer
   }
 
   private void open() {
-    String name = "watchparty-" + UUID.randomUUID();
+    name = "watchparty-" + UUID.randomUUID();
     InProcessServerBuilder transport = InProcessServerBuilder.forName(name);
     InProcessChannelBuilder client = InProcessChannelBuilder.forName(name);
     if (!realExecutors) {
@@ -265,6 +266,15 @@ public final class TestServer
 
   public ChatServiceGrpc.ChatServiceBlockingStub chatAs(String userId) {
     return withToken(ChatServiceGrpc.newBlockingStub(channel()), token(userId));
+  }
+
+  /**
+   * A new channel to this server, for code under test that owns (and shuts down) its channels; the
+   * caller shuts it down.
+   */
+  public ManagedChannel newChannel() {
+    InProcessChannelBuilder client = InProcessChannelBuilder.forName(requireStarted(name));
+    return (realExecutors ? client : client.directExecutor()).build();
   }
 
   /** The client channel, for calls the generated stubs cannot make (e.g. malformed requests). */
