@@ -47,7 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Chat messages get a client message id when sent; a message not yet acknowledged when the
  * stream drops is sent again, with the same id, after the resume: the server stores and delivers it
- * once. Other commands are not retried (they fail with reason {@code CONNECTION_LOST}).
+ * once. Other commands are not retried: they fail with reason {@code CONNECTION_LOST}, and the app
+ * decides, because a playback command sent again after a reconnect would act on a room that may
+ * have moved on meanwhile (another host's seek, a pause), and the resume tells the app what did.
  *
  * <p>Thread safety: every public method may be called from any thread; it hands its work to the
  * client's own thread and returns at once. Futures complete on that thread: a dependent stage that

@@ -29,7 +29,7 @@ class PlayerSyncTest {
     clock.start(1, 30_000);
     time.advance(0);
     // 300 ppm fast, seeks take 35 ms, starts 12 ms.
-    player = new SimulatedPlayer(time, 300, 35, 12);
+    player = new SimulatedPlayer(time::now, time, 300, 35, 12);
     sync = new PlayerSync(player, clock, time::now, time);
     sync.setBands(SyncBands.DEFAULTS);
   }
@@ -138,7 +138,7 @@ class PlayerSyncTest {
 
   @Test
   void noCheckBeforeASeekHasLandedAndSettled() {
-    SimulatedPlayer slow = new SimulatedPlayer(time, 0, 2_000, 0); // a 2 s seek
+    SimulatedPlayer slow = new SimulatedPlayer(time::now, time, 0, 2_000, 0); // a 2 s seek
     PlayerSync slowSync = new PlayerSync(slow, clock, time::now, time);
     slowSync.setBands(SyncBands.DEFAULTS);
     slowSync.follow(state(true, 300_000, 1.0, 0), true);

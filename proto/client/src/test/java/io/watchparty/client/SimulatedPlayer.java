@@ -2,14 +2,17 @@ package io.watchparty.client;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
 
 /**
- * A player driven by virtual time: its media clock runs {@code skewPpm} fast of the wall clock
- * (real players drift), a seek lands {@code seekLatencyMs} later, and a start takes {@code
- * startLatencyMs} (as a decoder's would).
+ * A player on a given clock and timers (virtual time in unit tests, the client's thread against a
+ * server): its media clock runs {@code skewPpm} fast of the wall clock (real players drift), a seek
+ * lands {@code seekLatencyMs} later, and a start takes {@code startLatencyMs} (as a decoder's
+ * would).
  */
 final class SimulatedPlayer implements Player {
-  private final VirtualTime time;
+  private final LongSupplier clock;
+  private final Timers timers;
   private final double skew;
   private final long seekLatencyMs;
   private final long startLatencyMs;
@@ -20,22 +23,24 @@ final class SimulatedPlayer implements Player {
   private boolean running; // playing and started
   private int seeks;
 
-  SimulatedPlayer(VirtualTime time, double skewPpm, long seekLatencyMs, long startLatencyMs) {
-    this.time = time;
+  SimulatedPlayer(
+      LongSupplier clock, Timers timers, double skewPpm, long seekLatencyMs, long startLatencyMs) {
+    this.clock = clock;
+    this.timers = timers;
     this.skew = 1 + skewPpm * 1e-6;
     this.seekLatencyMs = seekLatencyMs;
     this.startLatencyMs = startLatencyMs;
-    this.sinceMs = time.now();
+    this.sinceMs = clock.getAsLong();
   }
 
   private void rebase() {
     baseMs = positionMs();
-    sinceMs = time.now();
+    sinceMs = clock.getAsLong();
   }
 
   @Override
   public double positionMs() {
-    return running ? baseMs + (time.now() - sinceMs) * rate * skew : baseMs;
+    return running ? baseMs + (clock.getAsLong() - sinceMs) * rate * skew : baseMs;
   }
 
   @Override
@@ -60,7 +65,7 @@ final class SimulatedPlayer implements Player {
       return;
     }
     playing = true;
-    time.schedule(
+    timers.schedule(
         () -> {
           if (playing && !running) {
             rebase();
@@ -81,10 +86,10 @@ final class SimulatedPlayer implements Player {
   public CompletionStage<?> seek(double positionMs) {
     seeks++;
     CompletableFuture<Void> landed = new CompletableFuture<>();
-    time.schedule(
+    timers.schedule(
         () -> {
           baseMs = positionMs;
-          sinceMs = time.now();
+          sinceMs = clock.getAsLong();
           landed.complete(null);
         },
         seekLatencyMs);
