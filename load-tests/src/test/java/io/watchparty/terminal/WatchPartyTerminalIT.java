@@ -76,6 +76,45 @@ class WatchPartyTerminalIT {
         .isEqualTo("The server refused: NOT_FOUND: no demo user 'nobody-x'.");
   }
 
+  /** The same client over a real loopback port, through its own Netty channels. */
+  @org.junit.jupiter.api.Nested
+  class OverLoopback {
+    @RegisterExtension static final TestServer real = TestServer.builder().overLoopback().build();
+
+    @Test
+    void createListAndJoinOverTheNetworkAndARefusedJoinExitsWithItsReason() {
+      var out = new ByteArrayOutputStream();
+      var err = new ByteArrayOutputStream();
+      String[] create = {
+        "create", "--server", real.target(), "--user", "alice", "--title", "agent-327", "--public"
+      };
+      assertThat(runOverNetwork(create, "", out, err)).isZero();
+      String roomId = out.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow();
+      roomId = roomId.substring("room id: ".length());
+
+      out.reset();
+      String[] rooms = {"rooms", "--server", real.target(), "--user", "hiro"};
+      assertThat(runOverNetwork(rooms, "", out, err)).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .contains(roomId)
+          .contains("not available here");
+
+      String[] join = {"join", "--server", real.target(), "--user", "hiro", "--room", roomId};
+      assertThat(runOverNetwork(join, "", out, err)).isEqualTo(WatchPartyTerminal.REFUSED);
+      assertThat(err.toString(StandardCharsets.UTF_8).strip())
+          .startsWith("hiro cannot join room " + roomId + ": TITLE_NOT_AVAILABLE_IN_REGION:");
+    }
+
+    private static int runOverNetwork(
+        String[] args, String stdin, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+      return WatchPartyTerminal.run(
+          args,
+          new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+          new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+  }
+
   @Test
   void aMemberJoinsSeesTheStatusAndQuitsWhenStandardInputEnds() {
     String roomId = room("sintel", Visibility.PUBLIC);

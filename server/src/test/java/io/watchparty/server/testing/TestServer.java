@@ -6,6 +6,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.watchparty.proto.v1.CatalogAdminServiceGrpc;
@@ -25,6 +27,7 @@ import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
 import io.watchparty.server.store.Storage;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -73,6 +76,8 @@ public final class TestServer
         AfterAllCallback,
         AutoCloseable {
   public static final String SECRET = "watchparty-integration-tests-0123456789abcdef";
+  private static final String LOOPBACK = "127.0.0.1";
+
   public static final URI LINKS = URI.create("https://watch.example.test");
 
   private final RoomConfig config;
@@ -80,6 +85,7 @@ public final class TestServer
   private final Clock clock;
   private final Function<Storage, CqlSession> sessionFrom;
   private final boolean realExecutors;
+  private final boolean overLoopback;
   private final List<StreamProbe> probes = new CopyOnWriteArrayList<>();
 
   /** The unique id of the class context that started this server, if a class owns it. */
@@ -97,6 +103,7 @@ public final class TestServer
     this.clock = builder.clock;
     this.sessionFrom = builder.sessionFrom;
     this.realExecutors = builder.realExecutors;
+    this.overLoopback = builder.overLoopback;
   }
 
   /** A server with the test room tunables ({@link #roomDefaults}), default chat, the UTC clock. */
@@ -122,6 +129,7 @@ public final class TestServer
     private Clock clock = Clock.systemUTC();
     private Function<Storage, CqlSession> sessionFrom = Storage::session;
     private boolean realExecutors;
+    private boolean overLoopback;
 
     private Builder() {}
 
@@ -157,6 +165,16 @@ public final class TestServer
      * so hides every thread hop.
      */
     public Builder realExecutors() {
+      realExecutors = true;
+      return this;
+    }
+
+    /**
+     * Serves on a real Netty port of 127.0.0.1 ({@link #target}) instead of the in-process
+     * transport, for clients that open their own network channels; implies {@link #realExecutors}.
+     */
+    public Builder overLoopback() {
+      overLoopback = true;
       realExecutors = true;
       return this;
     }
@@ -228,15 +246,31 @@ public final class TestServer
   }
 
   private void open() {
+    if (overLoopback) {
+      server =
+          WatchPartyServer.start(
+              NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, 0)),
+              session,
+              settings(config, chat),
+              clock);
+      channel = newChannel();
+      return;
+    }
     name = "watchparty-" + UUID.randomUUID();
     InProcessServerBuilder transport = InProcessServerBuilder.forName(name);
-    InProcessChannelBuilder client = InProcessChannelBuilder.forName(name);
     if (!realExecutors) {
       transport.directExecutor();
-      client.directExecutor();
     }
     server = WatchPartyServer.start(transport, session, settings(config, chat), clock);
-    channel = client.build();
+    channel = newChannel();
+  }
+
+  /** {@code 127.0.0.1:<port>} of a server built {@link Builder#overLoopback}. */
+  public String target() {
+    if (!overLoopback) {
+      throw new IllegalStateException("this test server is in-process; build it overLoopback()");
+    }
+    return LOOPBACK + ":" + server().port();
   }
 
   /** The session the server uses, for tests that read Cassandra or start a server beside it. */
@@ -273,6 +307,9 @@ public final class TestServer
    * caller shuts it down.
    */
   public ManagedChannel newChannel() {
+    if (overLoopback) {
+      return NettyChannelBuilder.forAddress(LOOPBACK, server().port()).usePlaintext().build();
+    }
     InProcessChannelBuilder client = InProcessChannelBuilder.forName(requireStarted(name));
     return (realExecutors ? client : client.directExecutor()).build();
   }
