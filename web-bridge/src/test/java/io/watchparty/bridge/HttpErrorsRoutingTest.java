@@ -2,12 +2,15 @@ package io.watchparty.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.grpc.Status.Code;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.helidon.http.BadRequestException;
 import io.helidon.json.JsonObject;
 import io.helidon.json.JsonParser;
 import io.helidon.webserver.WebServer;
+import io.watchparty.server.testing.CapturedLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +21,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,12 +113,25 @@ class HttpErrorsRoutingTest {
   }
 
   @Test
-  void unexpectedExceptionIsAGeneric500() throws Exception {
-    HttpResponse<String> response = get("/bug");
+  void unexpectedExceptionIsAGeneric500AndLoggedWithItsCause() throws Exception {
+    HttpResponse<String> response;
+    List<ILoggingEvent> errors;
+    // The deliberate failure's stack trace is checked here instead of printed on the console.
+    try (CapturedLog log = CapturedLog.of(HttpErrors.class)) {
+      response = get("/bug");
+      errors = log.at(Level.ERROR);
+    }
 
     assertThat(response.statusCode()).isEqualTo(500);
     assertThat(response.body()).doesNotContain("secret");
     assertThat(json(response.body()).stringValue("error")).contains("INTERNAL");
+    assertThat(errors)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getFormattedMessage()).isEqualTo("Request GET /bug failed");
+              assertThat(e.getThrowableProxy().getMessage()).isEqualTo("secret internal state");
+            });
   }
 
   @Test

@@ -26,6 +26,7 @@ import io.watchparty.proto.v1.AccountServiceGrpc;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetAccountRequest;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.testing.CapturedLog;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;

@@ -11,6 +11,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.testing.CapturedLog;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -21,6 +21,7 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.testing.CapturedLog;
 import io.watchparty.server.testing.RawRequests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.server.testing;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Collects what one logger writes while open, instead of printing it: tests that provoke failures
  * on purpose check the log line and keep their stack traces off the console.
  */
-final class CapturedLog implements AutoCloseable {
+public final class CapturedLog implements AutoCloseable {
   private final Logger logger;
   private final boolean additive;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
@@ -24,12 +24,12 @@ final class CapturedLog implements AutoCloseable {
     logger.setAdditive(false);
   }
 
-  static CapturedLog of(Class<?> source) {
+  public static CapturedLog of(Class<?> source) {
     return new CapturedLog(source);
   }
 
   /** The events logged at {@code level} so far. */
-  List<ILoggingEvent> at(Level level) {
+  public List<ILoggingEvent> at(Level level) {
     return appender.list.stream().filter(e -> e.getLevel() == level).toList();
   }
 
