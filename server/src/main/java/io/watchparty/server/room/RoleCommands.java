@@ -26,6 +26,7 @@ final class RoleCommands {
   private final PlaybackControl playback;
   private final EventStream events;
   private final RoomWriter writer;
+  private final PartyMembership party;
   private final RoomTimers timers;
 
   RoleCommands(
@@ -35,6 +36,7 @@ final class RoleCommands {
       PlaybackControl playback,
       EventStream events,
       RoomWriter writer,
+      PartyMembership party,
       RoomTimers timers) {
     this.state = state;
     this.roles = roles;
@@ -42,6 +44,7 @@ final class RoleCommands {
     this.playback = playback;
     this.events = events;
     this.writer = writer;
+    this.party = party;
     this.timers = timers;
   }
 
@@ -125,7 +128,7 @@ final class RoleCommands {
 
   /** {@code userId} left the party for good (left, kicked, banned): no longer "their party". */
   void leftParty(String userId) {
-    writer.add(at -> new RoomChange.MembershipSet(userId, false, 0, at));
+    party.left(userId);
   }
 
   /** Someone is no longer in the room at all: they hold up no one, and their host role passes. */

@@ -31,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -63,6 +64,7 @@ public final class Room {
   private final ReentrantLock lock = new ReentrantLock();
   private final RoomTimers timers;
   private final RoomWriter writer;
+  private final PartyMembership party;
 
   // The parts: each one's whole state is guarded by `lock`, which lives here, so their own fields
   // say so in their Javadoc rather than in an annotation.
@@ -108,7 +110,8 @@ public final class Room {
       RoomWriter writer,
       Function<String, Title> titles,
       Function<String, TitleAvailability> availability,
-      InviteTokens inviteTokens) {}
+      InviteTokens inviteTokens,
+      BiPredicate<UUID, String> storedPartyMember) {}
 
   Room(
       RoomRecord record,
@@ -124,6 +127,7 @@ public final class Room {
     this.inviteTokens = services.inviteTokens();
     this.timers = services.timers();
     this.writer = services.writer();
+    this.party = new PartyMembership(id, writer, clock, services.storedPartyMember());
     this.state = new RoomState(record);
     this.roles = new Roles(record);
     this.events =
@@ -135,7 +139,8 @@ public final class Room {
     this.playback =
         new PlaybackControl(
             record.playback(), config, clock, timers, events, writer, this::bufferingTimedOut);
-    this.roleCommands = new RoleCommands(state, roles, presence, playback, events, writer, timers);
+    this.roleCommands =
+        new RoleCommands(state, roles, presence, playback, events, writer, party, timers);
     this.licence = new RoomLicence(id, titleAvailability, clock, timers);
     this.chatAccess = new ChatAccess(state, roles, presence, events, writer);
     this.chat = chat.apply(this);
@@ -162,6 +167,15 @@ public final class Room {
    */
   public Subscriber join(Identity who, StreamSink sink, Join request) {
     TitleAvailability reading = readAvailability();
+    return admitting(who, storedMember -> joinLocked(who, sink, request, reading, storedMember));
+  }
+
+  private Subscriber joinLocked(
+      Identity who,
+      StreamSink sink,
+      Join request,
+      TitleAvailability reading,
+      boolean storedMember) {
     return changing(
         () -> {
           if (retired) {
@@ -178,7 +192,7 @@ public final class Room {
             presence.addRelay(subscriber, request.getLastSequence());
             return subscriber;
           }
-          requireAdmissible(who, request.getInviteToken());
+          requireAdmissible(who, request.getInviteToken(), storedMember);
           if (!licence.scheduled()) {
             licence.schedule(this::licenceCheck);
           }
@@ -189,7 +203,7 @@ public final class Room {
             events.deliver(subscriber, licence.frame(who.region()));
           }
           if (arrival.newcomer()) {
-            inParty(who.userId());
+            party.joined(who.userId());
           }
           if (arrival.reconnected() && roles.isHost(who.userId())) {
             notice(NoticeCode.HOST_RECONNECTED, who.displayName() + " is back");
@@ -204,24 +218,52 @@ public final class Room {
    */
   public ViewerGrant authorizeViewer(Identity who, String inviteToken) {
     TitleAvailability reading = readAvailability();
-    return locked(
-        () -> {
-          state.requireOpen();
-          absorb(reading);
-          requireAdmissible(who, inviteToken);
-          return ViewerGrant.newBuilder()
-              .setRoom(infoLocked(true))
-              .setRole(roles.roleOf(who.userId()))
-              .build();
-        });
+    return admitting(
+        who,
+        storedMember ->
+            locked(
+                () -> {
+                  state.requireOpen();
+                  absorb(reading);
+                  requireAdmissible(who, inviteToken, storedMember);
+                  return ViewerGrant.newBuilder()
+                      .setRoom(infoLocked(true))
+                      .setRole(roles.roleOf(who.userId()))
+                      .build();
+                }));
   }
 
-  /** The rules every viewer passes, joining by stream or served by a relay. Under the lock. */
-  private void requireAdmissible(Identity who, String inviteToken) {
+  /**
+   * Runs an admission first as if {@code who} were in no stored party; only when that is refused
+   * for want of an invite does it ask storage (outside the lock) whether they are a party member,
+   * and try again with the answer. Most joins so never read storage.
+   */
+  private <T> T admitting(Identity who, Function<Boolean, T> attempt) {
+    try {
+      return attempt.apply(false);
+    } catch (RefusedException refused) {
+      if (refused.reason() != ErrorReason.INVITE_TOKEN_INVALID
+          || !party.storedMember(who.userId())) {
+        throw refused;
+      }
+      return attempt.apply(true);
+    }
+  }
+
+  /**
+   * The rules every viewer passes, joining by stream or served by a relay. A private room admits
+   * without its current invite those who are already in: present members, the host and co-hosts,
+   * and party members ({@code storedMember}: storage's answer, unless this instance decided since).
+   * Under the lock.
+   */
+  private void requireAdmissible(Identity who, String inviteToken, boolean storedMember) {
     RoomRegistry.requireSubscribed(who);
     licence.requireWatchable(who.region());
     roles.requireNotBanned(who.userId());
-    boolean known = presence.member(who.userId()).isPresent() || roles.isController(who.userId());
+    boolean known =
+        presence.member(who.userId()).isPresent()
+            || roles.isController(who.userId())
+            || party.decided(who.userId()).orElse(storedMember);
     if (!known && !roles.mayEnterWith(state.settings().getVisibility(), inviteToken)) {
       throw new RefusedException(
           ErrorReason.INVITE_TOKEN_INVALID,
@@ -260,12 +302,6 @@ public final class Room {
                     roleCommands.removeMember(member, MemberLeft.Reason.LEFT);
                   });
         });
-  }
-
-  /** {@code userId} is in this party until they leave it for good ("your parties"). */
-  private void inParty(String userId) {
-    long since = clock.millis();
-    writer.add(at -> new RoomChange.MembershipSet(userId, true, since, at));
   }
 
   private void relayedGraceExpired(String userId) {
@@ -452,7 +488,7 @@ public final class Room {
           }
           presence
               .relayAudience(relay, viewerCount, added, removed, details)
-              .forEach(this::inParty);
+              .forEach(party::joined);
         });
   }
 

@@ -388,7 +388,9 @@ public final class RoomRegistry {
                 record.roomId(), store, record.createdAtMs(), clock, scheduler, executor),
             titles,
             availability,
-            inviteTokens);
+            inviteTokens,
+            // Asked only when a private room's invite is missing; the join waits for the answer.
+            (roomId, userId) -> store.isPartyMember(roomId, userId).toCompletableFuture().join());
     return new Room(record, firstSequence, rights, services, room -> chats.open(room, created));
   }
 }

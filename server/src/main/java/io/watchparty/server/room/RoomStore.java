@@ -21,6 +21,9 @@ public interface RoomStore {
   /** The ids of all listed public rooms. Blocking. */
   List<UUID> publicRoomIds();
 
+  /** Whether {@code userId} is in the party of {@code roomId} (joined and did not leave). */
+  CompletionStage<Boolean> isPartyMember(UUID roomId, String userId);
+
   /** The rooms {@code userId} is in (hosts, or joined and did not leave), closed ones included. */
   CompletionStage<List<UUID>> roomIdsOf(String userId);
 

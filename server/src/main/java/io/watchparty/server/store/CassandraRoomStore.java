@@ -52,6 +52,7 @@ public final class CassandraRoomStore implements RoomStore {
   private final PreparedStatement insertMembership;
   private final PreparedStatement deleteMembership;
   private final PreparedStatement listMemberships;
+  private final PreparedStatement selectMembership;
 
   public CassandraRoomStore(CqlSession session) {
     this.session = session;
@@ -88,6 +89,8 @@ public final class CassandraRoomStore implements RoomStore {
     deleteMembership =
         session.prepare("DELETE FROM rooms_by_user WHERE user_id = ? AND room_id = ?");
     listMemberships = session.prepare("SELECT room_id FROM rooms_by_user WHERE user_id = ?");
+    selectMembership =
+        session.prepare("SELECT since_ms FROM rooms_by_user WHERE user_id = ? AND room_id = ?");
   }
 
   /**
@@ -188,6 +191,13 @@ public final class CassandraRoomStore implements RoomStore {
       ids.add(row.getUuid("room_id"));
     }
     return ids;
+  }
+
+  @Override
+  public CompletionStage<Boolean> isPartyMember(UUID roomId, String userId) {
+    return session
+        .executeAsync(selectMembership.bind(userId, roomId))
+        .thenApply(rs -> rs.one() != null);
   }
 
   @Override

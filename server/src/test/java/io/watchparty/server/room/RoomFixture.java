@@ -189,6 +189,16 @@ final class RoomFixture implements AutoCloseable {
     }
 
     @Override
+    public CompletionStage<Boolean> isPartyMember(UUID roomId, String userId) {
+      return CompletableFuture.completedFuture(
+          applied.stream()
+              .filter(c -> c instanceof RoomChange.MembershipSet m && m.userId().equals(userId))
+              .reduce((a, b) -> b)
+              .map(c -> ((RoomChange.MembershipSet) c).member())
+              .orElse(false)); // these tests run one room at a time
+    }
+
+    @Override
     public CompletionStage<List<UUID>> roomIdsOf(String userId) {
       return CompletableFuture.completedFuture(List.of()); // these tests do not list them
     }

@@ -4,12 +4,14 @@ import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status.Code;
+import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.IssueDemoTokenRequest;
+import io.watchparty.proto.v1.LeaveRoomRequest;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
@@ -17,6 +19,7 @@ import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.Snapshot;
+import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.auth.DemoUsers;
@@ -128,6 +131,32 @@ class RoomAccessIT {
     Snapshot snapshot = wp.connect("bob").join(roomId, rotated.getInviteToken()).snapshot();
     assertThat(snapshot.getYourRole()).isEqualTo(Role.VIEWER);
     assertThat(snapshot.getRoom().getRoomId()).isEqualTo(roomId);
+  }
+
+  @Test
+  void aPartyMemberComesBackToAPrivateRoomWithoutItsInviteUntilTheyLeaveForGood() {
+    CreateRoomResponse created = wp.createRoom("alice", Visibility.PRIVATE);
+    String roomId = created.getRoom().getRoomId();
+    StreamProbe first = wp.connect("bob").join(roomId, created.getInviteToken());
+    first.snapshot();
+    first.disconnect();
+    // A new server instance: only storage remembers that bob is in the party ("your parties").
+    wp.restart();
+
+    Snapshot back = wp.connect("bob").join(roomId).snapshot();
+    assertThat(back.getYourRole()).isEqualTo(Role.VIEWER);
+    ViewerGrant relayed =
+        wp.as("bob").authorizeViewer(AuthorizeViewerRequest.newBuilder().setRoomId(roomId).build());
+    assertThat(relayed.getRole()).isEqualTo(Role.VIEWER);
+    // Someone who never joined still needs the invite.
+    wp.connect("chiara")
+        .join(roomId)
+        .awaitRefusal(Code.PERMISSION_DENIED, ErrorReason.INVITE_TOKEN_INVALID);
+
+    wp.as("bob").leaveRoom(LeaveRoomRequest.newBuilder().setRoomId(roomId).build());
+    wp.connect("bob")
+        .join(roomId)
+        .awaitRefusal(Code.PERMISSION_DENIED, ErrorReason.INVITE_TOKEN_INVALID);
   }
 
   @Test

@@ -1,0 +1,57 @@
+package io.watchparty.server.room;
+
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BiPredicate;
+
+/**
+ * Who is in the party ("your parties"): a user is in from their first join until they leave for
+ * good, are kicked or banned; a dropped connection, and the end of its grace period, keep them in.
+ * A party member comes back to a private room without its invite, as the host and co-hosts do.
+ *
+ * <p>Membership is stored write-behind ({@link RoomChange.MembershipSet}), so this instance
+ * remembers what it decided and answers from that first; storage answers for everyone else (a
+ * member of an earlier instance of the room, or of another server's). Confined to the room's lock,
+ * except {@link #storedMember}, which reads storage and is called outside it.
+ */
+final class PartyMembership {
+  private final UUID roomId;
+  private final RoomWriter writer;
+  private final InstantSource clock;
+  private final BiPredicate<UUID, String> stored;
+  private final Map<String, Boolean> decided = new HashMap<>();
+
+  PartyMembership(
+      UUID roomId, RoomWriter writer, InstantSource clock, BiPredicate<UUID, String> stored) {
+    this.roomId = roomId;
+    this.writer = writer;
+    this.clock = clock;
+    this.stored = stored;
+  }
+
+  /** {@code userId} joined the party (their first connection, or a relay started serving them). */
+  void joined(String userId) {
+    decided.put(userId, true);
+    long since = clock.millis();
+    writer.add(at -> new RoomChange.MembershipSet(userId, true, since, at));
+  }
+
+  /** {@code userId} left the party for good (left, kicked, banned). */
+  void left(String userId) {
+    decided.put(userId, false);
+    writer.add(at -> new RoomChange.MembershipSet(userId, false, 0, at));
+  }
+
+  /** What this instance decided about {@code userId}, if anything. Under the lock. */
+  Optional<Boolean> decided(String userId) {
+    return Optional.ofNullable(decided.get(userId));
+  }
+
+  /** Whether storage lists {@code userId} in the party. Reads Cassandra: never under the lock. */
+  boolean storedMember(String userId) {
+    return stored.test(roomId, userId);
+  }
+}
