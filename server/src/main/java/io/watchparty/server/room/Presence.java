@@ -222,13 +222,16 @@ final class Presence {
     return members.size() + relayedOnly;
   }
 
-  /** Members plus every relay's viewers. */
+  /**
+   * How many people are here: members, and viewers some relay serves now who are no member too.
+   * Each person counts once, however many tabs or devices they watch on.
+   */
   long count() {
-    long count = members.size();
-    for (Subscriber relay : relays) {
-      count += relay.audienceCount;
-    }
-    return count;
+    long relayedOnly =
+        relayedViewers.values().stream()
+            .filter(v -> v.graceTimer == null && !members.containsKey(v.userId))
+            .count();
+    return members.size() + relayedOnly;
   }
 
   /** Small rooms list their members and announce each join and leave. */
@@ -370,7 +373,6 @@ final class Presence {
    */
   List<String> relayAudience(
       Subscriber relay,
-      long viewerCount,
       List<String> added,
       List<String> removed,
       Map<String, io.watchparty.proto.v1.RelayedViewer> details) {
@@ -403,7 +405,6 @@ final class Presence {
         startGrace(userId);
       }
     }
-    relay.audienceCount = viewerCount;
     countChanged();
     return arrived;
   }

@@ -460,7 +460,8 @@ public final class Room {
 
   /**
    * A relay reports the viewers it started and stopped serving (each authorized before with {@link
-   * #authorizeViewer}) and how many it serves in all.
+   * #authorizeViewer}) and how many tabs it serves in all (checked, not counted: the room counts
+   * people, each named viewer once).
    */
   public void relayAudience(Subscriber relay, RelayAudience report) {
     long viewerCount = report.getViewerCount();
@@ -486,9 +487,7 @@ public final class Room {
                   Map.of("user_id", userId, "room_id", id.toString()));
             }
           }
-          presence
-              .relayAudience(relay, viewerCount, added, removed, details)
-              .forEach(party::joined);
+          presence.relayAudience(relay, added, removed, details).forEach(party::joined);
         });
   }
 

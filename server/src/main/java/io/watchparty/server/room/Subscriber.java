@@ -15,8 +15,6 @@ public final class Subscriber {
   private final boolean relay;
 
   // Relays only; guarded by the room's lock.
-  long audienceCount;
-
   /** The viewers this relay serves, with how many of their connections (tabs) it serves. */
   final Map<String, Integer> audience = new HashMap<>();
 

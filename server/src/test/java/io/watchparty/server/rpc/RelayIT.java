@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.ClockPing;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetRoomRequest;
@@ -117,6 +118,33 @@ class RelayIT {
             .setJoin(Join.newBuilder().setRoomId(roomId).setAsRelay(true))
             .build());
     impostor.awaitRefusal(Code.PERMISSION_DENIED, ErrorReason.NOT_A_RELAY);
+  }
+
+  @Test
+  void membersCountPeopleNotTabsOrDevices() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe relay = joinAsRelay(roomId);
+
+    // bob in two tabs, and alice (a member by stream) in a browser tab too: 4 tabs, 2 people.
+    audience(relay, 4, List.of("bob", "bob", "alice"), List.of());
+    relay.send(ClientMessage.newBuilder().setPing(ClockPing.getDefaultInstance()).build());
+    relay.skipTo(KindCase.PONG); // the report is applied
+    assertThat(
+            wp.as("alice")
+                .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                .getMemberCount())
+        .isEqualTo(2);
+
+    audience(relay, 3, List.of(), List.of("bob")); // one of bob's tabs closes: he is still here
+    relay.send(ClientMessage.newBuilder().setPing(ClockPing.getDefaultInstance()).build());
+    relay.skipTo(KindCase.PONG);
+    assertThat(
+            wp.as("alice")
+                .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+                .getMemberCount())
+        .isEqualTo(2);
   }
 
   @Test
