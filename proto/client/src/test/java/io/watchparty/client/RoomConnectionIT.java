@@ -192,29 +192,42 @@ class RoomConnectionIT {
         at.apply(0.50), at.apply(0.95), at.apply(0.99), sorted.getLast(), sorted.size());
   }
 
+  /** A joined connection whose stream was dropped, reconnecting once {@code hold} completes. */
+  private record Dropped(RoomConnection connection, Heard heard, CompletableFuture<Void> hold) {}
+
+  private Dropped joinedThenDropped(String roomId, String userId) throws Exception {
+    Heard heard = new Heard();
+    RoomConnection connection = client(userId, 0).join(roomId, heard);
+    connection.joined().get(30, TimeUnit.SECONDS);
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    connection.holdReconnects(hold);
+    connection.dropConnection();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> heard.states.contains(ConnectionState.RECONNECTING));
+    return new Dropped(connection, heard, hold);
+  }
+
+  /** Sends {@code command} without a stream (SendCommand); returns its room sequence. */
+  private static long sendAs(String userId, String roomId, io.watchparty.proto.v1.Command command) {
+    return wp.as(userId)
+        .sendCommand(SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build())
+        .getSequence();
+  }
+
   @Test
   void resumeAfterAForcedDisconnectReplaysExactlyTheMissedEvents() throws Exception {
     String roomId = publicRoom("alice");
-    Heard bobHeard = new Heard();
-    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
-    bob.joined().get(30, TimeUnit.SECONDS);
-    CompletableFuture<Void> hold = new CompletableFuture<>();
-    bob.holdReconnects(hold);
-    bob.dropConnection();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> bobHeard.states.contains(ConnectionState.RECONNECTING));
+    Dropped dropped = joinedThenDropped(roomId, "bob");
+    Heard bobHeard = dropped.heard();
+    RoomConnection bob = dropped.connection();
 
     List<Long> missed = new ArrayList<>();
     for (var command : List.of(Commands.play(), Commands.pause(), Commands.seek(42_000))) {
-      missed.add(
-          wp.as("alice")
-              .sendCommand(
-                  SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build())
-              .getSequence());
+      missed.add(sendAs("alice", roomId, command));
     }
     int before = bobHeard.events.size();
-    hold.complete(null);
+    dropped.hold().complete(null);
 
     await()
         .atMost(Duration.ofSeconds(30))
@@ -234,29 +247,16 @@ class RoomConnectionIT {
   @Test
   void aViewerWhoMissedMoreThanTheLogKeepsIsResyncedFromASnapshot() throws Exception {
     String roomId = publicRoom("alice");
-    Heard bobHeard = new Heard();
-    RoomConnection bob = client("bob", 0).join(roomId, bobHeard);
-    bob.joined().get(30, TimeUnit.SECONDS);
-    CompletableFuture<Void> hold = new CompletableFuture<>();
-    bob.holdReconnects(hold);
-    bob.dropConnection();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> bobHeard.states.contains(ConnectionState.RECONNECTING));
+    Dropped dropped = joinedThenDropped(roomId, "bob");
+    Heard bobHeard = dropped.heard();
+    RoomConnection bob = dropped.connection();
 
     long last = 0;
     for (int i = 1; i <= EVENT_LOG + 4; i++) {
-      last =
-          wp.as("alice")
-              .sendCommand(
-                  SendCommandRequest.newBuilder()
-                      .setRoomId(roomId)
-                      .setCommand(Commands.seek(i * 1_000L))
-                      .build())
-              .getSequence();
+      last = sendAs("alice", roomId, Commands.seek(i * 1_000L));
     }
     int before = bobHeard.events.size();
-    hold.complete(null);
+    dropped.hold().complete(null);
 
     await()
         .atMost(Duration.ofSeconds(30))

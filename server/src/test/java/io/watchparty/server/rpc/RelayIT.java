@@ -129,22 +129,19 @@ class RelayIT {
 
     // bob in two tabs, and alice (a member by stream) in a browser tab too: 4 tabs, 2 people.
     audience(relay, 4, List.of("bob", "bob", "alice"), List.of());
-    relay.send(ClientMessage.newBuilder().setPing(ClockPing.getDefaultInstance()).build());
-    relay.skipTo(KindCase.PONG); // the report is applied
-    assertThat(
-            wp.as("alice")
-                .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
-                .getMemberCount())
-        .isEqualTo(2);
+    assertThat(memberCountOnceApplied(relay, roomId)).isEqualTo(2);
 
     audience(relay, 3, List.of(), List.of("bob")); // one of bob's tabs closes: he is still here
+    assertThat(memberCountOnceApplied(relay, roomId)).isEqualTo(2);
+  }
+
+  /** The room's member count once the relay's reports so far are applied (a ping answered). */
+  private static long memberCountOnceApplied(StreamProbe relay, String roomId) {
     relay.send(ClientMessage.newBuilder().setPing(ClockPing.getDefaultInstance()).build());
     relay.skipTo(KindCase.PONG);
-    assertThat(
-            wp.as("alice")
-                .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
-                .getMemberCount())
-        .isEqualTo(2);
+    return wp.as("alice")
+        .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
+        .getMemberCount();
   }
 
   @Test
