@@ -17,10 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
@@ -117,7 +117,7 @@ class SyncBenchmark {
       """;
 
   private static Platform platform;
-  private final List<WebDriver> browsers = new ArrayList<>();
+  @RegisterExtension final Browsers browsers = new Browsers();
 
   @BeforeAll
   static void start(CqlSession session) {
@@ -127,12 +127,6 @@ class SyncBenchmark {
   @AfterAll
   static void stop() {
     platform.close();
-  }
-
-  @AfterEach
-  void closeBrowsers() {
-    browsers.forEach(WebDriver::quit);
-    browsers.clear();
   }
 
   @Test
@@ -429,10 +423,7 @@ class SyncBenchmark {
   }
 
   private WebDriver browser() {
-    WebDriver driver = Chromium.start();
-    driver.manage().timeouts().scriptTimeout(WAIT);
-    browsers.add(driver);
-    return driver;
+    return browsers.open();
   }
 
   private static WebDriverWait waiting(WebDriver page) {

@@ -11,15 +11,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
@@ -47,7 +46,7 @@ class WatchPageIT {
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
   private static Platform platform;
-  private final List<WebDriver> browsers = new ArrayList<>();
+  @RegisterExtension final Browsers browsers = new Browsers();
 
   @BeforeAll
   static void start(CqlSession session) {
@@ -57,12 +56,6 @@ class WatchPageIT {
   @AfterAll
   static void stop() {
     platform.close();
-  }
-
-  @AfterEach
-  void closeBrowsers() {
-    browsers.forEach(WebDriver::quit);
-    browsers.clear();
   }
 
   @Test
@@ -378,9 +371,7 @@ class WatchPageIT {
   // --- Browsers ----------------------------------------------------------------------------
 
   private WebDriver browser() {
-    WebDriver driver = Chromium.start();
-    browsers.add(driver);
-    return driver;
+    return browsers.open();
   }
 
   private static WebDriverWait waiting(WebDriver page) {
