@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
 final class TitleWatchability implements WatchabilityCheck {
   private static final Logger log = LoggerFactory.getLogger(TitleWatchability.class);
 
-  // The server re-checks licence windows about every 30 s; answers may be as old as that here.
+  // The server re-checks licence windows about every 30 s and tells relays of each change for a
+  // viewer (pushed), which replaces the answer kept here; without a viewer in that region to tell,
+  // an answer may be as old as this.
   private static final Duration ANSWER_LIFETIME = Duration.ofSeconds(30);
 
   private final CatalogServiceGrpc.CatalogServiceBlockingStub catalog;
@@ -35,6 +37,16 @@ final class TitleWatchability implements WatchabilityCheck {
 
   TitleWatchability(Upstream upstream) {
     this.catalog = CatalogServiceGrpc.newBlockingStub(upstream.channel());
+  }
+
+  @Override
+  public void pushed(Watchability notice) {
+    if (notice.getRegion().isEmpty()) {
+      return;
+    }
+    regionOfUser.put(notice.getUserId(), notice.getRegion());
+    answers.put(
+        notice.getRegion() + "/" + notice.getTitleId(), notice.toBuilder().clearUserId().build());
   }
 
   @Override

@@ -20,6 +20,7 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
@@ -253,7 +254,7 @@ class EventStreamsIT {
       }
 
       assertThat(platform.bridge().relays().upstreamStreams()).isEqualTo(before + 1);
-      awaitMemberCount(roomId, 10);
+      awaitMemberCount(roomId, 5); // five people, in two tabs each
       seek(alice, roomId, 7_000);
       for (SseProbe stream : streams) {
         assertThat(positionOf(stream.next("playback_changed"))).isEqualTo(7_000);
@@ -495,6 +496,31 @@ class EventStreamsIT {
                       "{\"clientMessageId\":\"h-1\",\"text\":\"I will wait\"}")
                   .stringValue("userId"))
           .hasValue("hiro");
+
+      // The window opens for Japan: the browser is told, and a tab opened now starts from that
+      // answer, not from the one the bridge kept before.
+      var availability = platform.server().availability();
+      try {
+        availability.set("metropolis", "JP", LicenceWindow.ALWAYS);
+        assertThat(
+                viewer
+                    .next("watchability")
+                    .json()
+                    .objectValue("watchability")
+                    .orElseThrow()
+                    .booleanValue("canWatch"))
+            .hasValue(true);
+        assertThat(
+                hiro.events(roomId)
+                    .next("snapshot")
+                    .json()
+                    .objectValue("snapshot")
+                    .orElseThrow()
+                    .booleanValue("canWatch"))
+            .hasValue(true);
+      } finally {
+        availability.clear("metropolis", "JP");
+      }
     }
   }
 

@@ -387,6 +387,7 @@ final class RoomRelay {
     if (notice.getUserId().isEmpty()) {
       return;
     }
+    hub.watchability().pushed(notice);
     Outgoing.Event event =
         Outgoing.Event.of(
             Outgoing.Event.NO_ID,

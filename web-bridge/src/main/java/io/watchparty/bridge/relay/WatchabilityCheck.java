@@ -11,4 +11,10 @@ import java.util.Optional;
 public interface WatchabilityCheck {
   /** The answer, or empty when the server could not be asked (the caller keeps what it knew). */
   Optional<Watchability> check(Viewer viewer, String titleId);
+
+  /**
+   * The server said that a licence window opened or closed for a viewer ({@code notice.user_id}):
+   * an answer kept for their region is out of date from now on.
+   */
+  default void pushed(Watchability notice) {}
 }
