@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -14,6 +16,15 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * installed by {@code ./watchparty test}); each with a profile of its own, so two are two users.
  */
 final class Chromium {
+  // Selenium warns, through java.util.logging, at every start that it has no DevTools protocol
+  // build for Debian's newer Chromium; the tests use WebDriver alone, so the warning says nothing.
+  // Held here: java.util.logging keeps its loggers only weakly.
+  private static final Logger DEVTOOLS_LOG = Logger.getLogger("org.openqa.selenium.devtools");
+
+  static {
+    DEVTOOLS_LOG.setLevel(Level.SEVERE);
+  }
+
   private Chromium() {}
 
   static WebDriver start() {
