@@ -176,6 +176,22 @@ class LocalCassandraNodeTest {
   }
 
   @Test
+  void configuresTheNodeToAcknowledgeOnlyWritesItHasSyncedToDisk() throws IOException {
+    // The node dies at once: only the configuration it was given matters here.
+    Path jdk = fakeJdk("jdk17", "17.0.12", "exit 3");
+    LocalNodeSettings settings = settings(Optional.of(jdk), Optional.of(fakeJars()));
+
+    assertThatThrownBy(() -> LocalCassandraNode.start(settings))
+        .isInstanceOf(StorageException.class);
+
+    List<String> yaml =
+        Files.readAllLines(settings.directory().resolve("conf").resolve("cassandra.yaml"));
+    assertThat(yaml)
+        .contains("commitlog_sync: group", "commitlog_sync_group_window: 10ms")
+        .noneMatch(line -> line.startsWith("commitlog_sync_period"));
+  }
+
+  @Test
   void stopsWithoutPidFileAsNothingToStop() {
     assertThat(LocalCassandraNode.stopRecorded(settings(Optional.empty(), Optional.empty())))
         .isFalse();
