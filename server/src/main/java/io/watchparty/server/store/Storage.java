@@ -38,6 +38,9 @@ public final class Storage implements AutoCloseable {
 
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
+  /** Longer than a server's drain (5 s) and flush (5 s) at their worst. */
+  private static final Duration OWNER_GRACE = Duration.ofSeconds(20);
+
   private final CqlSession session;
   private final String keyspace;
   private final Optional<LocalCassandraNode> node;
@@ -63,6 +66,9 @@ public final class Storage implements AutoCloseable {
         settings.usesLocalNode()
             ? Optional.of(LocalCassandraNode.start(settings.local()))
             : Optional.empty();
+    // The owner of this storage closes it at exit once its own writes are done, and the node only
+    // then: never under the writes still draining.
+    node.ifPresent(n -> n.leaveStopToOwner(OWNER_GRACE));
     try {
       List<InetSocketAddress> contactPoints =
           node.map(n -> List.of(n.address())).orElseGet(() -> resolve(settings.hosts()));
@@ -109,6 +115,11 @@ public final class Storage implements AutoCloseable {
   /** The session, bound to {@link #keyspace()}: table names need no keyspace. */
   public CqlSession session() {
     return session;
+  }
+
+  /** The local node this storage started or reuses; empty with an external cluster. */
+  Optional<LocalCassandraNode> localNode() {
+    return node;
   }
 
   /** The keyspace of the server's tables. */

@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,6 +191,15 @@ class LocalCassandraNodeTest {
     assertThat(yaml)
         .contains("commitlog_sync: group", "commitlog_sync_group_window: 10ms")
         .noneMatch(line -> line.startsWith("commitlog_sync_period"));
+  }
+
+  @Test
+  void waitsLongerBeforeEachRestartOfADeadNode() {
+    assertThat(
+            IntStream.rangeClosed(1, 7)
+                .mapToObj(LocalCassandraNode::restartDelay)
+                .map(Duration::toSeconds))
+        .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L);
   }
 
   @Test
