@@ -66,7 +66,8 @@ public final class Main {
         settings.observePort() < 0
             ? Optional.empty()
             : Optional.of(
-                ObserveEndpoint.start(settings.host(), settings.observePort(), storage.session()));
+                ObserveEndpoint.start(
+                    settings.host(), settings.observePort(), server.storageHealth()));
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
