@@ -48,6 +48,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +89,8 @@ public final class WatchPartyServer implements AutoCloseable {
   private final TitleCatalog catalog;
   private final AvailabilityMatrix availability;
   private final TokenService tokens;
+  private final RoomService roomService;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final StorageHealth storage;
 
   private WatchPartyServer(
@@ -134,7 +137,7 @@ public final class WatchPartyServer implements AutoCloseable {
                 "grpc.reflection.v1alpha.ServerReflection",
                 DemoAuthServiceGrpc.SERVICE_NAME));
     var errors = new ErrorMapper(List.of(StorageFailures::refusalFor));
-    var roomService =
+    this.roomService =
         new RoomService(
             rooms,
             new ShareLinks(settings.links()),
@@ -230,13 +233,20 @@ public final class WatchPartyServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking calls, lets running ones finish for a few seconds, then cancels the rest: room
-   * streams end, and clients reconnect (to this server after a restart, or to another one).
+   * Stops taking calls and ends every room stream at once with {@code UNAVAILABLE} and {@code
+   * SERVER_SHUTTING_DOWN}, so clients reconnect now (to this server after a restart, or to another
+   * one); lets running unary calls finish for a few seconds, then cancels the rest; and waits
+   * (bounded) for the rooms' writes to Cassandra. The session stays open: its owner closes it after
+   * this.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     health.enterTerminalState();
     server.shutdown();
+    roomService.endStreamsForShutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow();
