@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The server as {@code ./watchparty up} runs it, in a process of its own with a Cassandra node of
  * its own (own ports, own directory), stopped by SIGTERM with clients connected: the streams end
- * with the shutdown reason, the node stops only after the server has drained, and nothing warns.
+ * with the shutdown reason, the node stops only after the server has drained, and nothing warns
+ * (neither at the stop nor at the start).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ServerStopIT {
@@ -95,6 +96,10 @@ class ServerStopIT {
         .as("the node stops after the drain:%n%s", String.join("\n", shutdown))
         .isNotNegative()
         .isLessThan(indexOf(shutdown, "Stopping the local Cassandra node"));
+    // A quiet start as well: no JDK warnings, no Helidon complaint about logging.
+    assertThat(output.lines())
+        .as(output)
+        .noneMatch(line -> line.startsWith("WARNING:") || line.contains("Helidon logging"));
     Matcher pid = NODE_PID.matcher(output);
     assertThat(pid.find()).as(output).isTrue();
     assertThat(ProcessHandle.of(Long.parseLong(pid.group(1))).filter(ProcessHandle::isAlive))
@@ -115,7 +120,7 @@ class ServerStopIT {
             .redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
     env.put("WATCHPARTY_GRPC_PORT", Integer.toString(grpcPort));
-    env.put("WATCHPARTY_OBSERVE_PORT", "-1");
+    env.put("WATCHPARTY_OBSERVE_PORT", Integer.toString(freePort())); // Helidon's web server too
     env.put("WATCHPARTY_AUTH_DEMO", "true");
     env.put("WATCHPARTY_AUTH_SECRET", TestServer.SECRET);
     env.put("WATCHPARTY_CATALOG_DEMO", "true");
