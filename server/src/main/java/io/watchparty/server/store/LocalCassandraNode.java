@@ -129,7 +129,11 @@ public final class LocalCassandraNode implements AutoCloseable {
   /** The node's current process: replaced by each restart, empty for a reused node. */
   private volatile Optional<Process> process;
 
-  /** Restart attempts since the node last answered CQL; touched by the supervisor thread only. */
+  /**
+   * Restart attempts since the node last answered CQL. Touched by one thread at a time: an exit
+   * callback schedules the next attempt, which the supervisor runs, and which registers the next
+   * exit callback.
+   */
   private int failedRestarts;
 
   private LocalCassandraNode(
