@@ -80,7 +80,10 @@ class ServerStopIT {
       assertThat(server.waitFor(2, TimeUnit.MINUTES)).isTrue();
     } finally {
       channel.shutdownNow();
+      // After a failure only: the node runs in a session of its own and would outlive its server.
+      List<ProcessHandle> children = server.descendants().toList();
       server.destroyForcibly();
+      children.forEach(ProcessHandle::destroyForcibly);
     }
 
     String output = Files.readString(log);
