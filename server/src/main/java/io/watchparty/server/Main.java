@@ -19,7 +19,8 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 /**
  * Starts the WatchParty server: storage (the configured Cassandra cluster, or a local node it
  * starts itself), the gRPC server and the observability port. Stops all three, in reverse order, on
- * SIGTERM or Ctrl-C.
+ * SIGTERM or Ctrl-C: room streams end at once with {@code SERVER_SHUTTING_DOWN}, and a local node
+ * the server started stops after the server's writes are flushed.
  *
  * <p>Configuration: environment variables and system properties, over an optional YAML file named
  * by {@code WATCHPARTY_CONFIG}. Misconfiguration ends the process with one sentence and exit code
@@ -66,17 +67,24 @@ public final class Main {
         settings.observePort() < 0
             ? Optional.empty()
             : Optional.of(
-                ObserveEndpoint.start(settings.host(), settings.observePort(), storage.session()));
+                ObserveEndpoint.start(
+                    settings.host(), settings.observePort(), server.storageHealth()));
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  long start = System.nanoTime();
                   log.info("Shutting down");
+                  // In this order: clients are told first and reconnect elsewhere, the rooms'
+                  // writes are flushed while Cassandra is still there, and the local node (if this
+                  // server started it) stops last. Its own shutdown hook waits for this.
                   observe.ifPresent(ObserveEndpoint::close);
                   server.close();
                   storage.close();
+                  log.info(
+                      "Stopped in {} s", String.format("%.1f", (System.nanoTime() - start) / 1e9));
                   stopped.countDown();
                 },
                 "shutdown"));

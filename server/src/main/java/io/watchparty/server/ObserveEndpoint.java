@@ -1,7 +1,5 @@
 package io.watchparty.server;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.metadata.NodeState;
 import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -9,10 +7,12 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.watchparty.server.store.StorageHealth;
 
 /**
- * The server's HTTP side port for operators: {@code /observe/health} (readiness includes whether
- * Cassandra has a node up) and {@code /observe/metrics} in Prometheus text format.
+ * The server's HTTP side port for operators: {@code /observe/health} (readiness includes the check
+ * {@code cassandra}: whether a node is up, and when none is, which gRPC services are not serving)
+ * and {@code /observe/metrics} in Prometheus text format.
  */
 final class ObserveEndpoint implements AutoCloseable {
   private final WebServer web;
@@ -21,7 +21,7 @@ final class ObserveEndpoint implements AutoCloseable {
     this.web = web;
   }
 
-  static ObserveEndpoint start(String host, int port, CqlSession session) {
+  static ObserveEndpoint start(String host, int port, StorageHealth storage) {
     HealthCheck cassandra =
         new HealthCheck() {
           @Override
@@ -36,15 +36,17 @@ final class ObserveEndpoint implements AutoCloseable {
 
           @Override
           public HealthCheckResponse call() {
-            long up =
-                session.getMetadata().getNodes().values().stream()
-                    .filter(n -> n.getState() == NodeState.UP)
-                    .count();
-            return HealthCheckResponse.builder()
-                .status(up > 0)
-                .detail("nodesUp", up)
-                .detail("keyspace", session.getKeyspace().map(Object::toString).orElse(""))
-                .build();
+            long up = storage.nodesUp();
+            var response =
+                HealthCheckResponse.builder()
+                    .status(up > 0)
+                    .detail("nodesUp", up)
+                    .detail("keyspace", storage.keyspace());
+            if (up == 0) {
+              // What an operator sees degraded: the gRPC health service says the same per service.
+              response.detail("notServing", String.join(",", WatchPartyServer.NEEDS_STORAGE));
+            }
+            return response.build();
           }
         };
     ObserveFeature observe =

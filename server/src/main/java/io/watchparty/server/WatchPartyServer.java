@@ -10,6 +10,9 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.watchparty.proto.v1.AccountServiceGrpc;
+import io.watchparty.proto.v1.CatalogAdminServiceGrpc;
+import io.watchparty.proto.v1.CatalogServiceGrpc;
 import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.RoomServiceGrpc;
@@ -33,6 +36,7 @@ import io.watchparty.server.rpc.ShareLinks;
 import io.watchparty.server.rpc.Utf8Guard;
 import io.watchparty.server.store.CassandraRoomStore;
 import io.watchparty.server.store.StorageFailures;
+import io.watchparty.server.store.StorageHealth;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -44,6 +48,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +59,28 @@ import org.slf4j.LoggerFactory;
 public final class WatchPartyServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WatchPartyServer.class);
 
+  /**
+   * Services that cannot do their work while Cassandra is down: chat is stored before it is sent,
+   * the catalog is listed and changed in Cassandra.
+   */
+  public static final List<String> NEEDS_STORAGE =
+      List.of(
+          ChatServiceGrpc.SERVICE_NAME,
+          CatalogServiceGrpc.SERVICE_NAME,
+          CatalogAdminServiceGrpc.SERVICE_NAME);
+
+  /**
+   * Services that go on without Cassandra: rooms in memory keep playing (their changes are written
+   * once it is back), accounts and demo tokens need no storage.
+   */
+  static final List<String> SERVES_WITHOUT_STORAGE =
+      List.of(
+          RoomServiceGrpc.SERVICE_NAME,
+          AccountServiceGrpc.SERVICE_NAME,
+          DemoAuthServiceGrpc.SERVICE_NAME);
+
+  private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
+
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService timers;
@@ -62,6 +89,9 @@ public final class WatchPartyServer implements AutoCloseable {
   private final TitleCatalog catalog;
   private final AvailabilityMatrix availability;
   private final TokenService tokens;
+  private final RoomService roomService;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final StorageHealth storage;
 
   private WatchPartyServer(
       ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
@@ -97,6 +127,7 @@ public final class WatchPartyServer implements AutoCloseable {
     availability.onChange(rooms::availabilityChanged);
     ServerMetrics.register(catalog, availability, rooms);
     this.tokens = new TokenService(settings.auth(), clock);
+    this.storage = new StorageHealth(session);
     var auth =
         new AuthInterceptor(
             tokens,
@@ -106,7 +137,7 @@ public final class WatchPartyServer implements AutoCloseable {
                 "grpc.reflection.v1alpha.ServerReflection",
                 DemoAuthServiceGrpc.SERVICE_NAME));
     var errors = new ErrorMapper(List.of(StorageFailures::refusalFor));
-    var roomService =
+    this.roomService =
         new RoomService(
             rooms,
             new ShareLinks(settings.links()),
@@ -141,7 +172,10 @@ public final class WatchPartyServer implements AutoCloseable {
     return ServerInterceptors.intercept(Utf8Guard.guard(service), auth);
   }
 
-  /** Builds and starts the server; health reports SERVING once it listens. */
+  /**
+   * Builds and starts the server; health reports SERVING once it listens, except for the services
+   * that need Cassandra while it is down ({@link #NEEDS_STORAGE}), checked every second.
+   */
   public static WatchPartyServer start(
       ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
     var server = new WatchPartyServer(transport, session, settings, clock);
@@ -151,10 +185,30 @@ public final class WatchPartyServer implements AutoCloseable {
       server.close();
       throw new UncheckedIOException("the gRPC server could not start: " + e.getMessage(), e);
     }
+    // The server as a whole serves on without Cassandra: rooms and playback do not wait for it.
     server.health.setStatus("", ServingStatus.SERVING);
-    server.health.setStatus(RoomServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    server.health.setStatus(ChatServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    for (String service : SERVES_WITHOUT_STORAGE) {
+      server.health.setStatus(service, ServingStatus.SERVING);
+    }
+    server.updateHealth();
+    server.timers.scheduleWithFixedDelay(
+        server::updateHealth,
+        HEALTH_INTERVAL.toMillis(),
+        HEALTH_INTERVAL.toMillis(),
+        TimeUnit.MILLISECONDS);
     return server;
+  }
+
+  private void updateHealth() {
+    ServingStatus status = storage.available() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    for (String service : NEEDS_STORAGE) {
+      health.setStatus(service, status); // a no-op for the watchers unless it changed
+    }
+  }
+
+  /** Whether Cassandra is up, as the health service reports it. */
+  public StorageHealth storageHealth() {
+    return storage;
   }
 
   /** The port the server listens on (-1 for in-process transports). */
@@ -179,13 +233,20 @@ public final class WatchPartyServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking calls, lets running ones finish for a few seconds, then cancels the rest: room
-   * streams end, and clients reconnect (to this server after a restart, or to another one).
+   * Stops taking calls and ends every room stream at once with {@code UNAVAILABLE} and {@code
+   * SERVER_SHUTTING_DOWN}, so clients reconnect now (to this server after a restart, or to another
+   * one); lets running unary calls finish for a few seconds, then cancels the rest; and waits
+   * (bounded) for the rooms' writes to Cassandra. The session stays open: its owner closes it after
+   * this.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     health.enterTerminalState();
     server.shutdown();
+    roomService.endStreamsForShutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow();

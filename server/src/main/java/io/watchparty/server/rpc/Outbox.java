@@ -9,6 +9,7 @@ import io.watchparty.server.room.StreamSink;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The bounded outbound queue of one stream. Producers (the room, the stream's own replies) only
@@ -21,6 +22,7 @@ final class Outbox implements StreamSink {
   private final ServerCallStreamObserver<byte[]> stream;
   private final Executor drainExecutor;
   private final int capacity;
+  private final Consumer<Outbox> ended;
   private final AtomicInteger drainRequests = new AtomicInteger();
 
   // Guarded by `queue`.
@@ -37,12 +39,22 @@ final class Outbox implements StreamSink {
   private long resyncs;
 
   Outbox(ServerCallStreamObserver<byte[]> stream, Executor drainExecutor, int capacity) {
+    this(stream, drainExecutor, capacity, outbox -> {});
+  }
+
+  /** An outbox that tells {@code ended} once, when its stream has ended from either side. */
+  Outbox(
+      ServerCallStreamObserver<byte[]> stream,
+      Executor drainExecutor,
+      int capacity,
+      Consumer<Outbox> ended) {
     if (capacity < 2) {
       throw new IllegalArgumentException("outbox capacity must be at least 2, got " + capacity);
     }
     this.stream = stream;
     this.drainExecutor = drainExecutor;
     this.capacity = capacity;
+    this.ended = ended;
     stream.setOnReadyHandler(this::scheduleDrain);
   }
 
@@ -105,9 +117,14 @@ final class Outbox implements StreamSink {
 
   /** The stream ended from the other side: drop everything. */
   void abandon() {
+    boolean wasOpen;
     synchronized (queue) {
+      wasOpen = !closed;
       closed = true;
       queue.clear();
+    }
+    if (wasOpen) {
+      ended.accept(this);
     }
   }
 
@@ -166,10 +183,14 @@ final class Outbox implements StreamSink {
       }
       try {
         if (finish != null) {
-          if (finish.getStatus().isOk()) {
-            stream.onCompleted();
-          } else {
-            stream.onError(finish);
+          try {
+            if (finish.getStatus().isOk()) {
+              stream.onCompleted();
+            } else {
+              stream.onError(finish);
+            }
+          } finally {
+            ended.accept(this);
           }
           return;
         }

@@ -43,6 +43,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
@@ -59,6 +61,9 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   private final ErrorMapper errors;
   private final Executor drainExecutor;
   private final int outboxCapacity;
+
+  /** Every room stream not ended yet, so that a stopping server can end them at once. */
+  private final Set<Outbox> streams = ConcurrentHashMap.newKeySet();
 
   /**
    * @param errors maps failures to statuses (for refusals on the stream)
@@ -116,13 +121,33 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
                 new RoomStream(
                     rooms,
                     AuthInterceptor.currentIdentity(),
-                    new Outbox(
-                        (ServerCallStreamObserver<byte[]>) responses,
-                        drainExecutor,
-                        outboxCapacity),
+                    opened(
+                        new Outbox(
+                            (ServerCallStreamObserver<byte[]>) responses,
+                            drainExecutor,
+                            outboxCapacity,
+                            streams::remove)),
                     clock,
                     errors)));
     return definition.build();
+  }
+
+  private Outbox opened(Outbox outbox) {
+    streams.add(outbox);
+    return outbox;
+  }
+
+  /**
+   * Ends every room stream at once with {@code UNAVAILABLE} and {@code SERVER_SHUTTING_DOWN}: the
+   * server is stopping, and its clients reconnect now (to another server, or to this one restarted)
+   * instead of after the server's drain timeout. Members keep their place for the grace period.
+   */
+  public void endStreamsForShutdown() {
+    var shuttingDown =
+        ErrorMapper.toStatusException(
+            new RefusedException(
+                ErrorReason.SERVER_SHUTTING_DOWN, "the server is shutting down; reconnect"));
+    streams.forEach(outbox -> outbox.close(shuttingDown));
   }
 
   @Override

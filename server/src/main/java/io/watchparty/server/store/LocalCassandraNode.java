@@ -21,6 +21,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A node started by {@link #start} belongs to this instance: {@link #close} stops it, and so
  * does a JVM shutdown hook that {@link #start} registers itself, so a server or test JVM that ends
- * without closing never leaves a node behind. A reused node is never stopped.
+ * without closing never leaves a node behind. A reused node is never stopped. The instance also
+ * supervises the node it started: if its process dies, it is started again, up to 5 times after 1,
+ * 2, 4, 8 and 16 s, each attempt logged (the count starts again once the node answers), and the
+ * driver's sessions reconnect by themselves.
  *
  * <p>JMX is not enabled (no port 7199 is opened), so several nodes and tools never fight over it.
  *
@@ -68,6 +75,9 @@ public final class LocalCassandraNode implements AutoCloseable {
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
   private static final int LOG_TAIL_LINES = 20;
   private static final Path SETSID = Path.of("/usr/bin/setsid");
+  private static final int MAX_RESTARTS = 5;
+  private static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
+  private static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
 
   // The --add-exports/--add-opens of conf/jvm17-server.options (Cassandra 5.0): without them the
   // node fails at start on JDK 17's strong encapsulation.
@@ -102,23 +112,53 @@ public final class LocalCassandraNode implements AutoCloseable {
   private static final ReentrantLock LAUNCH = new ReentrantLock();
 
   private final InetSocketAddress address;
-  private final Optional<Process> process;
+  private final LocalNodeSettings settings;
+  private final boolean startedHere;
   private final boolean stopOnClose;
   private final Path pidFile;
   private final Optional<Thread> shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  /** How long the shutdown hook leaves the node to an owner that stops it in its own order. */
+  private volatile Duration ownerGrace = Duration.ZERO;
+
+  /** Restarts a node it started that died; empty for reused and detached nodes. */
+  private final Optional<ScheduledExecutorService> supervisor;
+
+  /** The node's current process: replaced by each restart, empty for a reused node. */
+  private volatile Optional<Process> process;
+
+  /**
+   * Restart attempts since the node last answered CQL. Touched by one thread at a time: an exit
+   * callback schedules the next attempt, which the supervisor runs, and which registers the next
+   * exit callback.
+   */
+  private int failedRestarts;
 
   private LocalCassandraNode(
-      InetSocketAddress address, Optional<Process> process, boolean stopOnClose, Path pidFile) {
+      InetSocketAddress address,
+      LocalNodeSettings settings,
+      Optional<Process> process,
+      boolean stopOnClose) {
     this.address = address;
+    this.settings = settings;
     this.process = process;
+    this.startedHere = process.isPresent();
     this.stopOnClose = stopOnClose;
-    this.pidFile = pidFile;
+    this.pidFile = pidFile(settings.directory());
     this.shutdownHook =
         stopOnClose
-            ? Optional.of(new Thread(this::stopProcess, "local-cassandra-shutdown"))
+            ? Optional.of(new Thread(this::stopAtExit, "local-cassandra-shutdown"))
             : Optional.empty();
     shutdownHook.ifPresent(Runtime.getRuntime()::addShutdownHook);
+    this.supervisor =
+        stopOnClose
+            ? Optional.of(
+                Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("local-cassandra-supervisor").daemon().factory()))
+            : Optional.empty();
+    process.ifPresent(this::watch);
   }
 
   /**
@@ -153,7 +193,7 @@ public final class LocalCassandraNode implements AutoCloseable {
 
   /** True when this instance started the node, false when it reused one that was running. */
   public boolean startedHere() {
-    return process.isPresent();
+    return startedHere;
   }
 
   /** The node's process id when this instance started it. */
@@ -161,12 +201,17 @@ public final class LocalCassandraNode implements AutoCloseable {
     return process.map(p -> OptionalLong.of(p.pid())).orElseGet(OptionalLong::empty);
   }
 
-  /** Stops the node if this instance started it (SIGTERM, then a kill after 60 s). */
+  /**
+   * Stops the node if this instance started it (SIGTERM, then a kill after 60 s), and with it the
+   * supervision.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true) || !stopOnClose) {
       return;
     }
+    // Interrupts a restart in progress, which then stops the process it launched.
+    supervisor.ifPresent(ExecutorService::shutdownNow);
     shutdownHook.ifPresent(
         hook -> {
           try {
@@ -178,6 +223,32 @@ public final class LocalCassandraNode implements AutoCloseable {
     stopProcess();
   }
 
+  /**
+   * The JVM ends. All shutdown hooks run at once, so an owner that stops the node itself, after its
+   * own work that still needs Cassandra ({@link #leaveStopToOwner}), gets that long to do so; a JVM
+   * that ends without closing the node still never leaves it behind.
+   */
+  private void stopAtExit() {
+    try {
+      if (stopped.await(ownerGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    supervisor.ifPresent(ExecutorService::shutdownNow);
+    stopProcess();
+  }
+
+  /**
+   * At JVM exit, waits up to {@code grace} for {@link #close} before the shutdown hook stops the
+   * node itself: for a server whose own shutdown hook drains its clients and flushes its writes
+   * first, then closes this node.
+   */
+  void leaveStopToOwner(Duration grace) {
+    ownerGrace = grace;
+  }
+
   private void stopProcess() {
     process.ifPresent(
         p -> {
@@ -186,11 +257,87 @@ public final class LocalCassandraNode implements AutoCloseable {
             deleteQuietly(pidFile);
           }
         });
+    stopped.countDown();
+  }
+
+  /** Restarts the node when its process exits unless this instance closed it, or the JVM ends. */
+  private void watch(Process started) {
+    started
+        .onExit()
+        .thenAccept(
+            exited -> {
+              if (closed.get() || shuttingDown()) {
+                return;
+              }
+              LOG.warn(
+                  "The local Cassandra node (pid {}) exited with code {}",
+                  exited.pid(),
+                  exited.exitValue());
+              scheduleRestart();
+            });
+  }
+
+  /** Hands the next restart attempt to the supervisor, after a backoff; gives up after a few. */
+  private void scheduleRestart() {
+    if (failedRestarts >= MAX_RESTARTS) {
+      LOG.error(
+          "The local Cassandra node did not come back after {} restarts: storage stays unavailable"
+              + " until the server is restarted (see {})",
+          MAX_RESTARTS,
+          settings.directory().resolve("logs").resolve("system.log"));
+      return;
+    }
+    failedRestarts++;
+    Duration delay = restartDelay(failedRestarts);
+    LOG.warn(
+        "Restarting the local Cassandra node in {} ms (attempt {} of {})",
+        delay.toMillis(),
+        failedRestarts,
+        MAX_RESTARTS);
+    try {
+      supervisor.orElseThrow().schedule(this::restart, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closedMeanwhile) {
+      // close() ended the supervision: nothing to restart.
+    }
+  }
+
+  /** 1 s, 2 s, 4 s, ... at most 30 s: a node that dies at once is not restarted in a loop. */
+  static Duration restartDelay(int attempt) {
+    long millis = FIRST_RESTART_DELAY.toMillis() << Math.min(attempt - 1, 10);
+    return Duration.ofMillis(Math.min(millis, MAX_RESTART_DELAY.toMillis()));
+  }
+
+  private void restart() {
+    try {
+      Optional<Process> launched = launchUnlessRunning(address, settings);
+      if (launched.isEmpty()) {
+        // Another JVM started a node on the port meanwhile: use it, and leave it to its owner.
+        LOG.info(
+            "A Cassandra node answers CQL on {}:{} again: reusing it", HOST, address.getPort());
+        process = Optional.empty();
+        return;
+      }
+      process = launched;
+      if (closed.get()) {
+        stop(launched.get().toHandle()); // close() ran while this attempt was starting the node
+        return;
+      }
+      LOG.info("The local Cassandra node is back (pid {})", launched.get().pid());
+      failedRestarts = 0;
+      watch(launched.get());
+    } catch (StorageException e) {
+      if (closed.get()) {
+        return;
+      }
+      LOG.warn("Restart attempt {} failed: {}", failedRestarts, e.getMessage());
+      scheduleRestart();
+    }
   }
 
   /**
    * {@code start}: start or reuse a node in the background and exit; {@code stop}: stop the node of
-   * the data directory; {@code run}: start a node and keep it until interrupted.
+   * the data directory; {@code run}: start a node and keep it (restarted if it dies) until
+   * interrupted.
    */
   public static void main(String[] args) {
     if (args.length != 1 || !List.of("start", "stop", "run").contains(args[0])) {
@@ -219,21 +366,8 @@ public final class LocalCassandraNode implements AutoCloseable {
 
   private static void run(LocalNodeSettings settings) {
     LocalCassandraNode node = start(settings, false);
+    // A node that dies is restarted by the supervision, as under a server.
     System.out.println(describe(node, settings) + "; Ctrl-C stops it.");
-    node.process.ifPresent(
-        p ->
-            p.onExit()
-                .thenAccept(
-                    exited -> {
-                      // On Ctrl-C or SIGTERM the shutdown hook stopped it: that is no failure.
-                      if (!shuttingDown()) {
-                        System.err.println(
-                            "The local Cassandra node exited with code "
-                                + exited.exitValue()
-                                + ".");
-                        System.exit(1);
-                      }
-                    }));
     try {
       new CountDownLatch(1).await();
     } catch (InterruptedException e) {
@@ -261,9 +395,18 @@ public final class LocalCassandraNode implements AutoCloseable {
 
   static LocalCassandraNode start(LocalNodeSettings settings, boolean detached) {
     InetSocketAddress address = new InetSocketAddress(HOST, settings.port());
-    Optional<LocalCassandraNode> running = reuseOrFail(address, settings);
-    if (running.isPresent()) {
-      return running.get();
+    Optional<Process> launched = launchUnlessRunning(address, settings);
+    if (launched.isEmpty()) {
+      LOG.info("Reusing the Cassandra node that answers CQL on {}:{}", HOST, settings.port());
+    }
+    return new LocalCassandraNode(address, settings, launched, launched.isPresent() && !detached);
+  }
+
+  /** Launches a node and waits until it answers, unless a Cassandra answers already (empty). */
+  private static Optional<Process> launchUnlessRunning(
+      InetSocketAddress address, LocalNodeSettings settings) {
+    if (answers(address, settings)) {
+      return Optional.empty();
     }
     Path directory = prepareDirectory(settings.directory());
     LAUNCH.lock();
@@ -275,11 +418,10 @@ public final class LocalCassandraNode implements AutoCloseable {
       // Held until the channel closes; waits while another JVM is launching.
       channel.lock();
       // Another JVM may have started the node while this one waited for the lock.
-      running = reuseOrFail(address, settings);
-      if (running.isPresent()) {
-        return running.get();
+      if (answers(address, settings)) {
+        return Optional.empty();
       }
-      return launch(address, settings, detached);
+      return Optional.of(launch(address, settings));
     } catch (IOException e) {
       throw new StorageException(
           "Cannot lock %s to start the local Cassandra node (%s)."
@@ -290,26 +432,20 @@ public final class LocalCassandraNode implements AutoCloseable {
     }
   }
 
-  private static Optional<LocalCassandraNode> reuseOrFail(
-      InetSocketAddress address, LocalNodeSettings settings) {
+  /** Whether Cassandra answers on the port; throws if something else holds it. */
+  private static boolean answers(InetSocketAddress address, LocalNodeSettings settings) {
     return switch (CqlPortProbe.probe(address, PROBE_TIMEOUT)) {
-      case CASSANDRA -> {
-        LOG.info("Reusing the Cassandra node that answers CQL on {}:{}", HOST, settings.port());
-        yield Optional.of(
-            new LocalCassandraNode(
-                address, Optional.empty(), false, pidFile(settings.directory())));
-      }
+      case CASSANDRA -> true;
       case OTHER ->
           throw new StorageException(
               ("Port %d on %s is in use by a program that is not Cassandra: stop it or set %s to"
                       + " a free port.")
                   .formatted(settings.port(), HOST, settingName(LocalNodeSettings.PORT_KEY)));
-      case FREE -> Optional.empty();
+      case FREE -> false;
     };
   }
 
-  private static LocalCassandraNode launch(
-      InetSocketAddress address, LocalNodeSettings settings, boolean detached) {
+  private static Process launch(InetSocketAddress address, LocalNodeSettings settings) {
     Path directory = settings.directory();
     Optional<ProcessHandle> stray = recordedNode(directory);
     if (stray.isPresent()) {
@@ -324,8 +460,9 @@ public final class LocalCassandraNode implements AutoCloseable {
     writeConfiguration(settings);
 
     List<String> command = new ArrayList<>();
-    if (detached && Files.isExecutable(SETSID)) {
-      // Its own session: a Ctrl-C or hang-up in the terminal that ran `start` does not reach it.
+    if (Files.isExecutable(SETSID)) {
+      // Its own session: a Ctrl-C or hang-up in the terminal does not reach it. A detached node
+      // outlives `start`; an attached one is stopped by its owner, after the owner's own drain.
       command.add(SETSID.toString());
     }
     command.addAll(command(javaHome, jars, settings));
@@ -368,7 +505,7 @@ public final class LocalCassandraNode implements AutoCloseable {
         "The local Cassandra node (pid {}) answered CQL after {} s",
         process.pid(),
         String.format("%.1f", (System.nanoTime() - startedAt) / 1e9));
-    return new LocalCassandraNode(address, Optional.of(process), !detached, pidFile(directory));
+    return process;
   }
 
   /** The JVM command line of the node, without any {@code setsid} prefix. */
@@ -406,6 +543,10 @@ public final class LocalCassandraNode implements AutoCloseable {
             "-Dlogback.configurationFile=" + conf.resolve("logback.xml"),
             // A lone node has no peers to wait for: this saves most of its start time.
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            // Nor peers to tell that it stops, or to hand messages to: without these, its stop
+            // waits 2 s for the shutdown announcement and 2 s for messaging to quiesce.
+            "-Dcassandra.shutdown_announce_in_ms=0",
+            "-Dcassandra.test.messagingService.nonGracefulShutdown=true",
             "-cp",
             conf + java.io.File.pathSeparator + jars.resolve("*"),
             MAIN_CLASS));

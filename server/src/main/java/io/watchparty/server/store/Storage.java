@@ -38,6 +38,12 @@ public final class Storage implements AutoCloseable {
 
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
+  private static final Duration LOCAL_RECONNECT_MAX = Duration.ofSeconds(2);
+  private static final Duration CLUSTER_RECONNECT_MAX = Duration.ofSeconds(10);
+
+  /** Longer than a server's drain (5 s) and flush (5 s) at their worst. */
+  private static final Duration OWNER_GRACE = Duration.ofSeconds(20);
+
   private final CqlSession session;
   private final String keyspace;
   private final Optional<LocalCassandraNode> node;
@@ -63,6 +69,9 @@ public final class Storage implements AutoCloseable {
         settings.usesLocalNode()
             ? Optional.of(LocalCassandraNode.start(settings.local()))
             : Optional.empty();
+    // The owner of this storage closes it at exit once its own writes are done, and the node only
+    // then: never under the writes still draining.
+    node.ifPresent(n -> n.leaveStopToOwner(OWNER_GRACE));
     try {
       List<InetSocketAddress> contactPoints =
           node.map(n -> List.of(n.address())).orElseGet(() -> resolve(settings.hosts()));
@@ -74,7 +83,10 @@ public final class Storage implements AutoCloseable {
                       .map(a -> a.getHostString() + ":" + a.getPort())
                       .collect(Collectors.joining(", ")),
                   datacenter);
-      try (CqlSession admin = connect(contactPoints, datacenter, Optional.empty(), where)) {
+      // A restarted local node is back within seconds: retry often, there is one node to ask.
+      Duration reconnectMax = node.isPresent() ? LOCAL_RECONNECT_MAX : CLUSTER_RECONNECT_MAX;
+      try (CqlSession admin =
+          connect(contactPoints, datacenter, Optional.empty(), where, reconnectMax)) {
         admin.execute(
             SimpleStatement.newInstance(createKeyspace(settings))
                 .setTimeout(SchemaMigrator.DDL_TIMEOUT));
@@ -85,7 +97,7 @@ public final class Storage implements AutoCloseable {
             e);
       }
       CqlSession session =
-          connect(contactPoints, datacenter, Optional.of(settings.keyspace()), where);
+          connect(contactPoints, datacenter, Optional.of(settings.keyspace()), where, reconnectMax);
       try {
         new SchemaMigrator(session, Clock.systemUTC()).migrate(scripts);
       } catch (DriverException e) {
@@ -109,6 +121,11 @@ public final class Storage implements AutoCloseable {
   /** The session, bound to {@link #keyspace()}: table names need no keyspace. */
   public CqlSession session() {
     return session;
+  }
+
+  /** The local node this storage started or reuses; empty with an external cluster. */
+  Optional<LocalCassandraNode> localNode() {
+    return node;
   }
 
   /** The keyspace of the server's tables. */
@@ -141,7 +158,8 @@ public final class Storage implements AutoCloseable {
       List<InetSocketAddress> contactPoints,
       String datacenter,
       Optional<String> keyspace,
-      String where) {
+      String where,
+      Duration reconnectMax) {
     ProgrammaticDriverConfigLoaderBuilder config =
         DriverConfigLoader.programmaticBuilder()
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
@@ -151,7 +169,7 @@ public final class Storage implements AutoCloseable {
             .withString(
                 DefaultDriverOption.RECONNECTION_POLICY_CLASS, "ExponentialReconnectionPolicy")
             .withDuration(DefaultDriverOption.RECONNECTION_BASE_DELAY, Duration.ofMillis(500))
-            .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(10))
+            .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, reconnectMax)
             .withDuration(
                 DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(20))
             // A schema change completes once the driver has refreshed its metadata, which it

@@ -1,22 +1,31 @@
 package io.watchparty.server.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ClientMessage;
+import io.watchparty.proto.v1.CommandResult;
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.testing.Refusals;
 import io.watchparty.server.testing.TestServer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,7 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * acknowledgement (the sender's CommandResult.chat_stored, i.e. after the LWT claim, the message
  * write and the room's publication) and send to delivery (another member's ChatMessage event).
  * In-process gRPC transport, so the numbers are server plus Cassandra, without network. Asserts
- * only that everything arrived, never how fast.
+ * only that every send was answered (stored, or refused as storage unavailable: then it is counted)
+ * and every stored message delivered, never how fast.
  */
 class ChatLatencyIT {
   private static final int VIEWERS = 20;
@@ -49,26 +59,30 @@ class ChatLatencyIT {
     }
 
     run("warm-up", sender, receiver, 300, 0);
-    Result sequential = run("one at a time", sender, receiver, 1_000, 0);
-    Result paced = run("500 msg/s", sender, receiver, 2_500, 500);
-
     System.out.printf(
         "%nChat latency, one room (%d streams, 1 sender), in-process gRPC, Cassandra %s on"
             + " loopback, %d CPUs:%n",
         VIEWERS, "single local node", Runtime.getRuntime().availableProcessors());
-    sequential.print();
-    paced.print();
+    // Each run is printed when it ends, so a later run that fails still leaves the earlier numbers.
+    run("one at a time", sender, receiver, 1_000, 0).print();
+    run("500 msg/s", sender, receiver, 2_500, 500).print();
     sender.close();
     receiver.close();
     others.forEach(Timed::close);
   }
 
-  /** Sends {@code count} messages (at {@code perSecond}, or each after the previous ack if 0). */
+  /**
+   * Sends {@code count} messages (at {@code perSecond}, or each after the previous answer if 0).
+   * Every send must be answered; a send refused because Cassandra timed out (a disk that stalls its
+   * commit log sync on a busy machine, say) is counted and printed, and left out of the latencies:
+   * it was neither acknowledged nor delivered.
+   */
   private static Result run(String name, Timed sender, Timed receiver, int count, int perSecond)
       throws InterruptedException {
     long[] sentAt = new long[count];
-    CountDownLatch acked = new CountDownLatch(count);
-    CountDownLatch delivered = new CountDownLatch(count);
+    CountDownLatch answered = new CountDownLatch(count);
+    AtomicInteger delivered = new AtomicInteger();
+    Set<String> refusals = ConcurrentHashMap.newKeySet();
     long[] ackNanos = new long[count];
     long[] deliverNanos = new long[count];
     String prefix = name.replaceAll("[^a-z0-9]", "") + "-";
@@ -77,7 +91,15 @@ class ChatLatencyIT {
         (requestId, at) -> {
           int i = Integer.parseInt(requestId.substring(prefix.length()));
           ackNanos[i] = at - sentAt[i];
-          acked.countDown();
+          answered.countDown();
+          oneAtATime.release();
+        };
+    sender.onRefusal =
+        (requestId, reason) -> {
+          int i = Integer.parseInt(requestId.substring(prefix.length()));
+          ackNanos[i] = -1;
+          refusals.add(reason);
+          answered.countDown();
           oneAtATime.release();
         };
     receiver.onChat =
@@ -85,7 +107,7 @@ class ChatLatencyIT {
           if (clientId.startsWith(prefix)) {
             int i = Integer.parseInt(clientId.substring(prefix.length()));
             deliverNanos[i] = at - sentAt[i];
-            delivered.countDown();
+            delivered.incrementAndGet();
           }
         };
     long start = System.nanoTime();
@@ -101,19 +123,34 @@ class ChatLatencyIT {
       sentAt[i] = System.nanoTime();
       sender.send(prefix + i, "message " + i + " of the " + name + " run");
     }
-    assertThat(acked.await(60, TimeUnit.SECONDS)).as("all acknowledged").isTrue();
-    assertThat(delivered.await(60, TimeUnit.SECONDS)).as("all delivered").isTrue();
-    assertThat(sender.refusal).isNull();
+    assertThat(answered.await(60, TimeUnit.SECONDS)).as("every send answered").isTrue();
+    assertThat(refusals).isSubsetOf(ErrorReason.STORAGE_UNAVAILABLE.name());
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Result(name, count, count / seconds, ackNanos, deliverNanos);
+    long[] acks = Arrays.stream(ackNanos).filter(n -> n >= 0).toArray();
+    long[] deliveries =
+        IntStream.range(0, count)
+            .filter(i -> ackNanos[i] >= 0)
+            .mapToLong(i -> deliverNanos[i])
+            .toArray();
+    assertThat(acks).as("some acknowledged").isNotEmpty();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> assertThat(delivered.get()).as("all stored delivered").isEqualTo(acks.length));
+    return new Result(name, count, count - acks.length, acks.length / seconds, acks, deliveries);
   }
 
   private record Result(
-      String name, int count, double perSecond, long[] ackNanos, long[] deliverNanos) {
+      String name, int count, int refused, double perSecond, long[] ackNanos, long[] deliverNanos) {
     void print() {
       System.out.printf(
-          "  %-14s %5d messages, %6.0f msg/s stored%n    send->ack     %s%n    send->deliver %s%n",
-          name, count, perSecond, percentiles(ackNanos), percentiles(deliverNanos));
+          "  %-14s %5d messages, %6.0f msg/s stored%s%n    send->ack     %s%n    send->deliver %s%n",
+          name,
+          count,
+          perSecond,
+          refused == 0 ? "" : ", %d refused (storage timed out)".formatted(refused),
+          percentiles(ackNanos),
+          percentiles(deliverNanos));
     }
 
     private static String percentiles(long[] nanos) {
@@ -139,9 +176,13 @@ class ChatLatencyIT {
       void at(String id, long nanos);
     }
 
+    interface Refused {
+      void refused(String id, String reason);
+    }
+
     private final StreamObserver<ClientMessage> requests;
     private final CountDownLatch joined = new CountDownLatch(1);
-    volatile String refusal;
+    volatile Refused onRefusal = (id, reason) -> {};
     volatile Arrival onAck = (id, at) -> {};
     volatile Arrival onChat = (id, at) -> {};
 
@@ -173,8 +214,10 @@ class ChatLatencyIT {
         onAck.at(message.getCommandResult().getRequestId(), now);
       } else if (message.hasChat()) {
         onChat.at(message.getChat().getClientMessageId(), now);
-      } else if (message.hasCommandResult()) {
-        refusal = message.getCommandResult().toString();
+      } else if (message.hasCommandResult() && message.getCommandResult().hasRejected()) {
+        CommandResult result = message.getCommandResult();
+        onRefusal.refused(
+            result.getRequestId(), Refusals.errorInfo(result.getRejected()).getReason());
       }
     }
 

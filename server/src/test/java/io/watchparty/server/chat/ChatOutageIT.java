@@ -7,11 +7,7 @@ import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
-import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
-import com.datastax.oss.driver.api.core.metadata.Node;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.CommandResult;
@@ -26,7 +22,6 @@ import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TcpProxy;
 import io.watchparty.server.testing.TestServer;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -54,36 +49,9 @@ class ChatOutageIT {
 
   /** A session on the class's keyspace that reaches the node only through {@link #proxy}. */
   private static CqlSession throughProxy(Storage storage) {
-    Node node = storage.session().getMetadata().getNodes().values().iterator().next();
-    proxy = new TcpProxy((InetSocketAddress) node.getEndPoint().resolve());
-    CqlSession proxied =
-        CqlSession.builder()
-            .addContactPoint(proxy.address())
-            .withLocalDatacenter(node.getDatacenter())
-            .withKeyspace(CqlIdentifier.fromInternal(storage.keyspace()))
-            .withConfigLoader(
-                DriverConfigLoader.programmaticBuilder()
-                    .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
-                    .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
-                    .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
-                    .withDuration(
-                        DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, REQUEST_TIMEOUT)
-                    .withString(
-                        DefaultDriverOption.RECONNECTION_POLICY_CLASS,
-                        "ExponentialReconnectionPolicy")
-                    .withDuration(
-                        DefaultDriverOption.RECONNECTION_BASE_DELAY, Duration.ofMillis(100))
-                    .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(1))
-                    .withStringList(
-                        DefaultDriverOption.METADATA_SCHEMA_REFRESHED_KEYSPACES,
-                        List.of(storage.keyspace()))
-                    .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
-                    .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
-                    .build())
-            .build();
-    // TestServer closes this session after the server; the proxy goes last.
-    proxied.closeFuture().thenRun(proxy::close);
-    return proxied;
+    TcpProxy.Proxied proxied = TcpProxy.session(storage, REQUEST_TIMEOUT);
+    proxy = proxied.proxy();
+    return proxied.session();
   }
 
   @Test

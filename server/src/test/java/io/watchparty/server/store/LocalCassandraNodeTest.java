@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -173,6 +175,31 @@ class LocalCassandraNodeTest {
     assertThat(settings.directory().resolve("conf").resolve("cassandra.yaml"))
         .content()
         .contains("native_transport_port: " + port, "- seeds: \"127.0.0.1:" + storagePort + "\"");
+  }
+
+  @Test
+  void configuresTheNodeToAcknowledgeOnlyWritesItHasSyncedToDisk() throws IOException {
+    // The node dies at once: only the configuration it was given matters here.
+    Path jdk = fakeJdk("jdk17", "17.0.12", "exit 3");
+    LocalNodeSettings settings = settings(Optional.of(jdk), Optional.of(fakeJars()));
+
+    assertThatThrownBy(() -> LocalCassandraNode.start(settings))
+        .isInstanceOf(StorageException.class);
+
+    List<String> yaml =
+        Files.readAllLines(settings.directory().resolve("conf").resolve("cassandra.yaml"));
+    assertThat(yaml)
+        .contains("commitlog_sync: group", "commitlog_sync_group_window: 10ms")
+        .noneMatch(line -> line.startsWith("commitlog_sync_period"));
+  }
+
+  @Test
+  void waitsLongerBeforeEachRestartOfADeadNode() {
+    assertThat(
+            IntStream.rangeClosed(1, 7)
+                .mapToObj(LocalCassandraNode::restartDelay)
+                .map(Duration::toSeconds))
+        .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.watchparty.server.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.ErrorInfo;
+import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
@@ -16,6 +17,7 @@ import io.watchparty.proto.v1.CommandResult;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.Leave;
+import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
@@ -54,6 +56,13 @@ public final class StreamProbe implements ClientResponseObserver<ClientMessage, 
   StreamProbe(String userId, boolean stalled) {
     this.userId = userId;
     this.stalled = stalled;
+  }
+
+  /** Opens a room stream on any channel (to a server in another process, say) with a token. */
+  public static StreamProbe open(Channel channel, String userId, String token) {
+    StreamProbe probe = new StreamProbe(userId, false);
+    TestServer.withToken(RoomServiceGrpc.newStub(channel), token).connect(probe);
+    return probe;
   }
 
   public String userId() {

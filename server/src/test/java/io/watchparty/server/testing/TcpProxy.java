@@ -1,5 +1,11 @@
 package io.watchparty.server.testing;
 
+import com.datastax.oss.driver.api.core.CqlIdentifier;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.metadata.Node;
+import io.watchparty.server.store.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,6 +14,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,6 +30,7 @@ public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile boolean forwarding = true;
+  private volatile boolean refusing;
 
   public TcpProxy(InetSocketAddress target) {
     this.target = target;
@@ -42,19 +51,74 @@ public final class TcpProxy implements AutoCloseable {
     forwarding = false;
   }
 
+  /**
+   * As a crashed node: every connection is closed, and new ones are closed as soon as they are
+   * accepted, so the driver marks the node down.
+   */
+  public void down() {
+    refusing = true;
+    for (Socket socket : sockets) {
+      closeQuietly(socket);
+    }
+  }
+
   /** Drops every connection (the driver sees them close and reconnects) and forwards again. */
   public void restore() {
     for (Socket socket : sockets) {
       closeQuietly(socket);
     }
+    refusing = false;
     forwarding = true;
   }
+
+  /**
+   * A session on {@code storage}'s keyspace that reaches its node only through a new proxy, with a
+   * short request timeout and quick reconnections; closing the session closes the proxy.
+   */
+  public static Proxied session(Storage storage, Duration requestTimeout) {
+    Node node = storage.session().getMetadata().getNodes().values().iterator().next();
+    TcpProxy proxy = new TcpProxy((InetSocketAddress) node.getEndPoint().resolve());
+    CqlSession proxied =
+        CqlSession.builder()
+            .addContactPoint(proxy.address())
+            .withLocalDatacenter(node.getDatacenter())
+            .withKeyspace(CqlIdentifier.fromInternal(storage.keyspace()))
+            .withConfigLoader(
+                DriverConfigLoader.programmaticBuilder()
+                    .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, requestTimeout)
+                    .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
+                    .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
+                    .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, requestTimeout)
+                    .withString(
+                        DefaultDriverOption.RECONNECTION_POLICY_CLASS,
+                        "ExponentialReconnectionPolicy")
+                    .withDuration(
+                        DefaultDriverOption.RECONNECTION_BASE_DELAY, Duration.ofMillis(100))
+                    .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(1))
+                    .withStringList(
+                        DefaultDriverOption.METADATA_SCHEMA_REFRESHED_KEYSPACES,
+                        List.of(storage.keyspace()))
+                    .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
+                    .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
+                    .build())
+            .build();
+    // A TestServer closes this session after the server; the proxy goes last.
+    proxied.closeFuture().thenRun(proxy::close);
+    return new Proxied(proxy, proxied);
+  }
+
+  /** A session and the proxy it goes through. */
+  public record Proxied(TcpProxy proxy, CqlSession session) {}
 
   private void accept() {
     while (!server.isClosed()) {
       try {
         Socket client = server.accept();
         sockets.add(client);
+        if (refusing) {
+          closeQuietly(client);
+          continue;
+        }
         if (!forwarding) {
           Thread.ofVirtual().start(() -> pump(client, null));
           continue;

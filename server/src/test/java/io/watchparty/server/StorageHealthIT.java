@@ -1,0 +1,113 @@
+package io.watchparty.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.watchparty.proto.v1.AccountServiceGrpc;
+import io.watchparty.proto.v1.CatalogAdminServiceGrpc;
+import io.watchparty.proto.v1.CatalogServiceGrpc;
+import io.watchparty.proto.v1.ChatServiceGrpc;
+import io.watchparty.proto.v1.RoomServiceGrpc;
+import io.watchparty.server.store.Storage;
+import io.watchparty.server.testing.TcpProxy;
+import io.watchparty.server.testing.TestServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Health while Cassandra is down: the server reaches the node through a {@link TcpProxy} the test
+ * takes down as a crash would (connections closed, new ones refused) and brings back.
+ */
+class StorageHealthIT {
+  private static final List<String> SERVICES =
+      List.of(
+          "",
+          RoomServiceGrpc.SERVICE_NAME,
+          AccountServiceGrpc.SERVICE_NAME,
+          ChatServiceGrpc.SERVICE_NAME,
+          CatalogServiceGrpc.SERVICE_NAME,
+          CatalogAdminServiceGrpc.SERVICE_NAME);
+
+  private static TcpProxy proxy;
+
+  @RegisterExtension
+  static final TestServer wp = TestServer.builder().session(StorageHealthIT::throughProxy).build();
+
+  private static CqlSession throughProxy(Storage storage) {
+    TcpProxy.Proxied proxied = TcpProxy.session(storage, Duration.ofSeconds(1));
+    proxy = proxied.proxy();
+    return proxied.session();
+  }
+
+  @Test
+  void chatIsNotServingWhileStorageIsDownAndRoomsServeOn() throws Exception {
+    try (ObserveEndpoint observe =
+        ObserveEndpoint.start("127.0.0.1", 0, wp.server().storageHealth())) {
+      assertThat(statuses())
+          .allSatisfy((service, status) -> assertThat(status).isEqualTo(ServingStatus.SERVING));
+      assertThat(health(observe).statusCode()).isEqualTo(200);
+
+      proxy.down();
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> statuses().get(ChatServiceGrpc.SERVICE_NAME) == ServingStatus.NOT_SERVING);
+      assertThat(statuses())
+          .containsEntry("", ServingStatus.SERVING)
+          .containsEntry(RoomServiceGrpc.SERVICE_NAME, ServingStatus.SERVING)
+          .containsEntry(AccountServiceGrpc.SERVICE_NAME, ServingStatus.SERVING)
+          .containsEntry(CatalogServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING)
+          .containsEntry(CatalogAdminServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+      HttpResponse<String> down = health(observe);
+      assertThat(down.statusCode()).isEqualTo(503);
+      assertThat(down.body().replace(" ", ""))
+          .contains("\"name\":\"cassandra\",\"status\":\"DOWN\"")
+          .contains("\"nodesUp\":0")
+          .contains(ChatServiceGrpc.SERVICE_NAME);
+
+      proxy.restore();
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> statuses().values().stream().allMatch(s -> s == ServingStatus.SERVING));
+      assertThat(health(observe).statusCode()).isEqualTo(200);
+    }
+  }
+
+  private static Map<String, ServingStatus> statuses() {
+    var health = HealthGrpc.newBlockingStub(wp.channel());
+    return SERVICES.stream()
+        .collect(
+            Collectors.toMap(
+                Function.identity(),
+                service ->
+                    health
+                        .check(HealthCheckRequest.newBuilder().setService(service).build())
+                        .getStatus()));
+  }
+
+  private static HttpResponse<String> health(ObserveEndpoint observe)
+      throws IOException, InterruptedException {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      return http.send(
+          HttpRequest.newBuilder(
+                  URI.create("http://127.0.0.1:" + observe.port() + "/observe/health"))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+  }
+}
