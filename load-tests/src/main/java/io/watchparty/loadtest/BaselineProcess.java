@@ -42,6 +42,8 @@ final class BaselineProcess implements AutoCloseable {
       command.add("--sun-misc-unsafe-memory-access=allow");
       command.add("--enable-native-access=ALL-UNNAMED");
     }
+    // It logs nothing; on a test classpath logback would otherwise print its status at start.
+    command.add("-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(BaselineServer.class.getName());
@@ -51,12 +53,16 @@ final class BaselineProcess implements AutoCloseable {
         new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var output =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String first = output.readLine();
-    if (first == null || !first.startsWith("listening ")) {
-      process.destroyForcibly();
-      throw new IOException("the baseline server did not start (printed " + first + ")");
+    // Other lines may come first (a logging library's status on a test classpath, say).
+    String line;
+    while ((line = output.readLine()) != null && !line.startsWith("listening ")) {
+      // Not ours.
     }
-    return new BaselineProcess(process, output, Integer.parseInt(first.substring(10).trim()));
+    if (line == null) {
+      process.destroyForcibly();
+      throw new IOException("the baseline server ended before it served (see its output above)");
+    }
+    return new BaselineProcess(process, output, Integer.parseInt(line.substring(10).trim()));
   }
 
   int port() {
