@@ -32,6 +32,9 @@ final class Charts {
     System.setProperty("java.awt.headless", "true");
     latencyByPercentile(report, directory.resolve("latency-percentiles.png"));
     throughput(report, directory.resolve("throughput.png"));
+    if (report.platform().sync().isPresent()) {
+      syncError(report.platform().sync().get(), directory.resolve("sync-error.png"));
+    }
   }
 
   private static void latencyByPercentile(Report report, Path file) throws IOException {
@@ -101,6 +104,25 @@ final class Charts {
             "seconds since the first command",
             "messages per second",
             series,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
+    style(chart);
+    ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+  }
+
+  private static void syncError(RunResult.Sync sync, Path file) throws IOException {
+    var series = new XYSeries("worst player's error against the first", false);
+    for (RunResult.SyncPoint point : sync.timeline()) {
+      series.add(point.seconds(), point.worstErrorMs());
+    }
+    JFreeChart chart =
+        ChartFactory.createScatterPlot(
+            "Playback sync error between " + sync.players() + " simulated players (while playing)",
+            "seconds since sampling started",
+            "error (ms)",
+            new XYSeriesCollection(series),
             PlotOrientation.VERTICAL,
             true,
             false,

@@ -112,6 +112,14 @@ public final class PartyLoad implements Callable<Integer> {
   int chatters;
 
   @Option(
+      names = "--players",
+      defaultValue = "0",
+      description =
+          "simulated players kept in sync by the client library in the first room, for the sync"
+              + " error (platform only; max 50)")
+  int players;
+
+  @Option(
       names = "--title",
       defaultValue = "big-buck-bunny",
       description = "the rooms' title; the default is licensed in every demo region")
@@ -217,7 +225,7 @@ public final class PartyLoad implements Callable<Integer> {
                     -1,
                     -1,
                     heap),
-                withoutSse(scenario),
+                forBaseline(scenario),
                 tokens);
         Optional<Histogram> fanOut = bare.stop();
         baselineResult = Optional.of(result.withFanOut(fanOut));
@@ -261,6 +269,8 @@ public final class PartyLoad implements Callable<Integer> {
         || chatRate < 0
         || chatRate > 20_000
         || chatters < 0
+        || players < 0
+        || players > 50
         || sseLoops < 1
         || sseLoops > 8
         || connectConcurrency < 1
@@ -298,6 +308,7 @@ public final class PartyLoad implements Callable<Integer> {
         intervalMs,
         chatRate,
         chatters,
+        players,
         titleId,
         List.copyOf(sseUsers),
         sseLoops,
@@ -306,7 +317,7 @@ public final class PartyLoad implements Callable<Integer> {
         drainSeconds);
   }
 
-  private static Scenario withoutSse(Scenario s) {
+  private static Scenario forBaseline(Scenario s) {
     return new Scenario(
         s.rooms(),
         s.viewers(),
@@ -318,6 +329,7 @@ public final class PartyLoad implements Callable<Integer> {
         s.intervalMs(),
         s.chatRate(),
         s.chatters(),
+        0,
         s.titleId(),
         s.sseUsers(),
         s.sseLoops(),

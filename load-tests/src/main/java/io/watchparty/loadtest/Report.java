@@ -130,6 +130,11 @@ final class Report {
         "stalled viewers joined",
         r -> r.grpc().stalledJoined() + " of " + r.grpc().stalled(),
         false);
+    row(
+        rows,
+        "player sync error p50 / p95 / p99 (ms)",
+        r -> r.sync().map(s -> syncFigures(s.errorMicros())).orElse("-"),
+        false);
     row(rows, "server heap per stream (KB)", r -> kb(r.memory().serverHeapPerStream()), true);
     printTable(out, rows);
 
@@ -236,6 +241,16 @@ final class Report {
     return num(micros / 1000.0, 1);
   }
 
+  private static String syncFigures(Histogram h) {
+    return h.getTotalCount() == 0
+        ? "-"
+        : num(h.getValueAtPercentile(50) / 1e3, 1)
+            + " / "
+            + num(h.getValueAtPercentile(95) / 1e3, 1)
+            + " / "
+            + num(h.getValueAtPercentile(99) / 1e3, 1);
+  }
+
   private static String pair(Histogram h) {
     return h.getTotalCount() == 0 ? "-" : ms(h, "p50") + " / " + ms(h, "p99");
   }
@@ -335,6 +350,16 @@ final class Report {
               s.put("commandToLastTabMs", json(sse.last()));
               s.put("completeness", sse.completeness());
               m.put("sse", s);
+            });
+    r.sync()
+        .ifPresent(
+            sync -> {
+              Map<String, Object> s = new LinkedHashMap<>();
+              s.put("players", sync.players());
+              s.put("errorMs", json(sync.errorMicros()));
+              s.put("p95", sync.errorMicros().getValueAtPercentile(95) / 1e3);
+              s.put("timeline", sync.timeline());
+              m.put("playerSync", s);
             });
     m.put("memory", r.memory());
     m.put("errors", r.errors());

@@ -30,6 +30,7 @@ record RunResult(
     Cpu cpu,
     GrpcCompleteness grpc,
     Optional<Sse> sse,
+    Optional<Sync> sync,
     Map<String, Long> errors,
     List<TimelinePoint> timeline,
     Memory memory) {
@@ -48,6 +49,7 @@ record RunResult(
         cpu,
         grpc,
         sse,
+        sync,
         errors,
         timeline,
         memory);
@@ -117,6 +119,15 @@ record RunResult(
       Histogram each,
       Histogram last,
       SseCompleteness completeness) {}
+
+  /**
+   * Playback sync error between the simulated players: each one's position minus the first's, at
+   * sampled instants where all of them play, in microseconds.
+   */
+  record Sync(int players, Histogram errorMicros, List<SyncPoint> timeline) {}
+
+  /** The worst player's error at one sampled instant, {@code seconds} into the sampling. */
+  record SyncPoint(double seconds, double worstErrorMs) {}
 
   /** Deliveries per second over the preceding sampling interval, at {@code seconds} into it. */
   record TimelinePoint(double seconds, double grpcPerSecond, double ssePerSecond) {}

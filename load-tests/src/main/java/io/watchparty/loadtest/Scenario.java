@@ -16,6 +16,7 @@ import java.util.List;
  * @param intervalMs between two commands of one host
  * @param chatRate chat messages per second over all rooms, for as long as the commands last
  * @param chatters gRPC viewers that chat, spread over the rooms (0: one per message per second)
+ * @param players simulated players on the client library in the first room (platform only)
  * @param titleId the rooms' title: licensed for the synthetic users and the demo users
  * @param sseUsers demo users whose bridge sessions the tabs share
  * @param sseLoops selector threads of the tabs
@@ -34,6 +35,7 @@ record Scenario(
     long intervalMs,
     double chatRate,
     int chatters,
+    int players,
     String titleId,
     List<String> sseUsers,
     int sseLoops,

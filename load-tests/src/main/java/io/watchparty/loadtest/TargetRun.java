@@ -95,6 +95,7 @@ final class TargetRun {
     List<GrpcViewer> viewers = new ArrayList<>();
     List<GrpcViewer> hosts = new ArrayList<>();
     SseTabs tabs = null;
+    SimulatedPlayers players = null;
     try {
       List<PartyRoom> rooms = createRooms(control);
       long serverHeapBefore = heap(target.serverPid());
@@ -133,10 +134,19 @@ final class TargetRun {
       if (target.bridge().isPresent() && scenario.sseViewers() > 0) {
         tabs = SseTabs.open(scenario, target.bridge().get(), rooms, counters.sseDeliveries);
       }
+      if (scenario.players() > 0) {
+        players = SimulatedPlayers.join(control, tokens, rooms.get(0).roomId(), scenario.players());
+      }
       long serverHeapAfter = heap(target.serverPid());
       long bridgeHeapAfter = target.bridge().isPresent() ? heap(target.bridgePid()) : -1;
 
-      Window window = measure(rooms, control, viewers, tabs);
+      Window window = measure(rooms, control, viewers, tabs, players);
+      Optional<RunResult.Sync> sync = Optional.empty();
+      if (players != null) {
+        sync = Optional.of(players.stop());
+        players.close();
+        players = null;
+      }
       viewers.forEach(GrpcViewer::cancel);
       hosts.forEach(GrpcViewer::cancel);
       Optional<RunResult.Sse> sse = Optional.empty();
@@ -173,6 +183,7 @@ final class TargetRun {
           window.cpu,
           completeness(rooms, viewers),
           sse,
+          sync,
           counters.errors(),
           window.timeline,
           new RunResult.Memory(
@@ -186,6 +197,9 @@ final class TargetRun {
       hosts.forEach(GrpcViewer::cancel);
       if (tabs != null) {
         tabs.close();
+      }
+      if (players != null) {
+        players.close();
       }
       shutdown(channels, control);
     }
@@ -229,7 +243,11 @@ final class TargetRun {
       List<RunResult.TimelinePoint> timeline) {}
 
   private Window measure(
-      List<PartyRoom> rooms, ManagedChannel control, List<GrpcViewer> viewers, SseTabs tabs)
+      List<PartyRoom> rooms,
+      ManagedChannel control,
+      List<GrpcViewer> viewers,
+      SseTabs tabs,
+      SimulatedPlayers players)
       throws InterruptedException {
     Map<PartyRoom, RoomServiceGrpc.RoomServiceBlockingStub> hostStubs = new HashMap<>();
     for (PartyRoom room : rooms) {
@@ -248,6 +266,9 @@ final class TargetRun {
       Thread.sleep(scenario.intervalMs());
     }
     awaitCaughtUp(viewers, tabs);
+    if (players != null) {
+      players.startSampling();
+    }
     var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long generatorStart = os.getProcessCpuTime();
     long serverStart = cpu(target.serverPid());

@@ -15,10 +15,10 @@ import picocli.CommandLine;
 
 /**
  * The load generator's quick mode, in the test suite: a few hundred gRPC viewers and a hundred SSE
- * tabs in two rooms of the real platform (server, bridge, Cassandra node), and the same gRPC
- * scenario against the bare baseline, for a few seconds. It checks what must hold on any machine:
- * every viewer got every event exactly once and in order, and the report is written. Timings are
- * printed, never asserted.
+ * tabs in two rooms of the real platform (server, bridge, Cassandra node), three simulated players
+ * on the client library, and the same gRPC scenario against the bare baseline, for a few seconds.
+ * It checks what must hold on any machine: every viewer got every event exactly once and in order,
+ * and the report is written. Timings are printed, never asserted.
  */
 @ExtendWith(CassandraExtension.class)
 class QuickLoadIT {
@@ -88,6 +88,9 @@ class QuickLoadIT {
       assertThat(run.chat().acknowledged()).isEqualTo(run.chat().sent()).isPositive();
       assertThat(run.chat().sendToDeliver().getTotalCount()).isPositive();
     }
+    assertThat(report.baseline().get().sync()).isEmpty();
+    assertThat(report.platform().sync())
+        .hasValueSatisfying(s -> assertThat(s.players()).isEqualTo(3));
     RunResult.Sse sse = report.platform().sse().orElseThrow();
     assertThat(sse.streaming()).isEqualTo(TABS);
     assertThat(sse.completeness().complete()).isEqualTo(TABS);
