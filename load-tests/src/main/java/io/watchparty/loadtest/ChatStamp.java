@@ -16,6 +16,11 @@ final class ChatStamp {
     return PREFIX + Long.toHexString(sentNanos) + "-" + counter;
   }
 
+  /** A warm-up message's id: unique, and without a send time, so no viewer times it. */
+  static String warmUpMessageId(long counter) {
+    return "warm-up-" + counter;
+  }
+
   static Optional<Long> sentNanos(String clientMessageId) {
     int dash = clientMessageId.indexOf('-');
     if (!clientMessageId.startsWith(PREFIX) || dash < 0) {

@@ -126,11 +126,9 @@ public final class PartyLoad implements Callable<Integer> {
   String titleId;
 
   @Option(
-      names = "--baseline",
-      defaultValue = "true",
-      negatable = true,
-      description = "run the scenario against the bare gRPC baseline first (default: yes)")
-  boolean baseline;
+      names = "--no-baseline",
+      description = "run the platform only, without the bare gRPC baseline first")
+  boolean noBaseline;
 
   @Option(
       names = "--server-pid",
@@ -210,7 +208,7 @@ public final class PartyLoad implements Callable<Integer> {
     Map<String, Object> environment = environment();
 
     Optional<RunResult> baselineResult = Optional.empty();
-    if (baseline) {
+    if (!noBaseline) {
       long limitSeconds = 300 + scenario.durationMillis() / 1000 + scenario.drainSeconds();
       try (BaselineProcess bare = BaselineProcess.start("1g", limitSeconds)) {
         System.out.printf(

@@ -257,14 +257,21 @@ final class TargetRun {
               .withInterceptors(
                   MetadataUtils.newAttachHeadersInterceptor(tokens.headers(hostUser(room)))));
     }
-    // Unmeasured commands first, so that neither a fresh baseline JVM nor a fresh generator is
-    // measured while its JIT is still compiling the fan-out path.
+    // Unmeasured commands and chat first, so that neither a fresh baseline JVM nor a fresh
+    // generator is measured while its JIT is still compiling the fan-out and chat paths.
+    long warmUpStart = System.nanoTime();
+    long warmUpEnd = warmUpStart + scenario.warmUpCommands() * scenario.intervalMs() * 1_000_000;
+    Thread warmUpChat =
+        Thread.ofPlatform()
+            .name("chatters-warm-up")
+            .start(() -> chat(viewers, control, warmUpStart, warmUpEnd, false));
     for (int c = 1; c <= scenario.warmUpCommands(); c++) {
       for (PartyRoom room : rooms) {
         command(hostStubs.get(room), room, c, false);
       }
       Thread.sleep(scenario.intervalMs());
     }
+    warmUpChat.join();
     awaitCaughtUp(viewers, tabs);
     if (players != null) {
       players.startSampling();
@@ -298,7 +305,9 @@ final class TargetRun {
         TIMELINE_MILLIS,
         TimeUnit.MILLISECONDS);
 
-    Thread chat = Thread.ofPlatform().name("chatters").start(() -> chat(viewers, control, start));
+    long end = start + scenario.durationMillis() * 1_000_000;
+    Thread chat =
+        Thread.ofPlatform().name("chatters").start(() -> chat(viewers, control, start, end, true));
     for (int c = 1; c <= scenario.commands(); c++) {
       for (PartyRoom room : rooms) {
         command(hostStubs.get(room), room, scenario.warmUpCommands() + c, true);
@@ -307,7 +316,7 @@ final class TargetRun {
     }
     chat.join();
     awaitCaughtUp(viewers, tabs);
-    long end = System.nanoTime();
+    long windowEnd = System.nanoTime();
     var cpu =
         new RunResult.Cpu(
             os.getProcessCpuTime() - generatorStart,
@@ -317,7 +326,8 @@ final class TargetRun {
     long deliveries = counters.deliveries.sum() - deliveriesStart;
     long sseDeliveries = counters.sseDeliveries.sum() - sseStart;
     sampler.shutdownNow();
-    return new Window((end - start) / 1e9, deliveries, sseDeliveries, cpu, List.copyOf(timeline));
+    return new Window(
+        (windowEnd - start) / 1e9, deliveries, sseDeliveries, cpu, List.copyOf(timeline));
   }
 
   private void awaitCaughtUp(List<GrpcViewer> viewers, SseTabs tabs) throws InterruptedException {
@@ -369,8 +379,12 @@ final class TargetRun {
     }
   }
 
-  /** Chat at the scenario's total rate, round robin over the chatters, while the commands last. */
-  private void chat(List<GrpcViewer> viewers, ManagedChannel control, long start) {
+  /**
+   * Chat at the scenario's total rate, round robin over the chatters, from {@code start} to {@code
+   * end}; only measured messages count and carry their send time.
+   */
+  private void chat(
+      List<GrpcViewer> viewers, ManagedChannel control, long start, long end, boolean measured) {
     int chatters = scenario.effectiveChatters();
     if (chatters == 0) {
       return;
@@ -384,7 +398,6 @@ final class TargetRun {
     }
     var inFlight = new Semaphore(CHAT_IN_FLIGHT);
     long period = (long) (1e9 / scenario.chatRate());
-    long end = start + scenario.durationMillis() * 1_000_000;
     for (long n = 0; ; n++) {
       long at = start + n * period;
       if (at >= end) {
@@ -397,7 +410,9 @@ final class TargetRun {
         continue;
       }
       long sent = System.nanoTime();
-      counters.chatSent.increment();
+      if (measured) {
+        counters.chatSent.increment();
+      }
       stubs
           .get(chatter)
           .withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -406,13 +421,18 @@ final class TargetRun {
                   .setRoomId(viewers.get(chatter).room().roomId())
                   .setMessage(
                       SendChat.newBuilder()
-                          .setClientMessageId(ChatStamp.clientMessageId(sent, n))
+                          .setClientMessageId(
+                              measured
+                                  ? ChatStamp.clientMessageId(sent, n)
+                                  : ChatStamp.warmUpMessageId(n))
                           .setText("load test message " + n))
                   .build(),
               new StreamObserver<ChatMessage>() {
                 @Override
                 public void onNext(ChatMessage stored) {
-                  counters.recordChatAck(System.nanoTime() - sent);
+                  if (measured) {
+                    counters.recordChatAck(System.nanoTime() - sent);
+                  }
                 }
 
                 @Override
