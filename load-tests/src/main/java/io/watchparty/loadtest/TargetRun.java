@@ -401,6 +401,7 @@ final class TargetRun {
     for (long n = 0; ; n++) {
       long at = start + n * period;
       if (at >= end) {
+        awaitAcknowledgements(inFlight);
         return;
       }
       LockSupport.parkNanos(at - System.nanoTime());
@@ -446,6 +447,22 @@ final class TargetRun {
                   inFlight.release();
                 }
               });
+    }
+  }
+
+  /**
+   * Waits until every message sent has its answer, so that none is cut off by the end of the run (a
+   * call still open when the channel shuts down fails as UNAVAILABLE).
+   */
+  private void awaitAcknowledgements(Semaphore inFlight) {
+    try {
+      if (inFlight.tryAcquire(CHAT_IN_FLIGHT, scenario.drainSeconds(), TimeUnit.SECONDS)) {
+        inFlight.release(CHAT_IN_FLIGHT);
+      } else {
+        counters.error("chat not answered " + scenario.drainSeconds() + " s after the last send");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
