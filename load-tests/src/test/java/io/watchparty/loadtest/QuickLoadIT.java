@@ -67,6 +67,8 @@ class QuickLoadIT {
             // Ten chatters at one message a second each: the server's default per-user rate.
             "--chat-rate",
             "10",
+            "--players",
+            "3",
             "--out",
             out.toString());
 
