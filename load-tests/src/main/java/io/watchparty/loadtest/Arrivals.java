@@ -4,13 +4,19 @@ import java.util.Arrays;
 
 /**
  * When events arrived: (room sequence, {@link System#nanoTime()}) pairs in two growable primitive
- * arrays, so that a million arrivals cost 16 MB and no boxing. One per event loop, written only by
- * its thread; read after that thread has stopped.
+ * arrays, so that a million arrivals cost 16 MB and no boxing. Each is written by one thread at a
+ * time (an event loop, or the transport callbacks of one gRPC stream) and read once that has
+ * stopped, or has said through a volatile write that it is done.
  */
 final class Arrivals {
-  private long[] sequences = new long[1024];
-  private long[] nanos = new long[1024];
+  private long[] sequences;
+  private long[] nanos;
   private int size;
+
+  Arrivals(int capacity) {
+    sequences = new long[capacity];
+    nanos = new long[capacity];
+  }
 
   void add(long sequence, long at) {
     if (size == sequences.length) {

@@ -27,7 +27,6 @@ final class EventLoop implements AutoCloseable {
   private final Selector selector;
   private final Queue<SseConnection> starting = new ConcurrentLinkedQueue<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
-  private final Arrivals arrivals = new Arrivals();
   private final Thread thread;
   private volatile boolean stopping;
 
@@ -44,11 +43,6 @@ final class EventLoop implements AutoCloseable {
     }
     this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
     thread.start();
-  }
-
-  /** The arrivals its connections recorded; read only after {@link #close}. */
-  Arrivals arrivals() {
-    return arrivals;
   }
 
   /** CPU time the loop thread has used, in nanoseconds. */

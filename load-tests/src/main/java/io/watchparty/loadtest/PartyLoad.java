@@ -1,61 +1,40 @@
 package io.watchparty.loadtest;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
-import io.watchparty.proto.v1.ClientMessage;
-import io.watchparty.proto.v1.Command;
-import io.watchparty.proto.v1.CreateRoomRequest;
-import io.watchparty.proto.v1.Join;
-import io.watchparty.proto.v1.PlaybackCommand;
-import io.watchparty.proto.v1.PlaybackState;
-import io.watchparty.proto.v1.RoomServiceGrpc;
-import io.watchparty.proto.v1.RoomSettings;
-import io.watchparty.proto.v1.SendCommandRequest;
-import io.watchparty.proto.v1.ServerMessage;
-import io.watchparty.proto.v1.Visibility;
+import com.sun.management.UnixOperatingSystemMXBean;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * A large public party on one server: one host, many viewers (each a synthetic subscribed user with
- * its own room stream), optionally some stalled viewers that never read. The host issues seeks;
- * every viewer records when each change arrived and where its player would be at the change's
- * effective time. Reports delivery latency (host command to each viewer, and to the last viewer),
- * whether viewers hold identical playback states, and fan-out throughput.
+ * Large public parties against a local WatchParty, measured next to a bare grpc-java fan-out of the
+ * same scenario in the same run. First the {@link BaselineServer} (its own JVM) gets the scenario's
+ * rooms, gRPC viewers, stalled viewers, host commands and chat; then the platform gets the same,
+ * plus SSE tabs through the web bridge if one is given. Reports latency (host command to each
+ * viewer and to the last viewer), deliveries per second, chat send-to-acknowledge and
+ * send-to-deliver, CPU per delivery of every process given and of the generator itself, and whether
+ * every viewer got every event in order; the platform's figures also as ratios to the baseline's.
+ * With {@code --out}, writes the JSON and the pictures there.
  *
- * <p>Loopback only, bounded in viewers, commands and time; it stops by itself.
+ * <p>Loopback only, bounded in viewers, commands and time; it stops by itself. Exit status 0 when
+ * every viewer of both runs got every event in order (or a resync), 1 otherwise.
  */
 @CommandLine.Command(
     name = "party-load",
     mixinStandardHelpOptions = true,
-    description = "Simulates a large public watch party against a local WatchParty server.")
+    description =
+        "Simulates large watch parties against a local WatchParty and a bare gRPC baseline.")
 public final class PartyLoad implements Callable<Integer> {
   @Option(
       names = "--target",
@@ -64,36 +43,150 @@ public final class PartyLoad implements Callable<Integer> {
   String target;
 
   @Option(
+      names = "--bridge",
+      description = "web bridge host:port (loopback only), for --sse-viewers")
+  String bridge;
+
+  @Option(
       names = "--secret",
       required = true,
-      description = "the server's watchparty.auth.secret, to sign viewer tokens")
+      description = "the server's watchparty.auth.secret, to sign the synthetic users' tokens")
   String secret;
 
-  @Option(names = "--viewers", defaultValue = "500", description = "viewers that read (max 20000)")
+  @Option(names = "--rooms", defaultValue = "1", description = "public rooms (1 to 100)")
+  int rooms;
+
+  @Option(
+      names = "--viewers",
+      defaultValue = "500",
+      description = "gRPC viewers that read, over all rooms (max 20000)")
   int viewers;
 
-  @Option(names = "--stalled", defaultValue = "0", description = "viewers that never read")
+  @Option(
+      names = "--stalled",
+      defaultValue = "0",
+      description = "gRPC viewers that never read (max 1000)")
   int stalled;
 
   @Option(
+      names = "--channels",
+      defaultValue = "4",
+      description = "HTTP/2 connections the gRPC viewers share")
+  int channels;
+
+  @Option(
+      names = "--sse-viewers",
+      defaultValue = "0",
+      description = "SSE tabs through --bridge (max 20000)")
+  int sseViewers;
+
+  @Option(
+      names = "--warm-up-commands",
+      defaultValue = "20",
+      description = "unmeasured commands per host before the measured ones (max 1000)")
+  int warmUpCommands;
+
+  @Option(
       names = "--commands",
-      defaultValue = "50",
-      description = "seek commands the host sends (max 10000)")
+      defaultValue = "40",
+      description = "playback commands per host (max 10000)")
   int commands;
 
-  @Option(names = "--interval-ms", defaultValue = "250", description = "pause between two commands")
+  @Option(
+      names = "--interval-ms",
+      defaultValue = "250",
+      description = "between two commands of a host")
   long intervalMs;
 
-  @Option(names = "--title", defaultValue = "metropolis")
+  @Option(
+      names = "--chat-rate",
+      defaultValue = "0",
+      description = "chat messages per second over all rooms, while the commands last")
+  double chatRate;
+
+  @Option(
+      names = "--chatters",
+      defaultValue = "0",
+      description =
+          "viewers who chat (0: one per message per second, the server's default per-user rate)")
+  int chatters;
+
+  @Option(
+      names = "--players",
+      defaultValue = "0",
+      description =
+          "simulated players kept in sync by the client library in the first room, for the sync"
+              + " error (platform only; max 50)")
+  int players;
+
+  @Option(
+      names = "--title",
+      defaultValue = "big-buck-bunny",
+      description = "the rooms' title; the default is licensed in every demo region")
   String titleId;
 
   @Option(
+      names = "--no-baseline",
+      description = "run the platform only, without the bare gRPC baseline first")
+  boolean noBaseline;
+
+  @Option(
       names = "--server-pid",
-      defaultValue = "0",
-      description =
-          "pid of the server JVM on this machine: if given, its live heap is measured (jcmd GC.run,"
-              + " GC.heap_info) before and after the viewers join, giving the heap per stream")
+      defaultValue = "-1",
+      description = "the server JVM, for its CPU and heap")
   long serverPid;
+
+  @Option(
+      names = "--bridge-pid",
+      defaultValue = "-1",
+      description = "the bridge JVM, for its CPU and heap")
+  long bridgePid;
+
+  @Option(
+      names = "--cassandra-pid",
+      defaultValue = "-1",
+      description = "the Cassandra node, for its CPU")
+  long cassandraPid;
+
+  @Option(
+      names = "--heap",
+      description =
+          "measure the live heap per stream of the server, bridge and baseline (full GCs through jcmd)")
+  boolean heap;
+
+  @Option(
+      names = "--sse-users",
+      split = ",",
+      defaultValue = "alice,bob,chiara,emma,farid,gabriela,hiro",
+      description = "demo users whose bridge sessions the tabs share")
+  List<String> sseUsers;
+
+  @Option(
+      names = "--sse-loops",
+      defaultValue = "2",
+      description = "selector threads of the SSE tabs (1 to 8)")
+  int sseLoops;
+
+  @Option(
+      names = "--connect-concurrency",
+      defaultValue = "200",
+      description = "SSE tabs at most between connect and stream")
+  int connectConcurrency;
+
+  @Option(
+      names = "--source-addresses",
+      defaultValue = "1",
+      description = "spread SSE tabs over 127.0.0.1 to 127.0.0.N (1: let the kernel choose)")
+  int sourceAddresses;
+
+  @Option(
+      names = "--drain-s",
+      defaultValue = "30",
+      description = "wait after the last command for every viewer to have it")
+  int drainSeconds;
+
+  @Option(names = "--out", description = "directory for report.json and the pictures")
+  Path out;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new PartyLoad()).execute(args));
@@ -101,282 +194,183 @@ public final class PartyLoad implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String host = target.substring(0, target.lastIndexOf(':'));
-    int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
-    if (!InetAddress.getByName(host).isLoopbackAddress()) {
-      throw new CommandLine.ParameterException(
-          new CommandLine(this), "--target must be a loopback address, got " + host);
+    return measure().complete() ? 0 : 1;
+  }
+
+  /** Runs the baseline (unless --no-baseline) and the platform, prints and writes the report. */
+  Report measure() throws Exception {
+    var line = new CommandLine(this);
+    InetSocketAddress grpc = loopback(line, "--target", target);
+    Optional<InetSocketAddress> web =
+        bridge == null ? Optional.empty() : Optional.of(loopback(line, "--bridge", bridge));
+    Scenario scenario = scenario(line, web.isPresent());
+    var tokens = new Tokens(secret);
+    Map<String, Object> environment = environment();
+
+    Optional<RunResult> baselineResult = Optional.empty();
+    if (!noBaseline) {
+      long limitSeconds = 300 + scenario.durationMillis() / 1000 + scenario.drainSeconds();
+      try (BaselineProcess bare = BaselineProcess.start("1g", limitSeconds)) {
+        System.out.printf(
+            "baseline (pid %d, port %d): running the scenario%n", bare.pid(), bare.port());
+        RunResult result =
+            TargetRun.run(
+                new TargetRun.Target(
+                    "baseline",
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), bare.port()),
+                    bare.pid(),
+                    Optional.empty(),
+                    -1,
+                    -1,
+                    heap),
+                forBaseline(scenario),
+                tokens);
+        Optional<Histogram> fanOut = bare.stop();
+        baselineResult = Optional.of(result.withFanOut(fanOut));
+      }
     }
-    if (viewers < 1
+    System.out.printf("platform (%s): running the scenario%n", target);
+    RunResult platform =
+        TargetRun.run(
+            new TargetRun.Target("platform", grpc, serverPid, web, bridgePid, cassandraPid, heap),
+            scenario,
+            tokens);
+    environment.put("loadAverageAfter", loadAverage());
+    var report = new Report(environment, scenario, baselineResult, platform);
+    report.print(System.out);
+    if (out != null) {
+      Files.createDirectories(out);
+      report.writeJson(out.resolve("report.json"));
+      Charts.write(report, out);
+      System.out.println("report and pictures written to " + out.toAbsolutePath());
+    }
+    return report;
+  }
+
+  private Scenario scenario(CommandLine line, boolean hasBridge) {
+    if (rooms < 1
+        || rooms > 100
+        || viewers < 1
         || viewers > 20_000
         || stalled < 0
         || stalled > 1_000
+        || channels < 1
+        || channels > 64
+        || sseViewers < 0
+        || sseViewers > 20_000
+        || warmUpCommands < 0
+        || warmUpCommands > 1_000
         || commands < 1
-        || commands > 10_000) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "counts out of range");
+        || commands > 10_000
+        || intervalMs < 10
+        || commands * intervalMs > 300_000
+        || chatRate < 0
+        || chatRate > 20_000
+        || chatters < 0
+        || players < 0
+        || players > 50
+        || sseLoops < 1
+        || sseLoops > 8
+        || connectConcurrency < 1
+        || connectConcurrency > 2_000
+        || sourceAddresses < 1
+        || sourceAddresses > 16
+        || drainSeconds < 1
+        || drainSeconds > 120) {
+      throw new CommandLine.ParameterException(
+          line, "a count is out of range (see --help); the commands must fit in 300 s");
     }
-    // A few connections, as many clients would share few machines; streams multiplex over them.
-    List<ManagedChannel> channels = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().build());
+    if (sseViewers > 0 && !hasBridge) {
+      throw new CommandLine.ParameterException(line, "--sse-viewers needs --bridge");
     }
-    try {
-      return run(channels);
-    } finally {
-      channels.forEach(ManagedChannel::shutdownNow);
+    long maxFiles =
+        ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getMaxFileDescriptorCount();
+    if (maxFiles < sseViewers + 200L) {
+      throw new CommandLine.ParameterException(
+          line,
+          "this process may open "
+              + maxFiles
+              + " files, too few for "
+              + sseViewers
+              + " tabs (ulimit -n)");
     }
+    return new Scenario(
+        rooms,
+        viewers,
+        stalled,
+        channels,
+        sseViewers,
+        warmUpCommands,
+        commands,
+        intervalMs,
+        chatRate,
+        chatters,
+        players,
+        titleId,
+        List.copyOf(sseUsers),
+        sseLoops,
+        connectConcurrency,
+        sourceAddresses,
+        drainSeconds);
   }
 
-  private int run(List<ManagedChannel> channels) throws Exception {
-    var hostStub = stub(channels.get(0), "lt-host");
-    String roomId =
-        hostStub
-            .createRoom(
-                CreateRoomRequest.newBuilder()
-                    .setTitleId(titleId)
-                    .setName("Load test party")
-                    .setSettings(RoomSettings.newBuilder().setVisibility(Visibility.PUBLIC))
-                    .build())
-            .getRoom()
-            .getRoomId();
-    System.out.printf(
-        "room %s, %d viewers (+%d stalled), %d commands%n", roomId, viewers, stalled, commands);
-    long heapBefore = serverPid > 0 ? ServerHeap.liveBytes(serverPid) : 0;
-
-    // sequence -> host send time (nanos), and the state each command produced
-    var sentAt = new ConcurrentHashMap<Long, Long>();
-    var states = new ConcurrentHashMap<Long, PlaybackState>();
-    var arrivals = new ConcurrentLinkedQueue<long[]>();
-    var received = new AtomicLong();
-    var mismatches = new AtomicLong();
-    var snapshots = new CountDownLatch(viewers);
-    var done = new CountDownLatch(viewers);
-    long started = System.nanoTime();
-
-    List<StreamObserver<ClientMessage>> streams = new ArrayList<>();
-    for (int i = 0; i < viewers + stalled; i++) {
-      boolean reads = i < viewers;
-      var stub = stub(channels.get(i % channels.size()), "lt-viewer-" + i);
-      var observer =
-          new ClientResponseObserver<ClientMessage, ServerMessage>() {
-            long seen;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<ClientMessage> requests) {
-              if (!reads) {
-                requests.disableAutoRequestWithInitial(1); // takes its snapshot, then stalls
-              }
-            }
-
-            @Override
-            public void onNext(ServerMessage m) {
-              long now = System.nanoTime();
-              if (m.hasSnapshot()) {
-                seen = m.getSequence();
-                if (reads) {
-                  snapshots.countDown();
-                }
-                return;
-              }
-              if (!m.hasPlaybackChanged()) {
-                return;
-              }
-              received.incrementAndGet();
-              // Matched with the send time after the run: the reply to the host may come later.
-              arrivals.add(new long[] {m.getSequence(), now});
-              PlaybackState first =
-                  states.putIfAbsent(m.getSequence(), m.getPlaybackChanged().getState());
-              if (first != null && !first.equals(m.getPlaybackChanged().getState())) {
-                mismatches.incrementAndGet();
-              }
-              if (m.getPlaybackChanged().getState().getPositionMs() == lastSeekTarget()) {
-                done.countDown();
-              }
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onCompleted() {}
-          };
-      StreamObserver<ClientMessage> requests = stub.connect(observer);
-      requests.onNext(
-          ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
-      streams.add(requests);
-    }
-    if (!snapshots.await(120, TimeUnit.SECONDS)) {
-      System.out.println("not every viewer got its snapshot within 120 s");
-      return 1;
-    }
-    long joinedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-    System.out.printf("all %d viewers joined in %d ms%n", viewers, joinedMs);
-    if (serverPid > 0) {
-      long heapAfter = ServerHeap.liveBytes(serverPid);
-      System.out.printf(
-          Locale.ROOT,
-          "server live heap: %.1f MB before, %.1f MB with the streams: %.1f KB per stream%n",
-          heapBefore / 1e6,
-          heapAfter / 1e6,
-          (heapAfter - heapBefore) / 1e3 / (viewers + stalled));
-    }
-
-    // The host is present in the room (commands need it); it reads but measures nothing.
-    var hostJoined = new CountDownLatch(1);
-    StreamObserver<ClientMessage> hostStream =
-        hostStub.connect(
-            new ClientResponseObserver<ClientMessage, ServerMessage>() {
-              @Override
-              public void beforeStart(ClientCallStreamObserver<ClientMessage> requests) {}
-
-              @Override
-              public void onNext(ServerMessage m) {
-                if (m.hasSnapshot()) {
-                  hostJoined.countDown();
-                }
-              }
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public void onCompleted() {}
-            });
-    hostStream.onNext(
-        ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
-    streams.add(hostStream);
-    if (!hostJoined.await(30, TimeUnit.SECONDS)) {
-      System.out.println("the host could not join within 30 s");
-      return 1;
-    }
-
-    long firstSend = System.nanoTime();
-    for (int c = 1; c <= commands; c++) {
-      long position = seekTarget(c);
-      long before = System.nanoTime();
-      var accepted =
-          hostStub.sendCommand(
-              SendCommandRequest.newBuilder()
-                  .setRoomId(roomId)
-                  .setCommand(
-                      Command.newBuilder()
-                          .setPlayback(
-                              PlaybackCommand.newBuilder()
-                                  .setSeek(
-                                      PlaybackCommand.Seek.newBuilder().setPositionMs(position))))
-                  .build());
-      sentAt.put(accepted.getSequence(), before);
-      Thread.sleep(intervalMs);
-    }
-    boolean all = done.await(60, TimeUnit.SECONDS);
-    double seconds = (System.nanoTime() - firstSend) / 1e9;
-    var deliveryLatency = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    var lastArrival = new HashMap<Long, Long>();
-    for (long[] arrival : arrivals) {
-      Long sent = sentAt.get(arrival[0]);
-      if (sent != null) {
-        deliveryLatency.recordValue(Math.max(0, (arrival[1] - sent) / 1000));
-        lastArrival.merge(arrival[0], arrival[1], Math::max);
-      }
-    }
-    Histogram lastViewer = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    lastArrival.forEach(
-        (sequence, at) -> lastViewer.recordValue((at - sentAt.get(sequence)) / 1000));
-    streams.forEach(s -> s.onCompleted());
-
-    System.out.printf(
-        Locale.ROOT, "commands: %d, every viewer got the last one: %s%n", commands, all);
-    System.out.printf(
-        Locale.ROOT,
-        "deliveries: %d (%.0f/s over %.1f s)%n",
-        received.get(),
-        received.get() / seconds,
-        seconds);
-    print("host command -> each viewer", deliveryLatency);
-    print("host command -> last viewer", lastViewer);
-    // Players act on (state, effective time), so viewers holding the same state for a sequence
-    // show the same frame at the effective time; what remains is each one's clock-offset error.
-    System.out.printf(
-        Locale.ROOT,
-        "playback states differing between viewers for the same sequence: %d (of %d sequences)%n",
-        mismatches.get(),
-        states.size());
-    System.out.printf(
-        Locale.ROOT,
-        "command lead 150 ms covers the last-viewer p99: %s%n",
-        lastViewer.getValueAtPercentile(99) < 150_000);
-    return all ? 0 : 1;
+  private static Scenario forBaseline(Scenario s) {
+    return new Scenario(
+        s.rooms(),
+        s.viewers(),
+        s.stalled(),
+        s.channels(),
+        0,
+        s.warmUpCommands(),
+        s.commands(),
+        s.intervalMs(),
+        s.chatRate(),
+        s.chatters(),
+        0,
+        s.titleId(),
+        s.sseUsers(),
+        s.sseLoops(),
+        s.connectConcurrency(),
+        s.sourceAddresses(),
+        s.drainSeconds());
   }
 
-  private long lastSeekTarget() {
-    return seekTarget(commands);
-  }
-
-  private static long seekTarget(int command) {
-    return 60_000L + command * 1_000L;
-  }
-
-  private static void print(String what, Histogram h) {
-    System.out.printf(
-        Locale.ROOT,
-        "%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (n=%d)%n",
-        what,
-        h.getValueAtPercentile(50) / 1000.0,
-        h.getValueAtPercentile(99) / 1000.0,
-        h.getMaxValue() / 1000.0,
-        h.getTotalCount());
-  }
-
-  private RoomServiceGrpc.RoomServiceBlockingStub blockingStub(
-      ManagedChannel channel, String user) {
-    return RoomServiceGrpc.newBlockingStub(channel).withInterceptors(auth(user));
-  }
-
-  private StubPair stub(ManagedChannel channel, String user) {
-    return new StubPair(
-        blockingStub(channel, user), RoomServiceGrpc.newStub(channel).withInterceptors(auth(user)));
-  }
-
-  private io.grpc.ClientInterceptor auth(String user) {
-    Metadata headers = new Metadata();
-    headers.put(
-        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
-        "Bearer " + token(user));
-    return MetadataUtils.newAttachHeadersInterceptor(headers);
-  }
-
-  private String token(String user) {
-    var claims =
-        new JWTClaimsSet.Builder()
-            .subject(user)
-            .issuer("watchparty")
-            .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(1))))
-            .claim("name", user)
-            .claim("region", "US")
-            .claim("subscription", "active")
-            .build();
-    var jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
-    try {
-      jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
-    } catch (JOSEException e) {
-      throw new IllegalArgumentException("--secret is not a usable HMAC key: " + e.getMessage(), e);
+  private static InetSocketAddress loopback(CommandLine line, String option, String hostPort)
+      throws IOException {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon < 0) {
+      throw new CommandLine.ParameterException(line, option + " must be host:port");
     }
-    return jwt.serialize();
+    InetAddress host = InetAddress.getByName(hostPort.substring(0, colon));
+    if (!host.isLoopbackAddress()) {
+      throw new CommandLine.ParameterException(
+          line, option + " must be a loopback address, got " + host);
+    }
+    return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
-  /** Blocking calls for the host, streaming for the room. */
-  private record StubPair(
-      RoomServiceGrpc.RoomServiceBlockingStub blocking, RoomServiceGrpc.RoomServiceStub async) {
-    io.watchparty.proto.v1.CreateRoomResponse createRoom(CreateRoomRequest request) {
-      return blocking.createRoom(request);
-    }
+  private static Map<String, Object> environment() throws IOException {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("date", Instant.now().toString());
+    e.put("processors", Runtime.getRuntime().availableProcessors());
+    e.put("cpu", cpuModel());
+    e.put("java", Runtime.version().toString());
+    e.put("loadAverage", loadAverage());
+    return e;
+  }
 
-    io.watchparty.proto.v1.CommandAccepted sendCommand(SendCommandRequest request) {
-      return blocking.sendCommand(request);
-    }
+  private static String cpuModel() throws IOException {
+    return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("model name"))
+        .map(l -> l.substring(l.indexOf(':') + 1).trim())
+        .findFirst()
+        .orElse("unknown");
+  }
 
-    StreamObserver<ClientMessage> connect(ClientResponseObserver<ClientMessage, ServerMessage> o) {
-      return async.connect(o);
-    }
+  /** The 1, 5 and 15 minute load averages, from {@code /proc/loadavg}. */
+  private static String loadAverage() throws IOException {
+    String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+    return fields[0] + " " + fields[1] + " " + fields[2];
   }
 }

@@ -8,6 +8,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -61,6 +62,7 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
   private final Requests requests;
   private final InetSocketAddress source; // null: the kernel picks the source address
   private final Arrivals arrivals;
+  private final LongAdder events;
   private final Runnable settled;
   private final long deadlineNanos;
   private final HttpResponseReader reader = new HttpResponseReader(this);
@@ -90,11 +92,13 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
       Requests requests,
       InetSocketAddress source,
       Arrivals arrivals,
+      LongAdder events,
       Runnable settled,
       long deadlineNanos) {
     this.requests = requests;
     this.source = source;
     this.arrivals = arrivals;
+    this.events = events;
     this.settled = settled;
     this.deadlineNanos = deadlineNanos;
   }
@@ -263,6 +267,7 @@ final class SseConnection implements HttpResponseReader.Handler, SseParser.Liste
     if (id.isEmpty()) {
       return;
     }
+    events.increment();
     long sequence;
     try {
       sequence = Long.parseLong(id);

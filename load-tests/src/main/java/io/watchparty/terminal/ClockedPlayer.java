@@ -8,19 +8,21 @@ import java.util.function.LongSupplier;
 /**
  * A simulated player: no media, only a position that advances with a monotonic clock at the
  * player's rate while playing. The library's player adapter keeps it in sync with the room, so its
- * position is the room's synchronized position. Seeks land at once.
+ * position is the room's synchronized position. Seeks land at once. The load tests' simulated
+ * players are these too.
  *
  * <p>Thread safety: thread-safe (every method synchronized); the library drives it from its client
  * thread while the status line reads it from another.
  */
-final class ClockedPlayer implements Player {
+public final class ClockedPlayer implements Player {
   private final LongSupplier clockMs;
   private double baseMs;
   private long sinceMs;
   private double rate = 1;
   private boolean playing;
 
-  ClockedPlayer(LongSupplier clockMs) {
+  /** A paused player at 0 whose position advances with {@code clockMs} while it plays. */
+  public ClockedPlayer(LongSupplier clockMs) {
     this.clockMs = clockMs;
     this.sinceMs = clockMs.getAsLong();
   }

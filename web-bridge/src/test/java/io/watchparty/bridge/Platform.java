@@ -46,8 +46,8 @@ import java.util.function.UnaryOperator;
  * }
  * }</pre>
  */
-final class Platform implements AutoCloseable {
-  static final String SECRET = "watchparty-bridge-integration-tests-0123456789abcdef";
+public final class Platform implements AutoCloseable {
+  public static final String SECRET = "watchparty-bridge-integration-tests-0123456789abcdef";
 
   private final WatchPartyServer server;
   private final BridgeSettings bridgeSettings;
@@ -66,14 +66,14 @@ final class Platform implements AutoCloseable {
   }
 
   /** The platform with the test room tunables and the bridge's default settings. */
-  static Platform start(CqlSession session) {
+  public static Platform start(CqlSession session) {
     return start(session, UnaryOperator.identity(), TestServer.roomDefaults().build());
   }
 
   /**
    * The platform with bridge settings changed by {@code bridgeSettings} (limits, buffers, timers).
    */
-  static Platform start(
+  public static Platform start(
       CqlSession session, UnaryOperator<BridgeSettings> bridgeSettings, RoomConfig rooms) {
     int bridgePort = freePort();
     URI links = URI.create("http://127.0.0.1:" + bridgePort);
@@ -108,7 +108,7 @@ final class Platform implements AutoCloseable {
     return new Platform(server, bridge, web, channel);
   }
 
-  WebBridge bridge() {
+  public WebBridge bridge() {
     return bridge;
   }
 
@@ -118,7 +118,7 @@ final class Platform implements AutoCloseable {
     bridge = WebBridge.start(bridgeSettings);
   }
 
-  WatchPartyServer server() {
+  public WatchPartyServer server() {
     return server;
   }
 

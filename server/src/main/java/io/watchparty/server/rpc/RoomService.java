@@ -67,8 +67,8 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
 
   /**
    * @param errors maps failures to statuses (for refusals on the stream)
-   * @param drainExecutor writes each stream's queued frames (virtual threads: a stalled receiver
-   *     costs no platform thread)
+   * @param drainExecutor writes each stream's queued frames; a drain never blocks (it writes only
+   *     while the transport is ready), so a few platform threads serve every stream
    * @param outboxCapacity frames queued per stream before it is resynchronized from a snapshot
    */
   public RoomService(
