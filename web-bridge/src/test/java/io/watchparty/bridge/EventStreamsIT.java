@@ -316,7 +316,9 @@ class EventStreamsIT {
       SseProbe tooOld = alice.events(roomId, firstId);
       SseProbe.Event snapshot = tooOld.next();
       assertThat(snapshot.name()).isEqualTo("snapshot");
-      assertThat(snapshot.id()).isEqualTo(last.id());
+      // The room as it is now: at the last seek, or later when a throttled presence count (a timer
+      // of its own) came after it; the position below says no seek is missing.
+      assertThat(Long.parseLong(snapshot.id())).isGreaterThanOrEqualTo(Long.parseLong(last.id()));
       assertThat(
               snapshot
                   .json()
