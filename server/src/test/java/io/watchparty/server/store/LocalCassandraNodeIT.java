@@ -3,6 +3,8 @@ package io.watchparty.server.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.helidon.config.Config;
 import io.watchparty.server.store.CqlPortProbe.PortState;
@@ -76,9 +78,15 @@ class LocalCassandraNodeIT {
   }
 
   private static CqlSession connect(InetSocketAddress address) {
+    // Schema changes on a node that has just started can take longer than the driver's default
+    // 2 s on a busy machine (seen once); this test is about the data, not the speed.
     return CqlSession.builder()
         .addContactPoint(address)
         .withLocalDatacenter(Storage.LOCAL_NODE_DATACENTER)
+        .withConfigLoader(
+            DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
+                .build())
         .build();
   }
 
