@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Who is in one room: members (each with a stream per device, and a grace period after their last
@@ -165,9 +166,7 @@ final class Presence {
   List<Person> people() {
     List<Person> people = new ArrayList<>();
     members.values().forEach(m -> people.add(new Person(m.userId, m.displayName)));
-    relayedViewers.values().stream()
-        .filter(v -> !members.containsKey(v.userId) && v.graceTimer == null)
-        .forEach(v -> people.add(new Person(v.userId, v.displayName)));
+    servedRelayedOnly().forEach(v -> people.add(new Person(v.userId, v.displayName)));
     return people;
   }
 
@@ -177,9 +176,7 @@ final class Presence {
    */
   List<Watcher> watchers() {
     List<Watcher> watchers = new ArrayList<>(members.values());
-    relayedViewers.values().stream()
-        .filter(v -> !members.containsKey(v.userId) && !v.region.isEmpty())
-        .forEach(watchers::add);
+    relayedOnly().filter(v -> !v.region.isEmpty()).forEach(watchers::add);
     return watchers;
   }
 
@@ -201,9 +198,7 @@ final class Presence {
   List<io.watchparty.proto.v1.Member> describeAll() {
     List<io.watchparty.proto.v1.Member> all = new ArrayList<>();
     members.values().forEach(m -> all.add(describe(m)));
-    relayedViewers.values().stream()
-        .filter(v -> !members.containsKey(v.userId))
-        .forEach(v -> all.add(describe(v)));
+    relayedOnly().forEach(v -> all.add(describe(v)));
     return all;
   }
 
@@ -213,13 +208,7 @@ final class Presence {
 
   /** How many people are present (members and relayed viewers, within grace too). */
   int listed() {
-    int relayedOnly = 0;
-    for (String userId : relayedViewers.keySet()) {
-      if (!members.containsKey(userId)) {
-        relayedOnly++;
-      }
-    }
-    return members.size() + relayedOnly;
+    return members.size() + (int) relayedOnly().count();
   }
 
   /**
@@ -227,11 +216,17 @@ final class Presence {
    * Each person counts once, however many tabs or devices they watch on.
    */
   long count() {
-    long relayedOnly =
-        relayedViewers.values().stream()
-            .filter(v -> v.graceTimer == null && !members.containsKey(v.userId))
-            .count();
-    return members.size() + relayedOnly;
+    return members.size() + servedRelayedOnly().count();
+  }
+
+  /** Relayed viewers who are no member by stream too (each person is listed once). */
+  private Stream<RelayedViewer> relayedOnly() {
+    return relayedViewers.values().stream().filter(v -> !members.containsKey(v.userId));
+  }
+
+  /** Of those, the ones a relay serves now (not waiting out their grace period). */
+  private Stream<RelayedViewer> servedRelayedOnly() {
+    return relayedOnly().filter(v -> v.graceTimer == null);
   }
 
   /** Small rooms list their members and announce each join and leave. */

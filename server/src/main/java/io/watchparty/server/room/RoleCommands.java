@@ -118,17 +118,12 @@ final class RoleCommands {
   /** A member leaves for good (left, timed out, kicked, banned); their host role passes on. */
   void removeMember(Member member, MemberLeft.Reason reason) {
     if (reason != MemberLeft.Reason.TIMED_OUT) {
-      leftParty(member.userId);
+      party.left(member.userId);
     }
     presence.removeMember(member, reason);
     if (!presence.isHere(member.userId)) {
       gone(member.userId);
     }
-  }
-
-  /** {@code userId} left the party for good (left, kicked, banned): no longer "their party". */
-  void leftParty(String userId) {
-    party.left(userId);
   }
 
   /** Someone is no longer in the room at all: they hold up no one, and their host role passes. */
@@ -196,7 +191,7 @@ final class RoleCommands {
       member.get().connections.forEach(s -> s.sink().refuse(refusal));
       removeMember(member.get(), reason);
     } else if (wasRelayed) {
-      leftParty(userId);
+      party.left(userId);
       presence.announceLeft(userId, reason);
       gone(userId);
     }

@@ -328,7 +328,7 @@ public final class Room {
             member.get().connections.forEach(s -> s.sink().finish());
             roleCommands.removeMember(member.get(), MemberLeft.Reason.LEFT);
           } else {
-            roleCommands.leftParty(userId);
+            party.left(userId);
             if (relayed) {
               presence.announceLeft(userId, MemberLeft.Reason.LEFT);
               roleCommands.gone(userId);
