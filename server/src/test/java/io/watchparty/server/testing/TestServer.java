@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -76,9 +77,8 @@ public final class TestServer
         AfterAllCallback,
         AutoCloseable {
   public static final String SECRET = "watchparty-integration-tests-0123456789abcdef";
-  private static final String LOOPBACK = "127.0.0.1";
-
   public static final URI LINKS = URI.create("https://watch.example.test");
+  private static final String LOOPBACK = "127.0.0.1";
 
   private final RoomConfig config;
   private final ChatSettings chat;
@@ -246,20 +246,13 @@ public final class TestServer
   }
 
   private void open() {
+    ServerBuilder<?> transport;
     if (overLoopback) {
-      server =
-          WatchPartyServer.start(
-              NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, 0)),
-              session,
-              settings(config, chat),
-              clock);
-      channel = newChannel();
-      return;
-    }
-    name = "watchparty-" + UUID.randomUUID();
-    InProcessServerBuilder transport = InProcessServerBuilder.forName(name);
-    if (!realExecutors) {
-      transport.directExecutor();
+      transport = NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, 0));
+    } else {
+      name = "watchparty-" + UUID.randomUUID();
+      InProcessServerBuilder inProcess = InProcessServerBuilder.forName(name);
+      transport = realExecutors ? inProcess : inProcess.directExecutor();
     }
     server = WatchPartyServer.start(transport, session, settings(config, chat), clock);
     channel = newChannel();
