@@ -39,21 +39,29 @@ final class TitleWatchability implements WatchabilityCheck {
     this.catalog = CatalogServiceGrpc.newBlockingStub(upstream.channel());
   }
 
+  /** {@code userId}'s region, and the answer for everyone of that region. */
+  private void remember(String userId, Watchability answer) {
+    regionOfUser.put(userId, answer.getRegion());
+    answers.put(key(answer.getRegion(), answer.getTitleId()), answer);
+  }
+
+  private static String key(String region, String titleId) {
+    return region + "/" + titleId;
+  }
+
   @Override
   public void pushed(Watchability notice) {
     if (notice.getRegion().isEmpty()) {
       return;
     }
-    regionOfUser.put(notice.getUserId(), notice.getRegion());
-    answers.put(
-        notice.getRegion() + "/" + notice.getTitleId(), notice.toBuilder().clearUserId().build());
+    remember(notice.getUserId(), notice.toBuilder().clearUserId().build());
   }
 
   @Override
   public Optional<Watchability> check(Viewer viewer, String titleId) {
     String region = regionOfUser.getIfPresent(viewer.userId());
     if (region != null) {
-      Watchability known = answers.getIfPresent(region + "/" + titleId);
+      Watchability known = answers.getIfPresent(key(region, titleId));
       if (known != null) {
         return Optional.of(known);
       }
@@ -75,8 +83,7 @@ final class TitleWatchability implements WatchabilityCheck {
                       ? info.getWindow().getFromMs()
                       : 0)
               .build();
-      regionOfUser.put(viewer.userId(), info.getRegion());
-      answers.put(info.getRegion() + "/" + titleId, answer);
+      remember(viewer.userId(), answer);
       return Optional.of(answer);
     } catch (StatusRuntimeException e) {
       log.info(
