@@ -26,6 +26,7 @@ import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +102,11 @@ class EventStreamsIT {
                             .getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build())
                             .getMemberCount())
                     .isEqualTo(count));
+  }
+
+  /** Whether a snapshot or watchability event says its browser may watch. */
+  private static Optional<Boolean> canWatchIn(SseProbe.Event event) {
+    return event.json().objectValue(event.name()).orElseThrow().booleanValue("canWatch");
   }
 
   private static long positionOf(SseProbe.Event playbackChanged) {
@@ -462,14 +468,7 @@ class EventStreamsIT {
       host.next("snapshot");
       hiro.ok("/api/rooms/" + roomId + "/join", "{}");
       SseProbe viewer = hiro.events(roomId);
-      assertThat(
-              viewer
-                  .next("snapshot")
-                  .json()
-                  .objectValue("snapshot")
-                  .orElseThrow()
-                  .booleanValue("canWatch"))
-          .hasValue(true);
+      assertThat(canWatchIn(viewer.next("snapshot"))).hasValue(true);
       awaitMemberCount(roomId, 2);
 
       alice.ok(
@@ -483,13 +482,7 @@ class EventStreamsIT {
       assertThat(watchability.booleanValue("canWatch")).hasValue(false);
       assertThat(watchability.stringValue("region")).hasValue("JP");
       assertThat(watchability.stringValue("reason")).hasValue("TITLE_NOT_AVAILABLE_IN_REGION");
-      assertThat(
-              host.next("watchability")
-                  .json()
-                  .objectValue("watchability")
-                  .orElseThrow()
-                  .booleanValue("canWatch"))
-          .hasValue(true);
+      assertThat(canWatchIn(host.next("watchability"))).hasValue(true);
 
       // Still in the room and its chat, as the rules say.
       assertThat(
@@ -504,22 +497,8 @@ class EventStreamsIT {
       var availability = platform.server().availability();
       try {
         availability.set("metropolis", "JP", LicenceWindow.ALWAYS);
-        assertThat(
-                viewer
-                    .next("watchability")
-                    .json()
-                    .objectValue("watchability")
-                    .orElseThrow()
-                    .booleanValue("canWatch"))
-            .hasValue(true);
-        assertThat(
-                hiro.events(roomId)
-                    .next("snapshot")
-                    .json()
-                    .objectValue("snapshot")
-                    .orElseThrow()
-                    .booleanValue("canWatch"))
-            .hasValue(true);
+        assertThat(canWatchIn(viewer.next("watchability"))).hasValue(true);
+        assertThat(canWatchIn(hiro.events(roomId).next("snapshot"))).hasValue(true);
       } finally {
         availability.clear("metropolis", "JP");
       }
