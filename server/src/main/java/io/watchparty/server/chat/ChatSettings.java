@@ -38,6 +38,13 @@ public record ChatSettings(
   /** The longest message, in code points after normalization, the schema is sized for. */
   public static final int MAX_LENGTH = 500;
 
+  /**
+   * How long after a send a retry of it (same sender, same client message id) is still recognised
+   * and answered with the first message instead of a new one. It covers the client library's
+   * default reconnection, 12 attempts backing off from 250 ms to 10 s (about 76 s in all).
+   */
+  public static final Duration RETRY_WINDOW = Duration.ofMinutes(2);
+
   /** Cassandra refuses TTLs above 20 years; the bucket index outlives messages by one bucket. */
   public static final Duration MAX_TTL = Duration.ofDays(365 * 19);
 

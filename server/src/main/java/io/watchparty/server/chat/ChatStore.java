@@ -2,7 +2,9 @@ package io.watchparty.server.chat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.AsyncCache;
@@ -56,7 +58,9 @@ final class ChatStore {
   /** Buckets whose index row this server has written (or is writing); failures are dropped. */
   private final AsyncCache<BucketKey, Boolean> indexedBuckets;
 
-  private final PreparedStatement claimClientId;
+  private final PreparedStatement insertSend;
+  private final PreparedStatement selectSend;
+  private final PreparedStatement bucketsSince;
   private final PreparedStatement insertMessage;
   private final PreparedStatement selectMessage;
   private final PreparedStatement markDeleted;
@@ -83,10 +87,16 @@ final class ChatStore {
             .maximumSize(100_000)
             .buildAsync();
     String columns = "message_id, user_id, display_name, client_message_id, text, deleted_by";
-    claimClientId =
+    insertSend =
         session.prepare(
-            "INSERT INTO chat_client_ids (room_id, user_id, client_message_id, message_id)"
-                + " VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?");
+            "INSERT INTO chat_sends (room_id, bucket, user_id, client_message_id, message_id)"
+                + " VALUES (?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
+    selectSend =
+        session.prepare(
+            "SELECT message_id FROM chat_sends"
+                + " WHERE room_id = ? AND bucket = ? AND user_id = ? AND client_message_id = ?");
+    bucketsSince =
+        session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? AND bucket >= ?");
     insertMessage =
         session.prepare(
             "INSERT INTO chat_messages (room_id, bucket, message_id, user_id, display_name,"
@@ -126,7 +136,11 @@ final class ChatStore {
 
   /** The history bucket of a message id. */
   long bucketOf(UUID messageId) {
-    return Math.floorDiv(ChatIds.millis(messageId), bucketMillis) * bucketMillis;
+    return bucketAt(ChatIds.millis(messageId));
+  }
+
+  private long bucketAt(long epochMillis) {
+    return Math.floorDiv(epochMillis, bucketMillis) * bucketMillis;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -136,58 +150,87 @@ final class ChatStore {
    * Stores a message once per (room, sender, client message id); completes when Cassandra has the
    * message and its bucket is indexed, so history can find it.
    *
-   * <p>Idempotence: the client message id is claimed first with a lightweight transaction, which is
-   * the one way to be right when two copies of a send race (a retry while the original is still in
-   * flight, or two servers during a room's hand-over): exactly one claim wins, and every other copy
-   * learns the winner's message id. Reading before inserting would let both copies see "not there
-   * yet". The price is one Paxos round per message on a partition of its own, so sends never
-   * contend with each other. The message row comes second, written with the id's time as its write
-   * timestamp: if the original send died between the two writes, a retry writes the very same row,
-   * and if the message was deleted meanwhile, the later deletion still wins.
+   * <p>Idempotence: the message is written together with its send's row in {@code chat_sends}, in
+   * one single-partition batch (one mutation: both or neither). Copies of a send that race are the
+   * room's to settle in memory: one instance serves a room at a time and admits one copy ({@link
+   * StoredRoomChat}). What the room may no longer remember, a retry after a restart or after its
+   * memory overflowed ({@code mayBeARetry}), is looked up first in the buckets of the {@linkplain
+   * ChatSettings#RETRY_WINDOW retry window}: a copy found there is answered with the stored
+   * message, as it is now (deleted or not).
    */
-  CompletionStage<Stored> store(UUID roomId, ChatMessage message) {
-    UUID id = UUID.fromString(message.getMessageId());
-    BoundStatement claim =
-        claimClientId.bind(
-            roomId, message.getUserId(), message.getClientMessageId(), id, ttlSeconds);
-    return execute(claim)
+  CompletionStage<Stored> store(UUID roomId, ChatMessage message, boolean mayBeARetry) {
+    if (!mayBeARetry) {
+      return write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED));
+    }
+    return earlierCopy(roomId, message)
         .thenCompose(
-            claimed -> {
-              if (claimed.wasApplied()) {
-                return write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED));
-              }
-              UUID original = claimed.one().getUuid("message_id");
-              ChatMessage retried =
-                  message.toBuilder()
-                      .setMessageId(original.toString())
-                      .setSentAtMs(ChatIds.millis(original))
-                      .build();
-              return find(roomId, original)
-                  .thenCompose(
-                      found -> {
-                        if (found.isEmpty()) {
-                          // The first send was claimed but never written: write it now.
-                          return write(roomId, retried)
-                              .thenApply(v -> new Stored(retried, Outcome.STORED));
-                        }
-                        Found f = found.get();
-                        return indexed(roomId, bucketOf(original))
-                            .thenApply(
-                                v ->
-                                    new Stored(
-                                        f.message(),
-                                        f.deleted() ? Outcome.DELETED : Outcome.ALREADY_STORED));
-                      });
-            });
+            earlier ->
+                earlier.isPresent()
+                    ? CompletableFuture.completedFuture(earlier.get())
+                    : write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED)));
   }
 
+  /** The stored copy of this send, if one was written within the retry window. */
+  private CompletionStage<Optional<Stored>> earlierCopy(UUID roomId, ChatMessage message) {
+    long since = bucketAt(clock.millis() - ChatSettings.RETRY_WINDOW.toMillis());
+    return execute(bucketsSince.bind(roomId, since))
+        .thenCompose(
+            buckets -> {
+              // A bucket is indexed before any of its messages is written, so these are all the
+              // buckets that may hold a copy: a few (one per minute of the window).
+              List<CompletableFuture<Optional<UUID>>> lookups = new ArrayList<>();
+              for (Row bucket : buckets.currentPage()) {
+                lookups.add(
+                    execute(
+                            selectSend.bind(
+                                roomId,
+                                bucket.getLong(0),
+                                message.getUserId(),
+                                message.getClientMessageId()))
+                        .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> row.getUuid(0))));
+              }
+              return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      v ->
+                          lookups.stream()
+                              .map(CompletableFuture::join)
+                              .flatMap(Optional::stream)
+                              .findFirst());
+            })
+        .thenCompose(
+            original ->
+                original.isEmpty()
+                    ? CompletableFuture.completedFuture(Optional.<Stored>empty())
+                    : find(roomId, original.get())
+                        .thenApply(
+                            found ->
+                                found.map(
+                                    f ->
+                                        new Stored(
+                                            f.message(),
+                                            f.deleted()
+                                                ? Outcome.DELETED
+                                                : Outcome.ALREADY_STORED))));
+  }
+
+  /** The message and its send's row, in one mutation, once the bucket is indexed. */
   private CompletionStage<Void> write(UUID roomId, ChatMessage message) {
     UUID id = UUID.fromString(message.getMessageId());
     long bucket = bucketOf(id);
-    CompletableFuture<AsyncResultSet> row =
-        execute(
-            insertMessage
-                .bind(
+    int ttl = remainingTtl(id);
+    long micros = ChatIds.micros(id);
+    BatchStatement both =
+        BatchStatement.newInstance(
+                DefaultBatchType.UNLOGGED,
+                insertSend.bind(
+                    roomId,
+                    bucket,
+                    message.getUserId(),
+                    message.getClientMessageId(),
+                    id,
+                    ttl,
+                    micros),
+                insertMessage.bind(
                     roomId,
                     bucket,
                     id,
@@ -195,10 +238,13 @@ final class ChatStore {
                     message.getDisplayName(),
                     message.getClientMessageId(),
                     message.getText(),
-                    remainingTtl(id),
-                    ChatIds.micros(id))
-                .setIdempotent(true));
-    return row.thenCombine(indexed(roomId, bucket), (a, b) -> null);
+                    ttl,
+                    micros))
+            .setIdempotent(true);
+    // Indexed first: a stored message is always in a bucket that history and retries can find.
+    return indexed(roomId, bucket)
+        .thenCompose(v -> session.executeAsync(both))
+        .thenApply(rs -> null);
   }
 
   /** Writes the bucket's index row unless this server already did. */

@@ -55,8 +55,14 @@ final class StoredRoomChat implements RoomChat {
   static final Duration MIN_MUTE = Duration.ofSeconds(1);
   static final Duration MAX_MUTE = Duration.ofHours(24);
 
-  /** Settled sends remembered for retries, and deleted ids remembered for late releases. */
+  /** Deleted ids remembered for late releases. */
   private static final int REMEMBERED = 1024;
+
+  /**
+   * Settled sends remembered for retries, per room: 2 minutes of a 500 messages/s party. A room
+   * busier than that looks its retries up in Cassandra instead.
+   */
+  private static final int REMEMBERED_SENDS = 65_536;
 
   /** Above this many, slow-mode entries older than the interval are dropped. */
   private static final int SLOW_MODE_ENTRIES = 4096;
@@ -81,47 +87,45 @@ final class StoredRoomChat implements RoomChat {
   /** Admitted sends not released yet, in id order. */
   private final ArrayDeque<Send> sends = new ArrayDeque<>();
 
-  private final Map<SendKey, Send> inFlight = new HashMap<>();
+  private final Map<RecentSends.Key, Send> inFlight = new HashMap<>();
 
-  /** Sends acknowledged lately: a retry gets the same answer without a new message. */
-  private final Map<SendKey, ChatMessage> acknowledged = lru(REMEMBERED);
-
-  /**
-   * Sends that failed here. A failure may come after Cassandra stored the message (a timeout), so
-   * if a retry finds it stored, nobody has seen it yet: the retry publishes it.
-   */
-  private final Set<SendKey> failed = Collections.newSetFromMap(lru(REMEMBERED));
+  /** Sends settled within the retry window: a retry gets the same answer without a new message. */
+  private final RecentSends settled;
 
   private final Set<String> deletedIds = Collections.newSetFromMap(lru(REMEMBERED));
 
   private final Map<String, Long> reactionCounts = new LinkedHashMap<>();
   private boolean reactionFlushDue;
 
-  private record SendKey(String userId, String clientMessageId) {}
-
   /** An admitted send waiting for Cassandra. */
   private static final class Send {
-    final SendKey key;
+    final RecentSends.Key key;
     final ChatMessage message;
     final boolean slowed;
     final long admittedAt;
     final Optional<Long> previousPostedAt;
+
+    /** Whether an earlier copy of this send may be stored already: look it up before writing. */
+    final boolean mayBeARetry;
+
     final CompletableFuture<ChatMessage> ack = new CompletableFuture<>();
     boolean settled;
     Stored stored;
     Throwable failure;
 
     Send(
-        SendKey key,
+        RecentSends.Key key,
         ChatMessage message,
         boolean slowed,
         long admittedAt,
-        Optional<Long> previousPostedAt) {
+        Optional<Long> previousPostedAt,
+        boolean mayBeARetry) {
       this.key = key;
       this.message = message;
       this.slowed = slowed;
       this.admittedAt = admittedAt;
       this.previousPostedAt = previousPostedAt;
+      this.mayBeARetry = mayBeARetry;
     }
   }
 
@@ -131,6 +135,12 @@ final class StoredRoomChat implements RoomChat {
     this.chat = chat;
     this.room = room;
     this.roomId = room.id();
+    // A loaded room may get retries of sends an earlier run of it answered.
+    this.settled =
+        new RecentSends(
+            ChatSettings.RETRY_WINDOW,
+            REMEMBERED_SENDS,
+            created ? Long.MIN_VALUE : chat.clock.millis() + ChatSettings.RETRY_WINDOW.toMillis());
     if (!created) {
       load();
     }
@@ -177,10 +187,10 @@ final class StoredRoomChat implements RoomChat {
     access.requireOpen();
     requireParticipant(access, who);
     String userId = who.userId();
-    SendKey key = new SendKey(userId, clientMessageId);
-    ChatMessage done = acknowledged.get(key);
-    if (done != null) {
-      return new Admission(CompletableFuture.completedStage(done), Optional.empty());
+    RecentSends.Key key = new RecentSends.Key(userId, clientMessageId);
+    Optional<ChatMessage> done = settled.acknowledged(key);
+    if (done.isPresent()) {
+      return new Admission(CompletableFuture.completedStage(done.get()), Optional.empty());
     }
     Send running = inFlight.get(key);
     if (running != null) {
@@ -223,7 +233,8 @@ final class StoredRoomChat implements RoomChat {
         lastPostedAt.values().removeIf(at -> now - at >= slowModeMs);
       }
     }
-    Send send = new Send(key, message, slowed, now, previous);
+    boolean mayBeARetry = settled.failed(key) || settled.mayHaveForgotten(now);
+    Send send = new Send(key, message, slowed, now, previous, mayBeARetry);
     sends.addLast(send);
     inFlight.put(key, send);
     return new Admission(send.ack.minimalCompletionStage(), Optional.of(send));
@@ -232,7 +243,7 @@ final class StoredRoomChat implements RoomChat {
   private void store(Send send) {
     CompletionStage<Stored> stored;
     try {
-      stored = chat.store.store(roomId, send.message);
+      stored = chat.store.store(roomId, send.message, send.mayBeARetry);
     } catch (RuntimeException e) {
       stored = CompletableFuture.failedFuture(e);
     }
@@ -259,8 +270,9 @@ final class StoredRoomChat implements RoomChat {
   /** Publishes a settled send if the room has not seen it; returns how to answer its sender. */
   private Runnable release(Access access, Send send) {
     inFlight.remove(send.key);
+    long now = chat.clock.millis();
     if (send.failure != null) {
-      failed.add(send.key);
+      settled.fail(send.key, now);
       String userId = send.key.userId();
       if (send.slowed && Objects.equals(lastPostedAt.get(userId), send.admittedAt)) {
         // Not stored, so not posted: slow mode counts from the message before.
@@ -274,10 +286,9 @@ final class StoredRoomChat implements RoomChat {
     boolean unseen =
         switch (send.stored.outcome()) {
           case STORED -> true;
-          case ALREADY_STORED -> failed.contains(send.key);
+          case ALREADY_STORED -> settled.failed(send.key);
           case DELETED -> false;
         };
-    failed.remove(send.key);
     if (unseen && !deletedIds.contains(message.getMessageId()) && !access.closed()) {
       access.publish(ServerMessage.newBuilder().setChat(message));
       recent.addLast(message);
@@ -285,7 +296,7 @@ final class StoredRoomChat implements RoomChat {
         recent.removeFirst();
       }
     }
-    acknowledged.put(send.key, message);
+    settled.acknowledge(send.key, message, now);
     return () -> send.ack.complete(message);
   }
 
@@ -409,12 +420,7 @@ final class StoredRoomChat implements RoomChat {
                     return CompletableFuture.completedStage(accepted(0));
                   }
                   recent.removeIf(m -> m.getMessageId().equals(messageId));
-                  // A retry of the deleted send answers without its text, as storage does.
-                  acknowledged.replaceAll(
-                      (key, m) ->
-                          m.getMessageId().equals(messageId)
-                              ? m.toBuilder().setText("").build()
-                              : m);
+                  settled.deleted(messageId);
                   long writeAt = chat.nextWriteMicros();
                   access.writeBehind(
                       "the deletion of message " + messageId,

@@ -31,11 +31,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Measures, and prints, chat latency in one room on the real Cassandra node: send to
- * acknowledgement (the sender's CommandResult.chat_stored, i.e. after the LWT claim, the message
- * write and the room's publication) and send to delivery (another member's ChatMessage event).
- * In-process gRPC transport, so the numbers are server plus Cassandra, without network. Asserts
- * only that every send was answered (stored, or refused as storage unavailable: then it is counted)
- * and every stored message delivered, never how fast.
+ * acknowledgement (the sender's CommandResult.chat_stored, i.e. after the message and its send's
+ * row are written in one batch and the room published it) and send to delivery (another member's
+ * ChatMessage event). In-process gRPC transport, so the numbers are server plus Cassandra, without
+ * network. Asserts only that every send was answered (stored, or refused as storage unavailable:
+ * then it is counted) and every stored message delivered, never how fast.
  */
 class ChatLatencyIT {
   private static final int VIEWERS = 20;

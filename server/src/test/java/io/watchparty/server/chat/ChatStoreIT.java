@@ -16,15 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The chat tables on the real node: idempotent stores under races, history across buckets and past
- * deleted messages, deletion, and retention. One-second buckets, so that tests cross many buckets
- * by moving the clock.
+ * The chat tables on the real node: retries found across buckets and restarts, history across
+ * buckets and past deleted messages, deletion, and retention. One-second buckets, so that tests
+ * cross many buckets by moving the clock.
  */
 @ExtendWith(CassandraExtension.class)
 class ChatStoreIT {
@@ -42,54 +41,53 @@ class ChatStoreIT {
   }
 
   @Test
-  void concurrentCopiesOfASendFromTwoServersStoreOneMessage() {
-    // Two servers (two stores, two id generators) racing with copies of the same sends.
-    ChatStore other = new ChatStore(session, SETTINGS, clock);
-    ChatIds otherIds = new ChatIds();
+  void aRetryThroughAnotherStoreFindsTheFirstCopyAcrossBuckets() {
+    // A restarted server (another store, another id generator, no memory of the room) gets
+    // retries of sends the first one stored, some in the bucket before.
+    ChatStore restarted = new ChatStore(session, SETTINGS, clock);
+    ChatIds restartedIds = new ChatIds();
     UUID room = UUID.randomUUID();
+    List<ChatMessage> firsts = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      String clientId = "race-" + i;
-      CompletableFuture<Stored> a =
+      // Half the first copies are looked up as well, and find nothing.
+      boolean lookedUp = i % 2 == 0;
+      Stored first =
           store
-              .store(room, message(room, ids, "alice", clientId, "hello " + i))
-              .toCompletableFuture();
-      CompletableFuture<Stored> b =
-          other
-              .store(room, message(room, otherIds, "alice", clientId, "hello " + i))
-              .toCompletableFuture();
-      Stored first = a.join();
-      Stored second = b.join();
-      assertThat(second.message().getMessageId()).isEqualTo(first.message().getMessageId());
-      assertThat(List.of(first.outcome(), second.outcome())).contains(Outcome.STORED);
+              .store(room, message(room, ids, "alice", "send-" + i, "hello " + i), lookedUp)
+              .toCompletableFuture()
+              .join();
+      assertThat(first.outcome()).isEqualTo(Outcome.STORED);
+      firsts.add(first.message());
+      clock.advance(Duration.ofMillis(150));
     }
-    assertThat(all(room)).hasSize(20);
+    clock.advance(Duration.ofMillis(1_500));
+    for (int i = 0; i < 20; i++) {
+      Stored retry =
+          restarted
+              .store(room, message(room, restartedIds, "alice", "send-" + i, "hello " + i), true)
+              .toCompletableFuture()
+              .join();
+      assertThat(retry.outcome()).isEqualTo(Outcome.ALREADY_STORED);
+      assertThat(retry.message()).isEqualTo(firsts.get(i));
+    }
+    assertThat(all(room)).containsExactlyElementsOf(firsts.reversed());
   }
 
   @Test
-  void aRetryAfterTheClaimAloneWritesTheClaimedMessage() {
+  void aRetryPastTheRetryWindowIsANewMessage() {
     UUID room = UUID.randomUUID();
-    UUID claimed = ids.next(clock.millis());
-    // The first send died right after claiming its id.
-    session.execute(
-        SimpleStatement.newInstance(
-            "INSERT INTO chat_client_ids (room_id, user_id, client_message_id, message_id)"
-                + " VALUES (?, ?, ?, ?)",
-            room,
-            "bob",
-            "lost-1",
-            claimed));
-    clock.advance(Duration.ofMillis(1_500));
+    ChatMessage first = stored(room, "once");
+    clock.advance(ChatSettings.RETRY_WINDOW.plusSeconds(2));
 
-    Stored retried =
+    Stored late =
         store
-            .store(room, message(room, ids, "bob", "lost-1", "again"))
+            .store(room, message(room, ids, "bob", "c-once", "once"), true)
             .toCompletableFuture()
             .join();
 
-    assertThat(retried.outcome()).isEqualTo(Outcome.STORED);
-    assertThat(retried.message().getMessageId()).isEqualTo(claimed.toString());
-    assertThat(retried.message().getSentAtMs()).isEqualTo(ChatIds.millis(claimed));
-    assertThat(all(room)).containsExactly(retried.message());
+    assertThat(late.outcome()).isEqualTo(Outcome.STORED);
+    assertThat(late.message().getMessageId()).isNotEqualTo(first.getMessageId());
+    assertThat(all(room)).containsExactly(late.message(), first);
   }
 
   @Test
@@ -167,7 +165,7 @@ class ChatStoreIT {
     assertThat(found.message().getUserId()).isEqualTo("bob");
     Stored retry =
         store
-            .store(room, message(room, ids, "bob", "c-secret", "secret"))
+            .store(room, message(room, ids, "bob", "c-secret", "secret"), true)
             .toCompletableFuture()
             .join();
     assertThat(retry.outcome()).isEqualTo(Outcome.DELETED);
@@ -194,17 +192,20 @@ class ChatStoreIT {
             .one();
     assertThat(message.getInt(0)).isBetween((int) ttl - 60, (int) ttl);
     assertThat(message.getInt(1)).isBetween((int) ttl - 60, (int) ttl);
-    Row claim =
+    // The send's row, in the message's own partition (one mutation with it).
+    Row send =
         session
             .execute(
                 SimpleStatement.newInstance(
-                    "SELECT TTL(message_id) FROM chat_client_ids WHERE room_id = ? AND user_id = ?"
-                        + " AND client_message_id = ?",
+                    "SELECT message_id, TTL(message_id) FROM chat_sends WHERE room_id = ? AND"
+                        + " bucket = ? AND user_id = ? AND client_message_id = ?",
                     room,
+                    store.bucketOf(id),
                     "bob",
                     "c-kept a week".replace(' ', '_')))
             .one();
-    assertThat(claim.getInt(0)).isBetween((int) ttl - 60, (int) ttl);
+    assertThat(send.getUuid(0)).isEqualTo(id);
+    assertThat(send.getInt(1)).isBetween((int) ttl - 60, (int) ttl);
     Row bucket =
         session
             .execute(
@@ -217,7 +218,7 @@ class ChatStoreIT {
   private static ChatMessage stored(UUID room, String text) {
     Stored stored =
         store
-            .store(room, message(room, ids, "bob", "c-" + text.replace(' ', '_'), text))
+            .store(room, message(room, ids, "bob", "c-" + text.replace(' ', '_'), text), false)
             .toCompletableFuture()
             .join();
     assertThat(stored.outcome()).isEqualTo(Outcome.STORED);
