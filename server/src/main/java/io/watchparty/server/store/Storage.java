@@ -38,6 +38,9 @@ public final class Storage implements AutoCloseable {
 
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
+  /** Requests in flight at once: what one connection carries (protocol v4+); the rest queue. */
+  static final int CONCURRENT_REQUESTS = 1_024;
+
   private static final Duration LOCAL_RECONNECT_MAX = Duration.ofSeconds(2);
   private static final Duration CLUSTER_RECONNECT_MAX = Duration.ofSeconds(10);
 
@@ -165,6 +168,14 @@ public final class Storage implements AutoCloseable {
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
             .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
             .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
+            // A burst beyond what the connection carries at once waits in a bounded queue instead
+            // of failing at once with "no connection available"; past the queue, or the request
+            // timeout, a request fails as storage unavailable.
+            .withString(
+                DefaultDriverOption.REQUEST_THROTTLER_CLASS, "ConcurrencyLimitingRequestThrottler")
+            .withInt(
+                DefaultDriverOption.REQUEST_THROTTLER_MAX_CONCURRENT_REQUESTS, CONCURRENT_REQUESTS)
+            .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_QUEUE_SIZE, 20_000)
             // A restarted dev node or a rolling restart is back within seconds: retry soon.
             .withString(
                 DefaultDriverOption.RECONNECTION_POLICY_CLASS, "ExponentialReconnectionPolicy")

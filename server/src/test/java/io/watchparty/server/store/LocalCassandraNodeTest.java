@@ -189,7 +189,7 @@ class LocalCassandraNodeTest {
     List<String> yaml =
         Files.readAllLines(settings.directory().resolve("conf").resolve("cassandra.yaml"));
     assertThat(yaml)
-        .contains("commitlog_sync: group", "commitlog_sync_group_window: 10ms")
+        .contains("commitlog_sync: group", "commitlog_sync_group_window: 2ms")
         .noneMatch(line -> line.startsWith("commitlog_sync_period"));
   }
 
