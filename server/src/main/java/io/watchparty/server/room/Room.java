@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -227,23 +228,27 @@ public final class Room {
                   absorb(reading);
                   requireAdmissible(who, inviteToken, storedMember);
                   return ViewerGrant.newBuilder()
-                      .setRoom(infoLocked(true))
+                      .setRoom(infoLocked(licence.canWatch(who.region())))
                       .setRole(roles.roleOf(who.userId()))
                       .build();
                 }));
   }
 
+  /** Refusals that a party member does not get (see {@link #requireAdmissible}). */
+  private static final Set<ErrorReason> REFUSED_TO_NEWCOMERS =
+      Set.of(ErrorReason.INVITE_TOKEN_INVALID, ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION);
+
   /**
    * Runs an admission first as if {@code who} were in no stored party; only when that is refused
-   * for want of an invite does it ask storage (outside the lock) whether they are a party member,
-   * and try again with the answer. Most joins so never read storage.
+   * for a reason that spares party members (no invite, a title their region lacks) does it ask
+   * storage (outside the lock) whether they are one, and try again with the answer. Most joins so
+   * never read storage.
    */
   private <T> T admitting(Identity who, Function<Boolean, T> attempt) {
     try {
       return attempt.apply(false);
     } catch (RefusedException refused) {
-      if (refused.reason() != ErrorReason.INVITE_TOKEN_INVALID
-          || !party.storedMember(who.userId())) {
+      if (!REFUSED_TO_NEWCOMERS.contains(refused.reason()) || !party.storedMember(who.userId())) {
         throw refused;
       }
       return attempt.apply(true);
@@ -251,20 +256,26 @@ public final class Room {
   }
 
   /**
-   * The rules every viewer passes, joining by stream or served by a relay. A private room admits
-   * without its current invite those who are already in: present members, the host and co-hosts,
-   * and party members ({@code storedMember}: storage's answer, unless this instance decided since).
-   * Under the lock.
+   * The rules every viewer passes, joining by stream or served by a relay. Those already in,
+   * present members, the host and co-hosts, and party members ({@code storedMember}: storage's
+   * answer, unless this instance decided since), need no current invite to a private room and are
+   * not kept out by the title's licence. Under the lock.
    */
   private void requireAdmissible(Identity who, String inviteToken, boolean storedMember) {
     RoomRegistry.requireSubscribed(who);
-    licence.requireWatchable(who.region());
     roles.requireNotBanned(who.userId());
     boolean known =
         presence.member(who.userId()).isPresent()
             || roles.isController(who.userId())
             || party.decided(who.userId()).orElse(storedMember);
-    if (!known && !roles.mayEnterWith(state.settings().getVisibility(), inviteToken)) {
+    if (known) {
+      // Already in the party: a title their region lacks (a title change, a window that ended)
+      // keeps them in it, told why they cannot play, so they come back to it (a new tab, a
+      // reconnection) the same way. Only newcomers are kept out.
+      return;
+    }
+    licence.requireWatchable(who.region());
+    if (!roles.mayEnterWith(state.settings().getVisibility(), inviteToken)) {
       throw new RefusedException(
           ErrorReason.INVITE_TOKEN_INVALID,
           "this private room needs a current invite link",
