@@ -40,8 +40,11 @@ final class SideLoadReport {
     if (p.reactions().isPresent()) {
       table.reactions("reactions: sent / accepted", r -> r.sent() + " / " + r.accepted());
       table.reactions(
-          "reactions: rate-limited (expected) / other refusals",
+          "reactions: rate-limited (limiter replayed) / other refusals",
           r -> r.rateLimited() + " (" + r.expectedRateLimited() + ") / " + r.otherRefusals());
+      table.reactions(
+          "reactions: outcomes unlike the replayed limiter",
+          r -> Long.toString(r.limiterDiffering()));
       table.reactions("reactions: Reactions events (windows)", r -> Long.toString(r.events()));
       table.reactions("reactions: delivered / expected", r -> r.delivered() + " / " + r.expected());
       table.reactions(
@@ -121,6 +124,7 @@ final class SideLoadReport {
               j.put("accepted", r.accepted());
               j.put("rateLimited", r.rateLimited());
               j.put("expectedRateLimited", r.expectedRateLimited());
+              j.put("limiterDiffering", r.limiterDiffering());
               j.put("otherRefusals", r.otherRefusals());
               j.put("events", r.events());
               j.put("viewers", r.viewers());

@@ -52,8 +52,12 @@ record SideLoadResult(Optional<Churn> churn, Optional<Reactions> reactions, Opti
    * @param sent React calls made
    * @param accepted answered OK (counted by the room)
    * @param rateLimited refused RESOURCE_EXHAUSTED (the per-user reaction limit)
-   * @param expectedRateLimited refusals a token bucket with the given rate and burst makes of the
-   *     same sends at the bursts' start times
+   * @param expectedRateLimited refusals the server's documented limiter (a token bucket per user
+   *     with the given rate and burst) makes of the same reactions, replayed at the instants they
+   *     were answered
+   * @param limiterDiffering reactions whose outcome differs from that replay (answers that came
+   *     back in another order than the server counted them, or a limiter that is not the documented
+   *     one)
    * @param otherRefusals refused with another status, by code
    * @param events Reactions events the rooms published (as their viewers saw them)
    * @param viewers the reading viewers checked
@@ -72,6 +76,7 @@ record SideLoadResult(Optional<Churn> churn, Optional<Reactions> reactions, Opti
       long accepted,
       long rateLimited,
       long expectedRateLimited,
+      long limiterDiffering,
       Map<String, Long> otherRefusals,
       long events,
       int viewers,

@@ -83,7 +83,9 @@ final class SideLoadRun implements AutoCloseable {
   private final ConcurrentHashMap<String, LongAdder> otherRefusals = new ConcurrentHashMap<>();
   private final AtomicLong reactionsOpen = new AtomicLong();
   private final Histogram reactionAck = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
-  private long expectedRateLimited;
+
+  /** (reactor, answered at, 1 if accepted) of every reaction answered. */
+  private final ConcurrentLinkedQueue<long[]> answers = new ConcurrentLinkedQueue<>();
 
   private Thread churn;
   private Thread reactions;
@@ -287,27 +289,13 @@ final class SideLoadRun implements AutoCloseable {
               .withInterceptors(
                   MetadataUtils.newAttachHeadersInterceptor(tokens.headers("lt-viewer-" + r))));
     }
-    // The server's limiter, as documented: a bucket per user, full at first, refilled at the rate.
-    double[] tokensLeft = new double[reactors];
-    Arrays.fill(tokensLeft, plan.reactionLimitBurst());
-    long previous = 0;
     for (int b = 0; b < plan.reactionBursts(); b++) {
       long at = start + (2L * b + 1) * (end - start) / (2L * plan.reactionBursts());
       LockSupport.parkNanos(at - System.nanoTime());
-      long burstStart = System.nanoTime();
-      for (int r = 0; r < reactors; r++) {
-        if (b > 0) {
-          double refill = (burstStart - previous) / 1e9 * plan.reactionLimitRate();
-          tokensLeft[r] = Math.min(plan.reactionLimitBurst(), tokensLeft[r] + refill);
-        }
-        long allowed = Math.min(plan.reactionsEach(), (long) Math.floor(tokensLeft[r]));
-        tokensLeft[r] -= allowed;
-        expectedRateLimited += plan.reactionsEach() - allowed;
-      }
-      previous = burstStart;
       for (int k = 0; k < plan.reactionsEach(); k++) {
         for (int r = 0; r < reactors; r++) {
-          sendReaction(stubs.get(r), readers.get(r).room(), EMOJI.get((b + r + k) % EMOJI.size()));
+          sendReaction(
+              stubs.get(r), r, readers.get(r).room(), EMOJI.get((b + r + k) % EMOJI.size()));
         }
       }
     }
@@ -320,7 +308,8 @@ final class SideLoadRun implements AutoCloseable {
     }
   }
 
-  private void sendReaction(ChatServiceGrpc.ChatServiceStub stub, PartyRoom room, String emoji) {
+  private void sendReaction(
+      ChatServiceGrpc.ChatServiceStub stub, int reactor, PartyRoom room, String emoji) {
     reactionsSent.increment();
     reactionsOpen.incrementAndGet();
     long sent = System.nanoTime();
@@ -336,12 +325,14 @@ final class SideLoadRun implements AutoCloseable {
                 long now = System.nanoTime();
                 acceptedReactions.get(room).add(new long[] {sent, now});
                 acceptedCount.get(room).increment();
+                answers.add(new long[] {reactor, now, 1});
                 reactionAck.recordValue(Math.max(0, (now - sent) / 1000));
               }
 
               @Override
               public void onError(Throwable t) {
                 Status.Code code = Status.fromThrowable(t).getCode();
+                answers.add(new long[] {reactor, System.nanoTime(), 0});
                 if (code == Status.Code.RESOURCE_EXHAUSTED) {
                   rateLimited.increment();
                 } else {
@@ -424,6 +415,40 @@ final class SideLoadRun implements AutoCloseable {
         Map.copyOf(churnFailures));
   }
 
+  /**
+   * The refusals the server's documented limiter (a token bucket per user: full at first, refilled
+   * at the rate up to the burst; server: room.RateLimiter) makes of the reactions, replayed at the
+   * instants they were answered, which follow the instants the server counted them by at most the
+   * reply's way back. The bursts' send instants would not do: a burst of thousands reaches the
+   * server over a second or more, while the buckets refill.
+   */
+  private long[] replayLimiter() {
+    Map<Long, List<long[]>> byReactor = new HashMap<>();
+    for (long[] a : answers) {
+      byReactor.computeIfAbsent(a[0], r -> new ArrayList<>()).add(a);
+    }
+    long refused = 0;
+    long differing = 0;
+    double perNano = plan.reactionLimitRate() / 1e9;
+    for (List<long[]> reactor : byReactor.values()) {
+      reactor.sort((x, y) -> Long.compare(x[1], y[1]));
+      double tokens = plan.reactionLimitBurst();
+      long last = reactor.get(0)[1];
+      for (long[] a : reactor) {
+        tokens = Math.min(plan.reactionLimitBurst(), tokens + (a[1] - last) * perNano);
+        last = a[1];
+        boolean accepts = tokens >= 1;
+        if (accepts) {
+          tokens -= 1;
+        } else {
+          refused++;
+        }
+        differing += accepts == (a[2] == 1) ? 0 : 1;
+      }
+    }
+    return new long[] {refused, differing};
+  }
+
   private SideLoadResult.Reactions reactionResult() {
     var deliver = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     long accepted = 0;
@@ -474,13 +499,15 @@ final class SideLoadRun implements AutoCloseable {
       }
       events += roomEvents;
     }
+    long[] limiter = replayLimiter();
     Map<String, Long> others = new TreeMap<>();
     otherRefusals.forEach((code, n) -> others.put(code, n.sum()));
     return new SideLoadResult.Reactions(
         reactionsSent.sum(),
         accepted,
         rateLimited.sum(),
-        expectedRateLimited,
+        limiter[0],
+        limiter[1],
         others,
         events,
         checked,

@@ -124,6 +124,7 @@ class QuickLoadIT {
     assertThat(reactions.sent()).isEqualTo(2L * REACTORS * 3);
     assertThat(reactions.expectedRateLimited()).isZero();
     assertThat(reactions.rateLimited()).isZero();
+    assertThat(reactions.limiterDiffering()).isZero();
     assertThat(reactions.otherRefusals()).isEmpty();
     assertThat(reactions.accepted()).isEqualTo(reactions.sent());
     // Every reader got, in its room's Reactions events, exactly the reactions its room accepted.
