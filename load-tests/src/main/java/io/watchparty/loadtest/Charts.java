@@ -19,8 +19,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * The report's pictures, drawn by JFreeChart: latency by percentile (the x axis is 1/(1-p), so p90,
- * p99 and p99.9 are evenly spaced, as in HdrHistogram's own plots) and deliveries per second over
- * the measured window.
+ * p99 and p99.9 are evenly spaced, as in HdrHistogram's own plots; with churn, reactions and slow
+ * viewers' latencies when the run had them) and deliveries per second over the measured window.
  */
 final class Charts {
   private static final int WIDTH = 1000;
@@ -53,6 +53,11 @@ final class Charts {
     if (p.chat().sendToDeliver().getTotalCount() > 0) {
       add(series, "platform: chat send -> deliver", p.chat().sendToDeliver());
     }
+    SideLoadResult side = p.sideLoads();
+    side.churn().ifPresent(c -> add(series, "platform: churn join -> snapshot", c.join()));
+    side.reactions()
+        .ifPresent(r -> add(series, "platform: reaction send -> deliver", r.sendToDeliver()));
+    side.slow().ifPresent(s -> add(series, "platform: command -> each slow viewer", s.each()));
     JFreeChart chart =
         ChartFactory.createXYLineChart(
             "Latency by percentile",

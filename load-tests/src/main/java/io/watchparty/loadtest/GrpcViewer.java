@@ -8,8 +8,11 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.Join;
+import io.watchparty.proto.v1.Leave;
 import io.watchparty.proto.v1.ServerMessage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One gRPC viewer: a room stream on a shared channel, read as raw frames on the transport thread
@@ -19,8 +22,10 @@ import java.util.concurrent.CountDownLatch;
  * skipped sequence is a gap, a repeated or smaller one out of order. It records when each playback
  * event arrived, for latency; a sample of the viewers ({@code timesChat}) also parses chat frames
  * for their send time, since parsing every one would make chat cost the generator more than the
- * server. A reader asks for the next message as soon as it has one; a stalled viewer takes its
- * snapshot and then never reads again.
+ * server. A reader asks for the next message as soon as it has one, a slow one ({@link
+ * #readSlowly}) only a fixed pause after it; a stalled viewer takes its snapshot and then never
+ * reads again. Every viewer also adds up the counts of the room's Reactions events (few: one per
+ * reaction window), and a churning one ({@link #leave}) leaves the room on purpose.
  *
  * <p>Written only by its call's callbacks, which gRPC runs one at a time. The run's thread reads
  * the volatile {@link #lastSequence()} while it runs, and the rest once it has seen the last
@@ -35,6 +40,16 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
   private final CountDownLatch joined;
   private final Arrivals playback;
 
+  /** (reactions counted so far, arrival) per Reactions event, in order. */
+  private final Arrivals reactions = new Arrivals(8);
+
+  private ScheduledExecutorService slowReads;
+  private long readPauseMillis;
+  private long startedNanos;
+  private long joinedNanos;
+  private volatile long reactionTotal;
+  private volatile long leftNanos;
+  private volatile boolean leaving;
   private volatile long lastSequence = -1;
   private volatile String closedWith = "";
   private volatile boolean cancelled;
@@ -60,12 +75,32 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
     this.playback = new Arrivals(Math.max(4, expectedEvents));
   }
 
+  /**
+   * Makes this reader slow: it asks for the next message {@code pauseMillis} after each one (gRPC's
+   * manual inbound flow control), so it reads at a bounded rate. Before {@link #start}.
+   */
+  void readSlowly(ScheduledExecutorService timer, long pauseMillis) {
+    this.slowReads = timer;
+    this.readPauseMillis = pauseMillis;
+  }
+
   /** Opens the stream and joins the room; returns at once. */
   void start(Metadata headers) {
+    startedNanos = System.nanoTime();
     call.start(this, headers);
     call.request(1);
     call.sendMessage(
         ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(room.roomId())).build());
+  }
+
+  /**
+   * Leaves the room for good (a Leave, then the end of this side's stream): the server ends the
+   * stream with OK once the events queued before the leave are written.
+   */
+  void leave() {
+    leaving = true;
+    call.sendMessage(ClientMessage.newBuilder().setLeave(Leave.getDefaultInstance()).build());
+    call.halfClose();
   }
 
   /** Ends the stream from this side; its close is then not counted as an error. */
@@ -85,6 +120,7 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
     if (kind == Wire.SNAPSHOT) {
       if (snapshotSequence < 0) {
         snapshotSequence = sequence;
+        joinedNanos = now;
         joined.countDown();
       } else {
         resyncs++;
@@ -103,18 +139,27 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
           room.checkFrame(sequence, frame);
         } else if (kind == Wire.CHAT && timesChat) {
           chatDelivered(frame, now);
+        } else if (kind == Wire.REACTIONS) {
+          room.checkFrame(sequence, frame);
+          reactionsDelivered(frame, now);
         }
         lastSequence = sequence;
       }
     }
     if (reads) {
-      call.request(1);
+      if (slowReads == null) {
+        call.request(1);
+      } else {
+        slowReads.schedule(() -> call.request(1), readPauseMillis, TimeUnit.MILLISECONDS);
+      }
     }
   }
 
   @Override
   public void onClose(Status status, Metadata trailers) {
-    if (!cancelled) {
+    if (leaving && status.isOk()) {
+      leftNanos = System.nanoTime();
+    } else if (!cancelled) {
       closedWith = status.getCode().name();
       counters.error("viewer stream closed by the server: " + status.getCode());
     }
@@ -130,6 +175,17 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
           .ifPresent(sent -> counters.recordChatDelivery(now - sent));
     } catch (InvalidProtocolBufferException e) {
       counters.error("unreadable chat frame");
+    }
+  }
+
+  private void reactionsDelivered(byte[] frame, long now) {
+    try {
+      for (long n : ServerMessage.parseFrom(frame).getReactions().getCountsMap().values()) {
+        reactionTotal += n;
+      }
+      reactions.add(reactionTotal, now);
+    } catch (InvalidProtocolBufferException e) {
+      counters.error("unreadable reactions frame");
     }
   }
 
@@ -168,5 +224,28 @@ final class GrpcViewer extends ClientCall.Listener<byte[]> {
 
   Arrivals playback() {
     return playback;
+  }
+
+  /** Per Reactions event: the reactions counted up to it (as its "sequence") and its arrival. */
+  Arrivals reactions() {
+    return reactions;
+  }
+
+  long reactionTotal() {
+    return reactionTotal;
+  }
+
+  /** From opening the stream to its snapshot, in nanoseconds; -1 if it never joined. */
+  long joinNanos() {
+    return snapshotSequence >= 0 ? joinedNanos - startedNanos : -1;
+  }
+
+  long startedNanos() {
+    return startedNanos;
+  }
+
+  /** When the server ended the stream with OK after {@link #leave}, or 0. */
+  long leftNanos() {
+    return leftNanos;
   }
 }

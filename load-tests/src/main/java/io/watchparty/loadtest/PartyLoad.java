@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -185,6 +186,8 @@ public final class PartyLoad implements Callable<Integer> {
       description = "wait after the last command for every viewer to have it")
   int drainSeconds;
 
+  @Mixin SideLoads.Options sideLoads = new SideLoads.Options();
+
   @Option(names = "--out", description = "directory for report.json and the pictures")
   Path out;
 
@@ -312,7 +315,8 @@ public final class PartyLoad implements Callable<Integer> {
         sseLoops,
         connectConcurrency,
         sourceAddresses,
-        drainSeconds);
+        drainSeconds,
+        sideLoads.plan(line, viewers, commands * intervalMs));
   }
 
   private static Scenario forBaseline(Scenario s) {
@@ -333,7 +337,8 @@ public final class PartyLoad implements Callable<Integer> {
         s.sseLoops(),
         s.connectConcurrency(),
         s.sourceAddresses(),
-        s.drainSeconds());
+        s.drainSeconds(),
+        s.sideLoads().forBaseline());
   }
 
   private static InetSocketAddress loopback(CommandLine line, String option, String hostPort)

@@ -136,6 +136,7 @@ final class Report {
         r -> r.sync().map(s -> syncFigures(s.errorMicros())).orElse("-"),
         false);
     row(rows, "server heap per stream (KB)", r -> kb(r.memory().serverHeapPerStream()), true);
+    row(rows, "server RSS per stream (KB)", r -> kb(r.memory().serverRssPerStream()), true);
     printTable(out, rows);
 
     platform
@@ -166,17 +167,23 @@ final class Report {
               out.printf(
                   Locale.ROOT,
                   "  complete %d of %d; missing %d (%d tabs), duplicate or out of order %d,"
-                      + " resyncs %d; bridge CPU per event %s us, heap per stream %s KB%n",
+                      + " resyncs %d; bridge CPU per event %s us%n",
                   c.complete(),
                   c.tabs(),
                   c.missing(),
                   c.tabsMissing(),
                   c.duplicates(),
                   c.resyncs(),
-                  micros(platform.cpu().bridgeNanos(), platform.sseDeliveries()),
-                  kb(platform.memory().bridgeHeapPerStream()));
+                  micros(platform.cpu().bridgeNanos(), platform.sseDeliveries()));
+              out.printf(
+                  Locale.ROOT,
+                  "  per idle tab: bridge heap %s KB, bridge RSS %s KB, server heap %s KB%n",
+                  kb(platform.memory().bridgeHeapPerStream()),
+                  kb(platform.memory().bridgeRssPerStream()),
+                  kb(platform.memory().serverHeapPerSseTab()));
               c.failures().forEach((why, n) -> out.printf("  tab failed: %d x %s%n", n, why));
             });
+    SideLoadReport.print(out, baseline, platform);
     for (RunResult r : runs()) {
       r.errors().forEach((kind, n) -> out.printf("%s error: %d x %s%n", r.target(), n, kind));
     }
@@ -198,7 +205,7 @@ final class Report {
     rows.add(new String[] {name, b, p, x});
   }
 
-  private static String ratio(String baseline, String platform) {
+  static String ratio(String baseline, String platform) {
     try {
       double b = Double.parseDouble(baseline.split(" ")[0]);
       double p = Double.parseDouble(platform.split(" ")[0]);
@@ -208,7 +215,7 @@ final class Report {
     }
   }
 
-  private static void printTable(PrintStream out, List<String[]> rows) {
+  static void printTable(PrintStream out, List<String[]> rows) {
     int[] widths = {6, 8, 8, 5};
     rows.add(0, new String[] {"", "baseline", "platform", "ratio"});
     for (String[] r : rows) {
@@ -226,7 +233,7 @@ final class Report {
     }
   }
 
-  private static String ms(Histogram h, String percentile) {
+  static String ms(Histogram h, String percentile) {
     if (h.getTotalCount() == 0) {
       return "-";
     }
@@ -251,7 +258,7 @@ final class Report {
             + num(h.getValueAtPercentile(99) / 1e3, 1);
   }
 
-  private static String pair(Histogram h) {
+  static String pair(Histogram h) {
     return h.getTotalCount() == 0 ? "-" : ms(h, "p50") + " / " + ms(h, "p99");
   }
 
@@ -259,11 +266,11 @@ final class Report {
     return nanos < 0 || count == 0 ? "-" : num(nanos / 1e3 / count, 2);
   }
 
-  private static String kb(double bytes) {
+  static String kb(double bytes) {
     return bytes < 0 ? "-" : num(bytes / 1e3, 1);
   }
 
-  private static String num(double value, int decimals) {
+  static String num(double value, int decimals) {
     return String.format(Locale.ROOT, "%." + decimals + "f", value);
   }
 
@@ -362,6 +369,7 @@ final class Report {
               m.put("playerSync", s);
             });
     m.put("memory", r.memory());
+    m.put("sideLoads", SideLoadReport.json(r.sideLoads()));
     m.put("errors", r.errors());
     m.put("timeline", r.timeline());
     return m;
@@ -371,7 +379,7 @@ final class Report {
     return nanos < 0 || count == 0 ? -1 : nanos / 1e3 / count;
   }
 
-  private static Map<String, Object> json(Histogram h) {
+  static Map<String, Object> json(Histogram h) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("count", h.getTotalCount());
     if (h.getTotalCount() > 0) {

@@ -16,6 +16,7 @@ import org.HdrHistogram.Histogram;
  * @param deliveries frames the gRPC viewers received in the window
  * @param sseDeliveries events the SSE tabs received in the window
  * @param fanOut server side, command received to the last frame handed to gRPC (baseline only)
+ * @param sideLoads churn, reaction bursts and slow viewers, apart from the viewers above
  */
 record RunResult(
     String target,
@@ -33,7 +34,8 @@ record RunResult(
     Optional<Sync> sync,
     Map<String, Long> errors,
     List<TimelinePoint> timeline,
-    Memory memory) {
+    Memory memory,
+    SideLoadResult sideLoads) {
 
   RunResult withFanOut(Optional<Histogram> value) {
     return new RunResult(
@@ -52,7 +54,8 @@ record RunResult(
         sync,
         errors,
         timeline,
-        memory);
+        memory,
+        sideLoads);
   }
 
   double deliveriesPerSecond() {
@@ -63,6 +66,7 @@ record RunResult(
   boolean complete() {
     return grpc.failed() == 0
         && grpc.differingFrames() == 0
+        && sideLoads.complete()
         && sse.map(s -> s.completeness().failed() == 0).orElse(true);
   }
 
@@ -132,6 +136,22 @@ record RunResult(
   /** Deliveries per second over the preceding sampling interval, at {@code seconds} into it. */
   record TimelinePoint(double seconds, double grpcPerSecond, double ssePerSecond) {}
 
-  /** Live heap per stream after a full GC, in bytes (-1: not measured). */
-  record Memory(double serverHeapPerStream, double bridgeHeapPerStream) {}
+  /**
+   * Memory per idle connection, in bytes (-1: not measured): live heap after a full GC, and the
+   * resident set's growth (which also holds direct buffers and the heap G1 keeps committed, so an
+   * upper bound), from before the viewers joined to after; gRPC streams first, then SSE tabs.
+   *
+   * @param serverHeapPerStream server, per gRPC stream (viewers, stalled and slow)
+   * @param bridgeHeapPerStream bridge, per SSE tab
+   * @param serverHeapPerSseTab server, per SSE tab (a relayed viewer: the bridge holds one upstream
+   *     stream per room)
+   * @param serverRssPerStream server RSS, per gRPC stream
+   * @param bridgeRssPerStream bridge RSS, per SSE tab
+   */
+  record Memory(
+      double serverHeapPerStream,
+      double bridgeHeapPerStream,
+      double serverHeapPerSseTab,
+      double serverRssPerStream,
+      double bridgeRssPerStream) {}
 }

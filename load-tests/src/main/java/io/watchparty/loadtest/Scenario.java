@@ -23,6 +23,7 @@ import java.util.List;
  * @param connectConcurrency tabs at most between connect and an open stream
  * @param sourceAddresses tabs connect from 127.0.0.1 to 127.0.0.N
  * @param drainSeconds how long to wait, after the last command, for every viewer to have it
+ * @param sideLoads churn, reaction bursts and slow viewers during the window
  */
 record Scenario(
     int rooms,
@@ -41,7 +42,8 @@ record Scenario(
     int sseLoops,
     int connectConcurrency,
     int sourceAddresses,
-    int drainSeconds) {
+    int drainSeconds,
+    SideLoads sideLoads) {
 
   /** Chatters actually used: enough that each sends at most one message per second. */
   int effectiveChatters() {

@@ -96,10 +96,11 @@ final class TargetRun {
     List<GrpcViewer> hosts = new ArrayList<>();
     SseTabs tabs = null;
     SimulatedPlayers players = null;
+    SideLoadRun side = null;
     try {
       List<PartyRoom> rooms = createRooms(control);
-      long serverHeapBefore = heap(target.serverPid());
-      long bridgeHeapBefore = target.bridge().isPresent() ? heap(target.bridgePid()) : -1;
+      long[] serverBefore = memory(target.serverPid());
+      long[] bridgeBefore = target.bridge().isPresent() ? memory(target.bridgePid()) : NO_MEMORY;
 
       long joinStart = System.nanoTime();
       var joined = new CountDownLatch(scenario.viewers() + scenario.stalled());
@@ -121,6 +122,18 @@ final class TargetRun {
         counters.error("viewers not joined within 120 s");
       }
       double joinSeconds = (System.nanoTime() - joinStart) / 1e9;
+      side =
+          new SideLoadRun(
+              scenario.sideLoads(),
+              target.grpc(),
+              tokens,
+              channels,
+              control,
+              rooms,
+              viewers.subList(0, scenario.viewers()),
+              counters,
+              scenario.drainSeconds());
+      side.joinSlowViewers(scenario.commands() + 8);
 
       var hostsJoined = new CountDownLatch(rooms.size());
       for (PartyRoom room : rooms) {
@@ -131,16 +144,18 @@ final class TargetRun {
       if (!hostsJoined.await(30, TimeUnit.SECONDS)) {
         counters.error("hosts not joined within 30 s");
       }
-      if (target.bridge().isPresent() && scenario.sseViewers() > 0) {
+      long[] serverAfterStreams = memory(target.serverPid());
+      boolean sseRun = target.bridge().isPresent() && scenario.sseViewers() > 0;
+      if (sseRun) {
         tabs = SseTabs.open(scenario, target.bridge().get(), rooms, counters.sseDeliveries);
       }
+      long[] serverAfterTabs = sseRun ? memory(target.serverPid()) : NO_MEMORY;
+      long[] bridgeAfter = target.bridge().isPresent() ? memory(target.bridgePid()) : NO_MEMORY;
       if (scenario.players() > 0) {
         players = SimulatedPlayers.join(control, tokens, rooms.get(0).roomId(), scenario.players());
       }
-      long serverHeapAfter = heap(target.serverPid());
-      long bridgeHeapAfter = target.bridge().isPresent() ? heap(target.bridgePid()) : -1;
 
-      Window window = measure(rooms, control, viewers, tabs, players);
+      Window window = measure(rooms, control, viewers, tabs, players, side);
       Optional<RunResult.Sync> sync = Optional.empty();
       if (players != null) {
         sync = Optional.of(players.stop());
@@ -149,6 +164,7 @@ final class TargetRun {
       }
       viewers.forEach(GrpcViewer::cancel);
       hosts.forEach(GrpcViewer::cancel);
+      side.cancelViewers();
       Optional<RunResult.Sse> sse = Optional.empty();
       if (tabs != null) {
         tabs.close();
@@ -165,7 +181,8 @@ final class TargetRun {
       }
       shutdown(channels, control);
       Histogram[] latencies = latencies(rooms, viewers);
-      int streams = scenario.viewers() + scenario.stalled();
+      int streams = scenario.viewers() + scenario.stalled() + scenario.sideLoads().slow();
+      long tabsStreaming = sse.map(RunResult.Sse::streaming).orElse(0L);
       return new RunResult(
           target.name(),
           joinSeconds,
@@ -187,14 +204,18 @@ final class TargetRun {
           counters.errors(),
           window.timeline,
           new RunResult.Memory(
-              perStream(serverHeapBefore, serverHeapAfter, streams),
-              perStream(
-                  bridgeHeapBefore,
-                  bridgeHeapAfter,
-                  sse.map(RunResult.Sse::streaming).orElse(0L))));
+              perStream(serverBefore[0], serverAfterStreams[0], streams),
+              perStream(bridgeBefore[0], bridgeAfter[0], tabsStreaming),
+              perStream(serverAfterStreams[0], serverAfterTabs[0], tabsStreaming),
+              perStream(serverBefore[1], serverAfterStreams[1], streams),
+              perStream(bridgeBefore[1], bridgeAfter[1], tabsStreaming)),
+          side.result());
     } finally {
       viewers.forEach(GrpcViewer::cancel);
       hosts.forEach(GrpcViewer::cancel);
+      if (side != null) {
+        side.close();
+      }
       if (tabs != null) {
         tabs.close();
       }
@@ -247,7 +268,8 @@ final class TargetRun {
       ManagedChannel control,
       List<GrpcViewer> viewers,
       SseTabs tabs,
-      SimulatedPlayers players)
+      SimulatedPlayers players,
+      SideLoadRun side)
       throws InterruptedException {
     Map<PartyRoom, RoomServiceGrpc.RoomServiceBlockingStub> hostStubs = new HashMap<>();
     for (PartyRoom room : rooms) {
@@ -272,7 +294,7 @@ final class TargetRun {
       Thread.sleep(scenario.intervalMs());
     }
     warmUpChat.join();
-    awaitCaughtUp(viewers, tabs);
+    awaitCaughtUp(viewers, tabs, side);
     if (players != null) {
       players.startSampling();
     }
@@ -308,6 +330,7 @@ final class TargetRun {
     long end = start + scenario.durationMillis() * 1_000_000;
     Thread chat =
         Thread.ofPlatform().name("chatters").start(() -> chat(viewers, control, start, end, true));
+    side.startWindow(start, end);
     for (int c = 1; c <= scenario.commands(); c++) {
       for (PartyRoom room : rooms) {
         command(hostStubs.get(room), room, scenario.warmUpCommands() + c, true);
@@ -315,7 +338,8 @@ final class TargetRun {
       TimeUnit.NANOSECONDS.sleep(start + c * scenario.intervalMs() * 1_000_000 - System.nanoTime());
     }
     chat.join();
-    awaitCaughtUp(viewers, tabs);
+    side.finishWindow();
+    awaitCaughtUp(viewers, tabs, side);
     long windowEnd = System.nanoTime();
     var cpu =
         new RunResult.Cpu(
@@ -330,9 +354,10 @@ final class TargetRun {
         (windowEnd - start) / 1e9, deliveries, sseDeliveries, cpu, List.copyOf(timeline));
   }
 
-  private void awaitCaughtUp(List<GrpcViewer> viewers, SseTabs tabs) throws InterruptedException {
+  private void awaitCaughtUp(List<GrpcViewer> viewers, SseTabs tabs, SideLoadRun side)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(scenario.drainSeconds());
-    while (!caughtUp(viewers) || (tabs != null && !tabs.caughtUp())) {
+    while (!caughtUp(viewers) || (tabs != null && !tabs.caughtUp()) || !side.caughtUp()) {
       if (System.nanoTime() > deadline) {
         counters.error(
             "not every viewer had the last command " + scenario.drainSeconds() + " s after it");
@@ -560,8 +585,15 @@ final class TargetRun {
         stalledJoined);
   }
 
-  private long heap(long pid) {
-    return target.heap() && pid > 0 ? ServerHeap.liveBytes(pid) : -1;
+  private static final long[] NO_MEMORY = {-1, -1};
+
+  /** With --heap: {live heap after a full GC, RSS right after it} of the process, else -1s. */
+  private long[] memory(long pid) {
+    if (!target.heap() || pid <= 0) {
+      return NO_MEMORY;
+    }
+    long live = ServerHeap.liveBytes(pid);
+    return new long[] {live, ProcessStatus.of(pid).rssBytes()};
   }
 
   private static double perStream(long before, long after, long streams) {

@@ -26,6 +26,7 @@ final class Wire {
 
   static final int PLAYBACK_CHANGED = 3;
   static final int CHAT = 11;
+  static final int REACTIONS = 13;
 
   static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {

@@ -16,15 +16,18 @@ import picocli.CommandLine;
 /**
  * The load generator's quick mode, in the test suite: a few hundred gRPC viewers and a hundred SSE
  * tabs in two rooms of the real platform (server, bridge, Cassandra node), three simulated players
- * on the client library, and the same gRPC scenario against the bare baseline, for a few seconds.
- * It checks what must hold on any machine: every viewer got every event exactly once and in order,
- * and the report is written. Timings are printed, never asserted.
+ * on the client library, a little churn, two slow viewers and two reaction bursts, and the same
+ * gRPC scenario (without the reactions) against the bare baseline, for a few seconds. It checks
+ * what must hold on any machine: every viewer got every event exactly once and in order, churn
+ * broke nothing, every accepted reaction reached every viewer, and the report is written. Timings
+ * are printed, never asserted.
  */
 @ExtendWith(CassandraExtension.class)
 class QuickLoadIT {
   private static final int VIEWERS = 300;
   private static final int TABS = 100;
   private static final int COMMANDS = 12;
+  private static final int REACTORS = 50;
 
   private static Platform platform;
 
@@ -69,6 +72,23 @@ class QuickLoadIT {
             "10",
             "--players",
             "3",
+            // 20 joins a second over the 1.2 s window, each staying 300 ms.
+            "--churn-rate",
+            "20",
+            "--churn-stay-ms",
+            "300",
+            "--slow",
+            "2",
+            "--slow-read-ms",
+            "5",
+            // Two bursts of 3 reactions from each of 50 viewers: 6 per user, within the server's
+            // default burst of 10, so the limiter refuses none.
+            "--reaction-bursts",
+            "2",
+            "--reactors",
+            Integer.toString(REACTORS),
+            "--reactions-each",
+            "3",
             "--out",
             out.toString());
 
@@ -89,7 +109,30 @@ class QuickLoadIT {
       assertThat(run.last().getTotalCount()).isEqualTo(2L * COMMANDS);
       assertThat(run.chat().acknowledged()).isEqualTo(run.chat().sent()).isPositive();
       assertThat(run.chat().sendToDeliver().getTotalCount()).isPositive();
+
+      SideLoadResult.Churn churn = run.sideLoads().churn().orElseThrow();
+      assertThat(churn.offered()).as(run.target() + ": churners").isEqualTo(24);
+      assertThat(churn.joined()).isEqualTo(churn.offered());
+      assertThat(churn.left()).isEqualTo(churn.offered());
+      assertThat(churn.failures()).isEmpty();
+      assertThat(churn.join().getTotalCount()).isEqualTo(churn.offered());
+      SideLoadResult.Slow slow = run.sideLoads().slow().orElseThrow();
+      assertThat(slow.complete()).as(run.target() + ": slow viewers complete").isEqualTo(2);
     }
+    assertThat(report.baseline().get().sideLoads().reactions()).isEmpty();
+    SideLoadResult.Reactions reactions = report.platform().sideLoads().reactions().orElseThrow();
+    assertThat(reactions.sent()).isEqualTo(2L * REACTORS * 3);
+    assertThat(reactions.expectedRateLimited()).isZero();
+    assertThat(reactions.rateLimited()).isZero();
+    assertThat(reactions.limiterDiffering()).isZero();
+    assertThat(reactions.otherRefusals()).isEmpty();
+    assertThat(reactions.accepted()).isEqualTo(reactions.sent());
+    // Every reader got, in its room's Reactions events, exactly the reactions its room accepted.
+    assertThat(reactions.viewers()).isEqualTo(VIEWERS);
+    assertThat(reactions.viewersExact()).isEqualTo(VIEWERS);
+    assertThat(reactions.delivered()).isEqualTo(reactions.expected());
+    assertThat(reactions.expected()).isEqualTo((long) (VIEWERS / 2) * reactions.accepted());
+    assertThat(reactions.events()).isPositive();
     assertThat(report.baseline().get().sync()).isEmpty();
     assertThat(report.platform().sync())
         .hasValueSatisfying(s -> assertThat(s.players()).isEqualTo(3));
