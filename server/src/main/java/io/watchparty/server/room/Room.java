@@ -672,7 +672,7 @@ public final class Room {
         () ->
             ifOpen(
                 () -> {
-                  absorb(reading);
+                  recheck(reading);
                   licence.schedule(this::licenceCheck);
                 }));
   }
@@ -684,6 +684,16 @@ public final class Room {
 
   /** Takes a fresh reading of the current title's windows, telling members whose right changed. */
   private void absorb(TitleAvailability reading) {
+    // Every join and tab hands in a reading, nearly always the one the room holds (the same cached
+    // value): only a changed one is worth a pass over every watcher, which under the lock of a
+    // large room made each join cost the whole room. Time passing is the licence check's concern.
+    if (!reading.equals(licence.current())) {
+      recheck(reading);
+    }
+  }
+
+  /** Tells every watcher whose right to watch changed, by this reading and the time now. */
+  private void recheck(TitleAvailability reading) {
     if (reading.titleId().equals(playback.titleId())) {
       licence.update(reading, presence.watchers(), false, this::tellWatcher);
     } // else the title changed meanwhile, and the change brought its own reading
