@@ -161,7 +161,8 @@ public final class LocalCassandraNode implements AutoCloseable {
                 Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("local-cassandra-supervisor").daemon().factory()))
             : Optional.empty();
-    process.ifPresent(this::watch);
+    // A detached node is not this instance's to restart: its stop by `stop` is no crash.
+    supervisor.ifPresent(s -> process.ifPresent(this::watch));
   }
 
   /**
