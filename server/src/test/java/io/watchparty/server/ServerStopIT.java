@@ -1,15 +1,20 @@
 package io.watchparty.server;
 
+import static io.watchparty.server.testing.ChatCalls.send;
+import static io.watchparty.server.testing.ChatCalls.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status.Code;
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.IssueDemoTokenRequest;
+import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
@@ -34,29 +39,31 @@ import org.junit.jupiter.api.io.TempDir;
  * The server as {@code ./watchparty up} runs it, in a process of its own with a Cassandra node of
  * its own (own ports, own directory), stopped by SIGTERM with clients connected: the streams end
  * with the shutdown reason, the node stops only after the server has drained, and nothing warns
- * (neither at the stop nor at the start).
+ * (neither at the stop nor at the start). The node is killed rather than drained, so a second
+ * server on the same directory finds the acknowledged chat in the node's commit log.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class ServerStopIT {
   private static final Pattern NODE_PID =
       Pattern.compile("Cassandra node \\(pid (\\d+)\\) answered");
+  private static final Pattern REPLAYED =
+      Pattern.compile("Log replay complete, (\\d+) replayed mutations");
 
   @Test
   void sigtermDrainsTheClientsThenStopsTheNodeWithoutAWarning(@TempDir Path directory)
       throws IOException, InterruptedException {
+    NodePorts node = new NodePorts(freePort(), freePort());
     int grpcPort = freePort();
     Path log = directory.resolve("server.log");
-    Process server = startServer(directory, grpcPort, log);
+    Process server = startServer(directory, node, grpcPort, log);
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    String roomId;
+    ChatMessage acknowledged;
     try {
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(250))
-          .until(() -> !server.isAlive() || Files.readString(log).contains("listening on"));
-      assertThat(server.isAlive()).as("the server started: %s", Files.readString(log)).isTrue();
+      awaitListening(server, log);
       String alice = token(channel, "alice");
-      String roomId =
+      roomId =
           TestServer.withToken(RoomServiceGrpc.newBlockingStub(channel), alice)
               .createRoom(
                   CreateRoomRequest.newBuilder()
@@ -71,6 +78,7 @@ class ServerStopIT {
               StreamProbe.open(channel, "alice", alice).join(roomId),
               StreamProbe.open(channel, "bob", token(channel, "bob")).join(roomId));
       clients.forEach(StreamProbe::snapshot);
+      acknowledged = stored(clients.get(0), send(clients.get(0), "s-1", "said before the stop"));
 
       server.destroy(); // SIGTERM
 
@@ -79,22 +87,11 @@ class ServerStopIT {
       }
       assertThat(server.waitFor(2, TimeUnit.MINUTES)).isTrue();
     } finally {
-      channel.shutdownNow();
-      // After a failure only: the node runs in a session of its own and would outlive its server.
-      List<ProcessHandle> children = server.descendants().toList();
-      server.destroyForcibly();
-      children.forEach(ProcessHandle::destroyForcibly);
+      stopForGood(server, channel);
     }
 
     String output = Files.readString(log);
-    List<String> shutdown =
-        output.lines().dropWhile(line -> !line.contains("Shutting down")).toList();
-    System.out.println(
-        "ServerStopIT, the server's log from SIGTERM on:\n" + String.join("\n", shutdown));
-    assertThat(shutdown)
-        .as(output)
-        .isNotEmpty()
-        .noneMatch(line -> line.contains(" WARN ") || line.contains(" ERROR "));
+    List<String> shutdown = quietShutdown(output);
     assertThat(indexOf(shutdown, "gRPC server stopped"))
         .as("the node stops after the drain:%n%s", String.join("\n", shutdown))
         .isNotNegative()
@@ -107,9 +104,70 @@ class ServerStopIT {
     assertThat(pid.find()).as(output).isTrue();
     assertThat(ProcessHandle.of(Long.parseLong(pid.group(1))).filter(ProcessHandle::isAlive))
         .isEmpty();
+
+    // The same node directory again: what the node acknowledged before it was killed is back.
+    int secondPort = freePort();
+    Path secondLog = directory.resolve("server-2.log");
+    Process second = startServer(directory, node, secondPort, secondLog);
+    ManagedChannel secondChannel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", secondPort).usePlaintext().build();
+    try {
+      awaitListening(second, secondLog);
+      assertThat(
+              TestServer.withToken(
+                      ChatServiceGrpc.newBlockingStub(secondChannel), token(secondChannel, "bob"))
+                  .listChatHistory(ListChatHistoryRequest.newBuilder().setRoomId(roomId).build())
+                  .getMessagesList())
+          .containsExactly(acknowledged);
+      second.destroy();
+      assertThat(second.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    } finally {
+      stopForGood(second, secondChannel);
+    }
+    quietShutdown(Files.readString(secondLog));
+    // Read back from the commit log (not from a flush at the stop, which a drain would have done):
+    // the second start replays it; the first had none to replay.
+    Path nodeLog = directory.resolve("cassandra").resolve("logs").resolve("system.log");
+    assertThat(REPLAYED.matcher(Files.readString(nodeLog)).results().map(r -> r.group(1)))
+        .as("commit log replays in %s", nodeLog)
+        .singleElement()
+        .satisfies(mutations -> assertThat(Integer.parseInt(mutations)).isPositive());
   }
 
-  private static Process startServer(Path directory, int grpcPort, Path log) throws IOException {
+  /** The log from SIGTERM on, printed; neither the server nor its node warns there. */
+  private static List<String> quietShutdown(String output) {
+    List<String> shutdown =
+        output.lines().dropWhile(line -> !line.contains("Shutting down")).toList();
+    System.out.println(
+        "ServerStopIT, the server's log from SIGTERM on:\n" + String.join("\n", shutdown));
+    assertThat(shutdown)
+        .as(output)
+        .isNotEmpty()
+        .noneMatch(line -> line.contains(" WARN ") || line.contains(" ERROR "));
+    return shutdown;
+  }
+
+  /** The Cassandra ports of the node of the test, the same for both of its servers. */
+  private record NodePorts(int port, int storagePort) {}
+
+  private static void awaitListening(Process server, Path log) throws IOException {
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> !server.isAlive() || Files.readString(log).contains("listening on"));
+    assertThat(server.isAlive()).as("the server started: %s", Files.readString(log)).isTrue();
+  }
+
+  /** After a failure only: the node runs in a session of its own and would outlive its server. */
+  private static void stopForGood(Process server, ManagedChannel channel) {
+    channel.shutdownNow();
+    List<ProcessHandle> children = server.descendants().toList();
+    server.destroyForcibly();
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  private static Process startServer(Path directory, NodePorts node, int grpcPort, Path log)
+      throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder builder =
         new ProcessBuilder(
@@ -128,8 +186,8 @@ class ServerStopIT {
     env.put("WATCHPARTY_AUTH_SECRET", TestServer.SECRET);
     env.put("WATCHPARTY_CATALOG_DEMO", "true");
     env.remove("WATCHPARTY_CASSANDRA_HOSTS"); // the node of its own, never a cluster
-    env.put("WATCHPARTY_CASSANDRA_LOCAL_PORT", Integer.toString(freePort()));
-    env.put("WATCHPARTY_CASSANDRA_LOCAL_STORAGEPORT", Integer.toString(freePort()));
+    env.put("WATCHPARTY_CASSANDRA_LOCAL_PORT", Integer.toString(node.port()));
+    env.put("WATCHPARTY_CASSANDRA_LOCAL_STORAGEPORT", Integer.toString(node.storagePort()));
     env.put("WATCHPARTY_CASSANDRA_LOCAL_DIRECTORY", directory.resolve("cassandra").toString());
     env.put("WATCHPARTY_CASSANDRA_LOCAL_HEAP", "512M");
     String jars = System.getProperty("watchparty.cassandra.local.jars");

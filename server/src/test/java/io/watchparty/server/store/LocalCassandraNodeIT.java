@@ -43,7 +43,7 @@ class LocalCassandraNodeIT {
   }
 
   @Test
-  void keepsItsDataAcrossAStopAndAStart(@TempDir Path directory) throws IOException {
+  void keepsItsDataAcrossAStopOrAKillAndAStart(@TempDir Path directory) throws IOException {
     LocalNodeSettings settings =
         configured().withDirectory(directory).withPorts(freePort(), freePort()).withHeap("512M");
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", settings.port());
@@ -71,10 +71,23 @@ class LocalCassandraNodeIT {
       assertThat(attached.startedHere()).isTrue();
       Row row = session.execute("SELECT body FROM it_restart.notes WHERE id = 1").one();
       assertThat(row.getString("body")).isEqualTo("still here");
+      session.execute("INSERT INTO it_restart.notes (id, body) VALUES (2, 'acknowledged')");
     }
+    // close() killed the node: the acknowledged insert is in its commit log only.
     assertThat(CqlPortProbe.probe(address, PROBE)).isEqualTo(PortState.FREE);
     assertThat(ProcessHandle.of(attached.pid().orElseThrow()).filter(ProcessHandle::isAlive))
         .isEmpty();
+    assertThat(directory.resolve("cassandra.pid")).doesNotExist();
+
+    try (LocalCassandraNode again = LocalCassandraNode.start(settings);
+        CqlSession session = connect(address)) {
+      assertThat(again.startedHere()).isTrue();
+      assertThat(
+              session.execute("SELECT id, body FROM it_restart.notes").all().stream()
+                  .map(r -> r.getInt("id") + " " + r.getString("body")))
+          .containsExactlyInAnyOrder("1 still here", "2 acknowledged");
+    }
+    assertThat(CqlPortProbe.probe(address, PROBE)).isEqualTo(PortState.FREE);
   }
 
   private static CqlSession connect(InetSocketAddress address) {
