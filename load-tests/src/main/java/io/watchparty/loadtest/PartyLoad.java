@@ -132,6 +132,12 @@ public final class PartyLoad implements Callable<Integer> {
   boolean noBaseline;
 
   @Option(
+      names = "--observe",
+      description =
+          "the server's observe port host:port (loopback only), for its own fan-out times")
+  String observe;
+
+  @Option(
       names = "--server-pid",
       defaultValue = "-1",
       description = "the server JVM, for its CPU and heap")
@@ -206,6 +212,8 @@ public final class PartyLoad implements Callable<Integer> {
     InetSocketAddress grpc = loopback(line, "--target", target);
     Optional<InetSocketAddress> web =
         bridge == null ? Optional.empty() : Optional.of(loopback(line, "--bridge", bridge));
+    Optional<InetSocketAddress> observed =
+        observe == null ? Optional.empty() : Optional.of(loopback(line, "--observe", observe));
     Scenario scenario = scenario(line, web.isPresent());
     var tokens = new Tokens(secret);
     Map<String, Object> environment = environment();
@@ -225,7 +233,8 @@ public final class PartyLoad implements Callable<Integer> {
                     Optional.empty(),
                     -1,
                     -1,
-                    heap),
+                    heap,
+                    Optional.empty()),
                 forBaseline(scenario),
                 tokens);
         Optional<Histogram> fanOut = bare.stop();
@@ -235,7 +244,8 @@ public final class PartyLoad implements Callable<Integer> {
     System.out.printf("platform (%s): running the scenario%n", target);
     RunResult platform =
         TargetRun.run(
-            new TargetRun.Target("platform", grpc, serverPid, web, bridgePid, cassandraPid, heap),
+            new TargetRun.Target(
+                "platform", grpc, serverPid, web, bridgePid, cassandraPid, heap, observed),
             scenario,
             tokens);
     environment.put("loadAverageAfter", loadAverage());

@@ -78,7 +78,13 @@ final class Report {
     for (String p : List.of("p50", "p99", "p99.9", "max")) {
       row(rows, "command -> last viewer " + p + " (ms)", r -> ms(r.last(), p), true);
     }
-    row(rows, "server fan-out p99 (ms)", r -> r.fanOut().map(h -> ms(h, "p99")).orElse("-"), false);
+    for (String p : List.of("p50", "p99", "p99.9", "max")) {
+      row(
+          rows,
+          "server fan-out " + p + " (ms)",
+          r -> r.fanOut().map(h -> ms(h, p)).orElse("-"),
+          false);
+    }
     row(
         rows,
         "server CPU per delivery (us)",

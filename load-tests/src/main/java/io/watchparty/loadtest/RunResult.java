@@ -15,7 +15,8 @@ import org.HdrHistogram.Histogram;
  * @param seconds the measured window
  * @param deliveries frames the gRPC viewers received in the window
  * @param sseDeliveries events the SSE tabs received in the window
- * @param fanOut server side, command received to the last frame handed to gRPC (baseline only)
+ * @param fanOut server side, command received to the last frame handed to gRPC: the baseline's
+ *     (warm-up included), the platform's from its observe port over the window (with --observe)
  * @param sideLoads churn, reaction bursts and slow viewers, apart from the viewers above
  */
 record RunResult(

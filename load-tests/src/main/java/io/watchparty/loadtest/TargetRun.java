@@ -18,6 +18,7 @@ import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.Visibility;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -50,6 +51,7 @@ final class TargetRun {
    * @param serverPid the server's JVM (-1: unknown); bridgePid, cassandraPid likewise
    * @param bridge the web bridge for SSE tabs, empty for none
    * @param heap whether to measure the live heap per stream (full GCs through jcmd)
+   * @param observe the server's observe port, for its own fan-out times; empty for none
    */
   record Target(
       String name,
@@ -58,7 +60,8 @@ final class TargetRun {
       Optional<InetSocketAddress> bridge,
       long bridgePid,
       long cassandraPid,
-      boolean heap) {}
+      boolean heap,
+      Optional<InetSocketAddress> observe) {}
 
   private final Target target;
   private final Scenario scenario;
@@ -191,7 +194,7 @@ final class TargetRun {
           window.sseDeliveries,
           latencies[0],
           latencies[1],
-          Optional.empty(),
+          window.fanOut,
           new RunResult.Chat(
               counters.chatSent.sum(),
               counters.chatAcknowledged.sum(),
@@ -261,7 +264,8 @@ final class TargetRun {
       long deliveries,
       long sseDeliveries,
       RunResult.Cpu cpu,
-      List<RunResult.TimelinePoint> timeline) {}
+      List<RunResult.TimelinePoint> timeline,
+      Optional<Histogram> fanOut) {}
 
   private Window measure(
       List<PartyRoom> rooms,
@@ -270,7 +274,7 @@ final class TargetRun {
       SseTabs tabs,
       SimulatedPlayers players,
       SideLoadRun side)
-      throws InterruptedException {
+      throws InterruptedException, IOException {
     Map<PartyRoom, RoomServiceGrpc.RoomServiceBlockingStub> hostStubs = new HashMap<>();
     for (PartyRoom room : rooms) {
       hostStubs.put(
@@ -303,6 +307,9 @@ final class TargetRun {
     long serverStart = cpu(target.serverPid());
     long bridgeStart = cpu(target.bridgePid());
     long cassandraStart = cpu(target.cassandraPid());
+    Optional<ServerFanOut> fanOut = target.observe().map(ServerFanOut::new);
+    Optional<Histogram> fanOutBefore =
+        fanOut.isPresent() ? Optional.of(fanOut.get().read()) : Optional.empty();
     long deliveriesStart = counters.deliveries.sum();
     long sseStart = counters.sseDeliveries.sum();
     long start = System.nanoTime();
@@ -350,8 +357,17 @@ final class TargetRun {
     long deliveries = counters.deliveries.sum() - deliveriesStart;
     long sseDeliveries = counters.sseDeliveries.sum() - sseStart;
     sampler.shutdownNow();
+    Optional<Histogram> fanOutInWindow =
+        fanOut.isPresent()
+            ? Optional.of(ServerFanOut.between(fanOutBefore.get(), fanOut.get().read()))
+            : Optional.empty();
     return new Window(
-        (windowEnd - start) / 1e9, deliveries, sseDeliveries, cpu, List.copyOf(timeline));
+        (windowEnd - start) / 1e9,
+        deliveries,
+        sseDeliveries,
+        cpu,
+        List.copyOf(timeline),
+        fanOutInWindow);
   }
 
   private void awaitCaughtUp(List<GrpcViewer> viewers, SseTabs tabs, SideLoadRun side)

@@ -68,7 +68,10 @@ public final class Main {
             ? Optional.empty()
             : Optional.of(
                 ObserveEndpoint.start(
-                    settings.host(), settings.observePort(), server.storageHealth()));
+                    settings.host(),
+                    settings.observePort(),
+                    server.storageHealth(),
+                    server.rooms().fanOutTimes()));
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -93,7 +96,8 @@ public final class Main {
     observe.ifPresent(
         o ->
             log.info(
-                "Health and metrics on http://{}:{}/observe/health and /observe/metrics",
+                "Health and metrics on http://{}:{}/observe/health, /observe/metrics and"
+                    + " /observe/fan-out",
                 settings.host(),
                 o.port()));
     stopped.await();

@@ -5,14 +5,16 @@ import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Metrics;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;
+import io.watchparty.server.room.FanOutTimes;
 import io.watchparty.server.room.RoomRegistry;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Registers the server's gauges with Helidon's global meter registry, which the observability port
- * exposes in Prometheus format: cache statistics of the catalog and of the availability matrix, and
- * the rooms held in memory.
+ * exposes in Prometheus format: cache statistics of the catalog and of the availability matrix, the
+ * rooms held in memory, and the rooms' fan-out times since the server started (the load test reads
+ * the whole histogram from {@code /observe/fan-out} instead, to tell one run's share).
  */
 final class ServerMetrics {
   private ServerMetrics() {}
@@ -29,6 +31,23 @@ final class ServerMetrics {
         .getOrCreate(
             Gauge.builder("watchparty.rooms.loaded", rooms, r -> r.loadedRooms())
                 .description("rooms held in memory by this server"));
+    FanOutTimes fanOut = rooms.fanOutTimes();
+    Metrics.globalRegistry()
+        .getOrCreate(
+            Gauge.builder("watchparty.room.fanout.events", fanOut, f -> f.count())
+                .description("room events fanned out to at least one stream"));
+    for (double quantile : new double[] {0.5, 0.99, 0.999, 1.0}) {
+      Metrics.globalRegistry()
+          .getOrCreate(
+              Gauge.builder(
+                      "watchparty.room.fanout.seconds",
+                      fanOut,
+                      f -> f.valueAtPercentile(quantile * 100) / 1e6)
+                  .tags(Metrics.tags("quantile", Double.toString(quantile)))
+                  .description(
+                      "event numbered under the room lock to its frame handed to the transport"
+                          + " for the room's last stream"));
+    }
   }
 
   private static void cache(String name, Supplier<CacheStats> stats) {

@@ -56,7 +56,8 @@ class StorageHealthIT {
   @Test
   void chatIsNotServingWhileStorageIsDownAndRoomsServeOn() throws Exception {
     try (ObserveEndpoint observe =
-        ObserveEndpoint.start("127.0.0.1", 0, wp.server().storageHealth())) {
+        ObserveEndpoint.start(
+            "127.0.0.1", 0, wp.server().storageHealth(), wp.server().rooms().fanOutTimes())) {
       assertThat(statuses())
           .allSatisfy((service, status) -> assertThat(status).isEqualTo(ServingStatus.SERVING));
       assertThat(health(observe).statusCode()).isEqualTo(200);

@@ -26,6 +26,7 @@ final class EventStream {
   private final EventLog log;
   private final Function<Personal, Snapshot.Builder> snapshots;
   private final Function<Subscriber, Personal> personal;
+  private final FanOutTimes fanOutTimes;
   private final Set<Subscriber> receivers = new LinkedHashSet<>();
 
   /** Snapshot frames built at {@link #snapshotsAt}, by variant. */
@@ -37,14 +38,17 @@ final class EventStream {
   /**
    * @param snapshots builds the room's snapshot for a variant, without its sequence
    * @param personal which variant a receiver gets
+   * @param fanOutTimes where each published event's fan-out time is recorded
    */
   EventStream(
       EventLog log,
       Function<Personal, Snapshot.Builder> snapshots,
-      Function<Subscriber, Personal> personal) {
+      Function<Subscriber, Personal> personal,
+      FanOutTimes fanOutTimes) {
     this.log = log;
     this.snapshots = snapshots;
     this.personal = personal;
+    this.fanOutTimes = fanOutTimes;
   }
 
   long lastSequence() {
@@ -86,14 +90,25 @@ final class EventStream {
     receivers.remove(subscriber);
   }
 
-  /** Numbers, serializes (once) and delivers an event to every stream; returns its sequence. */
+  /**
+   * Numbers, serializes (once) and delivers an event to every stream; returns its sequence. Its
+   * fan-out time runs from here until the last stream's writer has handed its frame over.
+   */
   long publish(ServerMessage.Builder event) {
+    long acceptedAtNanos = System.nanoTime();
     long sequence = log.lastSequence() + 1;
     byte[] frame = event.setSequence(sequence).build().toByteArray();
     log.append(sequence, frame);
-    for (Subscriber receiver : receivers) {
-      deliver(receiver, frame);
+    if (receivers.isEmpty()) {
+      return sequence;
     }
+    var fanOut = new FanOut(frame, acceptedAtNanos, receivers.size(), fanOutTimes);
+    for (Subscriber receiver : receivers) {
+      if (!receiver.sink().offer(fanOut)) {
+        receiver.sink().resetTo(snapshotFrame(receiver));
+      }
+    }
+    fanOut.handedOver(); // the publisher's share: the streams' writers may finish before this loop
     return sequence;
   }
 

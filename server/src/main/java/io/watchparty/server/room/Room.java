@@ -112,7 +112,8 @@ public final class Room {
       Function<String, Title> titles,
       Function<String, TitleAvailability> availability,
       InviteTokens inviteTokens,
-      BiPredicate<UUID, String> storedPartyMember) {}
+      BiPredicate<UUID, String> storedPartyMember,
+      FanOutTimes fanOutTimes) {}
 
   Room(
       RoomRecord record,
@@ -133,7 +134,10 @@ public final class Room {
     this.roles = new Roles(record);
     this.events =
         new EventStream(
-            new EventLog(config.eventLogCapacity(), firstSequence), this::snapshot, this::personal);
+            new EventLog(config.eventLogCapacity(), firstSequence),
+            this::snapshot,
+            this::personal,
+            services.fanOutTimes());
     this.presence =
         new Presence(
             id, config, clock, timers, events, roles, this::presenceDue, this::relayedGraceExpired);

@@ -72,6 +72,7 @@ public final class RoomRegistry {
   private final Executor executor;
   private final RateLimiter commandLimiter;
   private final InviteTokens inviteTokens = new InviteTokens();
+  private final FanOutTimes fanOutTimes = new FanOutTimes();
 
   /** Rooms in memory, or being loaded: every caller of one room waits for the same load. */
   private final ConcurrentHashMap<UUID, CompletableFuture<Room>> rooms = new ConcurrentHashMap<>();
@@ -341,6 +342,11 @@ public final class RoomRegistry {
     return true;
   }
 
+  /** The fan-out times of every room's events on this server. */
+  public FanOutTimes fanOutTimes() {
+    return fanOutTimes;
+  }
+
   /** How many rooms this server holds in memory. */
   public int loadedRooms() {
     return inMemory().size();
@@ -390,7 +396,8 @@ public final class RoomRegistry {
             availability,
             inviteTokens,
             // Asked only when a private room's invite is missing; the join waits for the answer.
-            (roomId, userId) -> store.isPartyMember(roomId, userId).toCompletableFuture().join());
+            (roomId, userId) -> store.isPartyMember(roomId, userId).toCompletableFuture().join(),
+            fanOutTimes);
     return new Room(record, firstSequence, rights, services, room -> chats.open(room, created));
   }
 }

@@ -11,6 +11,20 @@ public interface StreamSink {
   /** Queues a frame; false (and nothing queued) when the receiver is a whole queue behind. */
   boolean offer(byte[] frame);
 
+  /**
+   * Queues a room event's frame, as {@link #offer(byte[])}, and calls {@link FanOut#handedOver}
+   * exactly once, whatever it returns: once the frame is handed to the transport, or when it is
+   * dropped (not queued, or dropped with the backlog). This default is for a sink whose {@code
+   * offer} is the write.
+   */
+  default boolean offer(FanOut event) {
+    try {
+      return offer(event.frame());
+    } finally {
+      event.handedOver();
+    }
+  }
+
   /** Drops the backlog of a receiver that fell behind and queues a snapshot in its place. */
   void resetTo(byte[] snapshot);
 

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.room.FanOut;
 import io.watchparty.server.room.StreamSink;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
@@ -17,6 +18,11 @@ import java.util.function.Consumer;
  * {@linkplain ServerCallStreamObserver#isReady() is ready}, so a slow receiver never makes anyone
  * else wait and never makes the server buffer without limit: past {@code capacity} frames, the room
  * replaces the backlog with a fresh snapshot ({@link #offer} returns false).
+ *
+ * <p>Room events are queued as their shared {@link FanOut}, which is told once per stream when the
+ * server has done its part: the frame is written to the transport, dropped, or waits behind a
+ * receiver that flow control says is behind (a stalled or slow viewer's frames wait on the viewer,
+ * not on the server, so they end the server-side fan-out time).
  */
 final class Outbox implements StreamSink {
   private final ServerCallStreamObserver<byte[]> stream;
@@ -25,9 +31,13 @@ final class Outbox implements StreamSink {
   private final Consumer<Outbox> ended;
   private final AtomicInteger drainRequests = new AtomicInteger();
 
-  // Guarded by `queue`.
+  /** Frames: a {@code byte[]}, or a room event's {@link FanOut}. Guarded by itself. */
   @GuardedBy("queue")
-  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+  /** How many frames at the head of the queue have told their {@link FanOut} already. */
+  @GuardedBy("queue")
+  private int told;
 
   @GuardedBy("queue")
   private StatusRuntimeException closeWith;
@@ -60,11 +70,22 @@ final class Outbox implements StreamSink {
 
   @Override
   public boolean offer(byte[] frame) {
+    return enqueue(frame);
+  }
+
+  @Override
+  public boolean offer(FanOut event) {
+    return enqueue(event);
+  }
+
+  private boolean enqueue(Object frame) {
     synchronized (queue) {
       if (closeWith != null || closed) {
+        handedOver(frame);
         return true; // closing: nothing more will be written, and there is no backlog to repair
       }
       if (queue.size() >= capacity) {
+        handedOver(frame);
         return false;
       }
       queue.add(frame);
@@ -73,10 +94,37 @@ final class Outbox implements StreamSink {
     return true;
   }
 
+  /** A frame leaves the queue (written or dropped): a room event's fan-out counts this stream. */
+  private static void handedOver(Object frame) {
+    if (frame instanceof FanOut event) {
+      event.handedOver();
+    }
+  }
+
+  @GuardedBy("queue")
+  private void dropQueued() {
+    tellWaiting();
+    queue.clear();
+    told = 0;
+  }
+
+  /** Tells every queued event that has not been told yet: it is up to the receiver now. */
+  @GuardedBy("queue")
+  private void tellWaiting() {
+    if (told < queue.size()) {
+      var frames = queue.iterator();
+      for (int i = 0; i < told; i++) {
+        frames.next();
+      }
+      frames.forEachRemaining(Outbox::handedOver);
+      told = queue.size();
+    }
+  }
+
   @Override
   public void resetTo(byte[] snapshotFrame) {
     synchronized (queue) {
-      queue.clear();
+      dropQueued();
       queue.add(snapshotFrame);
       resyncs++;
     }
@@ -108,7 +156,7 @@ final class Outbox implements StreamSink {
       if (closeWith == null && !closed) {
         closeWith = status;
         if (!status.getStatus().isOk()) {
-          queue.clear();
+          dropQueued();
         }
       }
     }
@@ -121,7 +169,7 @@ final class Outbox implements StreamSink {
     synchronized (queue) {
       wasOpen = !closed;
       closed = true;
-      queue.clear();
+      dropQueued();
     }
     if (wasOpen) {
       ended.accept(this);
@@ -162,7 +210,8 @@ final class Outbox implements StreamSink {
 
   private void writeWhileReady() {
     while (true) {
-      byte[] frame;
+      Object frame;
+      boolean toldBefore = false;
       StatusRuntimeException finish = null;
       synchronized (queue) {
         if (closed) {
@@ -176,9 +225,14 @@ final class Outbox implements StreamSink {
           finish = closeWith;
           closed = true;
         } else if (!stream.isReady()) {
+          tellWaiting();
           return; // the onReady handler will schedule the next drain
         } else {
           queue.poll();
+          if (told > 0) {
+            told--;
+            toldBefore = true;
+          }
         }
       }
       try {
@@ -194,7 +248,13 @@ final class Outbox implements StreamSink {
           }
           return;
         }
-        stream.onNext(frame);
+        try {
+          stream.onNext(frame instanceof FanOut event ? event.frame() : (byte[]) frame);
+        } finally {
+          if (!toldBefore) {
+            handedOver(frame);
+          }
+        }
       } catch (RuntimeException cancelled) {
         // The call was cancelled meanwhile; the cancel handler removes this subscriber.
         abandon();
