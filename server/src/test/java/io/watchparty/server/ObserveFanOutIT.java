@@ -1,8 +1,12 @@
 package io.watchparty.server;
 
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Status;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.room.FanOutTimes;
 import io.watchparty.server.testing.Commands;
@@ -14,6 +18,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.util.Base64;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -60,6 +65,49 @@ class ObserveFanOutIT {
       assertThat(get(http, observe, "/observe/metrics").body())
           .contains("watchparty_room_fanout_events", "watchparty_room_fanout_seconds");
     }
+  }
+
+  @Test
+  void theObservePortCountsFinishedCallsByMethodAndStatus() throws Exception {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    String method = "watchparty.v1.RoomService/GetRoom";
+    try (ObserveEndpoint observe =
+            ObserveEndpoint.start(
+                "127.0.0.1", 0, wp.server().storageHealth(), wp.server().rooms().fanOutTimes());
+        HttpClient http = HttpClient.newHttpClient()) {
+      // Other servers in this JVM count into the same registry: compare before and after.
+      String before = get(http, observe, "/observe/metrics").body();
+      for (int i = 0; i < 3; i++) {
+        wp.as("bob").getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build());
+      }
+      assertRefused(
+          () ->
+              wp.as("bob")
+                  .getRoom(
+                      GetRoomRequest.newBuilder().setRoomId(UUID.randomUUID().toString()).build()),
+          Status.Code.NOT_FOUND,
+          ErrorReason.ROOM_NOT_FOUND);
+      String after = get(http, observe, "/observe/metrics").body();
+
+      assertThat(calls(after, method, "OK") - calls(before, method, "OK")).isEqualTo(3);
+      assertThat(calls(after, method, "NOT_FOUND") - calls(before, method, "NOT_FOUND"))
+          .isEqualTo(1);
+    }
+  }
+
+  /**
+   * The value of {@code watchparty_grpc_calls_total} for a method and status code (0 if absent).
+   */
+  private static double calls(String metrics, String method, String code) {
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith("watchparty_grpc_calls_total{"))
+        .filter(
+            line ->
+                line.contains("method=\"" + method + "\"")
+                    && line.contains("code=\"" + code + "\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private static HttpResponse<String> get(HttpClient http, ObserveEndpoint observe, String path)
