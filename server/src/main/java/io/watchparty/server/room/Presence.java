@@ -86,6 +86,15 @@ final class Presence {
     this.relayedGraceExpired = relayedGraceExpired;
   }
 
+  /** The viewer a relay serves under this id, who is no member (a member is their watcher). */
+  Optional<Watcher> relayedOnly(String userId) {
+    if (members.containsKey(userId)) {
+      return Optional.empty();
+    }
+    return Optional.<Watcher>ofNullable(relayedViewers.get(userId))
+        .filter(v -> !v.region.isEmpty());
+  }
+
   Optional<Member> member(String userId) {
     return Optional.ofNullable(members.get(userId));
   }

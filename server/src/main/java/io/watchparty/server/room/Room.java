@@ -203,6 +203,9 @@ public final class Room {
           }
           Presence.Arrival arrival =
               presence.addConnection(who, subscriber, request.getLastSequence());
+          presence
+              .member(who.userId())
+              .ifPresent(member -> licence.arrived(member, true, this::tellWatcher));
           if (arrival.replayed()) {
             // Per-connection notices are not in the event log: restate the one that matters.
             events.deliver(subscriber, licence.frame(who.region()));
@@ -502,7 +505,12 @@ public final class Room {
                   Map.of("user_id", userId, "room_id", id.toString()));
             }
           }
-          presence.relayAudience(relay, added, removed, details).forEach(party::joined);
+          for (String userId : presence.relayAudience(relay, added, removed, details)) {
+            party.joined(userId);
+            presence
+                .relayedOnly(userId)
+                .ifPresent(viewer -> licence.arrived(viewer, false, this::tellWatcher));
+          }
         });
   }
 

@@ -93,6 +93,19 @@ final class RoomLicence {
     return unable;
   }
 
+  /**
+   * Someone who just arrived: records whether they may watch now. Told only if they may not and
+   * were not shown that ({@code shown}: a member's snapshot is computed here, so it is true; a
+   * relay's viewer saw the relay's own, maybe older, answer), since every later change is told
+   * against what is recorded here.
+   */
+  void arrived(Watcher watcher, boolean shown, BiConsumer<Watcher, Watchability> tell) {
+    watcher.canWatch = canWatch(watcher.region);
+    if (!watcher.canWatch && !shown) {
+      tell.accept(watcher, notice(watcher.region));
+    }
+  }
+
   /** The per-connection Watchability notice for a viewer of {@code region}. */
   byte[] frame(String region) {
     return ServerMessage.newBuilder().setWatchability(notice(region)).build().toByteArray();

@@ -7,6 +7,7 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClearAvailabilityRequest;
+import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.CommandAccepted;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
@@ -16,10 +17,13 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.GetAvailabilityRequest;
 import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.GetTitleRequest;
+import io.watchparty.proto.v1.Join;
 import io.watchparty.proto.v1.LicenceWindow;
 import io.watchparty.proto.v1.ListPublicRoomsRequest;
 import io.watchparty.proto.v1.ListTitlesRequest;
 import io.watchparty.proto.v1.PlaybackCommand;
+import io.watchparty.proto.v1.RelayAudience;
+import io.watchparty.proto.v1.RelayedViewer;
 import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.SendCommandRequest;
@@ -32,6 +36,7 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -219,6 +224,45 @@ class AvailabilityIT {
     // After a restart the room knows his membership from storage only.
     server.restart();
     assertThat(server.connect("hiro").join(roomId).snapshot().getCanWatch()).isFalse();
+  }
+
+  @Test
+  void aViewerARelayNamesAfterTheirWindowClosedIsToldAtOnce() {
+    // The relay's tab may have shown its own, older answer: the room tells the truth on arrival.
+    String roomId = createRoom("alice", "sintel", Visibility.PUBLIC);
+    var relay = server.connect("web-bridge");
+    relay.send(
+        ClientMessage.newBuilder()
+            .setJoin(Join.newBuilder().setRoomId(roomId).setAsRelay(true))
+            .build());
+    relay.snapshot();
+    server
+        .catalogAdminAs("admin")
+        .clearAvailability(
+            ClearAvailabilityRequest.newBuilder().setTitleId("sintel").setRegion("IT").build());
+
+    relay.send(
+        ClientMessage.newBuilder()
+            .setRelayAudience(
+                RelayAudience.newBuilder()
+                    .setViewerCount(2)
+                    .addAllAddedUserIds(List.of("chiara", "bob"))
+                    .addAddedViewers(
+                        RelayedViewer.newBuilder()
+                            .setUserId("chiara")
+                            .setDisplayName("Chiara")
+                            .setRegion("IT"))
+                    .addAddedViewers(
+                        RelayedViewer.newBuilder()
+                            .setUserId("bob")
+                            .setDisplayName("Bob")
+                            .setRegion("GB")))
+            .build());
+
+    Watchability told = relay.skipTo(KindCase.WATCHABILITY).getWatchability();
+    assertThat(told.getUserId()).isEqualTo("chiara");
+    assertThat(told.getCanWatch()).isFalse();
+    assertThat(told.getRegion()).isEqualTo("IT");
   }
 
   @Test
