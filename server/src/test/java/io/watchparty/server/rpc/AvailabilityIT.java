@@ -68,6 +68,17 @@ class AvailabilityIT {
         .getRoomId();
   }
 
+  /** Alice, the host, switches the room to another title. */
+  private CommandAccepted switchTitle(String roomId, String titleId) {
+    return server
+        .as("alice")
+        .sendCommand(
+            SendCommandRequest.newBuilder()
+                .setRoomId(roomId)
+                .setCommand(changeTitle(titleId))
+                .build());
+  }
+
   private static Command changeTitle(String titleId) {
     return Command.newBuilder()
         .setPlayback(
@@ -131,14 +142,7 @@ class AvailabilityIT {
     assertThat(before.getUnableToWatch()).isEqualTo(1);
     assertThat(before.getMemberCount()).isEqualTo(3);
 
-    CommandAccepted accepted =
-        server
-            .as("alice")
-            .sendCommand(
-                SendCommandRequest.newBuilder()
-                    .setRoomId(roomId)
-                    .setCommand(changeTitle("metropolis"))
-                    .build());
+    CommandAccepted accepted = switchTitle(roomId, "metropolis");
     assertThat(accepted.getMembersUnableToWatch()).isEqualTo(1);
 
     // Hiro stays in the room: he sees the change, then why he cannot play it.
@@ -154,13 +158,7 @@ class AvailabilityIT {
     assertThat(bob.skipTo(KindCase.PLAYBACK_CHANGED).getPlaybackChanged().getState().getTitleId())
         .isEqualTo("metropolis");
 
-    server
-        .as("alice")
-        .sendCommand(
-            SendCommandRequest.newBuilder()
-                .setRoomId(roomId)
-                .setCommand(changeTitle("sintel"))
-                .build());
+    switchTitle(roomId, "sintel");
     assertThat(hiro.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isTrue();
     assertThat(
             bob.until(m -> m.getKindCase() == KindCase.PLAYBACK_CHANGED).stream()
@@ -183,13 +181,7 @@ class AvailabilityIT {
     server.connect("alice").join(roomId).snapshot();
     var hiro = server.connect("hiro").join(roomId, created.getInviteToken());
     assertThat(hiro.snapshot().getCanWatch()).isTrue();
-    server
-        .as("alice")
-        .sendCommand(
-            SendCommandRequest.newBuilder()
-                .setRoomId(roomId)
-                .setCommand(changeTitle("metropolis"))
-                .build());
+    switchTitle(roomId, "metropolis");
     assertThat(hiro.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isFalse();
 
     // His connection drops; he comes back without the invite, and so does a second tab of his
