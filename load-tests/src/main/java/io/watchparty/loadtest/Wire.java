@@ -4,12 +4,10 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import io.grpc.MethodDescriptor;
 import io.grpc.protobuf.ProtoUtils;
+import io.watchparty.proto.ByteArrayMarshaller;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.RoomServiceGrpc;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * The room stream as raw bytes, shared by the generator's viewers and the baseline server: the
@@ -28,22 +26,11 @@ final class Wire {
   static final int CHAT = 11;
   static final int REACTIONS = 13;
 
-  static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
+  /**
+   * Frames kept serialized, the server's own marshaller: the baseline drains its pre-serialized
+   * bytes into gRPC's buffer as the platform does, and viewers read each frame at its exact length.
+   */
+  static final MethodDescriptor.Marshaller<byte[]> BYTES = new ByteArrayMarshaller();
 
   /** {@code RoomService/Connect} with the server's messages left serialized. */
   static final MethodDescriptor<ClientMessage, byte[]> CONNECT =

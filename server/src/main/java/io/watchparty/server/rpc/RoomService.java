@@ -7,6 +7,7 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.ByteArrayMarshaller;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.ClientMessage;
 import io.watchparty.proto.v1.ClockPing;

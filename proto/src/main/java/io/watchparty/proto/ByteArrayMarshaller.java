@@ -1,4 +1,4 @@
-package io.watchparty.server.rpc;
+package io.watchparty.proto;
 
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -10,18 +10,32 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
- * Writes already-serialized messages as they are: room events are serialized once per room and the
- * same bytes go to every receiver.
+ * Messages kept serialized, both ways: the server serializes a room event once and writes the same
+ * bytes to every receiver; the load generator reads frames without parsing them.
  */
-final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+public final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
   @Override
   public InputStream stream(byte[] value) {
     return new Frame(value);
   }
 
+  /**
+   * The message's bytes, read into an array of their exact length when gRPC says how many there are
+   * (its message streams are {@link KnownLength}): {@code readAllBytes} fills a 16 KiB buffer first
+   * and copies, which was 95% of the load generator's allocations at 40,000 messages a second and
+   * young-GC pauses of up to 200 ms in its latency figures.
+   */
   @Override
   public byte[] parse(InputStream stream) {
     try {
+      if (stream instanceof KnownLength) {
+        byte[] bytes = new byte[stream.available()];
+        int read = stream.readNBytes(bytes, 0, bytes.length);
+        if (read == bytes.length && stream.read() == -1) {
+          return bytes;
+        }
+        throw new IOException("the message was not " + bytes.length + " bytes long as announced");
+      }
       return stream.readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
