@@ -19,10 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The bare Helidon SE SSE fan-out the web bridge is compared with, inside {@link BaselineServer}'s
@@ -31,8 +32,8 @@ import java.util.function.Function;
  * each room event framed once as the bridge frames it ({@link #frame}) and handed to every open tab
  * of the room. A tab is served as the bridge serves one: the request's own virtual thread drains a
  * bounded queue of frames into the response's output stream, one write and one flush per frame (a
- * full queue is replaced by a snapshot), a keep-alive comment when the room is quiet. No
- * authentication, no upstream, no per-tab state besides the queue.
+ * full queue is replaced by a snapshot). No authentication, no upstream, no keep-alives (a run is
+ * short), no per-tab state besides the queue.
  */
 final class BareSse implements AutoCloseable {
   private static final JsonFormat.Printer JSON =
@@ -43,8 +44,9 @@ final class BareSse implements AutoCloseable {
   static final byte[] HELLO =
       "retry: 2000\n: WatchParty room events\n\n".getBytes(StandardCharsets.US_ASCII);
 
-  private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
-  private static final long HEARTBEAT_MS = 15_000;
+  // Helidon logs its start and stop through java.util.logging; the generator's output is the
+  // report. Held here, as JUL keeps loggers only weakly.
+  private static final Logger HELIDON_LOG = Logger.getLogger("io.helidon");
 
   private final WebServer server;
 
@@ -57,6 +59,7 @@ final class BareSse implements AutoCloseable {
    * loopback port.
    */
   static BareSse start(Function<String, Optional<BaselineServer.SseRoom>> rooms) {
+    HELIDON_LOG.setLevel(Level.WARNING);
     WebServer server =
         WebServer.builder()
             .host(InetAddress.getLoopbackAddress().getHostAddress())
@@ -128,8 +131,7 @@ final class BareSse implements AutoCloseable {
       write(out, HELLO);
       room.attach(tab);
       while (true) {
-        byte[] frame = tab.next(HEARTBEAT_MS);
-        write(out, frame == null ? KEEP_ALIVE : frame);
+        write(out, tab.next());
       }
     } catch (InterruptedException | IOException | UncheckedIOException gone) {
       // The tab went away, or the server stops: this stream is done.
@@ -202,17 +204,12 @@ final class BareSse implements AutoCloseable {
       }
     }
 
-    /** The next frame, or null after {@code waitMs} without one. */
-    byte[] next(long waitMs) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+    /** The next frame, waiting (without a timeout) until there is one. */
+    byte[] next() throws InterruptedException {
       lock.lock();
       try {
         while (queue.isEmpty()) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return null;
-          }
-          ready.awaitNanos(left);
+          ready.await();
         }
         return queue.pollFirst();
       } finally {
