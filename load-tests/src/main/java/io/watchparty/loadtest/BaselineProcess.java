@@ -23,15 +23,21 @@ final class BaselineProcess implements AutoCloseable {
   private final Process process;
   private final BufferedReader output;
   private final int port;
+  private final int ssePort;
 
-  private BaselineProcess(Process process, BufferedReader output, int port) {
+  private BaselineProcess(Process process, BufferedReader output, int port, int ssePort) {
     this.process = process;
     this.output = output;
     this.port = port;
+    this.ssePort = ssePort;
   }
 
-  /** Starts the baseline and waits until it serves; it exits by itself after {@code maxSeconds}. */
-  static BaselineProcess start(String heap, long maxSeconds) throws IOException {
+  /**
+   * Starts the baseline and waits until it serves; it exits by itself after {@code maxSeconds}.
+   *
+   * @param sse whether it also serves SSE tabs as the web bridge does ({@link BareSse})
+   */
+  static BaselineProcess start(String heap, long maxSeconds, boolean sse) throws IOException {
     Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
     List<String> command = new ArrayList<>();
     command.add(java.toString());
@@ -49,6 +55,9 @@ final class BaselineProcess implements AutoCloseable {
     command.add(BaselineServer.class.getName());
     command.add("0");
     command.add(Long.toString(maxSeconds));
+    if (sse) {
+      command.add("sse");
+    }
     Process process =
         new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var output =
@@ -62,11 +71,21 @@ final class BaselineProcess implements AutoCloseable {
       process.destroyForcibly();
       throw new IOException("the baseline server ended before it served (see its output above)");
     }
-    return new BaselineProcess(process, output, Integer.parseInt(line.substring(10).trim()));
+    String[] ports = line.substring(10).trim().split(" ");
+    return new BaselineProcess(
+        process,
+        output,
+        Integer.parseInt(ports[0]),
+        ports.length > 1 ? Integer.parseInt(ports[1]) : -1);
   }
 
   int port() {
     return port;
+  }
+
+  /** The port of its SSE tabs, -1 when started without. */
+  int ssePort() {
+    return ssePort;
   }
 
   long pid() {

@@ -29,6 +29,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,11 +43,15 @@ import org.HdrHistogram.Histogram;
  * into a bounded queue drained from the stream's onReady handler (a full queue is replaced by a
  * snapshot, as the platform does). No authentication, storage, validation or rate limits.
  *
+ * <p>With {@code sse}, it also serves SSE tabs as the web bridge does ({@link BareSse}): an event
+ * is then framed once more, as the bridge frames it, and those bytes go to every tab of the room.
+ *
  * <p>Runs in a JVM of its own, started by {@link BaselineProcess}, so that its CPU time is read
  * from {@code /proc} apart from the generator's, exactly like the platform server's. Prints {@code
- * listening <port>} once it serves; when its standard input ends (the generator is done or gone) it
- * prints {@code fan-out <base64 histogram>} (command received to last frame handed to gRPC, in
- * microseconds) and exits. Loopback only; it also exits after {@code maxSeconds}.
+ * listening <port>} (or {@code listening <port> <sse port>}) once it serves; when its standard
+ * input ends (the generator is done or gone) it prints {@code fan-out <base64 histogram>} (command
+ * received to last frame handed to gRPC, in microseconds) and exits. Loopback only; it also exits
+ * after {@code maxSeconds}.
  */
 public final class BaselineServer {
   /** Frames queued per stream before it is resynchronized: the platform's default outbox. */
@@ -58,10 +63,19 @@ public final class BaselineServer {
   private final AtomicLong roomIds = new AtomicLong();
   private final Histogram fanOutMicros = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
 
-  /** {@code BaselineServer <port, 0 for any> <maxSeconds>} */
+  /** A room as the SSE tabs see it. */
+  interface SseRoom {
+    /** Starts serving the tab: the room's snapshot first, then every event. */
+    void attach(BareSse.Tab tab);
+
+    void detach(BareSse.Tab tab);
+  }
+
+  /** {@code BaselineServer <port, 0 for any> <maxSeconds> [sse]} */
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     long maxSeconds = Long.parseLong(args[1]);
+    boolean withSse = args.length > 2 && args[2].equals("sse");
     var baseline = new BaselineServer();
     Server server =
         NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
@@ -71,7 +85,9 @@ public final class BaselineServer {
             .addService(baseline.chatService())
             .build()
             .start();
-    System.out.println("listening " + server.getPort());
+    BareSse sse =
+        withSse ? BareSse.start(roomId -> Optional.ofNullable(baseline.rooms.get(roomId))) : null;
+    System.out.println("listening " + server.getPort() + (sse == null ? "" : " " + sse.port()));
     System.out.flush();
     Thread.ofPlatform()
         .daemon()
@@ -87,6 +103,9 @@ public final class BaselineServer {
             });
     while (System.in.read() >= 0) {
       // Runs until the generator closes our standard input.
+    }
+    if (sse != null) {
+      sse.close();
     }
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     System.out.println("fan-out " + baseline.encodedFanOut());
@@ -180,12 +199,15 @@ public final class BaselineServer {
   }
 
   /** One room: its streams, sequence and playback state, all under the room's lock. */
-  private final class BareRoom {
+  private final class BareRoom implements SseRoom {
     private final String roomId;
     private final String titleId;
 
     @GuardedBy("this")
     private final List<BareStream> streams = new ArrayList<>();
+
+    @GuardedBy("this")
+    private final List<BareSse.Tab> tabs = new ArrayList<>();
 
     @GuardedBy("this")
     private long sequence;
@@ -211,6 +233,17 @@ public final class BaselineServer {
 
     synchronized void detach(BareStream stream) {
       streams.remove(stream);
+    }
+
+    @Override
+    public synchronized void attach(BareSse.Tab tab) {
+      tabs.add(tab);
+      tab.offer(BareSse.frame(snapshotMessage()));
+    }
+
+    @Override
+    public synchronized void detach(BareSse.Tab tab) {
+      tabs.remove(tab);
     }
 
     synchronized CommandAccepted command(PlaybackCommand command) {
@@ -253,14 +286,26 @@ public final class BaselineServer {
       return message;
     }
 
-    /** Numbers and serializes the event once, then hands the same bytes to every stream. */
+    /**
+     * Numbers and serializes the event once, then hands the same bytes to every stream; likewise
+     * its SSE frame to every tab.
+     */
     @GuardedBy("this")
     private long publish(ServerMessage.Builder event) {
       long start = System.nanoTime();
-      byte[] frame = event.setSequence(++sequence).build().toByteArray();
+      ServerMessage message = event.setSequence(++sequence).build();
+      byte[] frame = message.toByteArray();
       for (BareStream stream : streams) {
         if (!stream.offer(frame)) {
           stream.resetTo(snapshot());
+        }
+      }
+      if (!tabs.isEmpty()) {
+        byte[] sseFrame = BareSse.frame(message);
+        for (BareSse.Tab tab : tabs) {
+          if (!tab.offer(sseFrame)) {
+            tab.resetTo(BareSse.frame(snapshotMessage()));
+          }
         }
       }
       recordFanOut(System.nanoTime() - start);
@@ -269,6 +314,11 @@ public final class BaselineServer {
 
     @GuardedBy("this")
     private byte[] snapshot() {
+      return snapshotMessage().toByteArray();
+    }
+
+    @GuardedBy("this")
+    private ServerMessage snapshotMessage() {
       return ServerMessage.newBuilder()
           .setSequence(sequence)
           .setSnapshot(
@@ -277,8 +327,7 @@ public final class BaselineServer {
                   .setPlayback(state)
                   .setCommandLeadMs(LEAD_MS)
                   .setServerTimeMs(System.currentTimeMillis()))
-          .build()
-          .toByteArray();
+          .build();
     }
   }
 

@@ -46,6 +46,10 @@ final class Charts {
               add(series, "baseline: command -> each viewer", b.each());
               add(series, "baseline: command -> last viewer", b.last());
             });
+    report
+        .sseBaseline()
+        .flatMap(RunResult::sse)
+        .ifPresent(sse -> add(series, "bare SSE: command -> each SSE tab", sse.each()));
     RunResult p = report.platform();
     add(series, "platform: command -> each viewer", p.each());
     add(series, "platform: command -> last viewer", p.last());
@@ -98,6 +102,10 @@ final class Charts {
     report
         .baseline()
         .ifPresent(b -> series.addSeries(timeline("baseline: gRPC deliveries/s", b, false)));
+    report
+        .sseBaseline()
+        .filter(r -> r.sse().isPresent())
+        .ifPresent(r -> series.addSeries(timeline("bare SSE: SSE events/s", r, true)));
     RunResult p = report.platform();
     series.addSeries(timeline("platform: gRPC deliveries/s", p, false));
     Optional.of(p)

@@ -21,15 +21,17 @@ import picocli.CommandLine.Option;
 /**
  * Large public parties against a local WatchParty, measured next to a bare grpc-java fan-out of the
  * same scenario in the same run. First the {@link BaselineServer} (its own JVM) gets the scenario's
- * rooms, gRPC viewers, stalled viewers, host commands and chat; then the platform gets the same,
- * plus SSE tabs through the web bridge if one is given. Reports latency (host command to each
- * viewer and to the last viewer), deliveries per second, chat send-to-acknowledge and
- * send-to-deliver, CPU per delivery of every process given and of the generator itself, and whether
- * every viewer got every event in order; the platform's figures also as ratios to the baseline's.
- * With {@code --out}, writes the JSON and the pictures there.
+ * rooms, gRPC viewers, stalled viewers, host commands and chat; with SSE tabs, a second baseline
+ * JVM gets them too, served by a bare Helidon SSE fan-out of the bridge's bytes ({@link BareSse});
+ * then the platform gets the same, with the tabs through the web bridge. Reports latency (host
+ * command to each viewer and to the last viewer), deliveries per second, chat send-to-acknowledge
+ * and send-to-deliver, CPU per delivery of every process given and of the generator itself, and
+ * whether every viewer got every event in order; the platform's figures also as ratios to the
+ * baseline's, the bridge's to the bare SSE fan-out's. With {@code --out}, writes the JSON and the
+ * pictures there.
  *
  * <p>Loopback only, bounded in viewers, commands and time; it stops by itself. Exit status 0 when
- * every viewer of both runs got every event in order (or a resync), 1 otherwise.
+ * every viewer of every run got every event in order (or a resync), 1 otherwise.
  */
 @CommandLine.Command(
     name = "party-load",
@@ -221,7 +223,7 @@ public final class PartyLoad implements Callable<Integer> {
     Optional<RunResult> baselineResult = Optional.empty();
     if (!noBaseline) {
       long limitSeconds = 300 + scenario.durationMillis() / 1000 + scenario.drainSeconds();
-      try (BaselineProcess bare = BaselineProcess.start("1g", limitSeconds)) {
+      try (BaselineProcess bare = BaselineProcess.start("1g", limitSeconds, false)) {
         System.out.printf(
             "baseline (pid %d, port %d): running the scenario%n", bare.pid(), bare.port());
         RunResult result =
@@ -241,6 +243,10 @@ public final class PartyLoad implements Callable<Integer> {
         baselineResult = Optional.of(result.withFanOut(fanOut));
       }
     }
+    Optional<RunResult> sseBaselineResult = Optional.empty();
+    if (!noBaseline && scenario.sseViewers() > 0) {
+      sseBaselineResult = Optional.of(sseBaseline(scenario, tokens));
+    }
     System.out.printf("platform (%s): running the scenario%n", target);
     RunResult platform =
         TargetRun.run(
@@ -249,7 +255,7 @@ public final class PartyLoad implements Callable<Integer> {
             scenario,
             tokens);
     environment.put("loadAverageAfter", loadAverage());
-    var report = new Report(environment, scenario, baselineResult, platform);
+    var report = new Report(environment, scenario, baselineResult, sseBaselineResult, platform);
     report.print(System.out);
     if (out != null) {
       Files.createDirectories(out);
@@ -258,6 +264,38 @@ public final class PartyLoad implements Callable<Integer> {
       System.out.println("report and pictures written to " + out.toAbsolutePath());
     }
     return report;
+  }
+
+  /**
+   * The SSE tabs against a bare Helidon SSE fan-out ({@link BareSse}) in a baseline JVM of their
+   * own, with the platform run's gRPC viewers and chat beside them (the baseline JVM serves both),
+   * so that the generator does the same work as against the platform. That JVM stands for the
+   * bridge: its CPU and heap are the "bridge" figures of this run, which thereby also carry its
+   * gRPC viewers' (a small share next to the tabs'; the bridge's include its upstream stream).
+   */
+  private RunResult sseBaseline(Scenario scenario, Tokens tokens) throws Exception {
+    long limitSeconds = 300 + scenario.durationMillis() / 1000 + scenario.drainSeconds();
+    try (BaselineProcess bare = BaselineProcess.start("2g", limitSeconds, true)) {
+      System.out.printf(
+          "SSE baseline (pid %d, port %d, SSE port %d): running the scenario%n",
+          bare.pid(), bare.port(), bare.ssePort());
+      InetAddress loopback = InetAddress.getLoopbackAddress();
+      RunResult result =
+          TargetRun.run(
+              new TargetRun.Target(
+                  "sse-baseline",
+                  new InetSocketAddress(loopback, bare.port()),
+                  -1,
+                  Optional.of(new InetSocketAddress(loopback, bare.ssePort())),
+                  bare.pid(),
+                  -1,
+                  heap,
+                  Optional.empty()),
+              forSseBaseline(scenario),
+              tokens);
+      bare.stop();
+      return result;
+    }
   }
 
   private Scenario scenario(CommandLine line, boolean hasBridge) {
@@ -349,6 +387,29 @@ public final class PartyLoad implements Callable<Integer> {
         s.sourceAddresses(),
         s.drainSeconds(),
         s.sideLoads().forBaseline());
+  }
+
+  /** The gRPC baseline's scenario with the SSE tabs kept and no side loads. */
+  private static Scenario forSseBaseline(Scenario s) {
+    return new Scenario(
+        s.rooms(),
+        s.viewers(),
+        s.stalled(),
+        s.channels(),
+        s.sseViewers(),
+        s.warmUpCommands(),
+        s.commands(),
+        s.intervalMs(),
+        s.chatRate(),
+        s.chatters(),
+        0,
+        s.titleId(),
+        s.sseUsers(),
+        s.sseLoops(),
+        s.connectConcurrency(),
+        s.sourceAddresses(),
+        s.drainSeconds(),
+        SideLoads.NONE);
   }
 
   private static InetSocketAddress loopback(CommandLine line, String option, String hostPort)

@@ -17,23 +17,27 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The outcome of a load run: the platform's figures next to the baseline's and as ratios to it, as
- * a table for people and as JSON with every figure for programs. Ratios compare runs made one after
- * the other on the same machine, which is what makes them steadier than absolute times.
+ * a table for people and as JSON with every figure for programs; with SSE tabs, the bridge's
+ * figures next to the bare SSE fan-out's likewise. Ratios compare runs made one after the other on
+ * the same machine, which is what makes them steadier than absolute times.
  */
 final class Report {
   private final Map<String, Object> environment;
   private final Scenario scenario;
   private final Optional<RunResult> baseline;
+  private final Optional<RunResult> sseBaseline;
   private final RunResult platform;
 
   Report(
       Map<String, Object> environment,
       Scenario scenario,
       Optional<RunResult> baseline,
+      Optional<RunResult> sseBaseline,
       RunResult platform) {
     this.environment = environment;
     this.scenario = scenario;
     this.baseline = baseline;
+    this.sseBaseline = sseBaseline;
     this.platform = platform;
   }
 
@@ -41,13 +45,18 @@ final class Report {
     return baseline;
   }
 
+  /** The SSE tabs' run against the bare Helidon SSE fan-out, when the scenario had tabs. */
+  Optional<RunResult> sseBaseline() {
+    return sseBaseline;
+  }
+
   RunResult platform() {
     return platform;
   }
 
-  /** Whether every viewer of both runs got every event in order (or a resync). */
+  /** Whether every viewer and tab of every run got every event in order (or a resync). */
   boolean complete() {
-    return platform.complete() && baseline.map(RunResult::complete).orElse(true);
+    return runs().stream().allMatch(RunResult::complete);
   }
 
   // ---- the table ----
@@ -145,13 +154,14 @@ final class Report {
     row(rows, "server RSS per stream (KB)", r -> kb(r.memory().serverRssPerStream()), true);
     printTable(out, rows);
 
+    platform.sse().ifPresent(sse -> printSse(out));
     platform
         .sse()
         .ifPresent(
             sse -> {
               out.printf(
                   Locale.ROOT,
-                  "%nSSE (platform only): %d of %d tabs streaming after %.1f s; %s%n",
+                  "%nSSE through the bridge: %d of %d tabs streaming after %.1f s; %s%n",
                   sse.streaming(),
                   sse.completeness().tabs(),
                   sse.connectSeconds(),
@@ -199,8 +209,58 @@ final class Report {
   private List<RunResult> runs() {
     List<RunResult> runs = new ArrayList<>();
     baseline.ifPresent(runs::add);
+    sseBaseline.ifPresent(runs::add);
     runs.add(platform);
     return runs;
+  }
+
+  /** The tabs' figures: the bare SSE fan-out's, the bridge's, and their ratio. */
+  private void printSse(PrintStream out) {
+    out.printf("%nSSE tabs: bare Helidon SSE fan-out (its own JVM) and the web bridge%n");
+    List<String[]> rows = new ArrayList<>();
+    sseRow(rows, "tabs streaming", r -> Long.toString(sse(r).streaming()), false);
+    sseRow(rows, "all streaming after (s)", r -> num(sse(r).connectSeconds(), 1), false);
+    sseRow(rows, "measured window (s)", r -> num(r.seconds(), 1), false);
+    sseRow(rows, "events delivered", r -> Long.toString(r.sseDeliveries()), false);
+    sseRow(rows, "events per second", r -> num(r.sseDeliveries() / r.seconds(), 0), true);
+    for (String p : List.of("p50", "p99", "p99.9", "max")) {
+      sseRow(rows, "command -> each tab " + p + " (ms)", r -> ms(sse(r).each(), p), true);
+    }
+    for (String p : List.of("p50", "p99", "max")) {
+      sseRow(rows, "command -> last tab " + p + " (ms)", r -> ms(sse(r).last(), p), true);
+    }
+    sseRow(
+        rows,
+        "CPU per SSE event (us)",
+        r -> micros(r.cpu().bridgeNanos(), r.sseDeliveries()),
+        true);
+    sseRow(
+        rows,
+        "generator CPU per message (us)",
+        r -> micros(r.cpu().generatorNanos(), r.deliveries() + r.sseDeliveries()),
+        false);
+    sseRow(rows, "heap per idle tab (KB)", r -> kb(r.memory().bridgeHeapPerStream()), true);
+    sseRow(rows, "RSS per idle tab (KB)", r -> kb(r.memory().bridgeRssPerStream()), true);
+    sseRow(
+        rows,
+        "tabs complete",
+        r -> sse(r).completeness().complete() + " of " + sse(r).completeness().tabs(),
+        false);
+    sseRow(rows, "tab resyncs", r -> Long.toString(sse(r).completeness().resyncs()), false);
+    printTable(out, rows, "bare SSE", "bridge");
+  }
+
+  private static RunResult.Sse sse(RunResult r) {
+    return r.sse().orElseThrow();
+  }
+
+  private void sseRow(
+      List<String[]> rows, String name, Function<RunResult, String> value, boolean ratio) {
+    Optional<RunResult> bare = sseBaseline.filter(b -> b.sse().isPresent());
+    String b = bare.map(value).orElse("-");
+    String p = value.apply(platform);
+    String x = ratio && bare.isPresent() ? ratio(b, p) : "";
+    rows.add(new String[] {name, b, p, x});
   }
 
   private void row(
@@ -222,8 +282,12 @@ final class Report {
   }
 
   static void printTable(PrintStream out, List<String[]> rows) {
+    printTable(out, rows, "baseline", "platform");
+  }
+
+  static void printTable(PrintStream out, List<String[]> rows, String first, String second) {
     int[] widths = {6, 8, 8, 5};
-    rows.add(0, new String[] {"", "baseline", "platform", "ratio"});
+    rows.add(0, new String[] {"", first, second, "ratio"});
     for (String[] r : rows) {
       for (int i = 0; i < 4; i++) {
         widths[i] = Math.max(widths[i], r[i].length());
@@ -287,8 +351,12 @@ final class Report {
     root.put("environment", environment);
     root.put("scenario", scenario);
     baseline.ifPresent(b -> root.put("baseline", json(b)));
+    sseBaseline.ifPresent(b -> root.put("sseBaseline", json(b)));
     root.put("platform", json(platform));
     baseline.ifPresent(b -> root.put("ratios", ratios(b, platform)));
+    sseBaseline
+        .filter(b -> b.sse().isPresent() && platform.sse().isPresent())
+        .ifPresent(b -> root.put("sseRatios", sseRatios(b, platform)));
     root.put("complete", complete());
     Files.writeString(
         file,
@@ -313,6 +381,28 @@ final class Report {
           "serverCpuPerDelivery",
           (p.cpu().serverNanos() / (double) p.deliveries())
               / (b.cpu().serverNanos() / (double) b.deliveries()));
+    }
+    return r;
+  }
+
+  /** The bridge's SSE figures as ratios to the bare SSE fan-out's. */
+  private static Map<String, Object> sseRatios(RunResult b, RunResult p) {
+    RunResult.Sse bare = b.sse().orElseThrow();
+    RunResult.Sse bridge = p.sse().orElseThrow();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put(
+        "eachTabP50",
+        (double) bridge.each().getValueAtPercentile(50) / bare.each().getValueAtPercentile(50));
+    r.put("eachTabP99", p99(bridge.each()) / p99(bare.each()));
+    r.put("lastTabP99", p99(bridge.last()) / p99(bare.last()));
+    if (b.cpu().bridgeNanos() > 0 && p.cpu().bridgeNanos() > 0) {
+      r.put(
+          "cpuPerSseEvent",
+          (p.cpu().bridgeNanos() / (double) p.sseDeliveries())
+              / (b.cpu().bridgeNanos() / (double) b.sseDeliveries()));
+    }
+    if (b.memory().bridgeHeapPerStream() > 0 && p.memory().bridgeHeapPerStream() > 0) {
+      r.put("heapPerTab", p.memory().bridgeHeapPerStream() / b.memory().bridgeHeapPerStream());
     }
     return r;
   }

@@ -10,7 +10,8 @@ import org.HdrHistogram.Histogram;
  * nanoseconds over the measured window (first command to the last viewer having the last one), -1
  * where the process was not given.
  *
- * @param target "baseline" or "platform"
+ * @param target "baseline", "sse-baseline" (the bare SSE fan-out, standing for the bridge) or
+ *     "platform"
  * @param joinSeconds from the first gRPC viewer's join to the last one's snapshot
  * @param seconds the measured window
  * @param deliveries frames the gRPC viewers received in the window

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * What one run does, the same against the baseline and the platform (SSE tabs only against the
- * platform, whose bridge they need).
+ * platform's bridge and the bare SSE baseline, which serves them as a bridge would).
  *
  * @param rooms public rooms, each with its own host
  * @param viewers gRPC viewers that read, spread round robin over the rooms

@@ -17,10 +17,11 @@ import picocli.CommandLine;
  * The load generator's quick mode, in the test suite: a few hundred gRPC viewers and a hundred SSE
  * tabs in two rooms of the real platform (server, bridge, Cassandra node), three simulated players
  * on the client library, a little churn, two slow viewers and two reaction bursts, and the same
- * gRPC scenario (without the reactions) against the bare baseline, for a few seconds. It checks
- * what must hold on any machine: every viewer got every event exactly once and in order, churn
- * broke nothing, every accepted reaction reached every viewer, and the report is written. Timings
- * are printed, never asserted.
+ * gRPC scenario (without the reactions) against the bare baseline, and the tabs (with the gRPC
+ * viewers and chat) against the bare SSE baseline, for a few seconds. It checks what must hold on
+ * any machine: every viewer and tab got every event exactly once and in order, churn broke nothing,
+ * every accepted reaction reached every viewer, and the report is written. Timings are printed,
+ * never asserted.
  */
 @ExtendWith(CassandraExtension.class)
 class QuickLoadIT {
@@ -136,12 +137,21 @@ class QuickLoadIT {
     assertThat(report.baseline().get().sync()).isEmpty();
     assertThat(report.platform().sync())
         .hasValueSatisfying(s -> assertThat(s.players()).isEqualTo(3));
-    RunResult.Sse sse = report.platform().sse().orElseThrow();
-    assertThat(sse.streaming()).isEqualTo(TABS);
-    assertThat(sse.completeness().complete()).isEqualTo(TABS);
-    assertThat(sse.completeness().missing()).isZero();
-    assertThat(sse.completeness().duplicates()).isZero();
-    assertThat(sse.each().getTotalCount()).isEqualTo((long) TABS * COMMANDS);
+    assertThat(report.baseline().get().sse()).isEmpty();
+    RunResult bareSse = report.sseBaseline().orElseThrow();
+    assertThat(bareSse.errors()).as("SSE baseline errors").isEmpty();
+    assertThat(bareSse.grpc().complete()).isEqualTo(VIEWERS);
+    assertThat(bareSse.sideLoads().churn()).isEmpty();
+    for (RunResult run : new RunResult[] {bareSse, report.platform()}) {
+      RunResult.Sse sse = run.sse().orElseThrow();
+      assertThat(sse.streaming()).as(run.target() + ": tabs streaming").isEqualTo(TABS);
+      assertThat(sse.completeness().complete()).as(run.target()).isEqualTo(TABS);
+      assertThat(sse.completeness().missing()).isZero();
+      assertThat(sse.completeness().duplicates()).isZero();
+      assertThat(sse.completeness().failures()).isEmpty();
+      assertThat(sse.each().getTotalCount()).isEqualTo((long) TABS * COMMANDS);
+      assertThat(sse.last().getTotalCount()).isEqualTo(2L * COMMANDS);
+    }
     assertThat(report.complete()).isTrue();
     assertThat(out.resolve("report.json")).isNotEmptyFile();
     assertThat(out.resolve("latency-percentiles.png")).isNotEmptyFile();

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #USER_STREAMS_KEY}</td><td>16</td>
  *       <td>SSE streams one user holds at most (tabs, devices)</td></tr>
  *   <tr><td>{@value #HEARTBEAT_KEY}</td><td>15000</td>
- *       <td>ms between keep-alive comments on an idle SSE stream</td></tr>
+ *       <td>ms of silence after which an idle SSE stream gets a keep-alive comment (at most; it
+ *       comes after half to all of it)</td></tr>
  *   <tr><td>{@value #STALL_KEY}</td><td>30000</td>
  *       <td>ms a browser may accept nothing before its stream is closed</td></tr>
  *   <tr><td>{@value #SEND_BUFFER_KEY}</td><td>0</td>
@@ -52,7 +53,7 @@ import java.util.regex.Pattern;
  * @param relayToken the bridge's relay token; empty to ask a demo-mode server for one
  * @param maxStreams SSE streams held at most
  * @param userStreams SSE streams per user at most
- * @param heartbeat interval of keep-alive comments
+ * @param heartbeat the longest silence on an idle stream before a keep-alive comment
  * @param stallTimeout how long a browser may accept nothing
  * @param sendBuffer the kernel send buffer per connection in bytes, 0 for the system's choice
  * @param relay the relay's buffers and timers

@@ -70,6 +70,7 @@ final class EventStreams implements HttpService {
   // Writers in the middle of a write, and since when (System.nanoTime).
   private final Map<Thread, Long> writing = new ConcurrentHashMap<>();
   private final ScheduledFuture<?> stallWatch;
+  private final ScheduledFuture<?> heartbeat;
 
   EventStreams(
       Upstream upstream,
@@ -91,6 +92,9 @@ final class EventStreams implements HttpService {
     this.stallWatch =
         timers.scheduleAtFixedRate(
             this::interruptStalledWriters, period, period, TimeUnit.MILLISECONDS);
+    // The writers wait without a timeout (see ViewerStream); this clock says when to keep alive.
+    long beat = Math.max(1, settings.heartbeat().toMillis() / 2);
+    this.heartbeat = timers.scheduleAtFixedRate(hub::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -105,6 +109,7 @@ final class EventStreams implements HttpService {
 
   void close() {
     stallWatch.cancel(false);
+    heartbeat.cancel(false);
   }
 
   private void events(ServerRequest req, ServerResponse res) {
@@ -166,7 +171,7 @@ final class EventStreams implements HttpService {
     try {
       write(writer, out, HELLO);
       while (true) {
-        Optional<Outgoing> next = stream.next(settings.heartbeat());
+        Optional<Outgoing> next = stream.next();
         if (next.isEmpty()) {
           write(writer, out, KEEP_ALIVE);
           continue;

@@ -102,6 +102,14 @@ public final class RelayHub implements AutoCloseable {
     return (int) relays.values().stream().filter(RoomRelay::upstreamOpen).count();
   }
 
+  /**
+   * A tick of the keep-alive clock: every browser that was sent nothing since the previous tick
+   * gets a keep-alive from its writer. The caller ticks every half heartbeat.
+   */
+  public void heartbeat() {
+    relays.values().forEach(RoomRelay::heartbeat);
+  }
+
   /** The longest browser queue, in events. */
   public int deepestQueue() {
     return relays.values().stream().mapToInt(RoomRelay::deepestQueue).max().orElse(0);

@@ -206,6 +206,18 @@ final class RoomRelay {
     }
   }
 
+  /**
+   * A tick of the keep-alive clock for every browser of the room ({@link ViewerStream#heartbeat}).
+   */
+  void heartbeat() {
+    lock.lock();
+    try {
+      viewers.forEach(ViewerStream::heartbeat);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   int deepestQueue() {
     lock.lock();
     try {
