@@ -33,7 +33,9 @@ public final class ChatRooms implements RoomChat.Factory {
    * @param clock the server's clock: message times, mutes, slow mode
    * @param ticker measures rate-limit intervals
    * @param timers flushes reaction windows
-   * @param executor publishes stored messages into their room
+   * @param executor publishes stored messages into their room and answers their senders (whose
+   *     replies are serialized on it: platform threads, so the transport's per-thread buffer caches
+   *     are kept)
    */
   public ChatRooms(
       CqlSession session,

@@ -3,6 +3,7 @@ package io.watchparty.server.chat;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -215,36 +217,52 @@ final class ChatStore {
 
   /** The message and its send's row, in one mutation, once the bucket is indexed. */
   private CompletionStage<Void> write(UUID roomId, ChatMessage message) {
-    UUID id = UUID.fromString(message.getMessageId());
-    long bucket = bucketOf(id);
-    int ttl = remainingTtl(id);
-    long micros = ChatIds.micros(id);
-    BatchStatement both =
-        BatchStatement.newInstance(
-                DefaultBatchType.UNLOGGED,
-                insertSend.bind(
-                    roomId,
-                    bucket,
-                    message.getUserId(),
-                    message.getClientMessageId(),
-                    id,
-                    ttl,
-                    micros),
-                insertMessage.bind(
-                    roomId,
-                    bucket,
-                    id,
-                    message.getUserId(),
-                    message.getDisplayName(),
-                    message.getClientMessageId(),
-                    message.getText(),
-                    ttl,
-                    micros))
-            .setIdempotent(true);
-    // Indexed first: a stored message is always in a bucket that history and retries can find.
-    return indexed(roomId, bucket)
-        .thenCompose(v -> session.executeAsync(both))
-        .thenApply(rs -> null);
+    return writeAll(roomId, List.of(message));
+  }
+
+  /**
+   * Stores messages of one room that need no lookup for an earlier copy (see {@link #store}): each
+   * with its send's row, in one single-partition batch per history bucket, so that a burst of a
+   * room's messages costs Cassandra one mutation instead of one each. Completes when all are
+   * stored; fails if any bucket's batch failed (its messages may or may not be stored, as for any
+   * failed write: a retry of them looks them up).
+   */
+  CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages) {
+    Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
+    for (ChatMessage message : messages) {
+      UUID id = UUID.fromString(message.getMessageId());
+      long bucket = bucketOf(id);
+      int ttl = remainingTtl(id);
+      long micros = ChatIds.micros(id);
+      List<BatchableStatement<?>> statements =
+          byBucket.computeIfAbsent(bucket, b -> new ArrayList<>());
+      statements.add(
+          insertSend.bind(
+              roomId, bucket, message.getUserId(), message.getClientMessageId(), id, ttl, micros));
+      statements.add(
+          insertMessage.bind(
+              roomId,
+              bucket,
+              id,
+              message.getUserId(),
+              message.getDisplayName(),
+              message.getClientMessageId(),
+              message.getText(),
+              ttl,
+              micros));
+    }
+    List<CompletableFuture<?>> batches = new ArrayList<>();
+    byBucket.forEach(
+        (bucket, statements) -> {
+          BatchStatement batch =
+              BatchStatement.newInstance(DefaultBatchType.UNLOGGED, statements).setIdempotent(true);
+          // Indexed first: a stored message is always in a bucket that history and retries find.
+          batches.add(
+              indexed(roomId, bucket)
+                  .thenCompose(v -> session.executeAsync(batch))
+                  .toCompletableFuture());
+        });
+    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
   /** Writes the bucket's index row unless this server already did. */

@@ -50,6 +50,12 @@ import java.util.concurrent.TimeUnit;
  * released under it again. Sends are released in id order: a message is published, and its sender
  * acknowledged, once it and every message admitted before it are settled, so the order members see
  * is the order history pages back through.
+ *
+ * <p>A room has at most one batch of new messages being written at a time: sends admitted meanwhile
+ * wait for it and are then written together, in one Cassandra batch (up to {@link #MAX_BATCH}). A
+ * quiet room writes each message at once; a busy one pays one write per batch instead of one per
+ * message, which is most of what a message costs the server and Cassandra. A send that may be a
+ * retry is looked up and written on its own, as before.
  */
 final class StoredRoomChat implements RoomChat {
   static final Duration MIN_MUTE = Duration.ofSeconds(1);
@@ -63,6 +69,12 @@ final class StoredRoomChat implements RoomChat {
    * busier than that looks its retries up in Cassandra instead.
    */
   private static final int REMEMBERED_SENDS = 65_536;
+
+  /**
+   * The most messages written in one batch (at most 128 KB of text at the longest messages): one
+   * mutation of one partition, which Cassandra does not hold to its batch size thresholds.
+   */
+  static final int MAX_BATCH = 64;
 
   /** Above this many, slow-mode entries older than the interval are dropped. */
   private static final int SLOW_MODE_ENTRIES = 4096;
@@ -88,6 +100,12 @@ final class StoredRoomChat implements RoomChat {
   private final ArrayDeque<Send> sends = new ArrayDeque<>();
 
   private final Map<RecentSends.Key, Send> inFlight = new HashMap<>();
+
+  /** Admitted sends that need no lookup and wait for the batch being written to finish. */
+  private final ArrayDeque<Send> unwritten = new ArrayDeque<>();
+
+  /** Whether a batch of this room's messages is being written. */
+  private boolean writing;
 
   /** Sends settled within the retry window: a retry gets the same answer without a new message. */
   private final RecentSends settled;
@@ -129,7 +147,13 @@ final class StoredRoomChat implements RoomChat {
     }
   }
 
-  private record Admission(CompletionStage<ChatMessage> result, Optional<Send> toStore) {}
+  /** What a send was told, and what to write once the lock is released. */
+  private record Admission(
+      CompletionStage<ChatMessage> result, Optional<Send> toLookUp, List<Send> toWrite) {
+    static Admission answered(CompletionStage<ChatMessage> result) {
+      return new Admission(result, Optional.empty(), List.of());
+    }
+  }
 
   StoredRoomChat(ChatRooms chat, Room room, boolean created) {
     this.chat = chat;
@@ -179,7 +203,10 @@ final class StoredRoomChat implements RoomChat {
     String clientMessageId = ChatText.clientMessageId(request.getClientMessageId());
     String text = ChatText.normalize(request.getText(), chat.settings.maxLength());
     Admission admission = room.withChatLock(access -> admit(access, who, clientMessageId, text));
-    admission.toStore().ifPresent(this::store);
+    admission.toLookUp().ifPresent(this::store);
+    if (!admission.toWrite().isEmpty()) {
+      write(admission.toWrite());
+    }
     return admission.result();
   }
 
@@ -190,11 +217,11 @@ final class StoredRoomChat implements RoomChat {
     RecentSends.Key key = new RecentSends.Key(userId, clientMessageId);
     Optional<ChatMessage> done = settled.acknowledged(key);
     if (done.isPresent()) {
-      return new Admission(CompletableFuture.completedStage(done.get()), Optional.empty());
+      return Admission.answered(CompletableFuture.completedStage(done.get()));
     }
     Send running = inFlight.get(key);
     if (running != null) {
-      return new Admission(running.ack.minimalCompletionStage(), Optional.empty());
+      return Admission.answered(running.ack.minimalCompletionStage());
     }
     long now = chat.clock.millis();
     requireNotMuted(userId, now);
@@ -237,7 +264,57 @@ final class StoredRoomChat implements RoomChat {
     Send send = new Send(key, message, slowed, now, previous, mayBeARetry);
     sends.addLast(send);
     inFlight.put(key, send);
-    return new Admission(send.ack.minimalCompletionStage(), Optional.of(send));
+    if (mayBeARetry) {
+      return new Admission(send.ack.minimalCompletionStage(), Optional.of(send), List.of());
+    }
+    unwritten.addLast(send);
+    return new Admission(
+        send.ack.minimalCompletionStage(), Optional.empty(), writing ? List.of() : nextBatch());
+  }
+
+  /** The next batch to write, which this caller must write; empty if nothing waits (lock held). */
+  private List<Send> nextBatch() {
+    if (unwritten.isEmpty()) {
+      writing = false;
+      return List.of();
+    }
+    writing = true;
+    List<Send> batch = new ArrayList<>(Math.min(unwritten.size(), MAX_BATCH));
+    while (!unwritten.isEmpty() && batch.size() < MAX_BATCH) {
+      batch.add(unwritten.pollFirst());
+    }
+    return batch;
+  }
+
+  /** Writes a batch of new messages (outside the lock); settles them all when it completes. */
+  private void write(List<Send> batch) {
+    CompletionStage<Void> written;
+    try {
+      written = chat.store.writeAll(roomId, batch.stream().map(send -> send.message).toList());
+    } catch (RuntimeException e) {
+      written = CompletableFuture.failedFuture(e);
+    }
+    written.whenCompleteAsync((v, failure) -> settleBatch(batch, failure), chat.executor);
+  }
+
+  private void settleBatch(List<Send> batch, Throwable failure) {
+    record Next(List<Runnable> replies, List<Send> batch) {}
+    Next next =
+        room.withChatLock(
+            access -> {
+              for (Send send : batch) {
+                send.settled = true;
+                send.stored =
+                    failure == null ? new Stored(send.message, ChatStore.Outcome.STORED) : null;
+                send.failure = failure;
+              }
+              return new Next(releaseSettled(access), nextBatch());
+            });
+    if (!next.batch().isEmpty()) {
+      write(next.batch());
+    }
+    // Outside the lock: the stream's reply code runs in these completions.
+    next.replies().forEach(Runnable::run);
   }
 
   private void store(Send send) {
@@ -257,14 +334,19 @@ final class StoredRoomChat implements RoomChat {
               send.settled = true;
               send.stored = stored;
               send.failure = failure;
-              List<Runnable> released = new ArrayList<>();
-              while (!sends.isEmpty() && sends.peekFirst().settled) {
-                released.add(release(access, sends.pollFirst()));
-              }
-              return released;
+              return releaseSettled(access);
             });
     // Outside the lock: the stream's reply code runs in these completions.
     replies.forEach(Runnable::run);
+  }
+
+  /** Releases the settled sends at the head of the queue, in id order; how to answer each. */
+  private List<Runnable> releaseSettled(Access access) {
+    List<Runnable> released = new ArrayList<>();
+    while (!sends.isEmpty() && sends.peekFirst().settled) {
+      released.add(release(access, sends.pollFirst()));
+    }
+    return released;
   }
 
   /** Publishes a settled send if the room has not seen it; returns how to answer its sender. */

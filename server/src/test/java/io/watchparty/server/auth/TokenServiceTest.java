@@ -11,6 +11,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -119,6 +120,57 @@ class TokenServiceTest {
     assertThat(atSkewLimit.verify(token)).isEqualTo(ALICE);
     assertRefused(() -> pastSkew.verify(token), ErrorReason.TOKEN_EXPIRED)
         .hasMessage("the bearer token has expired");
+  }
+
+  @Test
+  void aTokenSeenAgainIsAnsweredFromMemoryWithTheSameIdentity() {
+    String token = tokens.issue(ALICE, Duration.ofHours(1));
+
+    assertThat(tokens.verify(token)).isEqualTo(ALICE);
+    assertThat(tokens.verify(token)).isEqualTo(ALICE);
+    assertThat(tokens.verify(token)).isEqualTo(ALICE);
+
+    assertThat(tokens.rememberedStats().hitCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aRememberedTokenIsRefusedOnceItExpires() {
+    MutableClock clock = MutableClock.atNow();
+    TokenService service = new TokenService(AuthSettings.hs256(SECRET, false), clock);
+    String token = service.issue(ALICE, Duration.ofMinutes(10));
+    assertThat(service.verify(token)).isEqualTo(ALICE);
+
+    // exp is in whole seconds, at most one before the ten minutes are up; then 30 s of skew.
+    clock.advance(Duration.ofMinutes(10).plusSeconds(29));
+    assertThat(service.verify(token)).isEqualTo(ALICE);
+    clock.advance(Duration.ofSeconds(2));
+
+    assertRefused(() -> service.verify(token), ErrorReason.TOKEN_EXPIRED)
+        .hasMessage("the bearer token has expired");
+    assertRefused(() -> service.verify(token), ErrorReason.TOKEN_EXPIRED);
+  }
+
+  @Test
+  void aRefusedTokenIsNeverRemembered() {
+    String[] parts = tokens.issue(ALICE, Duration.ofHours(1)).split("\\.");
+    String badSignature = parts[0] + "." + parts[1] + "." + sign(validClaims()).split("\\.")[2];
+
+    for (int i = 0; i < 3; i++) {
+      assertRefused(() -> tokens.verify(badSignature), ErrorReason.TOKEN_INVALID)
+          .hasMessage("the bearer token's signature is not valid");
+    }
+    assertThat(tokens.rememberedStats().hitCount()).isZero();
+  }
+
+  @Test
+  void aRememberedTokenDoesNotVouchForAnotherWithTheSamePayload() {
+    String[] parts = tokens.issue(ALICE, Duration.ofHours(1)).split("\\.");
+    assertThat(tokens.verify(String.join(".", parts))).isEqualTo(ALICE);
+    char[] signature = parts[2].toCharArray();
+    signature[5] = signature[5] == 'A' ? 'B' : 'A'; // one bit of the MAC, not of the padding
+    String tampered = parts[0] + "." + parts[1] + "." + new String(signature);
+
+    assertRefused(() -> tokens.verify(tampered), ErrorReason.TOKEN_INVALID);
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -32,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -96,6 +98,7 @@ public final class TestServer
   private WatchPartyServer server;
   private ManagedChannel channel;
   private String name; // the in-process transport's
+  private final List<ServerInterceptor> interceptors;
 
   private TestServer(Builder builder) {
     this.config = builder.rooms.build();
@@ -104,6 +107,7 @@ public final class TestServer
     this.sessionFrom = builder.sessionFrom;
     this.realExecutors = builder.realExecutors;
     this.overLoopback = builder.overLoopback;
+    this.interceptors = List.copyOf(builder.interceptors);
   }
 
   /** A server with the test room tunables ({@link #roomDefaults}), default chat, the UTC clock. */
@@ -130,6 +134,7 @@ public final class TestServer
     private Function<Storage, CqlSession> sessionFrom = Storage::session;
     private boolean realExecutors;
     private boolean overLoopback;
+    private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder() {}
 
@@ -176,6 +181,14 @@ public final class TestServer
     public Builder overLoopback() {
       overLoopback = true;
       realExecutors = true;
+      return this;
+    }
+
+    /**
+     * Adds an interceptor in front of every service, to watch the calls as the transport sees them.
+     */
+    public Builder intercept(ServerInterceptor interceptor) {
+      interceptors.add(interceptor);
       return this;
     }
 
@@ -254,6 +267,7 @@ public final class TestServer
       InProcessServerBuilder inProcess = InProcessServerBuilder.forName(name);
       transport = realExecutors ? inProcess : inProcess.directExecutor();
     }
+    interceptors.forEach(transport::intercept);
     server = WatchPartyServer.start(transport, session, settings(config, chat), clock);
     channel = newChannel();
   }

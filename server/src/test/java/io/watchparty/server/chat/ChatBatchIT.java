@@ -1,0 +1,167 @@
+package io.watchparty.server.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ChatServiceGrpc;
+import io.watchparty.proto.v1.ListChatHistoryRequest;
+import io.watchparty.proto.v1.ServerMessage;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.store.Storage;
+import io.watchparty.server.testing.ChatCalls;
+import io.watchparty.server.testing.MutableClock;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A room writes one batch of new messages at a time: the sends admitted while it is written are
+ * written together next, and each is still acknowledged once stored, published in order and found
+ * in history. The server's session counts the message batches it is given and holds the first one
+ * until the test lets it complete.
+ */
+class ChatBatchIT {
+  private static final List<Integer> messagesPerBatch = new CopyOnWriteArrayList<>();
+  private static final AtomicBoolean holdNextBatch = new AtomicBoolean();
+  private static final CompletableFuture<Void> heldBatchMayComplete = new CompletableFuture<>();
+
+  @RegisterExtension
+  static final TestServer wp =
+      TestServer.builder()
+          .clock(MutableClock.atNow())
+          .chat(ChatSettings.DEFAULTS.withMessageRate(10_000, 10_000))
+          .session(ChatBatchIT::countingBatches)
+          .build();
+
+  @Test
+  void sendsAdmittedWhileARoomWritesAreStoredTogetherInTheNextBatch() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe bob = wp.connect("bob").join(roomId);
+    bob.snapshot();
+    ChatServiceGrpc.ChatServiceStub chat =
+        ChatServiceGrpc.newStub(wp.channel())
+            .withInterceptors(
+                MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token("bob"))));
+    Map<Integer, CompletableFuture<ChatMessage>> acks = new ConcurrentHashMap<>();
+
+    holdNextBatch.set(true);
+    send(chat, roomId, 1, acks);
+    await().atMost(Duration.ofSeconds(10)).until(() -> messagesPerBatch.size() == 1);
+    for (int i = 2; i <= 20; i++) {
+      send(chat, roomId, i, acks);
+    }
+    assertThat(acks.get(1)).isNotDone();
+    heldBatchMayComplete.complete(null);
+
+    List<ChatMessage> stored = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      ChatMessage ack = acks.get(i).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+      assertThat(ack.getText()).isEqualTo("message " + i);
+      stored.add(ack);
+    }
+    assertThat(messagesPerBatch).containsExactly(1, 19);
+
+    List<ChatMessage> published =
+        bob.until(m -> m.hasChat() && m.getChat().equals(stored.getLast())).stream()
+            .filter(ServerMessage::hasChat)
+            .map(ServerMessage::getChat)
+            .toList();
+    assertThat(published).containsExactlyElementsOf(stored);
+    assertThat(
+            wp.chatAs("bob")
+                .listChatHistory(
+                    ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(50).build())
+                .getMessagesList())
+        .containsExactlyElementsOf(stored.reversed());
+  }
+
+  private static void send(
+      ChatServiceGrpc.ChatServiceStub chat,
+      String roomId,
+      int i,
+      Map<Integer, CompletableFuture<ChatMessage>> acks) {
+    CompletableFuture<ChatMessage> ack = new CompletableFuture<>();
+    acks.put(i, ack);
+    chat.sendChat(
+        ChatCalls.request(roomId, "batch-" + i, "message " + i),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(ChatMessage value) {
+            ack.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            ack.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  /** The class keyspace's session, counting chat message batches; closing it leaves it open. */
+  private static CqlSession countingBatches(Storage storage) {
+    CqlSession real = storage.session();
+    return (CqlSession)
+        Proxy.newProxyInstance(
+            CqlSession.class.getClassLoader(),
+            new Class<?>[] {CqlSession.class},
+            (proxy, method, args) -> {
+              switch (method.getName()) {
+                case "close" -> {
+                  return null;
+                }
+                case "closeAsync", "forceCloseAsync" -> {
+                  return CompletableFuture.completedFuture(null);
+                }
+                default -> {}
+              }
+              if (method.getName().equals("executeAsync")
+                  && args.length == 1
+                  && args[0] instanceof BatchStatement batch
+                  && messagesIn(batch) > 0) {
+                messagesPerBatch.add(messagesIn(batch));
+                CompletionStage<?> result = real.executeAsync(batch);
+                return holdNextBatch.compareAndSet(true, false)
+                    ? result.thenCombine(heldBatchMayComplete, (rs, v) -> rs)
+                    : result;
+              }
+              try {
+                return method.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  private static int messagesIn(BatchStatement batch) {
+    int messages = 0;
+    for (BatchableStatement<?> statement : batch) {
+      if (statement instanceof BoundStatement bound
+          && bound.getPreparedStatement().getQuery().startsWith("INSERT INTO chat_messages")) {
+        messages++;
+      }
+    }
+    return messages;
+  }
+}
