@@ -17,7 +17,8 @@ public final class FanOut {
   /** Streams that have not taken the frame yet, plus one for the publisher until it is done. */
   private final AtomicInteger pending;
 
-  FanOut(byte[] frame, long acceptedAtNanos, int streams, FanOutTimes times) {
+  /** An event for {@code streams} streams; its publisher hands over its own share when done. */
+  public FanOut(byte[] frame, long acceptedAtNanos, int streams, FanOutTimes times) {
     this.frame = frame;
     this.acceptedAtNanos = acceptedAtNanos;
     this.times = times;

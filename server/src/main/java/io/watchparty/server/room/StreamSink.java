@@ -4,8 +4,8 @@ import io.watchparty.server.refusal.RefusedException;
 
 /**
  * Where a room sends the frames of one stream: implemented by the transport (the gRPC outbox).
- * Frames are serialized {@code ServerMessage}s. Every method only enqueues and returns at once; the
- * room calls them under its lock.
+ * Frames are serialized {@code ServerMessage}s. The room calls every method under its lock, so none
+ * may block: each queues, or writes to a transport that is ready to take the frame at once.
  */
 public interface StreamSink {
   /** Queues a frame; false (and nothing queued) when the receiver is a whole queue behind. */

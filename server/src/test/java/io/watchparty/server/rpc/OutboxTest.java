@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.watchparty.server.room.FanOut;
+import io.watchparty.server.room.FanOutTimes;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -96,6 +99,85 @@ class OutboxTest {
     outbox.offer(frame("b"));
     assertThat(stream.written()).isEmpty();
     assertThat(outbox.backlog()).isZero();
+  }
+
+  @Test
+  void aRoomEventIsWrittenByItsPublisherWhenTheStreamIsReadyAndNothingWaits() {
+    var tasks = new ArrayDeque<Runnable>();
+    var writer = new Outbox(stream, tasks::add, CAPACITY);
+    var times = new FanOutTimes();
+    FanOut event = new FanOut(frame("seek"), System.nanoTime(), 1, times);
+
+    assertThat(writer.offer(event)).isTrue();
+    assertThat(stream.written()).containsExactly("seek");
+    assertThat(tasks).as("no writer task for a frame written at once").isEmpty();
+    event.handedOver(); // the publisher's share
+    assertThat(times.count()).isEqualTo(1);
+  }
+
+  @Test
+  void aRoomEventWaitsBehindFramesQueuedBeforeIt() {
+    var tasks = new ArrayDeque<Runnable>();
+    var writer = new Outbox(stream, tasks::add, CAPACITY);
+    stream.ready = false;
+    writer.offer(frame("reply"));
+    runAll(tasks); // the drain finds the transport not ready and leaves the frame queued
+    stream.ready = true; // ready again, its onReady not delivered yet
+
+    writer.offer(new FanOut(frame("seek"), System.nanoTime(), 1, new FanOutTimes()));
+    assertThat(stream.written()).as("not before the reply").isEmpty();
+    runAll(tasks);
+    assertThat(stream.written()).containsExactly("reply", "seek");
+  }
+
+  @Test
+  void aRoomEventForAStreamThatIsNotReadyIsQueuedAndCountedAsHandedOver() {
+    var tasks = new ArrayDeque<Runnable>();
+    var writer = new Outbox(stream, tasks::add, CAPACITY);
+    var times = new FanOutTimes();
+    stream.ready = false;
+    FanOut event = new FanOut(frame("seek"), System.nanoTime(), 1, times);
+
+    assertThat(writer.offer(event)).isTrue();
+    runAll(tasks);
+    event.handedOver();
+    assertThat(stream.written()).isEmpty();
+    assertThat(times.count()).as("it waits on the receiver, not on the server").isEqualTo(1);
+    assertThat(writer.backlog()).isEqualTo(1);
+
+    stream.becomeReady();
+    runAll(tasks);
+    assertThat(stream.written()).containsExactly("seek");
+  }
+
+  @Test
+  void aRoomEventPastTheCapacityIsRefusedSoTheRoomSendsASnapshot() {
+    stream.ready = false;
+    for (int i = 0; i < CAPACITY; i++) {
+      outbox.offer(frame("f" + i));
+    }
+    var times = new FanOutTimes();
+    FanOut event = new FanOut(frame("seek"), System.nanoTime(), 1, times);
+    assertThat(outbox.offer(event)).isFalse();
+    event.handedOver();
+    assertThat(times.count()).isEqualTo(1);
+    stream.becomeReady();
+    assertThat(stream.written()).containsExactly("f0", "f1", "f2");
+  }
+
+  @Test
+  void aRoomEventWrittenToACancelledStreamAbandonsIt() {
+    stream.failNextWrite = true;
+    outbox.offer(new FanOut(frame("seek"), System.nanoTime(), 1, new FanOutTimes()));
+    outbox.offer(new FanOut(frame("pause"), System.nanoTime(), 1, new FanOutTimes()));
+    assertThat(stream.written()).isEmpty();
+    assertThat(outbox.backlog()).isZero();
+  }
+
+  private static void runAll(ArrayDeque<Runnable> tasks) {
+    while (!tasks.isEmpty()) {
+      tasks.poll().run();
+    }
   }
 
   @Test
