@@ -76,7 +76,7 @@ final class Outbox implements StreamSink {
   /**
    * A room event is written at once by the publishing thread when nobody is draining this stream,
    * nothing waits before it and the transport is ready: the usual case, and no task per stream per
-   * event (handing each frame to a writer thread cost about a third of the server's CPU per
+   * event (handing each frame to a writer thread cost about a fifth of the server's CPU per
    * delivery at 10,000 streams). Otherwise it is queued as any frame is.
    */
   @Override
