@@ -367,36 +367,26 @@ public final class PartyLoad implements Callable<Integer> {
         sideLoads.plan(line, viewers, commands * intervalMs));
   }
 
+  /**
+   * The gRPC baseline's scenario: no SSE tabs, no simulated players, its share of the side loads.
+   */
   private static Scenario forBaseline(Scenario s) {
-    return new Scenario(
-        s.rooms(),
-        s.viewers(),
-        s.stalled(),
-        s.channels(),
-        0,
-        s.warmUpCommands(),
-        s.commands(),
-        s.intervalMs(),
-        s.chatRate(),
-        s.chatters(),
-        0,
-        s.titleId(),
-        s.sseUsers(),
-        s.sseLoops(),
-        s.connectConcurrency(),
-        s.sourceAddresses(),
-        s.drainSeconds(),
-        s.sideLoads().forBaseline());
+    return baselineScenario(s, 0, s.sideLoads().forBaseline());
   }
 
-  /** The gRPC baseline's scenario with the SSE tabs kept and no side loads. */
+  /** The SSE baseline's scenario: the platform run's tabs kept, no players and no side loads. */
   private static Scenario forSseBaseline(Scenario s) {
+    return baselineScenario(s, s.sseViewers(), SideLoads.NONE);
+  }
+
+  /** The scenario as a bare baseline runs it: the platform's, without simulated players. */
+  private static Scenario baselineScenario(Scenario s, int sseViewers, SideLoads sideLoads) {
     return new Scenario(
         s.rooms(),
         s.viewers(),
         s.stalled(),
         s.channels(),
-        s.sseViewers(),
+        sseViewers,
         s.warmUpCommands(),
         s.commands(),
         s.intervalMs(),
@@ -409,7 +399,7 @@ public final class PartyLoad implements Callable<Integer> {
         s.connectConcurrency(),
         s.sourceAddresses(),
         s.drainSeconds(),
-        SideLoads.NONE);
+        sideLoads);
   }
 
   private static InetSocketAddress loopback(CommandLine line, String option, String hostPort)

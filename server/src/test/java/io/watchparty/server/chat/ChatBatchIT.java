@@ -8,7 +8,6 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
@@ -23,12 +22,14 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,28 +54,28 @@ class ChatBatchIT {
           .build();
 
   @Test
-  void sendsAdmittedWhileARoomWritesAreStoredTogetherInTheNextBatch() {
+  void sendsAdmittedWhileARoomWritesAreStoredTogetherInTheNextBatch() throws Exception {
     String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
     StreamProbe bob = wp.connect("bob").join(roomId);
     bob.snapshot();
-    ChatServiceGrpc.ChatServiceStub chat =
-        ChatServiceGrpc.newStub(wp.channel())
+    ChatServiceGrpc.ChatServiceFutureStub chat =
+        ChatServiceGrpc.newFutureStub(wp.channel())
             .withInterceptors(
                 MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token("bob"))));
-    Map<Integer, CompletableFuture<ChatMessage>> acks = new ConcurrentHashMap<>();
+    Map<Integer, Future<ChatMessage>> acks = new HashMap<>();
 
     holdNextBatch.set(true);
-    send(chat, roomId, 1, acks);
+    acks.put(1, send(chat, roomId, 1));
     await().atMost(Duration.ofSeconds(10)).until(() -> messagesPerBatch.size() == 1);
     for (int i = 2; i <= 20; i++) {
-      send(chat, roomId, i, acks);
+      acks.put(i, send(chat, roomId, i));
     }
     assertThat(acks.get(1)).isNotDone();
     heldBatchMayComplete.complete(null);
 
     List<ChatMessage> stored = new ArrayList<>();
     for (int i = 1; i <= 20; i++) {
-      ChatMessage ack = acks.get(i).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+      ChatMessage ack = acks.get(i).get(10, TimeUnit.SECONDS);
       assertThat(ack.getText()).isEqualTo("message " + i);
       stored.add(ack);
     }
@@ -94,29 +95,9 @@ class ChatBatchIT {
         .containsExactlyElementsOf(stored.reversed());
   }
 
-  private static void send(
-      ChatServiceGrpc.ChatServiceStub chat,
-      String roomId,
-      int i,
-      Map<Integer, CompletableFuture<ChatMessage>> acks) {
-    CompletableFuture<ChatMessage> ack = new CompletableFuture<>();
-    acks.put(i, ack);
-    chat.sendChat(
-        ChatCalls.request(roomId, "batch-" + i, "message " + i),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(ChatMessage value) {
-            ack.complete(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            ack.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+  private static Future<ChatMessage> send(
+      ChatServiceGrpc.ChatServiceFutureStub chat, String roomId, int i) {
+    return chat.sendChat(ChatCalls.request(roomId, "batch-" + i, "message " + i));
   }
 
   /** The class keyspace's session, counting chat message batches; closing it leaves it open. */

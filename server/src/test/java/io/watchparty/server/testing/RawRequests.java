@@ -7,11 +7,8 @@ import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.ByteArrayMarshaller;
 import io.watchparty.proto.v1.RoomServiceGrpc;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /** Requests the generated stubs cannot send: bytes that are not valid UTF-8 where a string goes. */
 public final class RawRequests {
@@ -38,7 +35,7 @@ public final class RawRequests {
   public static <R> R unary(Channel channel, MethodDescriptor<?, R> method, byte[] request) {
     return ClientCalls.blockingUnaryCall(
         channel,
-        method.toBuilder(new Raw(), method.getResponseMarshaller()).build(),
+        method.toBuilder(new ByteArrayMarshaller(), method.getResponseMarshaller()).build(),
         CallOptions.DEFAULT,
         request);
   }
@@ -46,7 +43,9 @@ public final class RawRequests {
   /** A room stream whose client messages and server messages are raw bytes. */
   public static StreamObserver<byte[]> connect(Channel channel, StreamObserver<byte[]> responses) {
     MethodDescriptor<byte[], byte[]> method =
-        RoomServiceGrpc.getConnectMethod().toBuilder(new Raw(), new Raw()).build();
+        RoomServiceGrpc.getConnectMethod().toBuilder(
+                new ByteArrayMarshaller(), new ByteArrayMarshaller())
+            .build();
     return ClientCalls.asyncBidiStreamingCall(
         channel.newCall(method, CallOptions.DEFAULT), responses);
   }
@@ -73,22 +72,6 @@ public final class RawRequests {
 
     public byte[] toByteArray() {
       return fields.build().toByteArray();
-    }
-  }
-
-  private static final class Raw implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
     }
   }
 }

@@ -75,16 +75,7 @@ class ViewerStreamTest {
     assertThat(stream.next()).contains(EVENTS.get(1));
 
     List<Optional<Outgoing>> written = new CopyOnWriteArrayList<>();
-    Thread writer =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try {
-                    written.add(stream.next());
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                });
+    Thread writer = writerTaking(1, written);
     // Parked without a timeout (a timed wait would show TIMED_WAITING): nothing is due.
     await().atMost(Duration.ofSeconds(10)).until(() -> writer.getState() == Thread.State.WAITING);
     assertThat(written).isEmpty();
@@ -97,17 +88,7 @@ class ViewerStreamTest {
   @Test
   void aTickWakesAParkedWriterForItsKeepAlive() throws InterruptedException {
     List<Optional<Outgoing>> written = new CopyOnWriteArrayList<>();
-    Thread writer =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try {
-                    written.add(stream.next());
-                    written.add(stream.next());
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                });
+    Thread writer = writerTaking(2, written);
     await().atMost(Duration.ofSeconds(10)).until(() -> writer.getState() == Thread.State.WAITING);
 
     stream.heartbeat(); // nothing was ever queued: a keep-alive
@@ -128,6 +109,24 @@ class ViewerStreamTest {
     assertThat(stream.next()).contains(EVENTS.get(1));
     assertThat(stream.next()).contains(new Outgoing.End(EndReason.KICKED));
     assertThat(stream.next()).isEmpty(); // nothing more: the writer has stopped by now
+  }
+
+  /**
+   * A tab's writer on a virtual thread of its own: takes {@code frames} frames into {@code
+   * written}.
+   */
+  private Thread writerTaking(int frames, List<Optional<Outgoing>> written) {
+    return Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                for (int i = 0; i < frames; i++) {
+                  written.add(stream.next());
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
   }
 
   private static final class NoCredentials extends CallCredentials {
