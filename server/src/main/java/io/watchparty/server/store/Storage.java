@@ -188,9 +188,14 @@ public final class Storage implements AutoCloseable {
             // CREATE TABLE take a second.
             .withDuration(DefaultDriverOption.METADATA_SCHEMA_WINDOW, Duration.ofMillis(50))
             // Closing waits this quiet period (default 2 s) for more work on its threads: there is
-            // none after close, and tests open and close a session per class.
+            // none on the I/O threads after close, and tests open and close a session per class.
+            // The admin thread keeps a short one: close() hands it the close task and only then
+            // adds a listener to that task's future, so a thread that had already ended by then
+            // rejects the listener with an ERROR (seen once in CI, on a loaded machine).
             .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
-            .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0);
+            .withString(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_UNIT, "MILLISECONDS")
+            .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 500)
+            .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_TIMEOUT, 15_000);
     config =
         keyspace.isPresent()
             // Only this keyspace's metadata: tests create many keyspaces on the same node.
