@@ -10,6 +10,7 @@ import io.watchparty.proto.v1.GetRoomRequest;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.room.FanOutTimes;
 import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.PrometheusText;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.util.Base64;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -99,15 +101,8 @@ class ObserveFanOutIT {
    * The value of {@code watchparty_grpc_calls_total} for a method and status code (0 if absent).
    */
   private static double calls(String metrics, String method, String code) {
-    return metrics
-        .lines()
-        .filter(line -> line.startsWith("watchparty_grpc_calls_total{"))
-        .filter(
-            line ->
-                line.contains("method=\"" + method + "\"")
-                    && line.contains("code=\"" + code + "\""))
-        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-        .sum();
+    return PrometheusText.sum(
+        metrics, "watchparty_grpc_calls_total", Map.of("method", method, "code", code));
   }
 
   private static HttpResponse<String> get(HttpClient http, ObserveEndpoint observe, String path)

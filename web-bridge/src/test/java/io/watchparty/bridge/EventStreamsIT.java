@@ -22,15 +22,15 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.testing.CassandraExtension;
+import io.watchparty.server.testing.PrometheusText;
 import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,11 +108,9 @@ class EventStreamsIT {
 
   /** The bridge's {@code watchparty_bridge_upstream_opened} counter, from its Prometheus page. */
   private static long upstreamStreamsOpened(Browser browser) {
-    Matcher line =
-        Pattern.compile("(?m)^watchparty_bridge_upstream_opened_total(?:\\{[^}]*})? (\\S+)$")
-            .matcher(browser.get("/observe/metrics").body());
-    assertThat(line.find()).as("watchparty_bridge_upstream_opened_total is published").isTrue();
-    return (long) Double.parseDouble(line.group(1));
+    String metrics = browser.get("/observe/metrics").body();
+    assertThat(metrics).containsPattern("(?m)^watchparty_bridge_upstream_opened_total[{ ]");
+    return (long) PrometheusText.sum(metrics, "watchparty_bridge_upstream_opened_total", Map.of());
   }
 
   /** Whether a snapshot or watchability event says its browser may watch. */
