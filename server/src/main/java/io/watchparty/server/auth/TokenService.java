@@ -24,7 +24,8 @@ import java.util.Set;
  * Verifies bearer tokens (JWT, HMAC) into {@link Identity identities}, and signs tokens for the
  * demo users. Claims: {@code sub} user id, {@code name}, {@code region}, {@code subscription}
  * ("active" or anything else), optional {@code admin} and {@code relay} booleans, {@code iss},
- * {@code exp}.
+ * {@code exp}, optional {@code nbf}. Both times are checked with the same clock skew: a token is
+ * accepted from {@code nbf} minus the skew until {@code exp} plus the skew.
  *
  * <p>Every call carries its caller's token, and a client sends the same token on all its calls, so
  * tokens that verified are remembered by their text (bounded, and each only until it expires): a
@@ -128,9 +129,16 @@ public final class TokenService {
       throw new RefusedException(
           ErrorReason.TOKEN_INVALID, "the bearer token has a foreign issuer");
     }
+    Instant now = clock.instant();
     Instant acceptedUntil = claims.getExpirationTime().toInstant().plus(CLOCK_SKEW);
-    if (acceptedUntil.isBefore(clock.instant())) {
+    if (acceptedUntil.isBefore(now)) {
       throw new RefusedException(ErrorReason.TOKEN_EXPIRED, "the bearer token has expired");
+    }
+    // Remembered only once accepted, and time only moves on: a cached token never needs this again.
+    Date notBefore = claims.getNotBeforeTime();
+    if (notBefore != null && notBefore.toInstant().minus(CLOCK_SKEW).isAfter(now)) {
+      throw new RefusedException(
+          ErrorReason.TOKEN_NOT_YET_VALID, "the bearer token is not valid yet (see its nbf claim)");
     }
     Identity identity;
     try {

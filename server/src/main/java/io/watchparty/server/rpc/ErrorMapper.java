@@ -113,7 +113,8 @@ public final class ErrorMapper {
   /** The category of each reason; the reason itself tells which rule refused the request. */
   static Status.Code codeOf(ErrorReason reason) {
     return switch (reason) {
-      case TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED -> Status.Code.UNAUTHENTICATED;
+      case TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_NOT_YET_VALID ->
+          Status.Code.UNAUTHENTICATED;
       case SUBSCRIPTION_INACTIVE,
           NOT_HOST_OR_COHOST,
           NOT_HOST,

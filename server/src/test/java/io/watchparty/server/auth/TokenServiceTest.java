@@ -123,6 +123,23 @@ class TokenServiceTest {
   }
 
   @Test
+  void aTokenIsRefusedBeforeItsNotBeforeTimeLessTheSkewAndAcceptedFromThen() {
+    MutableClock clock = MutableClock.at(NOW);
+    TokenService service = new TokenService(AuthSettings.hs256(SECRET, false), clock);
+    Map<String, Object> claims = validClaims();
+    claims.put("nbf", Date.from(NOW.plus(Duration.ofMinutes(5))));
+    String token = sign(claims);
+
+    assertRefused(() -> service.verify(token), ErrorReason.TOKEN_NOT_YET_VALID)
+        .hasMessage("the bearer token is not valid yet (see its nbf claim)");
+    clock.advance(Duration.ofMinutes(5).minusSeconds(31));
+    assertRefused(() -> service.verify(token), ErrorReason.TOKEN_NOT_YET_VALID);
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(service.verify(token).userId()).isEqualTo("bob");
+  }
+
+  @Test
   void aTokenSeenAgainIsAnsweredFromMemoryWithTheSameIdentity() {
     String token = tokens.issue(ALICE, Duration.ofHours(1));
 

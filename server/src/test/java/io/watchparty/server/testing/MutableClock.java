@@ -23,6 +23,11 @@ public final class MutableClock extends Clock {
     return new MutableClock(System.currentTimeMillis());
   }
 
+  /** A clock standing at {@code instant}. */
+  public static MutableClock at(Instant instant) {
+    return new MutableClock(instant.toEpochMilli());
+  }
+
   public void advance(Duration by) {
     millis.addAndGet(by.toMillis());
   }
