@@ -24,6 +24,7 @@ import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.PrometheusText;
 import io.watchparty.server.testing.TestServer;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -191,6 +192,39 @@ class EventStreamsIT {
       JsonObject resumed =
           host.next("playback_changed").json().objectValue("playbackChanged").orElseThrow();
       assertThat(resumed.stringValue("cause")).hasValue("BUFFERING_RESUME");
+    }
+  }
+
+  @Test
+  void anOversizedFieldFromOneBrowserIsRefusedAloneAndOtherBrowsersStreamsGoOn() {
+    try (Browser alice = platform.browser("alice");
+        Browser bob = platform.browser("bob")) {
+      String roomId =
+          alice
+              .ok(
+                  "/api/rooms",
+                  "{\"titleId\":\"sintel\",\"name\":\"Steady\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
+              .objectValue("room")
+              .orElseThrow()
+              .stringValue("roomId")
+              .orElseThrow();
+      SseProbe host = alice.events(roomId);
+      host.next("snapshot");
+
+      HttpResponse<String> refused =
+          bob.post(
+              "/api/rooms",
+              "{\"titleId\":\""
+                  + "t".repeat(6_000)
+                  + "\",\"name\":\"Too long\","
+                  + "\"settings\":{\"visibility\":\"PUBLIC\"}}");
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(Browser.parse(refused.body()).stringValue("error")).hasValue("MALFORMED_ID");
+      assertThat(refused.body()).hasSizeLessThan(1_000);
+      alice.ok("/api/rooms/" + roomId + "/commands", "{\"playback\":{\"play\":{}}}");
+      assertThat(host.next("playback_changed").name()).isEqualTo("playback_changed");
+      assertThat(host.closed()).isFalse();
     }
   }
 

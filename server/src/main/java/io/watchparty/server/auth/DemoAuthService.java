@@ -8,6 +8,7 @@ import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.IssueDemoTokenResponse;
 import io.watchparty.proto.v1.ListDemoUsersRequest;
 import io.watchparty.proto.v1.ListDemoUsersResponse;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Clock;
 
@@ -43,7 +44,7 @@ public final class DemoAuthService extends DemoAuthServiceGrpc.DemoAuthServiceIm
                 () ->
                     new RefusedException(
                         ErrorReason.DEMO_USER_NOT_FOUND,
-                        "no demo user '" + request.getUserId() + "'"));
+                        "no demo user " + Echo.quoted(request.getUserId())));
     response.onNext(
         IssueDemoTokenResponse.newBuilder()
             .setToken(tokens.issue(user, settings.demoTokenLifetime()))

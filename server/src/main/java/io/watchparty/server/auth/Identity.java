@@ -1,6 +1,7 @@
 package io.watchparty.server.auth;
 
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.util.Locale;
 import java.util.Map;
@@ -56,7 +57,7 @@ public record Identity(
     if (!isUserId(userId)) {
       throw new RefusedException(
           ErrorReason.MALFORMED_ID,
-          "user id '" + userId + "' is malformed",
+          "user id " + Echo.quoted(userId) + " is malformed",
           Map.of("field", "user_id"));
     }
     return userId;

@@ -8,6 +8,7 @@ import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ public final class TitleCatalog {
   public Title require(String titleId) {
     if (!Title.isValidId(titleId)) {
       throw new RefusedException(
-          ErrorReason.MALFORMED_ID, "title id '" + titleId + "' is malformed");
+          ErrorReason.MALFORMED_ID, "title id " + Echo.quoted(titleId) + " is malformed");
     }
     return find(titleId)
         .orElseThrow(

@@ -18,6 +18,7 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.chat.ChatStore.Found;
 import io.watchparty.server.chat.ChatStore.Stored;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomChat;
@@ -476,7 +477,7 @@ final class StoredRoomChat implements RoomChat {
                 () ->
                     new RefusedException(
                         ErrorReason.MALFORMED_ID,
-                        "'" + messageId + "' is not a message id",
+                        Echo.quoted(messageId) + " is not a message id",
                         Map.of("field", "delete_message_id")));
     Optional<ChatMessage> recentCopy =
         room.withChatLock(

@@ -11,6 +11,7 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.time.Instant;
@@ -191,7 +192,8 @@ public final class RoomRegistry {
   public Room find(String roomId) {
     if (roomId == null || !ROOM_ID.matcher(roomId).matches()) {
       throw new RefusedException(
-          ErrorReason.MALFORMED_ID, "room id '" + roomId + "' is not a lower-case UUID");
+          ErrorReason.MALFORMED_ID,
+          "room id " + Echo.quoted(String.valueOf(roomId)) + " is not a lower-case UUID");
     }
     UUID id = UUID.fromString(roomId);
     CompletableFuture<Room> loading = rooms.computeIfAbsent(id, this::load);

@@ -12,6 +12,7 @@ import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 
 /** Catalog administration, for tokens with the admin claim only. */
@@ -78,7 +79,7 @@ public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAd
     if (!Identity.isRegion(region)) {
       throw new RefusedException(
           ErrorReason.INVALID_REGION,
-          "region must be an ISO 3166-1 alpha-2 code in upper case, got '" + region + "'");
+          "region must be an ISO 3166-1 alpha-2 code in upper case, got " + Echo.quoted(region));
     }
     return region;
   }

@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +30,11 @@ public final class ErrorMapper {
   public static final String DOMAIN = "watchparty.io";
 
   private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
+
+  /** The longest message and metadata value a refusal carries, in characters. */
+  static final int MAX_MESSAGE = 512;
+
+  static final int MAX_METADATA_VALUE = 128;
 
   /**
    * Says which refusal a failure of some layer means for the caller, so that {@code rpc} need not
@@ -90,16 +96,17 @@ public final class ErrorMapper {
    * rather than reporting a failure.
    */
   public static com.google.rpc.Status toRpcStatus(RefusedException refused) {
-    ErrorInfo info =
-        ErrorInfo.newBuilder()
-            .setDomain(DOMAIN)
-            .setReason(refused.reason().name())
-            .putAllMetadata(refused.details())
-            .build();
+    ErrorInfo.Builder info =
+        ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(refused.reason().name());
+    // Refusals quote what callers sent through Echo; these bounds keep the trailers small (gRPC
+    // clients accept 8 KiB by default) whatever a refusal was given.
+    refused
+        .details()
+        .forEach((key, value) -> info.putMetadata(key, Echo.bounded(value, MAX_METADATA_VALUE)));
     return com.google.rpc.Status.newBuilder()
         .setCode(codeOf(refused.reason()).value())
-        .setMessage(refused.getMessage())
-        .addDetails(Any.pack(info))
+        .setMessage(Echo.bounded(refused.getMessage(), MAX_MESSAGE))
+        .addDetails(Any.pack(info.build()))
         .build();
   }
 

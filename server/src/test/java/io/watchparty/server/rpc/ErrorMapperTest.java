@@ -50,6 +50,19 @@ class ErrorMapperTest {
   }
 
   @Test
+  void aRefusalCarriesAtMostABoundedMessageAndBoundedMetadataWhateverItWasGiven() throws Exception {
+    String huge = "z".repeat(100_000);
+    RefusedException refused =
+        new RefusedException(ErrorReason.INVALID_TARGET, huge, Map.of("user_id", huge));
+
+    Status status = ErrorMapper.toRpcStatus(refused);
+
+    assertThat(status.getMessage()).hasSize(ErrorMapper.MAX_MESSAGE).endsWith("z…");
+    assertThat(errorInfo(status).getMetadataMap().get("user_id"))
+        .hasSize(ErrorMapper.MAX_METADATA_VALUE);
+  }
+
+  @Test
   void refusalKeepsItsMessageAndGetsTheCodeAndErrorInfoOfItsReason() throws Exception {
     RefusedException refused =
         new RefusedException(
