@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>anything else is a bug: logged here, sent as a bare 500.
  * </ul>
  *
+ * <p>A handler that refuses before it reads the request's body leaves it to {@link UnreadBodies}.
+ *
  * <p>Requests Helidon refuses before routing (a malformed request line, an oversized header) go
  * through {@link #directHandlers()}, which answer in the same JSON shape.
  */
@@ -58,6 +60,8 @@ final class HttpErrors {
   /** As {@link #register(HttpRouting.Builder)}, telling {@code refusals} each refusal's reason. */
   static void register(HttpRouting.Builder routing, Consumer<String> refusals) {
     routing
+        // First, so that it sees every refusal, including the other filters'.
+        .addFilter(new UnreadBodies())
         .error(
             ApiException.class,
             (req, res, e) -> {

@@ -31,6 +31,12 @@ final class JsonBodies {
   /** The largest body a browser may send: a chat message of 500 characters fits many times. */
   static final int MAX_BODY = 16 * 1024;
 
+  /**
+   * The largest body the server reads at all, to skip it ({@link UnreadBodies}); a larger declared
+   * length is refused before routing, with 413 and the connection closed.
+   */
+  static final long MAX_PAYLOAD = 4L * MAX_BODY;
+
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();

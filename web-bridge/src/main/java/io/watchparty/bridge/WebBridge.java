@@ -128,6 +128,8 @@ public final class WebBridge implements AutoCloseable {
               // Exactly the features below, not whatever happens to be on the class path.
               .featuresDiscoverServices(false)
               .addFeature(observe(upstream))
+              // A body the API would refuse is still read to its end (UnreadBodies): bounded here.
+              .maxPayloadSize(JsonBodies.MAX_PAYLOAD)
               .connectionOptions(
                   options -> {
                     if (settings.sendBuffer() > 0) {

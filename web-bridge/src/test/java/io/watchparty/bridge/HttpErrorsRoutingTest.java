@@ -11,11 +11,13 @@ import io.helidon.json.JsonObject;
 import io.helidon.json.JsonParser;
 import io.helidon.webserver.WebServer;
 import io.watchparty.server.testing.CapturedLog;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,6 +73,17 @@ class HttpErrorsRoutingTest {
                           (req, res) -> {
                             throw new BadRequestException("roomId must be 1 to 64 characters.");
                           })
+                      .post(
+                          "/refused-early",
+                          (req, res) -> {
+                            // As a handler that refuses before it reads the body (no session).
+                            throw new ApiException(
+                                io.helidon.http.Status.UNAUTHORIZED_401,
+                                "NOT_SIGNED_IN",
+                                "Sign in first.");
+                          })
+                      .get("/smuggled", (req, res) -> res.send("smuggled"))
+                      .get("/probe", (req, res) -> res.send("probe"))
                       .get(
                           "/bug",
                           (req, res) -> {
@@ -164,6 +178,62 @@ class HttpErrorsRoutingTest {
     assertThat(response).containsIgnoringCase("Content-Type: application/json");
     String body = response.substring(response.indexOf("\r\n\r\n") + 4);
     assertThat(json(body).stringValue("error")).contains("BAD_REQUEST");
+  }
+
+  /** A request whose body is itself a request: what a smuggler sends through a shared proxy. */
+  private static String refusedRequestCarrying(String connection) {
+    String inner = "GET /smuggled HTTP/1.1\r\nHost: bridge\r\n\r\n";
+    return "POST /refused-early HTTP/1.1\r\nHost: bridge\r\nContent-Type: application/json\r\n"
+        + connection
+        + "Content-Length: "
+        + inner.length()
+        + "\r\n\r\n"
+        + inner;
+  }
+
+  /**
+   * Everything the server sends on one connection until it closes it, after the client sent {@code
+   * requests} and said it sends no more (as a client that asked to close does).
+   */
+  private static String exchange(String requests) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      socket.setSoTimeout(10_000); // a bound on a broken server, never a wait for behaviour
+      OutputStream out = socket.getOutputStream();
+      out.write(requests.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      socket.shutdownOutput();
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      try {
+        socket.getInputStream().transferTo(received);
+      } catch (SocketTimeoutException e) {
+        throw new AssertionError(
+            "the connection stayed open after: " + received.toString(StandardCharsets.UTF_8), e);
+      }
+      return received.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private static long statusLines(String responses) {
+    // A status line follows the previous body directly, which need not end with a line break.
+    return Pattern.compile("HTTP/1\\.1 \\d{3} ").matcher(responses).results().count();
+  }
+
+  @Test
+  void theBodyOfARequestRefusedBeforeReadingItIsSkippedAndTheNextRequestAnswered()
+      throws IOException {
+    String responses =
+        exchange(refusedRequestCarrying("") + "GET /probe HTTP/1.1\r\nHost: bridge\r\n\r\n");
+
+    assertThat(responses).startsWith("HTTP/1.1 401 ").doesNotContain("smuggled").endsWith("probe");
+    assertThat(statusLines(responses)).isEqualTo(2);
+  }
+
+  @Test
+  void aConnectionTheClientAsksToCloseEndsAfterTheRefusal() throws IOException {
+    String responses = exchange(refusedRequestCarrying("Connection: close\r\n"));
+
+    assertThat(responses).startsWith("HTTP/1.1 401 ").doesNotContain("smuggled");
+    assertThat(statusLines(responses)).isEqualTo(1);
   }
 
   private static URI uri(String path) {
