@@ -2,8 +2,10 @@ package io.watchparty.server;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -43,6 +45,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -79,6 +82,10 @@ public final class WatchPartyServer implements AutoCloseable {
           AccountServiceGrpc.SERVICE_NAME,
           DemoAuthServiceGrpc.SERVICE_NAME);
 
+  /** Services whose handlers still wait for Cassandra: their calls run on virtual threads. */
+  private static final Set<String> BLOCKING_SERVICES =
+      Set.of(CatalogServiceGrpc.SERVICE_NAME, CatalogAdminServiceGrpc.SERVICE_NAME);
+
   private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
 
   private final Server server;
@@ -87,6 +94,7 @@ public final class WatchPartyServer implements AutoCloseable {
   private final ExecutorService drainExecutor;
   private final ExecutorService streamWriters;
   private final ExecutorService chatExecutor;
+  private final ExecutorService callExecutor;
   private final RoomRegistry rooms;
   private final TitleCatalog catalog;
   private final AvailabilityMatrix availability;
@@ -95,8 +103,27 @@ public final class WatchPartyServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final StorageHealth storage;
 
+  /** Where the handlers of calls run. */
+  public enum CallThreads {
+    /**
+     * The server's own: a bounded pool of platform threads, and virtual threads for the services
+     * that still wait for Cassandra. What production runs.
+     */
+    SERVER_POOLS,
+    /**
+     * Whatever executor the transport was built with; with an in-process transport on {@code
+     * directExecutor}, the thread that made the call, so that tests see each call's effects in the
+     * order they made them.
+     */
+    TRANSPORT
+  }
+
   private WatchPartyServer(
-      ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
+      ServerBuilder<?> transport,
+      CqlSession session,
+      ServerSettings settings,
+      Clock clock,
+      CallThreads calls) {
     Ticker ticker = Ticker.systemTicker();
     var scheduler =
         new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("room-timers").factory());
@@ -123,6 +150,15 @@ public final class WatchPartyServer implements AutoCloseable {
         Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(),
             Thread.ofPlatform().name("chat-", 0).daemon().factory());
+    // Every call's handlers and listeners run on a bounded pool of platform threads: none of them
+    // waits (rooms load, members are checked and chat is read asynchronously), so a reconnect storm
+    // after a restart queues work instead of holding a thread per waiting caller, as gRPC's
+    // default unbounded pool did. The catalog services still read Cassandra synchronously: their
+    // calls run on virtual threads (see executorFor).
+    this.callExecutor =
+        Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+            Thread.ofPlatform().name("grpc-call-", 0).daemon().factory());
     this.catalog =
         new TitleCatalog(session, settings.catalogSize(), settings.catalogRefresh(), ticker);
     this.availability =
@@ -164,6 +200,9 @@ public final class WatchPartyServer implements AutoCloseable {
             errors,
             streamWriters,
             settings.rooms().outboxCapacity());
+    if (calls == CallThreads.SERVER_POOLS) {
+      transport.callExecutor(this::executorFor);
+    }
     this.server =
         transport
             // The last interceptor added runs first: metrics see the status the error interceptor
@@ -185,6 +224,12 @@ public final class WatchPartyServer implements AutoCloseable {
             .build();
   }
 
+  /** Where a call runs: see {@link #callExecutor}. */
+  private Executor executorFor(ServerCall<?, ?> call, Metadata headers) {
+    String service = call.getMethodDescriptor().getServiceName();
+    return BLOCKING_SERVICES.contains(service) ? drainExecutor : callExecutor;
+  }
+
   /** A service behind the token check, whose requests are guarded against invalid UTF-8. */
   private static ServerServiceDefinition authenticated(
       ServerServiceDefinition service, AuthInterceptor auth) {
@@ -197,7 +242,17 @@ public final class WatchPartyServer implements AutoCloseable {
    */
   public static WatchPartyServer start(
       ServerBuilder<?> transport, CqlSession session, ServerSettings settings, Clock clock) {
-    var server = new WatchPartyServer(transport, session, settings, clock);
+    return start(transport, session, settings, clock, CallThreads.SERVER_POOLS);
+  }
+
+  /** As {@link #start(ServerBuilder, CqlSession, ServerSettings, Clock)}, choosing the threads. */
+  public static WatchPartyServer start(
+      ServerBuilder<?> transport,
+      CqlSession session,
+      ServerSettings settings,
+      Clock clock,
+      CallThreads calls) {
+    var server = new WatchPartyServer(transport, session, settings, clock, calls);
     try {
       server.server.start();
     } catch (IOException e) {
@@ -282,6 +337,7 @@ public final class WatchPartyServer implements AutoCloseable {
     drainExecutor.shutdownNow();
     streamWriters.shutdownNow();
     chatExecutor.shutdownNow();
+    callExecutor.shutdownNow();
     log.info("gRPC server stopped");
   }
 }

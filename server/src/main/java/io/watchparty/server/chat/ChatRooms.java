@@ -6,9 +6,13 @@ import io.watchparty.server.room.RateLimiter;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomChat;
 import java.time.InstantSource;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The chat of every room on this server: builds each room's chat ({@link RoomChat.Factory}) and
@@ -58,8 +62,13 @@ public final class ChatRooms implements RoomChat.Factory {
   }
 
   @Override
-  public RoomChat open(Room room, boolean created) {
-    return new StoredRoomChat(this, room, created);
+  public CompletionStage<Function<Room, RoomChat>> prepare(UUID roomId, boolean created) {
+    if (created) {
+      return CompletableFuture.completedFuture(
+          room -> new StoredRoomChat(this, room, true, StoredRoomChat.Preloaded.NOTHING));
+    }
+    return StoredRoomChat.load(this, roomId)
+        .thenApply(stored -> room -> new StoredRoomChat(this, room, false, stored));
   }
 
   /**

@@ -156,7 +156,16 @@ final class StoredRoomChat implements RoomChat {
     }
   }
 
-  StoredRoomChat(ChatRooms chat, Room room, boolean created) {
+  /** What a room loaded from storage starts its chat with: recent messages and mutes. */
+  record Preloaded(List<ChatMessage> newestFirst, Map<String, Long> mutedUntil) {
+    static final Preloaded NOTHING = new Preloaded(List.of(), Map.of());
+  }
+
+  /**
+   * @param stored what {@link #load} read for a room loaded from storage; {@link Preloaded#NOTHING}
+   *     for a room just created
+   */
+  StoredRoomChat(ChatRooms chat, Room room, boolean created, Preloaded stored) {
     this.chat = chat;
     this.room = room;
     this.roomId = room.id();
@@ -166,34 +175,28 @@ final class StoredRoomChat implements RoomChat {
             ChatSettings.RETRY_WINDOW,
             REMEMBERED_SENDS,
             created ? Long.MIN_VALUE : chat.clock.millis() + ChatSettings.RETRY_WINDOW.toMillis());
-    if (!created) {
-      load();
-    }
-  }
-
-  /** A room loaded from storage: its recent messages and current mutes (blocking). */
-  private void load() {
-    int size = chat.settings.recentMessages();
-    CompletableFuture<List<ChatMessage>> page =
-        size == 0
-            ? CompletableFuture.completedFuture(List.of())
-            : chat.store
-                .page(roomId, Optional.empty(), size)
-                .thenApply(ChatStore.Page::messages)
-                .toCompletableFuture();
-    CompletableFuture<Map<String, Long>> mutes = chat.store.mutes(roomId).toCompletableFuture();
-    List<ChatMessage> newestFirst = page.join();
-    newestFirst.reversed().forEach(recent::addLast);
-    newestId = newestFirst.stream().findFirst().map(m -> UUID.fromString(m.getMessageId()));
+    stored.newestFirst().reversed().forEach(recent::addLast);
+    newestId =
+        stored.newestFirst().stream().findFirst().map(m -> UUID.fromString(m.getMessageId()));
     long now = chat.clock.millis();
-    mutes
-        .join()
+    stored
+        .mutedUntil()
         .forEach(
             (userId, until) -> {
               if (until > now) {
                 mutedUntil.put(userId, until);
               }
             });
+  }
+
+  /** Reads the recent messages and current mutes of a room loaded from storage, concurrently. */
+  static CompletionStage<Preloaded> load(ChatRooms chat, UUID roomId) {
+    int size = chat.settings.recentMessages();
+    CompletionStage<List<ChatMessage>> page =
+        size == 0
+            ? CompletableFuture.completedFuture(List.of())
+            : chat.store.page(roomId, Optional.empty(), size).thenApply(ChatStore.Page::messages);
+    return page.thenCombine(chat.store.mutes(roomId), Preloaded::new);
   }
 
   // ---------------------------------------------------------------------------------------------

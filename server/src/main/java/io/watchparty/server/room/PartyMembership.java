@@ -5,7 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.BiPredicate;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 
 /**
  * Who is in the party ("your parties"): a user is in from their first join until they leave for
@@ -21,11 +22,14 @@ final class PartyMembership {
   private final UUID roomId;
   private final RoomWriter writer;
   private final InstantSource clock;
-  private final BiPredicate<UUID, String> stored;
+  private final BiFunction<UUID, String, CompletionStage<Boolean>> stored;
   private final Map<String, Boolean> decided = new HashMap<>();
 
   PartyMembership(
-      UUID roomId, RoomWriter writer, InstantSource clock, BiPredicate<UUID, String> stored) {
+      UUID roomId,
+      RoomWriter writer,
+      InstantSource clock,
+      BiFunction<UUID, String, CompletionStage<Boolean>> stored) {
     this.roomId = roomId;
     this.writer = writer;
     this.clock = clock;
@@ -50,8 +54,11 @@ final class PartyMembership {
     return Optional.ofNullable(decided.get(userId));
   }
 
-  /** Whether storage lists {@code userId} in the party. Reads Cassandra: never under the lock. */
-  boolean storedMember(String userId) {
-    return stored.test(roomId, userId);
+  /**
+   * Whether storage lists {@code userId} in the party. Reads Cassandra: never under the lock, and
+   * its completion may run on a driver thread.
+   */
+  CompletionStage<Boolean> storedMember(String userId) {
+    return stored.apply(roomId, userId);
   }
 }

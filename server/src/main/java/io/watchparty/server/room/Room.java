@@ -31,8 +31,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiPredicate;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -64,6 +65,10 @@ public final class Room {
   private final InviteTokens inviteTokens;
   private final ReentrantLock lock = new ReentrantLock();
   private final RoomTimers timers;
+
+  /** Runs storage completions (off the driver's threads) before they take the lock. */
+  private final Executor executor;
+
   private final RoomWriter writer;
   private final PartyMembership party;
 
@@ -112,8 +117,9 @@ public final class Room {
       Function<String, Title> titles,
       Function<String, TitleAvailability> availability,
       InviteTokens inviteTokens,
-      BiPredicate<UUID, String> storedPartyMember,
-      FanOutTimes fanOutTimes) {}
+      BiFunction<UUID, String, CompletionStage<Boolean>> storedPartyMember,
+      FanOutTimes fanOutTimes,
+      Executor executor) {}
 
   Room(
       RoomRecord record,
@@ -128,6 +134,7 @@ public final class Room {
     this.availability = services.availability();
     this.inviteTokens = services.inviteTokens();
     this.timers = services.timers();
+    this.executor = services.executor();
     this.writer = services.writer();
     this.party = new PartyMembership(id, writer, clock, services.storedPartyMember());
     this.state = new RoomState(record);
@@ -170,9 +177,9 @@ public final class Room {
    * Admits a stream to the room and queues its first frames: a snapshot, or on resume the missed
    * events. Refuses (and changes nothing) when the caller may not join.
    */
-  public Subscriber join(Identity who, StreamSink sink, Join request) {
-    TitleAvailability reading = readAvailability();
-    return admitting(who, storedMember -> joinLocked(who, sink, request, reading, storedMember));
+  public CompletionStage<Subscriber> join(Identity who, StreamSink sink, Join request) {
+    return admitting(
+        who, storedMember -> joinLocked(who, sink, request, readAvailability(), storedMember));
   }
 
   private Subscriber joinLocked(
@@ -224,21 +231,22 @@ public final class Room {
    * Whether {@code who} may watch this room, for a relay about to serve them: the same rules as a
    * member's join (subscription, region, bans, invite). Changes nothing.
    */
-  public ViewerGrant authorizeViewer(Identity who, String inviteToken) {
-    TitleAvailability reading = readAvailability();
+  public CompletionStage<ViewerGrant> authorizeViewer(Identity who, String inviteToken) {
     return admitting(
         who,
-        storedMember ->
-            locked(
-                () -> {
-                  state.requireOpen();
-                  absorb(reading);
-                  requireAdmissible(who, inviteToken, storedMember);
-                  return ViewerGrant.newBuilder()
-                      .setRoom(infoLocked(licence.canWatch(who.region())))
-                      .setRole(roles.roleOf(who.userId()))
-                      .build();
-                }));
+        storedMember -> {
+          TitleAvailability reading = readAvailability();
+          return locked(
+              () -> {
+                state.requireOpen();
+                absorb(reading);
+                requireAdmissible(who, inviteToken, storedMember);
+                return ViewerGrant.newBuilder()
+                    .setRoom(infoLocked(licence.canWatch(who.region())))
+                    .setRole(roles.roleOf(who.userId()))
+                    .build();
+              });
+        });
   }
 
   /** Refusals that a party member does not get (see {@link #requireAdmissible}). */
@@ -251,14 +259,26 @@ public final class Room {
    * storage (outside the lock) whether they are one, and try again with the answer. Most joins so
    * never read storage.
    */
-  private <T> T admitting(Identity who, Function<Boolean, T> attempt) {
+  private <T> CompletionStage<T> admitting(Identity who, Function<Boolean, T> attempt) {
     try {
-      return attempt.apply(false);
+      return CompletableFuture.completedFuture(attempt.apply(false));
     } catch (RefusedException refused) {
-      if (!REFUSED_TO_NEWCOMERS.contains(refused.reason()) || !party.storedMember(who.userId())) {
-        throw refused;
+      if (!REFUSED_TO_NEWCOMERS.contains(refused.reason())) {
+        return CompletableFuture.failedFuture(refused);
       }
-      return attempt.apply(true);
+      // The answer may come on a driver thread: the second attempt takes the lock on ours.
+      return party
+          .storedMember(who.userId())
+          .thenApplyAsync(
+              member -> {
+                if (!member) {
+                  throw refused;
+                }
+                return attempt.apply(true);
+              },
+              executor);
+    } catch (RuntimeException failed) {
+      return CompletableFuture.failedFuture(failed);
     }
   }
 

@@ -11,7 +11,9 @@ import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.server.auth.Identity;
+import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -43,10 +45,11 @@ public interface RoomChat {
   /** Builds the chat of each room the registry creates or loads. */
   interface Factory {
     /**
-     * The chat of {@code room}. For a room loaded from storage ({@code created} false) this reads
-     * the recent messages and current mutes, blocking, like loading the room itself.
+     * What builds the chat of room {@code roomId} once the room is built. For a room loaded from
+     * storage ({@code created} false) it completes once its recent messages and current mutes are
+     * read; for a room just created, at once. The completion may run on a driver thread.
      */
-    RoomChat open(Room room, boolean created);
+    CompletionStage<Function<Room, RoomChat>> prepare(UUID roomId, boolean created);
   }
 
   /** Where a user stands in the room, as far as chat is concerned. */

@@ -31,7 +31,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -154,9 +153,10 @@ public final class RoomRegistry {
             now);
     return store
         .create(record)
+        .thenCombine(chats.prepare(record.roomId(), true), (stored, chat) -> chat)
         .thenApplyAsync(
-            stored -> {
-              Room room = newRoom(record, 0, rights, true);
+            chat -> {
+              Room room = newRoom(record, 0, rights, chat);
               rooms.put(room.id(), CompletableFuture.completedFuture(room));
               return room;
             },
@@ -188,8 +188,14 @@ public final class RoomRegistry {
     return builder.build();
   }
 
-  /** The room with this id, loaded from Cassandra if this server has not seen it yet. */
-  public Room find(String roomId) {
+  /**
+   * The room with this id, loaded from Cassandra if this server has not seen it yet. Never waits:
+   * every caller of a room that is loading gets the same pending load, which completes on the
+   * executor (a failed load is forgotten, so the next caller tries again).
+   *
+   * @throws RefusedException MALFORMED_ID at once for an id that is no room id
+   */
+  public CompletionStage<Room> find(String roomId) {
     if (roomId == null || !ROOM_ID.matcher(roomId).matches()) {
       throw new RefusedException(
           ErrorReason.MALFORMED_ID,
@@ -197,15 +203,12 @@ public final class RoomRegistry {
     }
     UUID id = UUID.fromString(roomId);
     CompletableFuture<Room> loading = rooms.computeIfAbsent(id, this::load);
-    try {
-      return loading.join();
-    } catch (CompletionException failed) {
-      rooms.remove(id, loading); // (also done when it failed; this caller may be woken first)
-      if (failed.getCause() instanceof RuntimeException cause) {
-        throw cause; // ROOM_NOT_FOUND, or a storage failure for the caller's status
-      }
-      throw failed;
+    if (loading.isCompletedExceptionally()) {
+      // It failed inside the compute, where its own clean-up could not remove it yet.
+      rooms.remove(id, loading);
     }
+    // A copy per caller: a caller's dependent stages must not be able to complete the shared load.
+    return loading.copy();
   }
 
   /**
@@ -216,7 +219,7 @@ public final class RoomRegistry {
     CompletableFuture<Room> loading =
         store
             .find(id)
-            .thenApplyAsync(
+            .thenCompose(
                 found -> {
                   RoomRecord record =
                       found.orElseThrow(
@@ -225,13 +228,17 @@ public final class RoomRegistry {
                                   ErrorReason.ROOM_NOT_FOUND,
                                   "no room " + id,
                                   Map.of("room_id", id.toString())));
-                  return newRoom(
-                      record,
-                      record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
-                      availability.apply(record.playback().titleId()),
-                      false);
-                },
-                executor)
+                  return chats
+                      .prepare(id, false)
+                      .thenApplyAsync(
+                          chat ->
+                              newRoom(
+                                  record,
+                                  record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
+                                  availability.apply(record.playback().titleId()),
+                                  chat),
+                          executor);
+                })
             .toCompletableFuture();
     loading.whenComplete(
         (room, failure) -> {
@@ -243,17 +250,20 @@ public final class RoomRegistry {
   }
 
   /** Every listed public room that is still open. */
-  public List<RoomInfo> publicRooms(String region) {
-    return openRooms(store.publicRoomIds(), region);
+  public CompletionStage<List<RoomInfo>> publicRooms(String region) {
+    return store.publicRoomIds().thenCompose(ids -> openRooms(ids, region));
   }
 
   /** The open rooms {@code who} is in, most recently created first (see ListMyRooms). */
-  public List<RoomInfo> roomsOf(Identity who) {
-    List<RoomInfo> mine =
-        new ArrayList<>(
-            openRooms(store.roomIdsOf(who.userId()).toCompletableFuture().join(), who.region()));
-    mine.sort(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed());
-    return mine;
+  public CompletionStage<List<RoomInfo>> roomsOf(Identity who) {
+    return store
+        .roomIdsOf(who.userId())
+        .thenCompose(ids -> openRooms(ids, who.region()))
+        .thenApply(
+            open ->
+                open.stream()
+                    .sorted(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
+                    .toList());
   }
 
   /**
@@ -261,48 +271,62 @@ public final class RoomRegistry {
    * has nobody in it: it is described from storage, without loading it (and its chat) just to list
    * it; those reads run concurrently.
    */
-  private List<RoomInfo> openRooms(List<UUID> ids, String region) {
+  private CompletionStage<List<RoomInfo>> openRooms(List<UUID> ids, String region) {
     Instant now = clock.instant();
-    List<Supplier<Optional<RoomInfo>>> described = new ArrayList<>();
+    List<CompletableFuture<Optional<RoomInfo>>> described = new ArrayList<>();
     for (UUID id : ids) {
       Optional<Room> loaded = inMemory(id);
       if (loaded.isPresent()) {
-        RoomInfo info = loaded.get().info(region);
-        described.add(() -> Optional.of(info));
+        described.add(CompletableFuture.completedFuture(Optional.of(loaded.get().info(region))));
         continue;
       }
-      CompletableFuture<Optional<RoomRecord>> stored = store.find(id).toCompletableFuture();
       described.add(
-          () -> {
-            Optional<RoomRecord> found = stored.join();
-            if (found.isEmpty()) {
-              log.warn("Room {} is listed but does not exist", id);
-            }
-            return found.map(
-                r ->
-                    Room.describe(
-                        r, 0, availability.apply(r.playback().titleId()).canWatch(region, now)));
-          });
+          store
+              .find(id)
+              .thenApplyAsync(
+                  found -> {
+                    if (found.isEmpty()) {
+                      log.warn("Room {} is listed but does not exist", id);
+                    }
+                    return found.map(
+                        r ->
+                            Room.describe(
+                                r,
+                                0,
+                                availability.apply(r.playback().titleId()).canWatch(region, now)));
+                  },
+                  executor)
+              .toCompletableFuture());
     }
-    return described.stream()
-        .map(Supplier::get)
-        .flatMap(Optional::stream)
-        .filter(info -> !info.getClosed())
-        .toList();
+    return CompletableFuture.allOf(described.toArray(CompletableFuture[]::new))
+        .thenApply(
+            all ->
+                described.stream()
+                    .map(CompletableFuture::join) // all done: join only reads the value
+                    .flatMap(Optional::stream)
+                    .filter(info -> !info.getClosed())
+                    .toList());
   }
 
   /**
    * Admits a stream to a room (see {@link Room#join}); if the room was dropped from memory in the
    * meantime, joins its fresh instance instead.
    */
-  public Subscriber join(String roomId, Identity who, StreamSink sink, Join request) {
-    while (true) {
-      try {
-        return find(roomId).join(who, sink, request);
-      } catch (Room.Retired retired) {
-        // find() loads the room again
-      }
-    }
+  public CompletionStage<Subscriber> join(
+      String roomId, Identity who, StreamSink sink, Join request) {
+    return find(roomId)
+        .thenCompose(room -> room.join(who, sink, request))
+        .exceptionallyCompose(
+            failure ->
+                unwrap(failure) instanceof Room.Retired
+                    ? join(roomId, who, sink, request) // find() loads the room again
+                    : CompletableFuture.failedFuture(unwrap(failure)));
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */
@@ -386,7 +410,10 @@ public final class RoomRegistry {
   }
 
   private Room newRoom(
-      RoomRecord record, long firstSequence, TitleAvailability rights, boolean created) {
+      RoomRecord record,
+      long firstSequence,
+      TitleAvailability rights,
+      Function<Room, RoomChat> chat) {
     var services =
         new Room.Services(
             config,
@@ -397,9 +424,10 @@ public final class RoomRegistry {
             titles,
             availability,
             inviteTokens,
-            // Asked only when a private room's invite is missing; the join waits for the answer.
-            (roomId, userId) -> store.isPartyMember(roomId, userId).toCompletableFuture().join(),
-            fanOutTimes);
-    return new Room(record, firstSequence, rights, services, room -> chats.open(room, created));
+            // Asked only when a newcomer would be refused; the join goes on once it answers.
+            store::isPartyMember,
+            fanOutTimes,
+            executor);
+    return new Room(record, firstSequence, rights, services, chat);
   }
 }

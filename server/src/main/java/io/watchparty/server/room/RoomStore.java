@@ -18,8 +18,8 @@ public interface RoomStore {
   /** The stored room, if there is one. */
   CompletionStage<Optional<RoomRecord>> find(UUID roomId);
 
-  /** The ids of all listed public rooms. Blocking. */
-  List<UUID> publicRoomIds();
+  /** The ids of all listed public rooms. */
+  CompletionStage<List<UUID>> publicRoomIds();
 
   /** Whether {@code userId} is in the party of {@code roomId} (joined and did not leave). */
   CompletionStage<Boolean> isPartyMember(UUID roomId, String userId);

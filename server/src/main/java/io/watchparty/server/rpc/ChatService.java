@@ -35,17 +35,24 @@ public final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
   public void sendChat(SendChatRequest request, StreamObserver<ChatMessage> response) {
     Identity who = AuthInterceptor.currentIdentity();
     Replies.whenDone(
-        rooms.find(request.getRoomId()).chat().send(who, request.getMessage()), response);
+        rooms
+            .find(request.getRoomId())
+            .thenCompose(room -> room.chat().send(who, request.getMessage())),
+        response);
   }
 
   @Override
   public void react(ReactRequest request, StreamObserver<ReactResponse> response) {
-    rooms
-        .find(request.getRoomId())
-        .chat()
-        .react(AuthInterceptor.currentIdentity(), request.getReaction());
-    response.onNext(ReactResponse.getDefaultInstance());
-    response.onCompleted();
+    Identity who = AuthInterceptor.currentIdentity();
+    Replies.whenDone(
+        rooms
+            .find(request.getRoomId())
+            .thenApply(
+                room -> {
+                  room.chat().react(who, request.getReaction());
+                  return ReactResponse.getDefaultInstance();
+                }),
+        response);
   }
 
   @Override
@@ -59,7 +66,9 @@ public final class ChatService extends ChatServiceGrpc.ChatServiceImplBase {
           "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
     }
     Replies.whenDone(
-        rooms.find(request.getRoomId()).chat().history(who, request.getPageToken(), pageSize),
+        rooms
+            .find(request.getRoomId())
+            .thenCompose(room -> room.chat().history(who, request.getPageToken(), pageSize)),
         response);
   }
 }

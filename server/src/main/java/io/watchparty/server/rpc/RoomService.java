@@ -45,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
@@ -118,18 +119,20 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     definition.addMethod(
         connect,
         ServerCalls.asyncBidiStreamingCall(
-            responses ->
-                new RoomStream(
-                    rooms,
-                    AuthInterceptor.currentIdentity(),
-                    opened(
-                        new Outbox(
-                            (ServerCallStreamObserver<byte[]>) responses,
-                            drainExecutor,
-                            outboxCapacity,
-                            streams::remove)),
-                    clock,
-                    errors)));
+            responses -> {
+              var call = (ServerCallStreamObserver<byte[]>) responses;
+              call.disableAutoRequest(); // RoomStream asks for each message itself
+              var stream =
+                  new RoomStream(
+                      rooms,
+                      AuthInterceptor.currentIdentity(),
+                      opened(new Outbox(call, drainExecutor, outboxCapacity, streams::remove)),
+                      call::request,
+                      clock,
+                      errors);
+              stream.start();
+              return stream;
+            }));
     return definition.build();
   }
 
@@ -171,16 +174,21 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   @Override
   public void getRoom(GetRoomRequest request, StreamObserver<RoomInfo> response) {
     Identity who = AuthInterceptor.currentIdentity();
-    Room room = rooms.find(request.getRoomId());
-    if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
-      // Private rooms are not confirmed to exist to outsiders.
-      throw new RefusedException(
-          ErrorReason.ROOM_NOT_FOUND,
-          "no room " + request.getRoomId(),
-          Map.of("room_id", request.getRoomId()));
-    }
-    response.onNext(room.info(who.region()));
-    response.onCompleted();
+    Replies.whenDone(
+        rooms
+            .find(request.getRoomId())
+            .thenApply(
+                room -> {
+                  if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
+                    // Private rooms are not confirmed to exist to outsiders.
+                    throw new RefusedException(
+                        ErrorReason.ROOM_NOT_FOUND,
+                        "no room " + request.getRoomId(),
+                        Map.of("room_id", request.getRoomId()));
+                  }
+                  return room.info(who.region());
+                }),
+        response);
   }
 
   @Override
@@ -194,8 +202,14 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     }
     int offset = decodePageToken(request.getPageToken());
     String region = AuthInterceptor.currentIdentity().region();
+    Replies.whenDone(
+        rooms.publicRooms(region).thenApply(listed -> page(listed, offset, pageSize)), response);
+  }
+
+  /** One page of the public rooms, busiest first. */
+  private static ListPublicRoomsResponse page(List<RoomInfo> listed, int offset, int pageSize) {
     List<RoomInfo> all =
-        rooms.publicRooms(region).stream()
+        listed.stream()
             .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
             .sorted(
                 Comparator.comparingLong(RoomInfo::getMemberCount)
@@ -209,22 +223,26 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     if (end < all.size()) {
       reply.setNextPageToken(encodePageToken(end));
     }
-    response.onNext(reply.build());
-    response.onCompleted();
+    return reply.build();
   }
 
   @Override
   public void rotateInvite(
       RotateInviteRequest request, StreamObserver<RotateInviteResponse> response) {
-    Room room = rooms.find(request.getRoomId());
+    Identity who = AuthInterceptor.currentIdentity();
     Replies.whenDone(
-        room.rotateInvite(AuthInterceptor.currentIdentity())
-            .thenApply(
-                token ->
-                    RotateInviteResponse.newBuilder()
-                        .setInviteToken(token)
-                        .setShareLink(links.linkTo(room.id().toString(), Optional.of(token)))
-                        .build()),
+        rooms
+            .find(request.getRoomId())
+            .thenCompose(
+                room ->
+                    room.rotateInvite(who)
+                        .thenApply(
+                            token ->
+                                RotateInviteResponse.newBuilder()
+                                    .setInviteToken(token)
+                                    .setShareLink(
+                                        links.linkTo(room.id().toString(), Optional.of(token)))
+                                    .build())),
         response);
   }
 
@@ -232,13 +250,18 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   public void authorizeViewer(
       AuthorizeViewerRequest request, StreamObserver<ViewerGrant> response) {
     Identity who = AuthInterceptor.currentIdentity();
-    response.onNext(
-        rooms.find(request.getRoomId()).authorizeViewer(who, request.getInviteToken()).toBuilder()
-            .setUserId(who.userId())
-            .setDisplayName(who.displayName())
-            .setRegion(who.region())
-            .build());
-    response.onCompleted();
+    Replies.whenDone(
+        rooms
+            .find(request.getRoomId())
+            .thenCompose(room -> room.authorizeViewer(who, request.getInviteToken()))
+            .thenApply(
+                grant ->
+                    grant.toBuilder()
+                        .setUserId(who.userId())
+                        .setDisplayName(who.displayName())
+                        .setRegion(who.region())
+                        .build()),
+        response);
   }
 
   @Override
@@ -256,19 +279,20 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   @Override
   public void listMyRooms(
       ListMyRoomsRequest request, StreamObserver<ListMyRoomsResponse> response) {
-    response.onNext(
-        ListMyRoomsResponse.newBuilder()
-            .addAllRooms(rooms.roomsOf(AuthInterceptor.currentIdentity()))
-            .build());
-    response.onCompleted();
+    Replies.whenDone(
+        rooms
+            .roomsOf(AuthInterceptor.currentIdentity())
+            .thenApply(mine -> ListMyRoomsResponse.newBuilder().addAllRooms(mine).build()),
+        response);
   }
 
   @Override
   public void leaveRoom(LeaveRoomRequest request, StreamObserver<LeaveRoomResponse> response) {
+    Identity who = AuthInterceptor.currentIdentity();
     Replies.whenDone(
         rooms
             .find(request.getRoomId())
-            .leaveParty(AuthInterceptor.currentIdentity())
+            .thenCompose(room -> room.leaveParty(who))
             .thenApply(left -> LeaveRoomResponse.getDefaultInstance()),
         response);
   }
@@ -276,22 +300,25 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   @Override
   public void countUnableToWatch(
       CountUnableToWatchRequest request, StreamObserver<CountUnableToWatchResponse> response) {
-    Room room = rooms.find(request.getRoomId());
     Identity who = AuthInterceptor.currentIdentity();
-    response.onNext(
-        CountUnableToWatchResponse.newBuilder()
-            .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
-            .setMemberCount(room.presentMemberCount())
-            .build());
-    response.onCompleted();
+    Replies.whenDone(
+        rooms
+            .find(request.getRoomId())
+            .thenApply(
+                room ->
+                    CountUnableToWatchResponse.newBuilder()
+                        .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
+                        .setMemberCount(room.presentMemberCount())
+                        .build()),
+        response);
   }
 
   @Override
   public void sendCommand(SendCommandRequest request, StreamObserver<CommandAccepted> response) {
     Identity who = AuthInterceptor.currentIdentity();
-    Room room = rooms.find(request.getRoomId());
+    CompletionStage<Room> room = rooms.find(request.getRoomId());
     rooms.checkCommandRate(who);
-    Replies.whenDone(room.command(who, request.getCommand()), response);
+    Replies.whenDone(room.thenCompose(r -> r.command(who, request.getCommand())), response);
   }
 
   // A page token is an opaque offset into the busiest-first order.

@@ -38,7 +38,7 @@ class FanOutIT {
 
     // Bob comes back on a slow device: it takes one message, and the replay piles up.
     StreamProbe back = wp.connectStalled("bob").resume(roomId, "", lastSeen);
-    Room room = wp.server().rooms().find(roomId);
+    Room room = RoomFixture.settled(wp.server().rooms().find(roomId));
     await()
         .atMost(StreamProbe.WAIT)
         .until(() -> room.connectionsOf("bob").stream().anyMatch(s -> s.resyncs() > 0));
@@ -62,7 +62,7 @@ class FanOutIT {
     StreamProbe stalled = wp.connectStalled("chiara").join(roomId);
     stalled.snapshot(); // the one message it asked for; it never reads again
     Subscriber stalledOnServer =
-        wp.server().rooms().find(roomId).connectionsOf("chiara").getFirst();
+        RoomFixture.settled(wp.server().rooms().find(roomId)).connectionsOf("chiara").getFirst();
 
     long last = 0;
     for (int i = 1; i <= COMMANDS; i++) {

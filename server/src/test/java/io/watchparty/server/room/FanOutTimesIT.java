@@ -62,7 +62,11 @@ class FanOutTimesIT {
     await().atMost(StreamProbe.WAIT).until(() -> times.count() == joins - 1 + COMMANDS);
     long windowMicros = (System.nanoTime() - start) / 1_000;
 
-    assertThat(wp.server().rooms().find(roomId).connectionsOf("farid").getFirst().resyncs())
+    assertThat(
+            RoomFixture.settled(wp.server().rooms().find(roomId))
+                .connectionsOf("farid")
+                .getFirst()
+                .resyncs())
         .as("the stalled stream's backlog was dropped for a snapshot")
         .isPositive();
     Histogram commands = times.total();

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,7 +95,7 @@ final class RoomFixture implements AutoCloseable {
             Ticker.systemTicker(),
             scheduler,
             executor,
-            (room, created) -> new QuietChat());
+            (roomId, created) -> CompletableFuture.completedFuture(room -> new QuietChat()));
   }
 
   static Identity user(String userId, String region) {
@@ -134,7 +135,7 @@ final class RoomFixture implements AutoCloseable {
   }
 
   Room find(Room room) {
-    Room found = registry.find(room.id().toString());
+    Room found = settled(registry.find(room.id().toString()));
     rooms.add(found);
     return found;
   }
@@ -146,11 +147,27 @@ final class RoomFixture implements AutoCloseable {
   RecordingSink join(Room room, Identity who, String inviteToken) {
     RecordingSink sink = new RecordingSink(256);
     sink.subscriber =
-        room.join(
-            who,
-            sink,
-            Join.newBuilder().setRoomId(room.id().toString()).setInviteToken(inviteToken).build());
+        settled(
+            room.join(
+                who,
+                sink,
+                Join.newBuilder()
+                    .setRoomId(room.id().toString())
+                    .setInviteToken(inviteToken)
+                    .build()));
     return sink;
+  }
+
+  /** The stage's value once it completes; its failure rethrown as it is (a refusal, say). */
+  static <T> T settled(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   static CommandAccepted done(CompletionStage<CommandAccepted> stage) {
@@ -204,11 +221,12 @@ final class RoomFixture implements AutoCloseable {
     }
 
     @Override
-    public List<UUID> publicRoomIds() {
-      return rooms.values().stream()
-          .filter(r -> r.settings().getVisibility() == Visibility.PUBLIC)
-          .map(RoomRecord::roomId)
-          .toList();
+    public CompletionStage<List<UUID>> publicRoomIds() {
+      return CompletableFuture.completedFuture(
+          rooms.values().stream()
+              .filter(r -> r.settings().getVisibility() == Visibility.PUBLIC)
+              .map(RoomRecord::roomId)
+              .toList());
     }
 
     @Override

@@ -33,7 +33,7 @@ class RoomMemoryIT {
   }
 
   private boolean loaded(Room room) {
-    return wp.server().rooms().find(room.id().toString()) == room;
+    return RoomFixture.settled(wp.server().rooms().find(room.id().toString())) == room;
   }
 
   @Test
@@ -42,7 +42,7 @@ class RoomMemoryIT {
     StreamProbe alice = wp.connect("alice").join(roomId);
     alice.snapshot();
     alice.resultOf(alice.command(Commands.seek(42_000)));
-    Room before = registry().find(roomId);
+    Room before = RoomFixture.settled(registry().find(roomId));
     alice.leave();
     alice.awaitEnd();
     // The seek is persisted in the background: let it land before the room leaves memory.
@@ -58,7 +58,7 @@ class RoomMemoryIT {
     assertThat(snapshot.getPlayback().getPositionMs()).isEqualTo(42_000);
     // Nobody was there to take the host role over when alice left: she keeps it.
     assertThat(snapshot.getRoom().getHostUserId()).isEqualTo("alice");
-    assertThat(registry().find(roomId)).isNotSameAs(before);
+    assertThat(RoomFixture.settled(registry().find(roomId))).isNotSameAs(before);
   }
 
   @Test
@@ -88,11 +88,11 @@ class RoomMemoryIT {
     String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
     StreamProbe alice = wp.connect("alice").join(roomId);
     alice.snapshot();
-    Room room = registry().find(roomId);
+    Room room = RoomFixture.settled(registry().find(roomId));
     registry().sweep();
     registry().sweep();
     registry().sweep();
-    assertThat(registry().find(roomId)).isSameAs(room);
+    assertThat(RoomFixture.settled(registry().find(roomId))).isSameAs(room);
     assertThat(alice.resultOf(alice.command(Commands.play())).getAccepted().getSequence())
         .isPositive();
   }

@@ -4,6 +4,7 @@ import static io.watchparty.server.room.RoomFixture.ALICE;
 import static io.watchparty.server.room.RoomFixture.BOB;
 import static io.watchparty.server.room.RoomFixture.CHIARA;
 import static io.watchparty.server.room.RoomFixture.done;
+import static io.watchparty.server.room.RoomFixture.settled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -27,7 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -104,37 +105,25 @@ class RoomTest {
     wp.store.finds.set(0);
     wp.store.readGate = new CompletableFuture<>();
 
-    int viewers = 16;
-    List<Thread> threads = new ArrayList<>();
-    List<Room> found = java.util.Collections.synchronizedList(new ArrayList<>());
-    CountDownLatch asked = new CountDownLatch(viewers);
-    for (int i = 0; i < viewers; i++) {
-      threads.add(
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    asked.countDown();
-                    found.add(wp.registry.find(roomId));
-                  }));
+    List<CompletableFuture<Room>> found = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      found.add(wp.registry.find(roomId).toCompletableFuture());
     }
-    asked.await();
-    Thread.sleep(100); // every caller is waiting for the read
+    assertThat(found).as("nobody waits on a thread for the read").noneMatch(Future::isDone);
     wp.store.readGate.complete(null);
-    for (Thread t : threads) {
-      t.join();
-    }
 
     assertThat(wp.store.finds).hasValue(1);
-    assertThat(found).hasSize(viewers).allSatisfy(r -> assertThat(r).isSameAs(found.getFirst()));
+    List<Room> loaded = found.stream().map(RoomFixture::settled).toList();
+    assertThat(loaded).allSatisfy(r -> assertThat(r).isSameAs(loaded.getFirst()));
   }
 
   @Test
   void aFailedLoadIsNotKeptAndTheNextCallerLoadsAgain() {
-    assertThatThrownBy(() -> wp.registry.find("00000000-0000-0000-0000-000000000001"))
+    assertThatThrownBy(() -> settled(wp.registry.find("00000000-0000-0000-0000-000000000001")))
         .isInstanceOfSatisfying(
             RefusedException.class,
             e -> assertThat(e.reason()).isEqualTo(ErrorReason.ROOM_NOT_FOUND));
-    assertThatThrownBy(() -> wp.registry.find("00000000-0000-0000-0000-000000000001"))
+    assertThatThrownBy(() -> settled(wp.registry.find("00000000-0000-0000-0000-000000000001")))
         .isInstanceOf(RefusedException.class);
     assertThat(wp.store.finds).hasValue(2);
   }
@@ -148,7 +137,7 @@ class RoomTest {
     done(room.command(ALICE, changeTitle("local")));
     room.info("IT");
     room.countUnableToWatch(ALICE, "film");
-    room.authorizeViewer(BOB, "");
+    settled(room.authorizeViewer(BOB, ""));
     // An admin change through this server: the rooms re-check at once.
     wp.availability.put("local", RoomFixture.everywhere("local"));
     wp.registry.availabilityChanged("local");
@@ -183,10 +172,13 @@ class RoomTest {
     for (int i = 0; i < 20; i++) {
       RecordingSink sink = new RecordingSink(256);
       sink.subscriber =
-          room.join(
-              RoomFixture.user("viewer" + i, "FR"),
-              sink,
-              io.watchparty.proto.v1.Join.newBuilder().setRoomId(room.id().toString()).build());
+          settled(
+              room.join(
+                  RoomFixture.user("viewer" + i, "FR"),
+                  sink,
+                  io.watchparty.proto.v1.Join.newBuilder()
+                      .setRoomId(room.id().toString())
+                      .build()));
       slow.add(sink);
     }
     slow.forEach(RecordingSink::stall);
@@ -386,13 +378,14 @@ class RoomTest {
   private RecordingSink relay(RoomFixture fixture, Room room) {
     RecordingSink sink = new RecordingSink(1024);
     sink.subscriber =
-        room.join(
-            RoomFixture.RELAY,
-            sink,
-            io.watchparty.proto.v1.Join.newBuilder()
-                .setRoomId(room.id().toString())
-                .setAsRelay(true)
-                .build());
+        settled(
+            room.join(
+                RoomFixture.RELAY,
+                sink,
+                io.watchparty.proto.v1.Join.newBuilder()
+                    .setRoomId(room.id().toString())
+                    .setAsRelay(true)
+                    .build()));
     return sink;
   }
 
@@ -422,7 +415,7 @@ class RoomTest {
                 .build());
     RecordingSink alice = wp.join(room, ALICE);
     RecordingSink relay = relay(wp, room);
-    room.authorizeViewer(CHIARA, room.inviteToken().orElseThrow());
+    settled(room.authorizeViewer(CHIARA, room.inviteToken().orElseThrow()));
     room.relayAudience(relay.subscriber, serving(1, List.of(), CHIARA));
 
     // Announced and listed, with the name and region the relay passed on.

@@ -165,9 +165,9 @@ public final class TestServer
     }
 
     /**
-     * Runs the server's and the channel's callbacks on gRPC's default executor (a shared pool, as
-     * on Netty) instead of {@code directExecutor}, which runs each on the thread that caused it and
-     * so hides every thread hop.
+     * Runs the server's calls on its own pools, as in production, and the channel's callbacks on
+     * gRPC's default executor, instead of {@code directExecutor}, which runs each on the thread
+     * that caused it and so hides every thread hop.
      */
     public Builder realExecutors() {
       realExecutors = true;
@@ -268,7 +268,15 @@ public final class TestServer
       transport = realExecutors ? inProcess : inProcess.directExecutor();
     }
     interceptors.forEach(transport::intercept);
-    server = WatchPartyServer.start(transport, session, settings(config, chat), clock);
+    server =
+        WatchPartyServer.start(
+            transport,
+            session,
+            settings(config, chat),
+            clock,
+            realExecutors
+                ? WatchPartyServer.CallThreads.SERVER_POOLS
+                : WatchPartyServer.CallThreads.TRANSPORT);
     channel = newChannel();
   }
 
