@@ -25,11 +25,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +63,8 @@ final class EventStreams implements HttpService {
   private final RelayHub hub;
   private final BridgeSettings settings;
   private final BridgeMetrics metrics;
-  private final AtomicInteger open = new AtomicInteger();
-  private final Map<String, AtomicInteger> openPerUser = new ConcurrentHashMap<>();
-  // Writers in the middle of a write, and since when (System.nanoTime).
-  private final Map<Thread, Long> writing = new ConcurrentHashMap<>();
+  private final StreamSlots slots;
+  private final StallWatch stalls;
   private final ScheduledFuture<?> stallWatch;
   private final ScheduledFuture<?> heartbeat;
 
@@ -88,6 +84,8 @@ final class EventStreams implements HttpService {
     this.ended = ended;
     this.hub = hub;
     this.settings = settings;
+    this.slots = new StreamSlots(settings.maxStreams(), settings.userStreams());
+    this.stalls = new StallWatch(settings.stallTimeout(), System::nanoTime);
     long period = Math.max(50, settings.stallTimeout().toMillis() / 4);
     this.stallWatch =
         timers.scheduleAtFixedRate(
@@ -104,7 +102,7 @@ final class EventStreams implements HttpService {
 
   /** Open SSE streams. */
   int open() {
-    return open.get();
+    return slots.open();
   }
 
   void close() {
@@ -121,7 +119,7 @@ final class EventStreams implements HttpService {
       res.status(Status.NO_CONTENT_204).send();
       return;
     }
-    if (!reserve(session.userId())) {
+    if (!slots.reserve(session.userId())) {
       throw new ApiException(
           new ApiError(
               Status.SERVICE_UNAVAILABLE_503,
@@ -147,7 +145,7 @@ final class EventStreams implements HttpService {
         }
       }
     } finally {
-      release(session.userId());
+      slots.release(session.userId());
     }
   }
 
@@ -167,17 +165,16 @@ final class EventStreams implements HttpService {
    * serialize each event again per browser and cannot send the {@code retry:} field.
    */
   private void serve(ViewerStream stream, OutputStream out) {
-    Thread writer = Thread.currentThread();
     try {
-      write(writer, out, HELLO);
+      write(out, HELLO);
       while (true) {
         Optional<Outgoing> next = stream.next();
         if (next.isEmpty()) {
-          write(writer, out, KEEP_ALIVE);
+          write(out, KEEP_ALIVE);
           continue;
         }
         switch (next.get()) {
-          case Outgoing.Event event -> write(writer, out, event.wire());
+          case Outgoing.Event event -> write(out, event.wire());
           case Outgoing.End end -> {
             if (!end.reason().stopsReconnects()) {
               return; // closed without a word: EventSource reconnects and resumes by itself
@@ -189,7 +186,7 @@ final class EventStreams implements HttpService {
                     .set("message", end.reason().message())
                     .build()
                     .toString();
-            write(writer, out, Outgoing.Event.of(Outgoing.Event.NO_ID, "ended", json).wire());
+            write(out, Outgoing.Event.of(Outgoing.Event.NO_ID, "ended", json).wire());
             return;
           }
         }
@@ -209,63 +206,36 @@ final class EventStreams implements HttpService {
    * the stall watch covers it too: an interrupted write closes the connection.
    */
   private void closeWatched(OutputStream out) {
-    Thread writer = Thread.currentThread();
-    writing.put(writer, System.nanoTime());
+    StallWatch.Write closing = stalls.begin();
     try {
       out.close();
     } catch (IOException | UncheckedIOException gone) {
       // The connection is gone already; there is nothing left to end.
     } finally {
-      writing.remove(writer);
-      Thread.interrupted(); // this virtual thread goes back to Helidon without a pending interrupt
+      stalls.end(closing); // this virtual thread goes back to Helidon without a pending interrupt
     }
   }
 
-  private void write(Thread writer, OutputStream out, byte[] frame)
-      throws IOException, InterruptedException {
-    writing.put(writer, System.nanoTime());
+  private void write(OutputStream out, byte[] frame) throws IOException, InterruptedException {
+    StallWatch.Write write = stalls.begin();
+    boolean stalled;
     try {
       out.write(frame);
       out.flush();
     } finally {
-      writing.remove(writer);
+      stalled = stalls.end(write); // consumes the watch's interrupt, if it came
     }
-    if (Thread.interrupted()) {
+    if (stalled) {
       throw new InterruptedException("stalled write");
     }
   }
 
   private void interruptStalledWriters() {
-    long limit = settings.stallTimeout().toNanos();
-    long now = System.nanoTime();
-    writing.forEach(
-        (thread, since) -> {
-          if (now - since > limit) {
-            log.info(
-                "A browser accepted nothing for {}; closing its stream", settings.stallTimeout());
-            metrics.closedStalled();
-            thread.interrupt(); // on a virtual thread this aborts the blocked socket write
-          }
-        });
-  }
-
-  private boolean reserve(String userId) {
-    if (open.incrementAndGet() > settings.maxStreams()) {
-      open.decrementAndGet();
-      return false;
+    int stalled = stalls.interruptStalled();
+    for (int i = 0; i < stalled; i++) {
+      log.info("A browser accepted nothing for {}; closing its stream", settings.stallTimeout());
+      metrics.closedStalled();
     }
-    AtomicInteger mine = openPerUser.computeIfAbsent(userId, u -> new AtomicInteger());
-    if (mine.incrementAndGet() > settings.userStreams()) {
-      mine.decrementAndGet();
-      open.decrementAndGet();
-      return false;
-    }
-    return true;
-  }
-
-  private void release(String userId) {
-    open.decrementAndGet();
-    openPerUser.computeIfPresent(userId, (u, n) -> n.decrementAndGet() == 0 ? null : n);
   }
 
   /** The browser's Last-Event-ID; one that is not a sequence of ours resumes by snapshot (-1). */
