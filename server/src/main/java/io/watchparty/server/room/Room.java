@@ -475,25 +475,25 @@ public final class Room {
 
   /** A member's player is buffering (or ready again). */
   public void buffering(Subscriber subscriber, BufferingReport report) {
-    String userId;
-    if (subscriber.isRelay()) {
-      // A relay reports for one of its viewers.
-      userId = Identity.requireUserId(report.getViewerUserId());
-      if (!subscriber.audience.containsKey(userId)) {
-        throw new RefusedException(
-            ErrorReason.INVALID_TARGET,
-            "this relay does not serve '" + userId + "'",
-            Map.of("user_id", userId));
-      }
-    } else {
-      userId = subscriber.identity().userId();
-    }
+    // A relay reports for one of its viewers.
+    String userId =
+        subscriber.isRelay()
+            ? Identity.requireUserId(report.getViewerUserId())
+            : subscriber.identity().userId();
     changingDo(
-        () ->
-            ifOpen(
-                () ->
-                    playback.buffering(
-                        userId, report.getBuffering(), state.settings(), presence.detailed())));
+        () -> {
+          // Under the lock: a kick or ban changes the relay's audience under it too.
+          if (subscriber.isRelay() && !subscriber.audience.containsKey(userId)) {
+            throw new RefusedException(
+                ErrorReason.INVALID_TARGET,
+                "this relay does not serve '" + userId + "'",
+                Map.of("user_id", userId));
+          }
+          ifOpen(
+              () ->
+                  playback.buffering(
+                      userId, report.getBuffering(), state.settings(), presence.detailed()));
+        });
   }
 
   /**
