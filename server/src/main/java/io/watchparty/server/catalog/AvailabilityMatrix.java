@@ -114,8 +114,12 @@ public final class AvailabilityMatrix {
     BoundStatementBuilder write =
         upsert.boundStatementBuilder().setString("title_id", titleId).setString("region", region);
     // Open ends stay unset, not null: nothing to tombstone.
-    window.from().ifPresent(f -> write.setInstant("available_from", f));
-    window.until().ifPresent(u -> write.setInstant("available_until", u));
+    if (window.from().isPresent()) {
+      write = write.setInstant("available_from", window.from().get());
+    }
+    if (window.until().isPresent()) {
+      write = write.setInstant("available_until", window.until().get());
+    }
     if (window.from().isEmpty() || window.until().isEmpty()) {
       // Replacing a bounded window by an open one must clear the old bound: delete the row first.
       session.execute(delete.bind(titleId, region));

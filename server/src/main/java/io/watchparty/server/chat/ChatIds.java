@@ -1,5 +1,6 @@
 package io.watchparty.server.chat;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,7 +20,7 @@ final class ChatIds {
 
   private final long clockSequenceAndNode;
 
-  // Guarded by `this`.
+  @GuardedBy("this")
   private long lastTicks;
 
   ChatIds() {

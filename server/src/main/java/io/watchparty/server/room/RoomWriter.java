@@ -39,7 +39,6 @@ final class RoomWriter {
   private final ScheduledExecutorService scheduler;
   private final Executor executor;
 
-  // Guarded by `this`.
   @GuardedBy("this")
   private long lastWriteMicros;
 
@@ -95,6 +94,7 @@ final class RoomWriter {
     record(what, write);
   }
 
+  @GuardedBy("this")
   private Pending record(String what, Supplier<CompletionStage<?>> write) {
     Pending pending = new Pending(what, write, new CompletableFuture<>());
     unsent.add(pending);

@@ -1,5 +1,6 @@
 package io.watchparty.bridge.relay;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
@@ -23,7 +24,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -65,23 +65,44 @@ final class RoomRelay {
   private final RelayHub hub;
   private final ReentrantLock lock = new ReentrantLock();
 
-  // Guarded by lock.
+  @GuardedBy("lock")
   private final Set<ViewerStream> viewers = new LinkedHashSet<>();
+
+  @GuardedBy("lock")
   private final Map<String, Integer> audience = new HashMap<>();
 
   /** Who each user in {@link #audience} is, as their grant said (the server lists them). */
+  @GuardedBy("lock")
   private final Map<String, Viewer> named = new HashMap<>();
 
   private final EventBuffer buffer;
+
+  @GuardedBy("lock")
   private RoomView view;
+
+  @GuardedBy("lock")
   private ClientCallStreamObserver<ClientMessage> upstream;
+
+  @GuardedBy("lock")
   private boolean joined;
+
+  @GuardedBy("lock")
   private int failedAttempts;
+
+  @GuardedBy("lock")
   private ScheduledFuture<?> linger;
+
+  @GuardedBy("lock")
   private ScheduledFuture<?> reconnect;
+
+  @GuardedBy("lock")
   private boolean closed;
+
   // Personal snapshots of the current sequence, by role and watchability: built once each.
+  @GuardedBy("lock")
   private long personalSequence = -1;
+
+  @GuardedBy("lock")
   private final Map<String, String> personalSnapshots = new HashMap<>();
 
   RoomRelay(String roomId, RelayHub hub) {
@@ -239,6 +260,7 @@ final class RoomRelay {
   // -------------------------------------------------------------------------------------------
   // Upstream
 
+  @GuardedBy("lock")
   private void connect() {
     reconnect = null;
     var observer = new UpstreamObserver();
@@ -268,6 +290,7 @@ final class RoomRelay {
     }
   }
 
+  @GuardedBy("lock")
   private void closeLocked() {
     closed = true;
     if (reconnect != null) {
@@ -288,6 +311,7 @@ final class RoomRelay {
     hub.closed(this);
   }
 
+  @GuardedBy("lock")
   private void sendAudience(List<String> added, List<String> removed) {
     if (upstream == null) {
       return;
@@ -306,19 +330,21 @@ final class RoomRelay {
   }
 
   /** Who the added viewers are, once each. */
+  @GuardedBy("lock")
   private List<RelayedViewer> described(List<String> added) {
-    return added.stream()
-        .distinct()
-        .map(named::get)
-        .filter(Objects::nonNull)
-        .map(
-            v ->
-                RelayedViewer.newBuilder()
-                    .setUserId(v.userId())
-                    .setDisplayName(v.displayName())
-                    .setRegion(v.region())
-                    .build())
-        .toList();
+    List<RelayedViewer> described = new ArrayList<>();
+    for (String userId : new LinkedHashSet<>(added)) {
+      Viewer viewer = named.get(userId);
+      if (viewer != null) {
+        described.add(
+            RelayedViewer.newBuilder()
+                .setUserId(viewer.userId())
+                .setDisplayName(viewer.displayName())
+                .setRegion(viewer.region())
+                .build());
+      }
+    }
+    return described;
   }
 
   /**
@@ -344,6 +370,7 @@ final class RoomRelay {
   }
 
   /** After a (re)join the server's relay subscriber is new and serves no one: name everyone. */
+  @GuardedBy("lock")
   private void sendWholeAudience() {
     List<String> everyone = new ArrayList<>();
     audience.forEach(
@@ -395,6 +422,7 @@ final class RoomRelay {
    * it as the personal {@code watchability} event. (A notice without a user is about the relay
    * itself, which may always watch.)
    */
+  @GuardedBy("lock")
   private void onWatchability(Watchability notice) {
     if (notice.getUserId().isEmpty()) {
       return;
@@ -413,6 +441,7 @@ final class RoomRelay {
         .forEach(s -> s.told(event, notice.getCanWatch()));
   }
 
+  @GuardedBy("lock")
   private void onSnapshot(Snapshot snapshot, long sequence) {
     boolean rejoined = !joined;
     view = new RoomView(snapshot, sequence);
@@ -428,6 +457,7 @@ final class RoomRelay {
     }
   }
 
+  @GuardedBy("lock")
   private void onEvent(ServerMessage event) {
     if (view == null || event.getSequence() <= view.sequence()) {
       return; // already seen (a resume that overlapped)
@@ -465,6 +495,7 @@ final class RoomRelay {
     }
   }
 
+  @GuardedBy("lock")
   private void onCommandResult(CommandResult result) {
     if (!result.hasRejected() || !result.getRequestId().startsWith("audience+")) {
       return;
@@ -479,6 +510,7 @@ final class RoomRelay {
     endUser(userId, EndReason.REFUSED);
   }
 
+  @GuardedBy("lock")
   private void endAll(EndReason reason) {
     viewers.forEach(s -> s.end(reason));
   }

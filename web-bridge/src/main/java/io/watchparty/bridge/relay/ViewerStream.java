@@ -1,5 +1,6 @@
 package io.watchparty.bridge.relay;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.watchparty.proto.v1.Role;
 import java.util.ArrayDeque;
 import java.util.Optional;
@@ -36,12 +37,22 @@ public final class ViewerStream implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
 
-  // Guarded by lock.
+  @GuardedBy("lock")
   private final ArrayDeque<Item> queue = new ArrayDeque<>();
+
+  @GuardedBy("lock")
   private boolean snapshotDue;
+
+  @GuardedBy("lock")
   private Outgoing.End end;
+
+  @GuardedBy("lock")
   private boolean endTaken;
+
+  @GuardedBy("lock")
   private boolean queuedSinceBeat;
+
+  @GuardedBy("lock")
   private boolean keepAliveDue;
 
   // The writer's own state: touched only by the thread that calls next().
