@@ -333,6 +333,7 @@ public final class WatchPartyServer implements AutoCloseable {
     if (!rooms.flush(Duration.ofSeconds(5))) {
       log.warn("Some playback changes were still being written to Cassandra at shutdown");
     }
+    rooms.close();
     timers.shutdownNow();
     drainExecutor.shutdownNow();
     streamWriters.shutdownNow();

@@ -145,7 +145,9 @@ class ServerSettingsTest {
                 Duration.ofSeconds(7),
                 20,
                 40,
-                SyncPolicy.DEFAULTS));
+                SyncPolicy.DEFAULTS,
+                RoomConfig.DEFAULTS.writeRetry(),
+                RoomConfig.DEFAULTS.writeAttempts()));
   }
 
   @Test

@@ -29,7 +29,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -595,8 +594,7 @@ public final class RoomConnection {
       return;
     }
     setState(ConnectionState.RECONNECTING, refusal);
-    long delay =
-        client.backoff().delayMs(attempt++, b -> ThreadLocalRandom.current().nextLong(b + 1));
+    long delay = client.backoff().delayMs(attempt++);
     CompletableFuture<?> hold = reconnectHold;
     reconnectTimer =
         timers.schedule(

@@ -5,6 +5,7 @@ import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.watchparty.proto.Backoff;
 import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.CountUnableToWatchRequest;
 import io.watchparty.proto.v1.CountUnableToWatchResponse;
@@ -88,7 +89,7 @@ public final class WatchPartyClient implements AutoCloseable {
     this.executor = thread;
     this.timers = Timers.on(executor);
     this.localClock = builder.localClock;
-    this.backoff = new Backoff(builder.backoffBase.toMillis(), builder.backoffCap.toMillis());
+    this.backoff = builder.backoff;
     this.maxReconnectAttempts = builder.maxReconnectAttempts;
   }
 
@@ -104,8 +105,7 @@ public final class WatchPartyClient implements AutoCloseable {
   public static final class Builder {
     private final Channel channel;
     private final String token;
-    private Duration backoffBase = Duration.ofMillis(250);
-    private Duration backoffCap = Duration.ofSeconds(10);
+    private Backoff backoff = Backoff.doubling(Duration.ofMillis(250), Duration.ofSeconds(10));
     private int maxReconnectAttempts = 12;
     private LongSupplier localClock = monotonicWallClock();
 
@@ -122,12 +122,7 @@ public final class WatchPartyClient implements AutoCloseable {
      * jitter). Defaults: 250 ms and 10 s.
      */
     public Builder reconnectBackoff(Duration base, Duration cap) {
-      if (base.isNegative() || base.isZero() || cap.compareTo(base) < 0) {
-        throw new IllegalArgumentException(
-            "backoff needs 0 < base <= cap, got base " + base + " and cap " + cap);
-      }
-      backoffBase = base;
-      backoffCap = cap;
+      backoff = Backoff.doubling(base, cap); // refuses 0 >= base or cap < base, naming them
       return this;
     }
 

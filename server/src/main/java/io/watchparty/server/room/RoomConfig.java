@@ -1,5 +1,6 @@
 package io.watchparty.server.room;
 
+import io.watchparty.proto.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -20,6 +21,10 @@ import java.util.Objects;
  * @param commandsPerSecond sustained per-user command rate
  * @param commandBurst per-user burst of commands
  * @param syncPolicy how players correct drift; sent in every snapshot
+ * @param writeRetry how a room's write that Cassandra failed is retried (default: doubling from 200
+ *     ms to 10 s, full jitter)
+ * @param writeAttempts how many times a room's write is tried before it fails for good (default 20:
+ *     about two minutes of retries); a failure no retry can mend fails at once
  */
 public record RoomConfig(
     Duration commandLead,
@@ -31,7 +36,9 @@ public record RoomConfig(
     Duration bufferingTimeout,
     double commandsPerSecond,
     int commandBurst,
-    SyncPolicy syncPolicy) {
+    SyncPolicy syncPolicy,
+    Backoff writeRetry,
+    int writeAttempts) {
 
   public static final RoomConfig DEFAULTS =
       new RoomConfig(
@@ -44,10 +51,16 @@ public record RoomConfig(
           Duration.ofSeconds(10),
           5,
           10,
-          SyncPolicy.DEFAULTS);
+          SyncPolicy.DEFAULTS,
+          Backoff.doubling(Duration.ofMillis(200), Duration.ofSeconds(10)),
+          20);
 
   public RoomConfig {
     Objects.requireNonNull(syncPolicy, "syncPolicy");
+    Objects.requireNonNull(writeRetry, "writeRetry");
+    if (writeAttempts < 1) {
+      throw new IllegalArgumentException("write attempts must be positive, got " + writeAttempts);
+    }
     requirePositive("watchparty.room.lead", commandLead);
     requirePositive("watchparty.room.grace", reconnectGrace);
     requirePositive("watchparty.room.presenceinterval", presenceInterval);
@@ -95,6 +108,8 @@ public record RoomConfig(
     private double commandsPerSecond;
     private int commandBurst;
     private SyncPolicy syncPolicy;
+    private Backoff writeRetry;
+    private int writeAttempts;
 
     private Builder(RoomConfig from) {
       commandLead = from.commandLead;
@@ -107,6 +122,8 @@ public record RoomConfig(
       commandsPerSecond = from.commandsPerSecond;
       commandBurst = from.commandBurst;
       syncPolicy = from.syncPolicy;
+      writeRetry = from.writeRetry;
+      writeAttempts = from.writeAttempts;
     }
 
     public Builder commandLead(Duration value) {
@@ -159,6 +176,12 @@ public record RoomConfig(
       return this;
     }
 
+    public Builder writeRetry(Backoff value, int attempts) {
+      writeRetry = value;
+      writeAttempts = attempts;
+      return this;
+    }
+
     /** The configuration; fails as the constructor does, naming the bad value's key. */
     public RoomConfig build() {
       return new RoomConfig(
@@ -171,7 +194,9 @@ public record RoomConfig(
           bufferingTimeout,
           commandsPerSecond,
           commandBurst,
-          syncPolicy);
+          syncPolicy,
+          writeRetry,
+          writeAttempts);
     }
   }
 

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -78,6 +79,7 @@ public final class RoomRegistry {
   private final ConcurrentHashMap<UUID, CompletableFuture<Room>> rooms = new ConcurrentHashMap<>();
 
   private final RoomChat.Factory chats;
+  private final ScheduledFuture<?> sweeps;
 
   /**
    * @param titles looks up catalog titles (cached), refusing malformed and unknown ids
@@ -109,8 +111,17 @@ public final class RoomRegistry {
     this.commandLimiter =
         new RateLimiter("commands", config.commandsPerSecond(), config.commandBurst(), ticker);
     // Last, once the registry is complete: the sweeps keep memory bounded by the active rooms.
-    scheduler.scheduleWithFixedDelay(
-        this::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    this.sweeps =
+        scheduler.scheduleWithFixedDelay(
+            this::sweep,
+            SWEEP_INTERVAL.toMillis(),
+            SWEEP_INTERVAL.toMillis(),
+            TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the sweeps; the server is stopping. */
+  public void close() {
+    sweeps.cancel(false);
   }
 
   /** Creates a room hosted by {@code host}; completes once Cassandra has stored it. */
@@ -414,13 +425,14 @@ public final class RoomRegistry {
       long firstSequence,
       TitleAvailability rights,
       Function<Room, RoomChat> chat) {
+    RoomTimers timers = new RoomTimers(scheduler, executor);
     var services =
         new Room.Services(
             config,
             clock,
-            new RoomTimers(scheduler, executor),
+            timers,
             new RoomWriter(
-                record.roomId(), store, record.createdAtMs(), clock, scheduler, executor),
+                record.roomId(), store, record.createdAtMs(), clock, timers, executor, config),
             titles,
             availability,
             inviteTokens,

@@ -30,6 +30,12 @@ public interface RoomStore {
   /** Writes a room's changes; completes when all are stored, or fails with the first failure. */
   CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes);
 
+  /**
+   * Whether a write that failed this way may succeed if tried again (storage unreachable, a
+   * timeout); false for one no retry can mend (a statement the store refuses).
+   */
+  boolean mayRetry(Throwable failure);
+
   /** Waits, at most {@code timeout}, for the writes in flight; false if some were still pending. */
   boolean awaitWrites(Duration timeout);
 }

@@ -1,6 +1,9 @@
 package io.watchparty.server.room;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.watchparty.proto.Backoff;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,8 +11,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -19,25 +20,35 @@ import org.slf4j.LoggerFactory;
  * Writes one room's changes behind it (the rule in {@code room.proto}: a command is applied and
  * announced at once, and Cassandra follows). Changes are stamped under the room lock with
  * increasing write timestamps, so Cassandra applies them in the order they happened even though
- * they are written concurrently, and a write that failed is retried with backoff until it is
- * stored: being timestamped, a retry never undoes a later change. While writes wait, only the
- * newest playback state is kept, since each one replaces the last. Completions run on {@code
- * executor}, never on the storage driver's I/O threads. Thread-safe.
+ * they are written concurrently, and a write that failed is retried with the room's backoff ({@link
+ * RoomConfig#writeRetry}), on the room's timers, until it is stored: being timestamped, a retry
+ * never undoes a later change. A write is tried at most {@link RoomConfig#writeAttempts} times, and
+ * only once when the store says no retry can mend its failure; then it fails for good, logged as an
+ * error, and whoever waits for it is told. While writes wait, only the newest playback state is
+ * kept, since each one replaces the last. Completions run on {@code executor}, never on the storage
+ * driver's I/O threads. Thread-safe.
  */
 final class RoomWriter {
   private static final Logger log = LoggerFactory.getLogger(RoomWriter.class);
-  static final long FIRST_RETRY_MS = 200;
-  static final long MAX_RETRY_MS = 10_000;
 
-  /** A change (or another write of the room's, e.g. its chat's) and when it is stored. */
+  /**
+   * A change (or another write of the room's, e.g. its chat's), when it is stored, and how many
+   * times it was tried.
+   */
   private record Pending(
-      String what, Supplier<CompletionStage<?>> write, CompletableFuture<Void> stored) {}
+      String what, Supplier<CompletionStage<?>> write, CompletableFuture<Void> stored, int tries) {
+    Pending tried() {
+      return new Pending(what, write, stored, tries + 1);
+    }
+  }
 
   private final UUID roomId;
   private final RoomStore store;
   private final InstantSource clock;
-  private final ScheduledExecutorService scheduler;
+  private final RoomTimers timers;
   private final Executor executor;
+  private final Backoff retry;
+  private final int attempts;
 
   @GuardedBy("this")
   private long lastWriteMicros;
@@ -51,21 +62,21 @@ final class RoomWriter {
   @GuardedBy("this")
   private Pending unsentPlayback;
 
-  @GuardedBy("this")
-  private long retryMs;
-
   RoomWriter(
       UUID roomId,
       RoomStore store,
       long createdAtMs,
       InstantSource clock,
-      ScheduledExecutorService scheduler,
-      Executor executor) {
+      RoomTimers timers,
+      Executor executor,
+      RoomConfig config) {
     this.roomId = roomId;
     this.store = store;
     this.clock = clock;
-    this.scheduler = scheduler;
+    this.timers = timers;
     this.executor = executor;
+    this.retry = config.writeRetry();
+    this.attempts = config.writeAttempts();
     // The room was stored at its creation time: every later write must be newer.
     this.lastWriteMicros = createdAtMs * 1000;
   }
@@ -80,7 +91,16 @@ final class RoomWriter {
       if (unsentPlayback != null && unsent.remove(unsentPlayback)) {
         // Replaced before it was sent: it counts as stored when its replacement is.
         CompletableFuture<Void> replaced = unsentPlayback.stored();
-        pending.stored().thenRun(() -> replaced.complete(null));
+        pending
+            .stored()
+            .whenComplete(
+                (stored, failed) -> {
+                  if (failed == null) {
+                    replaced.complete(null);
+                  } else {
+                    replaced.completeExceptionally(failed);
+                  }
+                });
       }
       unsentPlayback = pending;
     }
@@ -96,10 +116,11 @@ final class RoomWriter {
 
   @GuardedBy("this")
   private Pending record(String what, Supplier<CompletionStage<?>> write) {
-    Pending pending = new Pending(what, write, new CompletableFuture<>());
+    Pending pending = new Pending(what, write, new CompletableFuture<>(), 0);
     unsent.add(pending);
     unstored.add(pending.stored());
-    pending.stored().thenRun(() -> forget(pending.stored()));
+    // Stored, or failed for good: either way nothing is left to wait for.
+    pending.stored().whenComplete((stored, failed) -> forget(pending.stored()));
     return pending;
   }
 
@@ -107,7 +128,10 @@ final class RoomWriter {
     unstored.remove(stored);
   }
 
-  /** Completes once everything recorded so far is stored (after retries, if Cassandra failed). */
+  /**
+   * Completes once everything recorded so far is stored (after retries, if Cassandra failed), or
+   * fails with the first write that failed for good.
+   */
   synchronized CompletionStage<Void> whenStored() {
     return CompletableFuture.allOf(unstored.toArray(CompletableFuture[]::new));
   }
@@ -135,29 +159,38 @@ final class RoomWriter {
     } catch (RuntimeException e) {
       written = CompletableFuture.failedFuture(e);
     }
-    written.whenCompleteAsync((done, failure) -> written(pending, failure), executor);
+    written.whenCompleteAsync((done, failure) -> written(pending.tried(), failure), executor);
   }
 
   private void written(Pending pending, Throwable failure) {
-    long delayMs;
-    synchronized (this) {
-      if (failure == null) {
-        retryMs = 0;
-      } else {
-        retryMs = retryMs == 0 ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, retryMs * 2);
-      }
-      delayMs = retryMs;
-    }
     if (failure == null) {
       pending.stored().complete(null);
       return;
     }
+    if (!store.mayRetry(failure) || pending.tries() >= attempts) {
+      log.error(
+          "Room {}: could not store {} after {} attempt(s) ({}); giving it up, the room goes on",
+          roomId,
+          pending.what(),
+          pending.tries(),
+          failure.toString());
+      pending
+          .stored()
+          .completeExceptionally(
+              new RefusedException(
+                  ErrorReason.STORAGE_UNAVAILABLE,
+                  "the change could not be stored; the room goes on without it in storage"));
+      return;
+    }
+    long delayMs = retry.delayMs(pending.tries() - 1);
     log.warn(
-        "Room {}: could not store {} ({}); retrying in {} ms, the room goes on",
+        "Room {}: could not store {} ({}); retrying in {} ms (attempt {} of {}), the room goes on",
         roomId,
         pending.what(),
         failure.toString(),
-        delayMs);
-    scheduler.schedule(() -> executor.execute(() -> send(pending)), delayMs, TimeUnit.MILLISECONDS);
+        delayMs,
+        pending.tries() + 1,
+        attempts);
+    timers.schedule(() -> send(pending), delayMs);
   }
 }

@@ -1,10 +1,12 @@
 package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.servererrors.QueryValidationException;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
@@ -19,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -276,6 +279,20 @@ public final class CassandraRoomStore implements RoomStore {
    * playback changes are persisted in the background, and a stopping server should not drop the
    * last ones. False if some were still pending.
    */
+  /**
+   * The driver's own failures (no node reachable, timeouts, a closed connection) pass; a query the
+   * node refuses as invalid, and anything that is not the driver's (a value that cannot be bound),
+   * would fail the same way again.
+   */
+  @Override
+  public boolean mayRetry(Throwable failure) {
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return cause instanceof DriverException && !(cause instanceof QueryValidationException);
+  }
+
   @Override
   public boolean awaitWrites(Duration timeout) {
     try {

@@ -1,6 +1,7 @@
 package io.watchparty.server.store;
 
 import io.helidon.config.Config;
+import io.watchparty.proto.Backoff;
 import io.watchparty.server.store.CqlPortProbe.PortState;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,8 +80,8 @@ public final class LocalCassandraNode implements AutoCloseable {
   private static final int LOG_TAIL_LINES = 20;
   private static final Path SETSID = Path.of("/usr/bin/setsid");
   private static final int MAX_RESTARTS = 5;
-  private static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
-  private static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
+  private static final Backoff RESTARTS =
+      Backoff.doubling(Duration.ofSeconds(1), Duration.ofSeconds(30));
 
   // The --add-exports/--add-opens of conf/jvm17-server.options (Cassandra 5.0): without them the
   // node fails at start on JDK 17's strong encapsulation.
@@ -305,10 +306,12 @@ public final class LocalCassandraNode implements AutoCloseable {
     }
   }
 
-  /** 1 s, 2 s, 4 s, ... at most 30 s: a node that dies at once is not restarted in a loop. */
+  /**
+   * 1 s, 2 s, 4 s, ... at most 30 s: a node that dies at once is not restarted in a loop. The
+   * ceiling of the project's backoff, without jitter: one node has nobody to spread out from.
+   */
   static Duration restartDelay(int attempt) {
-    long millis = FIRST_RESTART_DELAY.toMillis() << Math.min(attempt - 1, 10);
-    return Duration.ofMillis(Math.min(millis, MAX_RESTART_DELAY.toMillis()));
+    return Duration.ofMillis(RESTARTS.ceilingMs(attempt - 1));
   }
 
   private void restart() {

@@ -187,6 +187,11 @@ final class RoomFixture implements AutoCloseable {
     final AtomicInteger finds = new AtomicInteger();
     final AtomicInteger failuresLeft = new AtomicInteger();
 
+    /** Writes refused as no retry can mend (a statement the store refuses), and each try. */
+    final AtomicInteger refusalsLeft = new AtomicInteger();
+
+    final AtomicInteger writes = new AtomicInteger();
+
     /** Reads wait for this (complete it to let them answer). */
     volatile CompletableFuture<Void> readGate = CompletableFuture.completedFuture(null);
 
@@ -231,10 +236,20 @@ final class RoomFixture implements AutoCloseable {
 
     @Override
     public CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes) {
+      writes.incrementAndGet();
+      if (refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return CompletableFuture.failedFuture(
+            new IllegalArgumentException("a statement the store refuses"));
+      }
       if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         return CompletableFuture.failedFuture(new IllegalStateException("storage is down"));
       }
       return writeGate.thenRun(() -> applied.addAll(changes));
+    }
+
+    @Override
+    public boolean mayRetry(Throwable failure) {
+      return failure instanceof IllegalStateException;
     }
 
     @Override

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import io.watchparty.proto.Backoff;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.NoticeCode;
@@ -22,6 +24,7 @@ import io.watchparty.server.catalog.LicenceWindow;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.RoomFixture.RecordingSink;
+import io.watchparty.server.testing.CapturedLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -255,6 +258,47 @@ class RoomTest {
                             assertThat(((RoomChange.PlaybackSaved) c).playback().playing())
                                 .as("the newest state is what Cassandra ends with")
                                 .isFalse()));
+  }
+
+  @Test
+  void aWriteNoRetryCanMendFailsAtOnceAndItsWaiterIsTold() {
+    Room room = wp.create(ALICE, Visibility.PRIVATE);
+    wp.join(room, ALICE);
+    wp.store.writes.set(0);
+    wp.store.refusalsLeft.set(1);
+
+    try (CapturedLog log = CapturedLog.of(RoomWriter.class)) {
+      assertRefused(() -> settled(room.rotateInvite(ALICE)), ErrorReason.STORAGE_UNAVAILABLE);
+
+      assertThat(log.at(Level.ERROR))
+          .singleElement()
+          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("after 1 attempt(s)"));
+    }
+    assertThat(wp.store.writes).hasValue(1);
+    assertThat(room.writesSettled()).as("nothing left to wait for: the room may retire").isTrue();
+  }
+
+  @Test
+  void aWriteIsTriedAtMostTheConfiguredTimesThenFailsForGood() {
+    try (RoomFixture quick =
+        new RoomFixture(
+            RoomConfig.builder()
+                .writeRetry(Backoff.doubling(Duration.ofMillis(1), Duration.ofMillis(5)), 4)
+                .build())) {
+      Room room = quick.create(ALICE, Visibility.PRIVATE);
+      quick.join(room, ALICE);
+      quick.store.writes.set(0);
+      quick.store.failuresLeft.set(1_000);
+
+      try (CapturedLog log = CapturedLog.of(RoomWriter.class)) {
+        assertRefused(() -> settled(room.rotateInvite(ALICE)), ErrorReason.STORAGE_UNAVAILABLE);
+
+        assertThat(log.at(Level.WARN)).hasSize(3);
+        assertThat(log.at(Level.ERROR)).hasSize(1);
+      }
+      assertThat(quick.store.writes).hasValue(4);
+      assertThat(room.writesSettled()).isTrue();
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.watchparty.bridge.relay;
 
+import io.watchparty.proto.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -39,5 +40,10 @@ public record RelaySettings(
       throw new IllegalArgumentException(
           "reconnect delays must be positive and the longest at least the first");
     }
+  }
+
+  /** The reconnect delays: doubling from the first to the longest, full jitter. */
+  public Backoff reconnectBackoff() {
+    return Backoff.doubling(reconnectBase, reconnectMax);
   }
 }

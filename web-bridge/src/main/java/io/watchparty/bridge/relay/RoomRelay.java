@@ -28,7 +28,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -549,11 +548,7 @@ final class RoomRelay {
         return;
       }
       // Full jitter, so that a restarted server is not hit by every relay at the same instant.
-      long ceiling =
-          Math.min(
-              hub.settings().reconnectMax().toMillis(),
-              hub.settings().reconnectBase().toMillis() << Math.min(failedAttempts, 16));
-      long delay = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+      long delay = hub.settings().reconnectBackoff().delayMs(failedAttempts);
       failedAttempts++;
       log.info(
           "Room {}: upstream stream ended ({}); reconnecting in {} ms (attempt {})",
