@@ -177,7 +177,7 @@ public final class WatchPartyServer implements AutoCloseable {
             ticker,
             timers,
             drainExecutor,
-            new ChatRooms(session, settings.chat(), clock, ticker, timers, chatExecutor));
+            new ChatRooms(session, settings.chat(), clock, ticker, chatExecutor));
     // An admin change made through this server reaches the rooms playing that title at once.
     availability.onChange(rooms::availabilityChanged);
     ServerMetrics.register(catalog, availability, rooms);

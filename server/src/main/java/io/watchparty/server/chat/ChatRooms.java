@@ -10,7 +10,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -20,13 +19,12 @@ import java.util.function.Function;
  *
  * <p>Threads: sends are stored asynchronously, never under the room lock; their completions hop to
  * {@code executor} (not the driver's I/O threads) to publish into the room. Reaction windows are
- * flushed on {@code timers}.
+ * flushed on each room's own timers.
  */
 public final class ChatRooms implements RoomChat.Factory {
   final ChatSettings settings;
   final ChatStore store;
   final InstantSource clock;
-  final ScheduledExecutorService timers;
   final Executor executor;
   final RateLimiter messageLimiter;
   final RateLimiter reactionLimiter;
@@ -36,7 +34,6 @@ public final class ChatRooms implements RoomChat.Factory {
   /**
    * @param clock the server's clock: message times, mutes, slow mode
    * @param ticker measures rate-limit intervals
-   * @param timers flushes reaction windows
    * @param executor publishes stored messages into their room and answers their senders (whose
    *     replies are serialized on it: platform threads, so the transport's per-thread buffer caches
    *     are kept)
@@ -46,12 +43,10 @@ public final class ChatRooms implements RoomChat.Factory {
       ChatSettings settings,
       InstantSource clock,
       Ticker ticker,
-      ScheduledExecutorService timers,
       Executor executor) {
     this.settings = settings;
     this.store = new ChatStore(session, settings, clock);
     this.clock = clock;
-    this.timers = timers;
     this.executor = executor;
     this.messageLimiter =
         new RateLimiter(

@@ -39,7 +39,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The chat of one room: admission of messages (membership, mutes, slow mode, rate), their storage
@@ -429,11 +428,7 @@ final class StoredRoomChat implements RoomChat {
           reactionCounts.merge(emoji, 1L, Long::sum);
           if (!reactionFlushDue) {
             reactionFlushDue = true;
-            // The shared timer thread only fires: the flush takes the room lock on the executor.
-            chat.timers.schedule(
-                () -> chat.executor.execute(this::flushReactions),
-                chat.settings.reactionWindow().toMillis(),
-                TimeUnit.MILLISECONDS);
+            access.schedule(this::flushReactions, chat.settings.reactionWindow().toMillis());
           }
           return null;
         });

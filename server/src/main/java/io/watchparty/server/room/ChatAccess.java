@@ -13,14 +13,26 @@ final class ChatAccess implements RoomChat.Access {
   private final Presence presence;
   private final EventStream events;
   private final RoomWriter writer;
+  private final RoomTimers timers;
 
   ChatAccess(
-      RoomState state, Roles roles, Presence presence, EventStream events, RoomWriter writer) {
+      RoomState state,
+      Roles roles,
+      Presence presence,
+      EventStream events,
+      RoomWriter writer,
+      RoomTimers timers) {
     this.state = state;
     this.roles = roles;
     this.presence = presence;
     this.events = events;
     this.writer = writer;
+    this.timers = timers;
+  }
+
+  @Override
+  public void schedule(Runnable task, long delayMs) {
+    timers.schedule(task, delayMs);
   }
 
   @Override

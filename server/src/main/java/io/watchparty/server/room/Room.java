@@ -153,7 +153,7 @@ public final class Room {
     this.roleCommands =
         new RoleCommands(state, roles, presence, playback, events, writer, party, timers);
     this.licence = new RoomLicence(id, titleAvailability, clock, timers);
-    this.chatAccess = new ChatAccess(state, roles, presence, events, writer);
+    this.chatAccess = new ChatAccess(state, roles, presence, events, writer, timers);
     this.chat = chat.apply(this);
   }
 

@@ -97,5 +97,11 @@ public interface RoomChat {
 
     /** Completes once every change recorded so far (this step's too) is stored. */
     CompletionStage<Void> whenStored();
+
+    /**
+     * Runs {@code task} after {@code delayMs} on the room's timers, which the room cancels when it
+     * retires; the task takes the lock itself ({@link Room#withChatLock}).
+     */
+    void schedule(Runnable task, long delayMs);
   }
 }
