@@ -152,6 +152,7 @@ public final class ErrorMapper {
           CHAT_TEXT_CONTROL_CHARACTERS,
           CHAT_TEXT_INVALID_UTF8,
           INVALID_UTF8,
+          MALFORMED_MESSAGE,
           UNKNOWN_EMOJI,
           INVALID_WINDOW,
           INVALID_REGION ->

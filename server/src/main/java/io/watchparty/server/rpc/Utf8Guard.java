@@ -14,10 +14,11 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
+import io.watchparty.proto.ByteArrayMarshaller;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.RefusedException;
-import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,9 @@ import java.util.Set;
  * #marshaller} such a request is parsed without the offending fields, marked, and handed on; {@link
  * #requireValid} refuses a marked request with {@code INVALID_ARGUMENT} and {@code
  * CHAT_TEXT_INVALID_UTF8} for a chat text, {@code INVALID_UTF8} for any other field. Bytes that are
- * not protobuf at all fail as before.
+ * not a message of the request's type at all are marked the same way and refused with {@code
+ * INVALID_ARGUMENT} and {@code MALFORMED_MESSAGE}: gRPC would answer them {@code UNKNOWN} and log
+ * each as an error.
  *
  * <p>{@link #guard} applies this to all the methods of a service: a marked request ends its call
  * (for a stream, the whole stream) with the refusal. A method whose request marshaller already is
@@ -46,6 +49,12 @@ public final class Utf8Guard {
    * separated. The highest field number protobuf allows; no API message uses it.
    */
   private static final int MARKER = (1 << 29) - 1;
+
+  /** The unknown field that marks a request whose bytes were not a message of its type. */
+  private static final int MALFORMED = MARKER - 1;
+
+  /** Reads a request's bytes at their announced length, as the room stream's frames are. */
+  private static final ByteArrayMarshaller BYTES = new ByteArrayMarshaller();
 
   /** Chat texts, as the request type's full name and the path of the field in it. */
   private static final Set<String> CHAT_TEXTS =
@@ -135,8 +144,8 @@ public final class Utf8Guard {
     public T parse(InputStream stream) {
       byte[] bytes;
       try {
-        bytes = stream.readAllBytes();
-      } catch (IOException e) {
+        bytes = BYTES.parse(stream);
+      } catch (UncheckedIOException e) {
         throw Status.INTERNAL
             .withDescription("cannot read the request")
             .withCause(e)
@@ -154,6 +163,11 @@ public final class Utf8Guard {
 
   /** Refuses a request that arrived with fields that were not valid UTF-8. */
   public static void requireValid(Message request) {
+    if (request.getUnknownFields().hasField(MALFORMED)) {
+      throw new RefusedException(
+          ErrorReason.MALFORMED_MESSAGE,
+          "the request is not a " + request.getDescriptorForType().getName() + " message");
+    }
     UnknownFieldSet.Field marker = request.getUnknownFields().getField(MARKER);
     if (marker.getLengthDelimitedList().isEmpty()) {
       return;
@@ -192,10 +206,17 @@ public final class Utf8Guard {
       T result = (T) parsed.toBuilder().setUnknownFields(marked).build();
       return result;
     } catch (InvalidProtocolBufferException notProtobuf) {
-      throw Status.INTERNAL
-          .withDescription("Invalid protobuf byte sequence")
-          .withCause(notProtobuf)
-          .asRuntimeException();
+      @SuppressWarnings("unchecked")
+      T malformed =
+          (T)
+              prototype.toBuilder()
+                  .setUnknownFields(
+                      UnknownFieldSet.newBuilder()
+                          .addField(
+                              MALFORMED, UnknownFieldSet.Field.newBuilder().addVarint(1).build())
+                          .build())
+                  .build();
+      return malformed;
     }
   }
 

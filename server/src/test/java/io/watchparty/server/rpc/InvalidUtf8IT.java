@@ -101,6 +101,22 @@ class InvalidUtf8IT {
   }
 
   @Test
+  void requestBytesThatAreNoMessageOfTheirTypeAreRefusedAsMalformed() {
+    byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07, 0x01};
+
+    assertRefused(
+        () -> RawRequests.unary(as("bob"), RoomServiceGrpc.getGetRoomMethod(), garbage),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.MALFORMED_MESSAGE);
+    assertRefused(
+        () -> RawRequests.unary(wp.channel(), HealthGrpc.getCheckMethod(), garbage),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.MALFORMED_MESSAGE);
+    assertThat(wp.as("bob").getServerTime(ClockPing.newBuilder().setClientSendTimeMs(9).build()))
+        .satisfies(pong -> assertThat(pong.getClientSendTimeMs()).isEqualTo(9));
+  }
+
+  @Test
   void everyServiceRefusesAStringThatIsNotUtf8() {
     byte[] firstFieldNotUtf8 = fields().bytes(1, NOT_UTF8).toByteArray();
 

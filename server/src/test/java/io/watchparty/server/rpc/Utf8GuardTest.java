@@ -9,7 +9,6 @@ import com.google.protobuf.CodedOutputStream;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -125,12 +124,18 @@ class Utf8GuardTest {
     }
   }
 
+  /**
+   * Bytes that are no message of the type are marked and refused as MALFORMED_MESSAGE, which the
+   * services answer as INVALID_ARGUMENT; a failed parse made gRPC answer UNKNOWN and log an error.
+   */
   @Test
-  void bytesThatAreNotProtobufStillFail() {
-    StatusRuntimeException failure =
-        catchThrowableOfType(
-            StatusRuntimeException.class, () -> parse(new byte[] {(byte) 0xFF, (byte) 0xFF}));
-    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+  void bytesThatAreNotProtobufAreRefusedAsAMalformedMessage() {
+    ClientMessage parsed = parse(new byte[] {(byte) 0xFF, (byte) 0xFF});
+
+    RefusedException refused =
+        catchThrowableOfType(RefusedException.class, () -> Utf8Guard.requireValid(parsed));
+    assertThat(refused.reason()).isEqualTo(ErrorReason.MALFORMED_MESSAGE);
+    assertThat(refused).hasMessage("the request is not a ClientMessage message");
   }
 
   private static ClientMessage parse(byte[] bytes) {
