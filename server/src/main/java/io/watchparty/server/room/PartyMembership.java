@@ -1,7 +1,7 @@
 package io.watchparty.server.room;
 
 import java.time.InstantSource;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -23,7 +23,20 @@ final class PartyMembership {
   private final RoomWriter writer;
   private final InstantSource clock;
   private final BiFunction<UUID, String, CompletionStage<Boolean>> stored;
-  private final Map<String, Boolean> decided = new HashMap<>();
+
+  /**
+   * At most this many decisions are kept, the newest: the write of an older one is long stored by
+   * then, and storage answers for its user. (It kept every user who ever joined the room.)
+   */
+  static final int REMEMBERED_DECISIONS = 10_000;
+
+  private final Map<String, Boolean> decided =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > REMEMBERED_DECISIONS;
+        }
+      };
 
   PartyMembership(
       UUID roomId,
@@ -38,15 +51,25 @@ final class PartyMembership {
 
   /** {@code userId} joined the party (their first connection, or a relay started serving them). */
   void joined(String userId) {
-    decided.put(userId, true);
+    decide(userId, true);
     long since = clock.millis();
     writer.add(at -> new RoomChange.MembershipSet(userId, true, since, at));
   }
 
   /** {@code userId} left the party for good (left, kicked, banned). */
   void left(String userId) {
-    decided.put(userId, false);
+    decide(userId, false);
     writer.add(at -> new RoomChange.MembershipSet(userId, false, 0, at));
+  }
+
+  private void decide(String userId, boolean member) {
+    decided.remove(userId); // the newest decision goes last, the last to be forgotten
+    decided.put(userId, member);
+  }
+
+  /** How many decisions are kept. */
+  int remembered() {
+    return decided.size();
   }
 
   /** What this instance decided about {@code userId}, if anything. Under the lock. */

@@ -57,6 +57,15 @@ final class Presence {
     }
   }
 
+  /**
+   * Relayed viewers who are no member too (listed), and of those the ones a relay serves now, not
+   * waiting out a grace period (counted). Kept as the roster changes, so that a join into a room of
+   * thousands costs no pass over it under the lock.
+   */
+  private int relayedOnlyCount;
+
+  private int servedRelayedOnlyCount;
+
   private RoomTimers.Timer presenceTimer;
   private long lastCountSentAtMs = Long.MIN_VALUE / 2;
   private long lastCountSent = -1;
@@ -217,7 +226,7 @@ final class Presence {
 
   /** How many people are present (members and relayed viewers, within grace too). */
   int listed() {
-    return members.size() + (int) relayedOnly().count();
+    return members.size() + relayedOnlyCount;
   }
 
   /**
@@ -225,7 +234,23 @@ final class Presence {
    * Each person counts once, however many tabs or devices they watch on.
    */
   long count() {
-    return members.size() + servedRelayedOnly().count();
+    return members.size() + servedRelayedOnlyCount;
+  }
+
+  /** A viewer joins ({@code +1}) or leaves ({@code -1}) the relayed viewers who are no member. */
+  private void countRelayedOnly(RelayedViewer viewer, int change) {
+    relayedOnlyCount += change;
+    if (viewer.graceTimer == null) {
+      servedRelayedOnlyCount += change;
+    }
+  }
+
+  /** A relayed viewer's grace period starts or ends: they stop or start being counted. */
+  private void setGrace(RelayedViewer viewer, RoomTimers.Timer timer) {
+    if (!members.containsKey(viewer.userId)) {
+      servedRelayedOnlyCount += (viewer.graceTimer == null ? 0 : 1) - (timer == null ? 0 : 1);
+    }
+    viewer.graceTimer = timer;
   }
 
   /** Relayed viewers who are no member by stream too (each person is listed once). */
@@ -275,6 +300,10 @@ final class Presence {
     boolean newcomer = member == null;
     if (member == null) {
       member = new Member(who.userId(), who.displayName(), who.region());
+      RelayedViewer relayed = relayedViewers.get(who.userId());
+      if (relayed != null) {
+        countRelayedOnly(relayed, -1); // listed once, as the member they now are
+      }
       members.put(who.userId(), member);
       if (detailed()) {
         events.publish(
@@ -340,7 +369,9 @@ final class Presence {
       member.graceTimer.cancel();
       member.graceTimer = null;
     }
-    if (relayedViewers.containsKey(member.userId)) {
+    RelayedViewer relayed = relayedViewers.get(member.userId);
+    if (relayed != null) {
+      countRelayedOnly(relayed, 1);
       return; // still here through a relay
     }
     if (announced) {
@@ -359,8 +390,8 @@ final class Presence {
       relay.audience.remove(userId);
     }
     RelayedViewer viewer = relayedViewers.remove(userId);
-    if (viewer != null && viewer.graceTimer != null) {
-      viewer.graceTimer.cancel();
+    if (viewer != null) {
+      forget(viewer);
     }
     return viewer != null;
   }
@@ -393,12 +424,13 @@ final class Presence {
                 : new RelayedViewer(userId, named.getDisplayName(), named.getRegion());
         relayedViewers.put(userId, viewer);
         if (!members.containsKey(userId)) {
+          countRelayedOnly(viewer, 1);
           arrived(viewer);
         }
       } else if (viewer.graceTimer != null) {
         // Named again (the relay reconnected) within the grace period: nothing changed.
         viewer.graceTimer.cancel();
-        viewer.graceTimer = null;
+        setGrace(viewer, null);
       }
     }
     for (String userId : removed) {
@@ -416,9 +448,20 @@ final class Presence {
   private void startGrace(String userId) {
     RelayedViewer viewer = relayedViewers.get(userId);
     if (viewer != null && viewer.graceTimer == null) {
-      viewer.graceTimer =
+      setGrace(
+          viewer,
           timers.schedule(
-              () -> relayedGraceExpired.accept(userId), config.reconnectGrace().toMillis());
+              () -> relayedGraceExpired.accept(userId), config.reconnectGrace().toMillis()));
+    }
+  }
+
+  /** A relayed viewer removed from the roster: uncounted, their grace period stopped. */
+  private void forget(RelayedViewer viewer) {
+    if (!members.containsKey(viewer.userId)) {
+      countRelayedOnly(viewer, -1);
+    }
+    if (viewer.graceTimer != null) {
+      viewer.graceTimer.cancel();
     }
   }
 
@@ -436,8 +479,8 @@ final class Presence {
   private void departed(String userId, MemberLeft.Reason reason) {
     boolean announced = detailed();
     RelayedViewer viewer = relayedViewers.remove(userId);
-    if (viewer != null && viewer.graceTimer != null) {
-      viewer.graceTimer.cancel();
+    if (viewer != null) {
+      forget(viewer);
     }
     if (members.containsKey(userId)) {
       return;
@@ -469,7 +512,7 @@ final class Presence {
     if (viewer == null || viewer.graceTimer == null) {
       return false;
     }
-    viewer.graceTimer = null;
+    setGrace(viewer, null);
     departed(userId, MemberLeft.Reason.TIMED_OUT);
     return true;
   }
@@ -491,6 +534,8 @@ final class Presence {
     members.clear();
     relays.clear();
     relayedViewers.clear();
+    relayedOnlyCount = 0;
+    servedRelayedOnlyCount = 0;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -275,7 +275,8 @@ class RoomTest {
           .satisfies(e -> assertThat(e.getFormattedMessage()).contains("after 1 attempt(s)"));
     }
     assertThat(wp.store.writes).hasValue(1);
-    assertThat(room.writesSettled()).as("nothing left to wait for: the room may retire").isTrue();
+    // Nothing left to wait for: the room may retire.
+    await().atMost(Duration.ofSeconds(10)).until(room::writesSettled);
   }
 
   @Test
@@ -297,7 +298,7 @@ class RoomTest {
         assertThat(log.at(Level.ERROR)).hasSize(1);
       }
       assertThat(quick.store.writes).hasValue(4);
-      assertThat(room.writesSettled()).isTrue();
+      await().atMost(Duration.ofSeconds(10)).until(room::writesSettled);
     }
   }
 
@@ -446,6 +447,44 @@ class RoomTest {
                   .setRegion(who.region()));
     }
     return audience.addAllRemovedUserIds(removed).build();
+  }
+
+  /**
+   * The counts a room keeps as its roster changes (instead of a pass over every relayed viewer per
+   * join): each person once, whether they watch by stream, through a relay, or both; a viewer
+   * within their grace period listed but not counted.
+   */
+  @Test
+  void presenceCountsEachPersonOnceAsTheyComeAndGoByStreamAndRelay() {
+    try (RoomFixture quick =
+        new RoomFixture(
+            RoomConfig.builder()
+                .presenceDetailLimit(0)
+                .reconnectGrace(Duration.ofMinutes(5))
+                .build())) {
+      Room room = quick.create(ALICE, Visibility.PUBLIC);
+      quick.join(room, ALICE);
+      RecordingSink relay = relay(quick, room);
+      room.relayAudience(relay.subscriber, serving(2, List.of(), BOB, CHIARA));
+      assertThat(room.presentMemberCount()).isEqualTo(3);
+
+      RecordingSink bobByStream = quick.join(room, BOB); // also by stream: still one person
+      assertThat(room.presentMemberCount()).isEqualTo(3);
+
+      room.leave(bobByStream.subscriber); // leaves as a member: still here through the relay
+      room.relayAudience(relay.subscriber, serving(1, List.of("chiara")));
+      assertThat(room.presentMemberCount())
+          .as("alice, bob, and chiara, listed within her grace period")
+          .isEqualTo(3);
+      assertThat(quick.join(room, RoomFixture.user("erin", "FR")).snapshot().getMemberCount())
+          .as("counted: alice, erin, and bob through the relay; not chiara, whom no relay serves")
+          .isEqualTo(3);
+
+      room.relayAudience(relay.subscriber, serving(2, List.of(), CHIARA)); // back within grace
+      assertThat(room.presentMemberCount()).isEqualTo(4);
+      settled(room.leaveParty(CHIARA));
+      assertThat(room.presentMemberCount()).isEqualTo(3);
+    }
   }
 
   @Test
