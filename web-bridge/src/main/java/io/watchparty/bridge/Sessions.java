@@ -68,19 +68,31 @@ final class Sessions {
     return new Session(token, account(token));
   }
 
-  /** Checks a token with the server and returns its account (the server's refusal otherwise). */
+  /**
+   * Checks a token with the server and returns its account (the server's refusal otherwise). A
+   * relay credential is refused here, on every path a token takes into a session: it serves rooms
+   * to browsers and never watches as one.
+   */
   Account account(String token) {
     if (!wellFormed(token)) {
       throw new ApiException(
           Status.UNAUTHORIZED_401, "TOKEN_INVALID", "That is not a bearer token.");
     }
-    return accountOfToken.get(
-        token,
-        t ->
-            accounts
-                .withCallCredentials(BearerToken.of(t))
-                .withDeadlineAfter(5, TimeUnit.SECONDS)
-                .getAccount(GetAccountRequest.getDefaultInstance()));
+    Account account =
+        accountOfToken.get(
+            token,
+            t ->
+                accounts
+                    .withCallCredentials(BearerToken.of(t))
+                    .withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .getAccount(GetAccountRequest.getDefaultInstance()));
+    if (account.getRelay()) {
+      throw new ApiException(
+          Status.FORBIDDEN_403,
+          "NOT_A_VIEWER",
+          "'" + account.getUserId() + "' is a relay account, not a viewer account.");
+    }
+    return account;
   }
 
   /**

@@ -92,6 +92,12 @@ class BrowserApiIT {
           forger.post("/api/session", "{\"demoUser\":\"nobody\"}"), 404, "DEMO_USER_NOT_FOUND");
       assertError(
           forger.post("/api/session", "{\"demoUser\":\"web-bridge\"}"), 403, "NOT_A_VIEWER");
+      // The relay credential itself, sent as a token, is no viewer either.
+      assertError(
+          forger.post("/api/session", "{\"token\":\"" + platform.token("web-bridge") + "\"}"),
+          403,
+          "NOT_A_VIEWER");
+      assertError(forger.get("/api/session"), 401, "NOT_SIGNED_IN");
     }
   }
 
