@@ -3,6 +3,7 @@ package io.watchparty.bridge;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.grpc.CallCredentials;
+import io.grpc.StatusRuntimeException;
 import io.helidon.http.SetCookie;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -65,7 +66,19 @@ final class Sessions {
             .filter(Sessions::wellFormed)
             .orElseThrow(
                 () -> new ApiException(Status.UNAUTHORIZED_401, "NOT_SIGNED_IN", "Sign in first."));
-    return new Session(token, account(token));
+    try {
+      return new Session(token, account(token));
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != io.grpc.Status.Code.UNAUTHENTICATED) {
+        throw e;
+      }
+      // The cookie outlived its token (expired, or signed with a key the server no longer has):
+      // to the page that is no session at all, as the README's table says.
+      throw new ApiException(
+          Status.UNAUTHORIZED_401,
+          "NOT_SIGNED_IN",
+          "Your sign-in has expired or is no longer valid: sign in again.");
+    }
   }
 
   /**

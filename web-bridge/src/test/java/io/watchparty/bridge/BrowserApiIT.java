@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.helidon.json.JsonObject;
 import io.helidon.json.JsonValue;
+import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.testing.CassandraExtension;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -98,6 +100,26 @@ class BrowserApiIT {
           403,
           "NOT_A_VIEWER");
       assertError(forger.get("/api/session"), 401, "NOT_SIGNED_IN");
+    }
+  }
+
+  @Test
+  void aSessionCookieWhoseTokenExpiredIsNoSessionAtAll() {
+    String expired =
+        platform
+            .server()
+            .tokens()
+            .issue(DemoUsers.find("bob").orElseThrow(), Duration.ofMinutes(-5));
+    try (Browser browser = Browser.anonymous(platform)) {
+      HttpResponse<String> response =
+          browser.send(
+              HttpRequest.newBuilder(platform.uri("/api/session"))
+                  .header("Cookie", "wp_session=" + expired)
+                  .GET());
+
+      assertError(response, 401, "NOT_SIGNED_IN");
+      assertThat(Browser.parse(response.body()).stringValue("message").orElseThrow())
+          .contains("sign in again");
     }
   }
 
