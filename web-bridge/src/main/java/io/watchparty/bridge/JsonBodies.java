@@ -1,5 +1,9 @@
 package io.watchparty.bridge;
 
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
@@ -14,9 +18,14 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -44,18 +53,77 @@ final class JsonBodies {
 
   private JsonBodies() {}
 
-  /** The body parsed into {@code builder}'s message; an empty body is the empty message. */
+  /**
+   * The body parsed into {@code builder}'s message; an empty body is the empty message. The body
+   * must be strict JSON (protobuf's parser alone takes unquoted names and single quotes) and UTF-8,
+   * and no string in it may hold half of a surrogate pair ({@code "\ud800"}): a text is never
+   * stored altered.
+   */
   @SuppressWarnings("unchecked")
   static <T extends Message> T read(ServerRequest req, Message.Builder builder) {
     String body = text(req);
     if (!body.isBlank()) {
+      requireStrictJson(body);
       try {
         PARSER.merge(body, builder);
       } catch (InvalidProtocolBufferException e) {
         throw malformed(e);
       }
+      requireWellFormedStrings(builder, "");
     }
     return (T) builder.build();
+  }
+
+  private static void requireStrictJson(String body) {
+    try (JsonReader reader = new JsonReader(new StringReader(body))) {
+      reader.setStrictness(Strictness.STRICT);
+      reader.skipValue();
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw notJson();
+      }
+    } catch (IOException | IllegalStateException notStrictJson) {
+      throw notJson();
+    }
+  }
+
+  /** Refuses a string field, at any depth, that holds an unpaired surrogate. */
+  private static void requireWellFormedStrings(MessageOrBuilder message, String path) {
+    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
+      String name = path + field.getKey().getJsonName();
+      Object value = field.getValue();
+      for (Object element : value instanceof List<?> list ? list : List.of(value)) {
+        if (element instanceof String text && !wellFormed(text)) {
+          throw new ApiException(
+              new ApiError(
+                  Status.BAD_REQUEST_400,
+                  "INVALID_UTF8",
+                  "'" + name + "' holds text that is not valid Unicode.",
+                  Map.of("field", name)));
+        }
+        if (element instanceof MessageOrBuilder nested) {
+          requireWellFormedStrings(nested, name + ".");
+        }
+      }
+    }
+  }
+
+  private static boolean wellFormed(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static ApiException notJson() {
+    return new ApiException(
+        Status.BAD_REQUEST_400, "MALFORMED_JSON", "The body is not JSON (RFC 8259).");
   }
 
   /** A body that is a JSON object of string fields from {@code allowed}; the bridge's own forms. */
@@ -111,14 +179,26 @@ final class JsonBodies {
           "UNSUPPORTED_MEDIA_TYPE",
           "Send the body as application/json.");
     }
+    byte[] bytes;
     try (InputStream in = req.content().inputStream()) {
-      byte[] bytes = in.readNBytes(MAX_BODY + 1);
-      if (bytes.length > MAX_BODY) {
-        throw tooLarge();
-      }
-      return new String(bytes, StandardCharsets.UTF_8);
+      bytes = in.readNBytes(MAX_BODY + 1);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (bytes.length > MAX_BODY) {
+      throw tooLarge();
+    }
+    try {
+      // Strict: bytes that are not UTF-8 are refused, not replaced with U+FFFD.
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new ApiException(
+          Status.BAD_REQUEST_400, "INVALID_UTF8", "The body is not valid UTF-8.");
     }
   }
 

@@ -124,6 +124,56 @@ class BrowserApiIT {
   }
 
   @Test
+  void aBodyIsStrictJsonInUtf8AndNoTextIsStoredAltered() {
+    try (Browser anonymous = Browser.anonymous(platform);
+        Browser alice = platform.browser("alice")) {
+      assertError(anonymous.post("/api/session", "{demoUser:\"bob\"}"), 400, "MALFORMED_JSON");
+      assertError(anonymous.post("/api/session", "{'demoUser':'bob'}"), 400, "MALFORMED_JSON");
+      assertError(anonymous.get("/api/session"), 401, "NOT_SIGNED_IN");
+      String roomId = publicRoom(alice);
+
+      HttpResponse<String> badBytes =
+          alice.send(
+              HttpRequest.newBuilder(platform.uri("/api/rooms/" + roomId + "/chat"))
+                  .header("Content-Type", "application/json")
+                  .header(CrossSiteGuard.HEADER, "1")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofByteArray(
+                          new byte[] {
+                            '{',
+                            '"',
+                            't',
+                            'e',
+                            'x',
+                            't',
+                            '"',
+                            ':',
+                            '"',
+                            (byte) 0xC3,
+                            (byte) 0x28,
+                            '"',
+                            '}'
+                          })));
+      assertError(badBytes, 400, "INVALID_UTF8");
+      HttpResponse<String> loneSurrogate =
+          alice.post(
+              "/api/rooms/" + roomId + "/chat",
+              "{\"clientMessageId\":\"s-1\",\"text\":\"half \\ud800 a pair\"}");
+      assertError(loneSurrogate, 400, "INVALID_UTF8");
+      assertThat(
+              Browser.parse(loneSurrogate.body())
+                  .objectValue("metadata")
+                  .orElseThrow()
+                  .stringValue("field"))
+          .hasValue("text");
+      assertThat(alice.ok("/api/rooms/" + roomId + "/chat").arrayValue("messages"))
+          .as("nothing was stored")
+          .satisfiesAnyOf(
+              m -> assertThat(m).isEmpty(), m -> assertThat(m.get().values()).isEmpty());
+    }
+  }
+
+  @Test
   void demoUsersListEveryViewerWithRegionAndSubscriptionButNotTheRelay() {
     try (Browser browser = Browser.anonymous(platform)) {
       List<JsonValue> users =
