@@ -5,14 +5,18 @@ import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.NotFoundException;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * The web page: {@code /} (sign in, the public directory, create a party), {@code /rooms/{id}} (the
@@ -39,6 +43,11 @@ final class WebPage {
   /** The one demo clip every demo title plays (see {@code web-bridge/media/}). */
   static final String DEMO_CLIP = "demo.mp4";
 
+  /** Byte ranges as RFC 9110 writes them, with numbers a long holds. */
+  private static final Pattern BYTE_RANGES =
+      Pattern.compile(
+          "bytes=(\\d{1,15}-\\d{0,15}|-\\d{1,15})(\\s*,\\s*(\\d{1,15}-\\d{0,15}|-\\d{1,15}))*");
+
   private final Map<String, byte[]> pages = new ConcurrentHashMap<>();
 
   private WebPage() {}
@@ -49,6 +58,7 @@ final class WebPage {
         .get("/", (req, res) -> page.send("web/index.html", res))
         .get("/rooms/{id}", (req, res) -> page.send("web/room.html", res))
         .register("/assets", StaticContentService.builder("web/assets").build())
+        .get("/media/*", WebPage::requireReadableRange)
         // Every demo title plays the same clip; the page maps the film's position onto it. Mapped
         // inside the static content service, so that ranges and conditional requests work as for
         // any file.
@@ -58,6 +68,21 @@ final class WebPage {
                 .pathMapper(WebPage::demoClip)
                 .contentType("mp4", MediaTypes.create("video", "mp4"))
                 .build());
+  }
+
+  /**
+   * Refuses a {@code Range} the static content service cannot read (numbers past a long made it
+   * fail with a 500 and an error logged), then hands the request on.
+   */
+  private static void requireReadableRange(ServerRequest req, ServerResponse res) {
+    Optional<String> range = req.headers().first(HeaderNames.RANGE);
+    if (range.isPresent() && !BYTE_RANGES.matcher(range.get().strip()).matches()) {
+      throw new ApiException(
+          Status.REQUESTED_RANGE_NOT_SATISFIABLE_416,
+          "RANGE_NOT_SATISFIABLE",
+          "The Range header must be 'bytes=' and ranges of at most 15-digit numbers.");
+    }
+    res.next();
   }
 
   /** {@code /<title>.mp4} is the demo clip; anything else is not there. */

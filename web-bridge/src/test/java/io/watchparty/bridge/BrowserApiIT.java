@@ -508,4 +508,23 @@ class BrowserApiIT {
       assertError(browser.get("/media/../../etc/passwd"), 404, "NOT_FOUND");
     }
   }
+
+  @Test
+  void oddRequestsThatUsedToFailTheServerAreRefusedAsTheClientsFault() {
+    try (Browser alice = platform.browser("alice")) {
+      HttpResponse<String> overflowingRange =
+          alice.send(
+              HttpRequest.newBuilder(platform.uri("/media/sintel.mp4"))
+                  .header("Range", "bytes=0-99999999999999999999")
+                  .GET());
+      assertError(overflowingRange, 416, "RANGE_NOT_SATISFIABLE");
+
+      String room =
+          "{\"titleId\":\"sintel\",\"name\":\"Padded\",\"settings\":{\"visibility\":\"PUBLIC\"}}";
+      String padded = room + " ".repeat(JsonBodies.MAX_BODY - room.length());
+      HttpResponse<String> exactlyAtTheLimit = alice.post("/api/rooms", padded);
+      assertThat(exactlyAtTheLimit.statusCode()).as(exactlyAtTheLimit.body()).isEqualTo(200);
+      assertError(alice.post("/api/rooms", padded + " "), 413, "BODY_TOO_LARGE");
+    }
+  }
 }
