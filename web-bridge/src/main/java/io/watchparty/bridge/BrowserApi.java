@@ -36,6 +36,7 @@ import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.SendChatRequest;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ViewerGrant;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -117,8 +118,10 @@ final class BrowserApi implements HttpService {
     double received = clock.serverNowMs();
     res.headers().contentType(HttpMediaTypes.JSON_UTF_8);
     res.header(HeaderNames.CACHE_CONTROL, "no-store");
-    // Formatted by hand: these two numbers are the whole point and must not be rounded.
-    res.send("{\"receiveMs\":" + received + ",\"sendMs\":" + clock.serverNowMs() + "}");
+    // Formatted by hand: these two numbers are the whole point and must not be rounded. Plain
+    // decimals: Double.toString writes 1.79E12 for a time in milliseconds.
+    res.send(
+        "{\"receiveMs\":" + plain(received) + ",\"sendMs\":" + plain(clock.serverNowMs()) + "}");
   }
 
   private void demoUsers(ServerRequest req, ServerResponse res) {
@@ -342,6 +345,10 @@ final class BrowserApi implements HttpService {
     hub.endUser(roomId, session.userId(), EndReason.LEFT);
     invites.forget(session.userId(), roomId);
     res.status(Status.NO_CONTENT_204).send();
+  }
+
+  private static String plain(double value) {
+    return BigDecimal.valueOf(value).toPlainString();
   }
 
   private static int number(String name, String text) {
