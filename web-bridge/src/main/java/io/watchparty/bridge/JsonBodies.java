@@ -92,7 +92,9 @@ final class JsonBodies {
       String name = path + field.getKey().getJsonName();
       Object value = field.getValue();
       for (Object element : value instanceof List<?> list ? list : List.of(value)) {
-        if (element instanceof String text && !wellFormed(text)) {
+        // The JDK's UTF-8 encoder cannot encode half of a surrogate pair.
+        if (element instanceof String text
+            && !StandardCharsets.UTF_8.newEncoder().canEncode(text)) {
           throw new ApiException(
               new ApiError(
                   Status.BAD_REQUEST_400,
@@ -105,20 +107,6 @@ final class JsonBodies {
         }
       }
     }
-  }
-
-  private static boolean wellFormed(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static ApiException notJson() {

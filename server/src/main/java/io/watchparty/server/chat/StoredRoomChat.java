@@ -19,6 +19,7 @@ import io.watchparty.server.auth.Identity;
 import io.watchparty.server.chat.ChatStore.Found;
 import io.watchparty.server.chat.ChatStore.Stored;
 import io.watchparty.server.refusal.Echo;
+import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomChat;
@@ -37,7 +38,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -364,7 +364,7 @@ final class StoredRoomChat implements RoomChat {
         send.previousPostedAt.ifPresentOrElse(
             at -> lastPostedAt.put(userId, at), () -> lastPostedAt.remove(userId));
       }
-      Throwable failure = unwrap(send.failure);
+      Throwable failure = Failures.unwrap(send.failure);
       return () -> send.ack.completeExceptionally(failure);
     }
     ChatMessage message = send.stored.message();
@@ -717,13 +717,6 @@ final class StoredRoomChat implements RoomChat {
 
   private static CommandAccepted accepted(long sequence) {
     return CommandAccepted.newBuilder().setSequence(sequence).build();
-  }
-
-  private static Throwable unwrap(Throwable failure) {
-    while (failure instanceof CompletionException && failure.getCause() != null) {
-      failure = failure.getCause();
-    }
-    return failure;
   }
 
   private static <K, V> Map<K, V> lru(int capacity) {

@@ -12,6 +12,7 @@ import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.Echo;
+import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +25,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -329,15 +329,9 @@ public final class RoomRegistry {
         .thenCompose(room -> room.join(who, sink, request))
         .exceptionallyCompose(
             failure ->
-                unwrap(failure) instanceof Room.Retired
+                Failures.unwrap(failure) instanceof Room.Retired
                     ? join(roomId, who, sink, request) // find() loads the room again
-                    : CompletableFuture.failedFuture(unwrap(failure)));
-  }
-
-  private static Throwable unwrap(Throwable failure) {
-    return failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause()
-        : failure;
+                    : CompletableFuture.failedFuture(Failures.unwrap(failure)));
   }
 
   /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */

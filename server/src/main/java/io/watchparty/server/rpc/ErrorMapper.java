@@ -7,11 +7,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.Echo;
+import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,10 +53,7 @@ public final class ErrorMapper {
 
   /** The status a failure is reported with, as a {@code google.rpc.Status} with details. */
   public com.google.rpc.Status statusOf(Throwable failure) {
-    while ((failure instanceof CompletionException || failure instanceof ExecutionException)
-        && failure.getCause() != null) {
-      failure = failure.getCause();
-    }
+    failure = Failures.unwrap(failure);
     if (failure instanceof RefusedException refused) {
       return toRpcStatus(refused);
     }

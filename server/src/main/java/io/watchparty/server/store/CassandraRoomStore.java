@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.servererrors.QueryValidationException;
 import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.room.Playback;
 import io.watchparty.server.room.RoomChange;
 import io.watchparty.server.room.RoomRecord;
@@ -21,7 +22,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -286,10 +286,7 @@ public final class CassandraRoomStore implements RoomStore {
    */
   @Override
   public boolean mayRetry(Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+    Throwable cause = Failures.unwrap(failure);
     return cause instanceof DriverException && !(cause instanceof QueryValidationException);
   }
 
