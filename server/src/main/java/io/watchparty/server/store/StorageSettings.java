@@ -5,12 +5,15 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Where the data lives: an external Cassandra cluster, or the local development node.
@@ -133,13 +136,41 @@ public record StorageSettings(
                     config,
                     LocalNodeSettings.TIMEOUT_KEY,
                     (int) LocalNodeSettings.DEFAULT_TIMEOUT.toSeconds(),
-                    "a positive number of seconds")));
+                    "a positive number of seconds")),
+            ring(config));
     return new StorageSettings(
         hosts,
         text(config, DATACENTER_KEY).orElse(DEFAULT_DATACENTER),
         text(config, KEYSPACE_KEY).orElse(DEFAULT_KEYSPACE),
         integer(config, REPLICATION_KEY, 1, "a positive whole number"),
         local);
+  }
+
+  private static LocalNodeSettings.Ring ring(Config config) {
+    String host =
+        text(config, LocalNodeSettings.HOST_KEY).orElse(LocalNodeSettings.Ring.DEFAULT_HOST);
+    List<String> seeds =
+        text(config, LocalNodeSettings.SEEDS_KEY)
+            .map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()))
+            .map(Stream::toList)
+            .orElse(List.of(host));
+    OptionalLong token = OptionalLong.empty();
+    Optional<String> tokenText = text(config, LocalNodeSettings.TOKEN_KEY);
+    if (tokenText.isPresent()) {
+      try {
+        token = OptionalLong.of(Long.parseLong(tokenText.get()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "%s must be a whole number from %d to %d (a Murmur3 token), not '%s'."
+                .formatted(
+                    describe(LocalNodeSettings.TOKEN_KEY),
+                    Long.MIN_VALUE,
+                    Long.MAX_VALUE,
+                    tokenText.get()),
+            e);
+      }
+    }
+    return new LocalNodeSettings.Ring(host, seeds, token);
   }
 
   /** True when no hosts are configured, so the local node is started or reused. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.IntStream;
@@ -197,7 +199,7 @@ class LocalCassandraNodeTest {
   void waitsLongerBeforeEachRestartOfADeadNode() {
     assertThat(
             IntStream.rangeClosed(1, 7)
-                .mapToObj(LocalCassandraNode::restartDelay)
+                .mapToObj(NodeSupervisor::restartDelay)
                 .map(Duration::toSeconds))
         .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L);
   }
@@ -213,7 +215,8 @@ class LocalCassandraNodeTest {
     Path jars = Path.of("/opt/cassandra/lib");
     LocalNodeSettings settings = LocalNodeSettings.defaults(Path.of("/data/wp")).withHeap("768M");
 
-    List<String> command = LocalCassandraNode.command(Path.of("/opt/jdk17"), jars, settings);
+    List<String> command =
+        NodeConfiguration.command(new NodeInstallation(Path.of("/opt/jdk17"), jars), settings);
 
     assertThat(command.getFirst()).isEqualTo("/opt/jdk17/bin/java");
     assertThat(command)
@@ -231,6 +234,31 @@ class LocalCassandraNodeTest {
     // No JMX port: nothing for several nodes or tools to fight over.
     assertThat(command)
         .noneMatch(arg -> arg.startsWith("-Dcassandra.jmx") || arg.contains("jmxremote"));
+  }
+
+  @Test
+  void configuresANodeOfALocalRingOnItsOwnLoopbackAddress() {
+    LocalNodeSettings settings =
+        LocalNodeSettings.defaults(Path.of("/data/second"))
+            .withPorts(9142, 7100)
+            .withRing(
+                new LocalNodeSettings.Ring(
+                    "127.0.0.2", List.of("127.0.0.1", "127.0.0.3"), OptionalLong.of(-42)));
+
+    assertThat(settings.address()).isEqualTo(new InetSocketAddress("127.0.0.2", 9142));
+    assertThat(NodeConfiguration.yaml(settings).lines())
+        .contains(
+            "listen_address: 127.0.0.2",
+            "rpc_address: 127.0.0.2",
+            "native_transport_port: 9142",
+            "storage_port: 7100",
+            "      - seeds: \"127.0.0.1:7100,127.0.0.3:7100\"",
+            "  - '/data/second/data'",
+            "initial_token: -42");
+    // A lone node picks its own token.
+    assertThat(NodeConfiguration.yaml(settings.withRing(LocalNodeSettings.Ring.alone("127.0.0.1"))))
+        .contains("listen_address: 127.0.0.1", "- seeds: \"127.0.0.1:7100\"")
+        .doesNotContain("initial_token");
   }
 
   /** A JDK home whose {@code bin/java} is a shell script running {@code body}. */

@@ -8,8 +8,10 @@ import io.helidon.config.ConfigSources;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -38,7 +40,8 @@ class StorageSettingsTest {
                 Optional.empty(),
                 Optional.empty(),
                 "1G",
-                Duration.ofSeconds(180)));
+                Duration.ofSeconds(180),
+                LocalNodeSettings.Ring.alone("127.0.0.1")));
     assertThat(StorageSettings.defaults()).isEqualTo(settings);
   }
 
@@ -46,17 +49,21 @@ class StorageSettingsTest {
   void readsEveryKey() {
     StorageSettings settings =
         read(
-            Map.of(
-                "watchparty.cassandra.hosts", "db1.example.com:9142, 10.0.0.2 ,[::1]:9043",
-                "watchparty.cassandra.datacenter", "eu-west",
-                "watchparty.cassandra.keyspace", "Parties_2",
-                "watchparty.cassandra.replication", "3",
-                "watchparty.cassandra.local.port", "19042",
-                "watchparty.cassandra.local.storageport", "17000",
-                "watchparty.cassandra.local.directory", "/var/tmp/wp",
-                "watchparty.cassandra.local.java", "/opt/jdk17",
-                "watchparty.cassandra.local.jars", "/opt/cassandra/lib",
-                "watchparty.cassandra.local.heap", "512M"));
+            Map.ofEntries(
+                Map.entry(
+                    "watchparty.cassandra.hosts", "db1.example.com:9142, 10.0.0.2 ,[::1]:9043"),
+                Map.entry("watchparty.cassandra.datacenter", "eu-west"),
+                Map.entry("watchparty.cassandra.keyspace", "Parties_2"),
+                Map.entry("watchparty.cassandra.replication", "3"),
+                Map.entry("watchparty.cassandra.local.port", "19042"),
+                Map.entry("watchparty.cassandra.local.storageport", "17000"),
+                Map.entry("watchparty.cassandra.local.directory", "/var/tmp/wp"),
+                Map.entry("watchparty.cassandra.local.java", "/opt/jdk17"),
+                Map.entry("watchparty.cassandra.local.jars", "/opt/cassandra/lib"),
+                Map.entry("watchparty.cassandra.local.heap", "512M"),
+                Map.entry("watchparty.cassandra.local.host", "127.0.0.2"),
+                Map.entry("watchparty.cassandra.local.seeds", "127.0.0.1, 127.0.0.3"),
+                Map.entry("watchparty.cassandra.local.token", "-3074457345618258603")));
 
     assertThat(settings.hosts())
         .containsExactly(
@@ -76,7 +83,11 @@ class StorageSettingsTest {
                 Optional.of(Path.of("/opt/jdk17")),
                 Optional.of(Path.of("/opt/cassandra/lib")),
                 "512M",
-                Duration.ofSeconds(180)));
+                Duration.ofSeconds(180),
+                new LocalNodeSettings.Ring(
+                    "127.0.0.2",
+                    List.of("127.0.0.1", "127.0.0.3"),
+                    OptionalLong.of(-3074457345618258603L))));
   }
 
   @Test
@@ -161,6 +172,18 @@ class StorageSettingsTest {
         "watchparty.cassandra.local.timeout|soon|watchparty.cassandra.local.timeout (env"
             + " WATCHPARTY_CASSANDRA_LOCAL_TIMEOUT) must be a positive number of seconds, not"
             + " 'soon'.",
+        "watchparty.cassandra.local.host|10.0.0.2|watchparty.cassandra.local.host (env"
+            + " WATCHPARTY_CASSANDRA_LOCAL_HOST) must be a loopback IPv4 address such as"
+            + " 127.0.0.2, not '10.0.0.2'.",
+        "watchparty.cassandra.local.host|127.0.0.256|watchparty.cassandra.local.host (env"
+            + " WATCHPARTY_CASSANDRA_LOCAL_HOST) must be a loopback IPv4 address such as"
+            + " 127.0.0.2, not '127.0.0.256'.",
+        "watchparty.cassandra.local.seeds|127.0.0.1,localhost|watchparty.cassandra.local.seeds"
+            + " (env WATCHPARTY_CASSANDRA_LOCAL_SEEDS) must be a loopback IPv4 address such as"
+            + " 127.0.0.2, not 'localhost'.",
+        "watchparty.cassandra.local.token|12abc|watchparty.cassandra.local.token (env"
+            + " WATCHPARTY_CASSANDRA_LOCAL_TOKEN) must be a whole number from"
+            + " -9223372036854775808 to 9223372036854775807 (a Murmur3 token), not '12abc'.",
       })
   void rejectsBadValueNamingKeyAndValue(String key, String value, String message) {
     assertThatThrownBy(() -> read(Map.of(key, value)))
