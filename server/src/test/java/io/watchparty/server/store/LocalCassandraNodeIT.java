@@ -48,7 +48,7 @@ class LocalCassandraNodeIT {
         configured().withDirectory(directory).withPorts(freePort(), freePort()).withHeap("512M");
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", settings.port());
 
-    // As `LocalCassandraNode start` then `stop` do from a shell.
+    // As `LocalCassandraCommand start` then `stop` do from a shell.
     LocalCassandraNode detached = LocalCassandraNode.start(settings, true);
     assertThat(detached.startedHere()).isTrue();
     assertThat(directory.resolve("cassandra.pid"))

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }</pre>
  *
  * <p>Once per test JVM the extension starts the local node, or reuses one that already answers (for
- * instance one left running by {@code LocalCassandraNode start}), with the settings of {@link
+ * instance one left running by {@code LocalCassandraCommand start}), with the settings of {@link
  * StorageSettings#from} (system properties and environment; failsafe passes the jars directory). It
  * stops the node when the test run ends only if it started it. With {@code
  * watchparty.cassandra.hosts} set, tests run against that cluster instead.
