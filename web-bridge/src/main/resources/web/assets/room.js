@@ -159,7 +159,8 @@ async function streamRefused() {
     await api.post(`/api/rooms/${roomId}/join`, invite ? { inviteToken: share.invite } : {});
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500 || error.status === 429) {
-      retry(error.retryAfterMs);
+      // A network failure (a TypeError from fetch) has no Retry-After: the backoff alone decides.
+      retry(error instanceof ApiError ? error.retryAfterMs : 0);
       return;
     }
     sync.stop();
@@ -169,8 +170,14 @@ async function streamRefused() {
   retry(0);
 }
 
+// The page's one reconnect backoff: 1 s, doubling up to 30 s, never sooner than the server asked
+// (Retry-After); the stream's next open resets it.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
 function retry(afterMs) {
-  retryDelayMs = Math.min(30000, Math.max(afterMs, retryDelayMs * 2 || 1000));
+  const asked = Number.isFinite(afterMs) && afterMs > 0 ? afterMs : 0;
+  retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(asked, retryDelayMs * 2 || RETRY_FIRST_MS));
   setTimeout(connect, retryDelayMs);
 }
 
