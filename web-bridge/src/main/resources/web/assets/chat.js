@@ -81,7 +81,7 @@ export class ChatPanel {
     const state = this.state;
     const mine = message.userId === state.me.userId;
     const author = { userId: message.userId, displayName: message.displayName, role: this.roleOf(message.userId) };
-    const actions = el('span', { className: 'line-actions' }, moderationMenu(author, state, this.sendCommand));
+    const actions = el('span', { className: 'line-actions' }, moderationMenu(author, state, this.sendCommand, this.clock));
     if (state.controls || mine) {
       const remove = el('button', { type: 'button', className: 'icon', ariaLabel: 'Delete message', title: 'Delete message', dataset: { action: 'delete' } }, '×');
       remove.addEventListener('click', () => this.sendCommand({ chat: { deleteMessageId: message.messageId } }));

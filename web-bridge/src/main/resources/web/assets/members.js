@@ -8,9 +8,10 @@ const MUTE_MS = 10 * 60 * 1000;
 
 /**
  * A menu of moderation actions on `target` ({userId, displayName, role}) for this user, or null
- * when this user may do nothing to them. `send` posts a room Command.
+ * when this user may do nothing to them. `send` posts a room Command; `clock` is the page's
+ * estimate of the server's clock, which a mute's end is in.
  */
-export function moderationMenu(target, state, send) {
+export function moderationMenu(target, state, send, clock) {
   if (!state.controls || target.userId === state.me.userId || target.role === 'HOST') return null;
   const menu = el('details', { className: 'menu', dataset: { for: target.userId } },
     el('summary', { ariaLabel: `Manage ${target.displayName}`, title: `Manage ${target.displayName}` }, '⋯'));
@@ -29,7 +30,7 @@ export function moderationMenu(target, state, send) {
     item('transfer', 'Make host', { role: { transferHost: target.userId } });
   }
   const mutedUntil = state.muted.get(target.userId) || 0;
-  if (mutedUntil > Date.now()) item('unmute', 'Unmute', { chat: { unmute: target.userId } });
+  if (mutedUntil > clock.now()) item('unmute', 'Unmute', { chat: { unmute: target.userId } });
   else item('mute', 'Mute for 10 min', { chat: { mute: { userId: target.userId, durationMs: String(MUTE_MS) } } });
   item('kick', 'Remove from party', { role: { kick: target.userId } });
   item('ban', 'Ban from party', { role: { ban: target.userId } });
@@ -37,7 +38,7 @@ export function moderationMenu(target, state, send) {
   return menu;
 }
 
-export function renderMembers(list, countLabel, state, send) {
+export function renderMembers(list, countLabel, state, send, clock) {
   clear(list);
   countLabel.textContent = `· ${state.memberCount || 1}`;
   for (const member of state.memberList()) {
@@ -47,7 +48,7 @@ export function renderMembers(list, countLabel, state, send) {
       el('span', { className: 'name' }, member.displayName, you ? el('span', { className: 'muted' }, ' (you)') : null),
       ROLE_LABEL[member.role] ? el('span', { className: `role ${member.role.toLowerCase()}` }, ROLE_LABEL[member.role]) : null,
       member.connected === false ? el('span', { className: 'muted small' }, 'reconnecting') : null,
-      moderationMenu(member, state, send)));
+      moderationMenu(member, state, send, clock)));
   }
   // The server lists members only in small rooms; in large ones, the count is all there is.
   const unlisted = state.memberCount - state.memberList().length;

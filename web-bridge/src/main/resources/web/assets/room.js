@@ -311,7 +311,7 @@ function renderWatchable(region = state.me.region) {
 function renderPeople() {
   const count = state.memberCount || 1;
   $('#count').textContent = `${count} watching`;
-  renderMembers($('#members'), $('#member-count'), state, send);
+  renderMembers($('#members'), $('#member-count'), state, send, clock);
 }
 
 async function leave() {
