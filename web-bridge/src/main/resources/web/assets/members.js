@@ -16,14 +16,40 @@ export function moderationMenu(target, state, send, clock) {
   const menu = el('details', { className: 'menu', dataset: { for: target.userId } },
     el('summary', { ariaLabel: `Manage ${target.displayName}`, title: `Manage ${target.displayName}` }, '⋯'));
   const list = el('div', { className: 'menu-items' });
-  const item = (action, label, command) => {
+  // `confirm` ({question, answer}): the action is sent only once the user confirms it.
+  const item = (action, label, command, confirm = null) => {
     const button = el('button', { type: 'button', dataset: { action } }, label);
     button.addEventListener('click', () => {
-      menu.open = false;
-      send(command);
+      if (confirm) {
+        ask(confirm, command);
+      } else {
+        menu.open = false;
+        send(command);
+      }
     });
     list.append(button);
   };
+  // Removing or banning someone asks first: the question stands in for the menu's items until
+  // the menu closes (the answer, Cancel, or its ⋯ again).
+  let prompt = null;
+  const ask = ({ question, answer }, command) => {
+    const yes = el('button', { type: 'button', dataset: { action: 'confirm' } }, answer);
+    const no = el('button', { type: 'button', dataset: { action: 'cancel' } }, 'Cancel');
+    yes.addEventListener('click', () => {
+      menu.open = false;
+      send(command);
+    });
+    no.addEventListener('click', () => (menu.open = false));
+    prompt = el('div', { className: 'menu-items menu-confirm', role: 'alertdialog', ariaLabel: question },
+      el('p', {}, question), yes, no);
+    list.replaceWith(prompt);
+    no.focus();
+  };
+  menu.addEventListener('toggle', () => {
+    if (menu.open || !prompt) return;
+    prompt.replaceWith(list);
+    prompt = null;
+  });
   if (state.isHost) {
     if (target.role === 'COHOST') item('revoke', 'Remove co-host', { role: { revokeCohost: target.userId } });
     else item('cohost', 'Make co-host', { role: { grantCohost: target.userId } });
@@ -32,8 +58,10 @@ export function moderationMenu(target, state, send, clock) {
   const mutedUntil = state.muted.get(target.userId) || 0;
   if (mutedUntil > clock.now()) item('unmute', 'Unmute', { chat: { unmute: target.userId } });
   else item('mute', 'Mute for 10 min', { chat: { mute: { userId: target.userId, durationMs: String(MUTE_MS) } } });
-  item('kick', 'Remove from party', { role: { kick: target.userId } });
-  item('ban', 'Ban from party', { role: { ban: target.userId } });
+  item('kick', 'Remove from party', { role: { kick: target.userId } },
+    { question: `Remove ${target.displayName} from the party?`, answer: 'Remove' });
+  item('ban', 'Ban from party', { role: { ban: target.userId } },
+    { question: `Ban ${target.displayName} from the party? They cannot join it again.`, answer: 'Ban' });
   menu.append(list);
   return menu;
 }
