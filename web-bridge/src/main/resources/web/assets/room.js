@@ -102,7 +102,7 @@ async function start() {
   // gets a button, and its click is the gesture the browser wants.
   $('#start-playback').addEventListener('click', () => video.play().catch(() => {}));
   video.addEventListener('play', () => ($('#start-playback').hidden = true));
-  exposeForTests();
+  if (document.querySelector('meta[name="watchparty-test-hook"]')) exposeForTests();
   connect();
 }
 
@@ -321,7 +321,8 @@ async function leave() {
   location.href = '/';
 }
 
-// What a test (or a curious engineer in the console) reads of the player, live.
+// What a browser test reads of the player, live. Only a bridge started for tests
+// (watchparty.bridge.testhook) puts the <meta> into the page that installs it; users never get it.
 function exposeForTests() {
   window.watchparty = {
     get state() { return state.playback; },
