@@ -7,6 +7,10 @@ import { moderationMenu } from './members.js';
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
+// Lines (messages and notices) the log keeps: beyond, the oldest leave the page; the server keeps
+// the history, and a reload shows the newest again.
+const MAX_LINES = 500;
+
 function countdown(ms) {
   const s = Math.ceil(ms / 1000);
   return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
@@ -24,7 +28,9 @@ export class ChatPanel {
     this.status = $('#chat-status');
     this.older = $('#older');
     this.olderToken = '';
-    this.messages = new Map(); // messageId -> ChatMessage, of the lines shown
+    // messageId -> { message, line } of each message in the log, its ChatMessage null once
+    // deleted (the line then says so); the log's lines hold the order.
+    this.shown = new Map();
     this.cooldownUntil = 0; // server ms: slow mode holds this user's next message until then
     this.pending = null; // { clientMessageId, text } of the message being sent or to retry
     this.refusal = '';
@@ -40,48 +46,73 @@ export class ChatPanel {
   /** A snapshot's recent messages, oldest first: the log starts again from them. */
   reset(recentChat) {
     clear(this.log);
-    this.messages.clear();
-    for (const message of recentChat) this.log.append(this.line(message));
+    this.shown.clear();
+    for (const message of recentChat) this.put(message, 'append');
+    this.trim();
     this.olderToken = '';
-    this.older.hidden = false;
+    this.older.hidden = this.full();
     this.scrollToEnd(true);
     this.renderStatus();
   }
 
   add(message) {
     const follow = this.atEnd();
-    const existing = this.find(message.messageId);
-    if (existing) existing.replaceWith(this.line(message));
-    else this.log.append(this.line(message));
+    this.put(message, 'append');
+    this.trim();
     this.scrollToEnd(follow);
   }
 
   remove(messageId) {
-    const line = this.find(messageId);
-    if (!line) return;
-    this.messages.delete(messageId);
-    line.replaceWith(el('li', { className: 'deleted', dataset: { messageId } }, 'Message removed'));
+    const shown = this.shown.get(messageId);
+    if (!shown) return;
+    const line = el('li', { className: 'deleted', dataset: { messageId } }, 'Message removed');
+    shown.line.replaceWith(line);
+    this.shown.set(messageId, { message: null, line });
   }
 
   notice(text) {
     const follow = this.atEnd();
     this.log.append(el('li', { className: 'notice' }, text));
+    this.trim();
     this.scrollToEnd(follow);
   }
 
   /** After a role change: moderation menus appear or go on every message. */
   refreshMenus() {
-    for (const line of this.log.querySelectorAll('li[data-user]')) {
-      line.replaceWith(this.line(this.messages.get(line.dataset.messageId)));
+    for (const { message } of this.shown.values()) if (message) this.put(message);
+  }
+
+  /** Shows `message` in place of its line, or at the log's `end` ('append', 'prepend') if new. */
+  put(message, end) {
+    const line = this.line(message);
+    const shown = this.shown.get(message.messageId);
+    if (shown) shown.line.replaceWith(line);
+    else this.log[end](line);
+    this.shown.set(message.messageId, { message, line });
+  }
+
+  full() {
+    return this.log.childElementCount >= MAX_LINES;
+  }
+
+  /**
+   * Drops the oldest lines beyond MAX_LINES. A full log offers no older messages: they would go
+   * above lines already dropped, and the page shows only the newest.
+   */
+  trim() {
+    while (this.log.childElementCount > MAX_LINES) {
+      const oldest = this.log.firstElementChild;
+      if (oldest.dataset.messageId) this.shown.delete(oldest.dataset.messageId);
+      oldest.remove();
     }
+    if (this.full()) this.older.hidden = true;
   }
 
   line(message) {
-    this.messages.set(message.messageId, message);
     const state = this.state;
     const mine = message.userId === state.me.userId;
     const author = { userId: message.userId, displayName: message.displayName, role: this.roleOf(message.userId) };
-    const actions = el('span', { className: 'line-actions' }, moderationMenu(author, state, this.sendCommand));
+    const actions = el('span', { className: 'line-actions' }, moderationMenu(author, state, this.sendCommand, this.clock));
     if (state.controls || mine) {
       const remove = el('button', { type: 'button', className: 'icon', ariaLabel: 'Delete message', title: 'Delete message', dataset: { action: 'delete' } }, '×');
       remove.addEventListener('click', () => this.sendCommand({ chat: { deleteMessageId: message.messageId } }));
@@ -99,20 +130,19 @@ export class ChatPanel {
     return this.state.members.get(userId)?.role || 'VIEWER';
   }
 
-  find(messageId) {
-    return [...this.log.children].find((line) => line.dataset.messageId === messageId) || null;
-  }
-
   async loadOlder() {
     const token = this.olderToken ? `&pageToken=${encodeURIComponent(this.olderToken)}` : '';
     try {
       const page = await api.get(`/api/rooms/${this.roomId}/chat?pageSize=50${token}`);
       const height = this.log.scrollHeight;
-      // Newest first: each older message goes above the ones already shown.
-      for (const message of page.messages) if (!this.find(message.messageId)) this.log.prepend(this.line(message));
+      // Newest first: each older message goes above the ones already shown, while there is room.
+      for (const message of page.messages) {
+        if (this.full()) break;
+        if (!this.shown.has(message.messageId)) this.put(message, 'prepend');
+      }
       this.log.scrollTop += this.log.scrollHeight - height;
       this.olderToken = page.nextPageToken;
-      this.older.hidden = !page.nextPageToken;
+      this.older.hidden = !page.nextPageToken || this.full();
     } catch (error) {
       this.notice(explain(error));
     }

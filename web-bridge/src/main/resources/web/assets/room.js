@@ -102,7 +102,7 @@ async function start() {
   // gets a button, and its click is the gesture the browser wants.
   $('#start-playback').addEventListener('click', () => video.play().catch(() => {}));
   video.addEventListener('play', () => ($('#start-playback').hidden = true));
-  exposeForTests();
+  if (document.querySelector('meta[name="watchparty-test-hook"]')) exposeForTests();
   connect();
 }
 
@@ -159,7 +159,8 @@ async function streamRefused() {
     await api.post(`/api/rooms/${roomId}/join`, invite ? { inviteToken: share.invite } : {});
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500 || error.status === 429) {
-      retry(error.retryAfterMs);
+      // A network failure (a TypeError from fetch) has no Retry-After: the backoff alone decides.
+      retry(error instanceof ApiError ? error.retryAfterMs : 0);
       return;
     }
     sync.stop();
@@ -169,8 +170,14 @@ async function streamRefused() {
   retry(0);
 }
 
+// The page's one reconnect backoff: 1 s, doubling up to 30 s, never sooner than the server asked
+// (Retry-After); the stream's next open resets it.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
 function retry(afterMs) {
-  retryDelayMs = Math.min(30000, Math.max(afterMs, retryDelayMs * 2 || 1000));
+  const asked = Number.isFinite(afterMs) && afterMs > 0 ? afterMs : 0;
+  retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(asked, retryDelayMs * 2 || RETRY_FIRST_MS));
   setTimeout(connect, retryDelayMs);
 }
 
@@ -304,7 +311,7 @@ function renderWatchable(region = state.me.region) {
 function renderPeople() {
   const count = state.memberCount || 1;
   $('#count').textContent = `${count} watching`;
-  renderMembers($('#members'), $('#member-count'), state, send);
+  renderMembers($('#members'), $('#member-count'), state, send, clock);
 }
 
 async function leave() {
@@ -314,7 +321,8 @@ async function leave() {
   location.href = '/';
 }
 
-// What a test (or a curious engineer in the console) reads of the player, live.
+// What a browser test reads of the player, live. Only a bridge started for tests
+// (watchparty.bridge.testhook) puts the <meta> into the page that installs it; users never get it.
 function exposeForTests() {
   window.watchparty = {
     get state() { return state.playback; },

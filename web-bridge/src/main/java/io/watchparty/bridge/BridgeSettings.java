@@ -3,6 +3,7 @@ package io.watchparty.bridge;
 import io.helidon.config.Config;
 import io.watchparty.bridge.relay.RelaySettings;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -45,6 +46,9 @@ import java.util.regex.Pattern;
  *       <td>events queued per browser before it gets a snapshot instead</td></tr>
  *   <tr><td>{@value #LINGER_KEY}</td><td>10000</td>
  *       <td>ms a room's upstream stream stays open after its last browser left</td></tr>
+ *   <tr><td>{@value #TEST_HOOK_KEY}</td><td>false</td>
+ *       <td>{@code true} for browser tests only: the pages say so (a {@code <meta>}), and the room
+ *       page then exposes its player, clock and stream state as {@code window.watchparty}</td></tr>
  * </table>
  *
  * @param host the host name or IP address the HTTP server binds to
@@ -57,6 +61,7 @@ import java.util.regex.Pattern;
  * @param stallTimeout how long a browser may accept nothing
  * @param sendBuffer the kernel send buffer per connection in bytes, 0 for the system's choice
  * @param relay the relay's buffers and timers
+ * @param testHook whether the pages expose their state to browser tests
  */
 public record BridgeSettings(
     String host,
@@ -68,7 +73,8 @@ public record BridgeSettings(
     Duration heartbeat,
     Duration stallTimeout,
     int sendBuffer,
-    RelaySettings relay) {
+    RelaySettings relay,
+    boolean testHook) {
   /** Config key of {@link #host()}. */
   public static final String HOST_KEY = "watchparty.bridge.host";
 
@@ -104,6 +110,9 @@ public record BridgeSettings(
 
   /** Config key of {@link RelaySettings#linger()}. */
   public static final String LINGER_KEY = "watchparty.bridge.linger";
+
+  /** Config key of {@link #testHook()}. */
+  public static final String TEST_HOOK_KEY = "watchparty.bridge.testhook";
 
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_PORT = 8080;
@@ -153,7 +162,8 @@ public record BridgeSettings(
         DEFAULT_HEARTBEAT,
         DEFAULT_STALL,
         0,
-        RelaySettings.DEFAULTS);
+        RelaySettings.DEFAULTS,
+        false);
   }
 
   /** The settings with every key at its default. */
@@ -173,7 +183,8 @@ public record BridgeSettings(
         heartbeat,
         stallTimeout,
         sendBuffer,
-        relay);
+        relay,
+        testHook);
   }
 
   /** The same settings with other stream limits and timers. */
@@ -189,7 +200,8 @@ public record BridgeSettings(
         heartbeat,
         stallTimeout,
         sendBuffer,
-        relay);
+        relay,
+        testHook);
   }
 
   /** The same settings with another kernel send buffer per connection. */
@@ -204,7 +216,24 @@ public record BridgeSettings(
         heartbeat,
         stallTimeout,
         bytes,
-        relay);
+        relay,
+        testHook);
+  }
+
+  /** The same settings with the pages' test hook on or off. */
+  public BridgeSettings withTestHook(boolean on) {
+    return new BridgeSettings(
+        host,
+        port,
+        upstream,
+        relayToken,
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        sendBuffer,
+        relay,
+        on);
   }
 
   /** The same settings with other relay tunables. */
@@ -219,7 +248,8 @@ public record BridgeSettings(
         heartbeat,
         stallTimeout,
         sendBuffer,
-        relay);
+        relay,
+        testHook);
   }
 
   /**
@@ -253,7 +283,8 @@ public record BridgeSettings(
             (int) number(config, QUEUE_KEY, d.viewerQueue(), 2, 1_000_000),
             Duration.ofMillis(number(config, LINGER_KEY, d.linger().toMillis(), 0, 3_600_000)),
             d.reconnectBase(),
-            d.reconnectMax()));
+            d.reconnectMax()),
+        bool(config, TEST_HOOK_KEY, false));
   }
 
   private static long number(Config config, String key, long defaultValue, long min, long max) {
@@ -278,6 +309,20 @@ public record BridgeSettings(
             + ", but was '"
             + text.get()
             + "'.");
+  }
+
+  private static boolean bool(Config config, String key, boolean defaultValue) {
+    return value(config, key)
+        .map(
+            text ->
+                switch (text.toLowerCase(Locale.ROOT)) {
+                  case "true" -> true;
+                  case "false" -> false;
+                  default ->
+                      throw new IllegalArgumentException(
+                          key + " must be true or false, but was '" + text + "'.");
+                })
+        .orElse(defaultValue);
   }
 
   /** {@code http://host:port}, with the port the server actually bound when it was 0. */

@@ -76,12 +76,12 @@ public final class WebBridge implements AutoCloseable {
           new EventStreams(upstream, sessions, invites, ended, hub, settings, metrics, timers));
     }
 
-    void routing(HttpRouting.Builder routing) {
+    void routing(HttpRouting.Builder routing, boolean testHook) {
       HttpErrors.register(routing, metrics::refused);
       routing.addFilter(new CrossSiteGuard());
       routing.register("/api", streams);
       routing.register("/api", api);
-      WebPage.register(routing);
+      WebPage.register(routing, testHook);
     }
 
     @Override
@@ -137,7 +137,7 @@ public final class WebBridge implements AutoCloseable {
                     }
                   })
               .directHandlers(HttpErrors.directHandlers())
-              .routing(routed::routing)
+              .routing(routing -> routed.routing(routing, settings.testHook()))
               .build()
               .start();
       if (!server.isRunning()) {

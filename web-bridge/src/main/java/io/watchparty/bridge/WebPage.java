@@ -13,6 +13,7 @@ import io.helidon.webserver.staticcontent.StaticContentService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +26,9 @@ import java.util.regex.Pattern;
  *
  * <p>Pages go out with a strict Content-Security-Policy: scripts only from this origin and no
  * inline script, so even text that slipped into the page as markup could not run.
+ *
+ * <p>With {@link BridgeSettings#testHook()} on (browser tests only), each page carries {@link
+ * #TEST_HOOK}, and the room page then exposes its state as {@code window.watchparty}.
  */
 final class WebPage {
   private static final String CSP =
@@ -40,6 +44,9 @@ final class WebPage {
   private static final HttpMediaType HTML =
       HttpMediaType.create(MediaTypes.TEXT_HTML).withCharset("UTF-8");
 
+  /** What a page's head carries when the test hook is on; the room page looks for it. */
+  static final String TEST_HOOK = "<meta name=\"watchparty-test-hook\" content=\"on\">";
+
   /** The one demo clip every demo title plays (see {@code web-bridge/media/}). */
   static final String DEMO_CLIP = "demo.mp4";
 
@@ -49,11 +56,14 @@ final class WebPage {
           "bytes=(\\d{1,15}-\\d{0,15}|-\\d{1,15})(\\s*,\\s*(\\d{1,15}-\\d{0,15}|-\\d{1,15}))*");
 
   private final Map<String, byte[]> pages = new ConcurrentHashMap<>();
+  private final boolean testHook;
 
-  private WebPage() {}
+  private WebPage(boolean testHook) {
+    this.testHook = testHook;
+  }
 
-  static void register(HttpRouting.Builder routing) {
-    WebPage page = new WebPage();
+  static void register(HttpRouting.Builder routing, boolean testHook) {
+    WebPage page = new WebPage(testHook);
     routing
         .get("/", (req, res) -> page.send("web/index.html", res))
         .get("/rooms/{id}", (req, res) -> page.send("web/room.html", res))
@@ -91,7 +101,7 @@ final class WebPage {
   }
 
   private void send(String resource, ServerResponse res) {
-    byte[] html = pages.computeIfAbsent(resource, WebPage::load);
+    byte[] html = pages.computeIfAbsent(resource, this::load);
     res.headers().contentType(HTML);
     res.header(CONTENT_SECURITY_POLICY, CSP);
     // A share link may carry an invite; no page sends its address anywhere as a Referer.
@@ -101,14 +111,27 @@ final class WebPage {
     res.send(html);
   }
 
-  private static byte[] load(String resource) {
+  private byte[] load(String resource) {
+    byte[] html;
     try (InputStream in = WebPage.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
         throw new NotFoundException("the page " + resource + " is not in this build");
       }
-      return in.readAllBytes();
+      html = in.readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return testHook ? withTestHook(resource, html) : html;
+  }
+
+  private static byte[] withTestHook(String resource, byte[] html) {
+    String page = new String(html, StandardCharsets.UTF_8);
+    int head = page.indexOf("<head>");
+    if (head < 0) {
+      throw new IllegalStateException("the page " + resource + " has no <head> for the test hook");
+    }
+    int at = head + "<head>".length();
+    return (page.substring(0, at) + "\n  " + TEST_HOOK + page.substring(at))
+        .getBytes(StandardCharsets.UTF_8);
   }
 }

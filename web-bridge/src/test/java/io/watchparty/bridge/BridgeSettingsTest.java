@@ -25,6 +25,28 @@ class BridgeSettingsTest {
     assertThat(settings.host()).isEqualTo("127.0.0.1");
     assertThat(settings.port()).isEqualTo(8080);
     assertThat(settings.upstream()).isEqualTo(new BridgeSettings.Address("127.0.0.1", 50051));
+    assertThat(settings.testHook()).isFalse();
+  }
+
+  @Test
+  void testHookIsOnOnlyWhenAskedFor() {
+    assertThat(BridgeSettings.from(config(Map.of("watchparty.bridge.testhook", "true"))).testHook())
+        .isTrue();
+    assertThat(
+            BridgeSettings.from(config(Map.of("watchparty.bridge.testhook", " TRUE "))).testHook())
+        .isTrue();
+    assertThat(
+            BridgeSettings.from(config(Map.of("watchparty.bridge.testhook", "false"))).testHook())
+        .isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"yes", "1", "on", ""})
+  void rejectsATestHookThatIsNotTrueOrFalse(String value) {
+    assertThatThrownBy(
+            () -> BridgeSettings.from(config(Map.of("watchparty.bridge.testhook", value))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("watchparty.bridge.testhook must be true or false, but was '" + value + "'.");
   }
 
   @Test

@@ -27,7 +27,8 @@ import java.util.function.UnaryOperator;
 /**
  * The whole platform for the bridge's tests: the real gRPC server on a loopback port, over the test
  * class's keyspace of the real Cassandra node (from {@code CassandraExtension}), with the demo
- * catalog and demo users, and a web bridge in front of it, as {@code ./watchparty up} runs them.
+ * catalog and demo users, and a web bridge in front of it, as {@code ./watchparty up} runs them;
+ * the bridge's pages carry the test hook ({@code window.watchparty}) that the browser tests read.
  *
  * <pre>{@code
  * @ExtendWith(CassandraExtension.class)
@@ -99,7 +100,8 @@ public final class Platform implements AutoCloseable {
     BridgeSettings bridge =
         bridgeSettings.apply(
             new BridgeSettings(
-                "127.0.0.1", bridgePort, new BridgeSettings.Address("127.0.0.1", server.port())));
+                    "127.0.0.1", bridgePort, new BridgeSettings.Address("127.0.0.1", server.port()))
+                .withTestHook(true));
     WebBridge web = WebBridge.start(bridge);
     ManagedChannel channel =
         Grpc.newChannelBuilderForAddress(

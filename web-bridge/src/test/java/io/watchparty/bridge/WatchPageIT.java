@@ -182,6 +182,10 @@ class WatchPageIT {
     WebElement menu = line.findElement(By.cssSelector(".menu summary"));
     new Actions(alice).moveToElement(line).click(menu).perform();
     line.findElement(By.cssSelector("[data-action='kick']")).click();
+    // The page asks before it removes anyone; only the answer sends the kick.
+    WebElement question = line.findElement(By.cssSelector(".menu-confirm"));
+    assertThat(question.getText()).contains("Remove Bob from the party?");
+    question.findElement(By.cssSelector("[data-action='confirm']")).click();
 
     waiting(bob).until(ExpectedConditions.visibilityOfElementLocated(By.id("problem")));
     assertThat(bob.findElement(By.id("problem-title")).getText()).contains("removed");

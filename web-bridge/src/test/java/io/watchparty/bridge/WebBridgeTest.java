@@ -180,6 +180,33 @@ class WebBridgeTest {
   }
 
   @Test
+  void pagesCarryNoTestHookByDefault() throws Exception {
+    for (String path : new String[] {"/", "/rooms/r1"}) {
+      HttpResponse<String> page = get(path);
+
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("<head>").doesNotContain("watchparty-test-hook");
+    }
+  }
+
+  @Test
+  void pagesCarryTheTestHookWhenTheSettingIsOn() throws Exception {
+    bridge.close();
+    bridge =
+        WebBridge.start(
+            new BridgeSettings(
+                    "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort()))
+                .withTestHook(true));
+
+    HttpResponse<String> page = get("/rooms/r1");
+
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body())
+        .contains("<head>\n  <meta name=\"watchparty-test-hook\" content=\"on\">")
+        .contains("<script type=\"module\" src=\"/assets/room.js\"></script>");
+  }
+
+  @Test
   void closeStopsTheServerAndKeepsItsPort() {
     int port = bridge.port();
 
