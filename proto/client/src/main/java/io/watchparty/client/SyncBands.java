@@ -80,12 +80,12 @@ record SyncBands(
         policy.getClockRefreshMs());
   }
 
-  /** The same bands with nothing ignored: a trim of a change of ours inside the ignore band. */
-  SyncBands withoutIgnoreBand() {
+  /** The bands for a trim ({@link Correction#trim}): nothing ignored, the trim horizon. */
+  SyncBands forTrims() {
     return new SyncBands(
         0,
         seekAboveMs,
-        nudgeHorizonMs,
+        Correction.TRIM_HORIZON_MS,
         minNudge,
         maxNudge,
         seekSettleMs,
