@@ -15,6 +15,11 @@
 // ours, known at once from currentTime, and is trimmed by a small planned nudge down to
 // TRIM_BELOW_MS, however far inside the ignore band it is. Up to TRIMS_PER_CHANGE trims follow a
 // change; each is smaller than the one before, so they end.
+//
+// The decisions are the pure functions below (syncBands, correctionFor, pausedCorrectionFor,
+// nudgingCorrectionFor, trimFor). They run the golden vectors of proto/sync-vectors.json in
+// web-bridge/src/test/js/sync.test.mjs, as the server's SyncPolicy and the Java client's SyncBands
+// and Correction do, so that the three keep one set of rules.
 
 import { num } from './api.js';
 
@@ -34,6 +39,47 @@ const TRIMS_PER_CHANGE = 3;
 // rather than over the whole 2 s horizon, where it is most of the p99 (load-tests/README.md).
 const TRIM_HORIZON_MS = 500;
 
+/** The server's defaults (io.watchparty.server.room.SyncPolicy.DEFAULTS), as numbers. */
+export const SYNC_DEFAULTS = Object.freeze({
+  ignoreBelowMs: 40,
+  seekAboveMs: 1000,
+  nudgeHorizonMs: 2000,
+  minNudge: 0.0011,
+  maxNudge: 0.05,
+  seekSettleMs: 300,
+  checkIntervalMs: 250,
+  clockSamples: 8,
+  clockRefreshMs: 30000,
+});
+
+/**
+ * The snapshot's sync policy (proto3 JSON: int64 as strings, NaN as "NaN") as numbers, refused
+ * (an Error naming room.proto's field first) when the server would refuse it. A missing or empty
+ * policy (an older server) gets the server's defaults, so that every player applies the same bands.
+ */
+export function syncBands(policy) {
+  const bands = Object.fromEntries(Object.keys(SYNC_DEFAULTS).map((key) => [key, num(policy?.[key])]));
+  if (Object.values(bands).every((value) => value === 0)) return SYNC_DEFAULTS;
+  const bad = (field, value, rule) => new Error(`${field} (${value}) ${rule} in the sync policy`);
+  const { ignoreBelowMs, seekAboveMs, minNudge, maxNudge } = bands;
+  if (ignoreBelowMs < 0) throw bad('ignore_below_ms', ignoreBelowMs, 'must not be negative');
+  // Equal bands would leave no error to nudge: everything would be ignored or seeked.
+  if (!(seekAboveMs > ignoreBelowMs)) {
+    throw bad('seek_above_ms', seekAboveMs, `must be above ignore_below_ms (${ignoreBelowMs})`);
+  }
+  if (!(bands.nudgeHorizonMs >= 1)) throw bad('nudge_horizon_ms', bands.nudgeHorizonMs, 'must be at least 1');
+  // Written so that NaN fails too.
+  if (!(minNudge > 0)) throw bad('min_nudge', minNudge, 'must be above 0');
+  if (!(maxNudge >= minNudge) || maxNudge > 0.5) {
+    throw bad('max_nudge', maxNudge, `must be at least min_nudge (${minNudge}) and at most 0.5`);
+  }
+  if (!(bands.seekSettleMs >= 0)) throw bad('seek_settle_ms', bands.seekSettleMs, 'must not be negative');
+  if (!(bands.checkIntervalMs >= 1)) throw bad('check_interval_ms', bands.checkIntervalMs, 'must be at least 1');
+  if (!(bands.clockSamples >= 1)) throw bad('clock_samples', bands.clockSamples, 'must be at least 1');
+  if (!(bands.clockRefreshMs >= 1)) throw bad('clock_refresh_ms', bands.clockRefreshMs, 'must be at least 1');
+  return Object.freeze(bands);
+}
+
 /** Where the film is at server time `t` under a PlaybackState (proto3 JSON: int64 as strings). */
 export function filmPositionAt(state, t) {
   const position = num(state.positionMs);
@@ -43,21 +89,42 @@ export function filmPositionAt(state, t) {
 }
 
 /**
- * The correction for an error (media ms, positive = ahead of the room) under `policy`:
- * `{kind: 'none'}`, `{kind: 'seek'}`, or `{kind: 'nudge', rate, durationMs}` where the nudged rate
- * removes the error in `durationMs` of wall time. The nudge is at least minNudge away from the
- * room's rate (browsers ignore smaller changes) and at most maxNudge.
+ * The correction for drift found by the periodic check of a playing video, an error (media ms,
+ * positive = ahead of the room) under `bands` (from syncBands): `{kind: 'none'}`, `{kind: 'seek'}`,
+ * or `{kind: 'nudge', rate, durationMs}` where the nudged rate removes the error in `durationMs` of
+ * wall time. The nudge is at least minNudge away from the room's rate (browsers ignore smaller
+ * changes) and at most maxNudge.
  */
-export function correctionFor(errorMs, roomRate, policy) {
+export function correctionFor(errorMs, roomRate, bands) {
   const size = Math.abs(errorMs);
-  if (size < num(policy.ignoreBelowMs)) return { kind: 'none' };
-  if (size > num(policy.seekAboveMs)) return { kind: 'seek' };
-  const nudge = Math.min(policy.maxNudge, Math.max(policy.minNudge, size / num(policy.nudgeHorizonMs)));
+  // A zero error under a policy that ignores nothing would be a nudge to the room's own rate.
+  if (size === 0 || size < bands.ignoreBelowMs) return { kind: 'none' };
+  if (size > bands.seekAboveMs) return { kind: 'seek' };
+  const nudge = Math.min(bands.maxNudge, Math.max(bands.minNudge, size / bands.nudgeHorizonMs));
   return {
     kind: 'nudge',
     rate: roomRate * (1 - Math.sign(errorMs) * nudge),
     durationMs: size / (roomRate * nudge),
   };
+}
+
+/** A paused video sits within PAUSED_TOLERANCE_MS of the position, or seeks. */
+export function pausedCorrectionFor(errorMs) {
+  return { kind: Math.abs(errorMs) < PAUSED_TOLERANCE_MS ? 'none' : 'seek' };
+}
+
+/** While a planned nudge runs, only the seek band applies: the nudge finishes first. */
+export function nudgingCorrectionFor(errorMs, bands) {
+  return { kind: Math.abs(errorMs) > bands.seekAboveMs ? 'seek' : 'none' };
+}
+
+/**
+ * The trim of an error that a change of this player's own left inside the ignore band: nothing
+ * under TRIM_BELOW_MS, else a nudge with no ignore band over TRIM_HORIZON_MS.
+ */
+export function trimFor(errorMs, roomRate, bands) {
+  if (Math.abs(errorMs) < TRIM_BELOW_MS) return { kind: 'none' };
+  return correctionFor(errorMs, roomRate, { ...bands, ignoreBelowMs: 0, nudgeHorizonMs: TRIM_HORIZON_MS });
 }
 
 export class Synchronizer {
@@ -110,10 +177,11 @@ export class Synchronizer {
     if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) this.watchFrames();
   }
 
+  /** The snapshot's sync policy; one the server would refuse is refused here too (syncBands). */
   setPolicy(policy) {
-    this.policy = policy;
+    this.policy = syncBands(policy);
     clearInterval(this.checkTimer);
-    this.checkTimer = setInterval(() => this.check(), num(policy.checkIntervalMs));
+    this.checkTimer = setInterval(() => this.check(), this.policy.checkIntervalMs);
   }
 
   /** A state from a snapshot (`replace`: it is the whole truth) or from a playback_changed event. */
@@ -229,13 +297,13 @@ export class Synchronizer {
 
     this.errorMs = this.measureError(state);
     // A start measured out of band (the room moved meanwhile, a stall) says nothing about starts.
-    if (this.startCheck !== null && state.playing && Math.abs(this.errorMs) < num(this.policy.seekAboveMs)) {
+    if (this.startCheck !== null && state.playing && Math.abs(this.errorMs) < this.policy.seekAboveMs) {
       this.measureStart(this.startCheck - this.errorMs / roomRate);
     }
     this.startCheck = null;
     let correction;
-    if (!state.playing) correction = { kind: Math.abs(this.errorMs) < PAUSED_TOLERANCE_MS ? 'none' : 'seek' };
-    else if (this.nudgeUntil) correction = { kind: Math.abs(this.errorMs) > num(this.policy.seekAboveMs) ? 'seek' : 'none' };
+    if (!state.playing) correction = pausedCorrectionFor(this.errorMs);
+    else if (this.nudgeUntil) correction = nudgingCorrectionFor(this.errorMs, this.policy);
     else correction = this.correctionNow(this.errorMs, roomRate);
     if (correction.kind === 'seek') {
       this.seekTo(state);
@@ -252,16 +320,10 @@ export class Synchronizer {
     const drift = correctionFor(errorMs, roomRate, this.policy);
     if (drift.kind === 'nudge') this.trimsLeft = TRIMS_PER_CHANGE; // its end is a change too
     if (drift.kind !== 'none' || this.trimsLeft === 0) return drift;
-    if (Math.abs(errorMs) < TRIM_BELOW_MS) {
-      this.trimsLeft = 0;
-      return drift;
-    }
-    this.trimsLeft--;
-    return correctionFor(errorMs, roomRate, {
-      ...this.policy,
-      ignoreBelowMs: 0,
-      nudgeHorizonMs: TRIM_HORIZON_MS,
-    });
+    const trim = trimFor(errorMs, roomRate, this.policy);
+    // Each trim uses one of the change's trims; an error under the trim threshold ends them.
+    this.trimsLeft = trim.kind === 'none' ? 0 : this.trimsLeft - 1;
+    return trim;
   }
 
   play(state) {
@@ -344,7 +406,7 @@ export class Synchronizer {
   seekDone() {
     this.seek = null;
     this.seekAttempts = 0;
-    this.settleUntil = performance.now() + num(this.policy.seekSettleMs);
+    this.settleUntil = performance.now() + this.policy.seekSettleMs;
   }
 
   abandonSeek() {

@@ -24,15 +24,17 @@ import java.util.function.LongSupplier;
  *       film will be when the play takes effect, so {@link Player#play} is called the player's
  *       measured start latency before that instant, not at it;
  *   <li>a change of ours (a start, a rate switch, a nudge's end) may leave a small error inside the
- *       ignore band: up to {@value #TRIMS_PER_CHANGE} trims reduce it below {@value #TRIM_BELOW_MS}
- *       ms; a paused player sits within {@value #PAUSED_TOLERANCE_MS} ms.
+ *       ignore band: up to {@value #TRIMS_PER_CHANGE} trims reduce it below {@value
+ *       Correction#TRIM_BELOW_MS} ms; a paused player sits within {@value
+ *       Correction#PAUSED_TOLERANCE_MS} ms.
  * </ul>
+ *
+ * <p>The decisions themselves are {@link Correction}'s, which runs the same golden vectors as the
+ * page and the server ({@code proto/sync-vectors.json}).
  *
  * <p>Confined to the client's thread (the player's seek completions hop onto it).
  */
 final class PlayerSync {
-  static final double PAUSED_TOLERANCE_MS = 1;
-  static final double TRIM_BELOW_MS = 2;
   static final int TRIMS_PER_CHANGE = 3;
 
   /**
@@ -212,7 +214,7 @@ final class PlayerSync {
     double waitMs = next.getEffectiveAtMs() - clock.nowMs() - startLeadMs;
     // Only a player that already shows the position the play starts from can start early.
     if (waitMs <= 0
-        || Math.abs(player.positionMs() - next.getPositionMs()) >= PAUSED_TOLERANCE_MS) {
+        || Math.abs(player.positionMs() - next.getPositionMs()) >= Correction.PAUSED_TOLERANCE_MS) {
       return;
     }
     player.setRate(rateOf(next));
@@ -279,9 +281,9 @@ final class PlayerSync {
     startCheck = Double.NaN;
     Correction correction;
     if (!state.getPlaying()) {
-      correction = Math.abs(error) < PAUSED_TOLERANCE_MS ? Correction.NONE : Correction.SEEK;
+      correction = Correction.whilePaused(error);
     } else if (nudgeUntilMs != 0) {
-      correction = Math.abs(error) > bands.seekAboveMs() ? Correction.SEEK : Correction.NONE;
+      correction = Correction.whileNudging(error, bands);
     } else {
       correction = correctionNow(error, roomRate);
     }
@@ -304,12 +306,10 @@ final class PlayerSync {
     if (drift.kind() != Correction.Kind.NONE || trimsLeft == 0) {
       return drift;
     }
-    if (Math.abs(errorMs) < TRIM_BELOW_MS) {
-      trimsLeft = 0;
-      return drift;
-    }
-    trimsLeft--;
-    return Correction.forError(errorMs, roomRate, bands.withoutIgnoreBand());
+    Correction trim = Correction.trim(errorMs, roomRate, bands);
+    // Each trim uses one of the change's trims; an error under the trim threshold ends them.
+    trimsLeft = trim.kind() == Correction.Kind.NONE ? 0 : trimsLeft - 1;
+    return trim;
   }
 
   private double measureError(PlaybackState state) {

@@ -21,21 +21,47 @@ record SyncBands(
   static final SyncBands DEFAULTS =
       new SyncBands(40, 1000, 2000, 0.0011, 0.05, 300, 250, 8, 30_000);
 
+  /**
+   * Refuses what the server refuses ({@code io.watchparty.server.room.SyncPolicy}): the golden
+   * vectors of {@code proto/sync-vectors.json} hold the rules, and each refusal names the field at
+   * fault (room.proto's name) first.
+   */
   SyncBands {
-    if (ignoreBelowMs < 0 || seekAboveMs < ignoreBelowMs) {
-      throw new IllegalArgumentException(
-          "bands must satisfy 0 <= ignore_below_ms <= seek_above_ms, got "
-              + ignoreBelowMs
-              + " and "
-              + seekAboveMs);
+    if (ignoreBelowMs < 0) {
+      throw bad("ignore_below_ms", ignoreBelowMs, "must not be negative");
     }
-    if (nudgeHorizonMs <= 0 || checkIntervalMs <= 0 || clockSamples <= 0 || clockRefreshMs <= 0) {
-      throw new IllegalArgumentException("sync policy periods and counts must be positive");
+    // Equal bands would leave no error to nudge: everything would be ignored or seeked.
+    if (seekAboveMs <= ignoreBelowMs) {
+      throw bad(
+          "seek_above_ms", seekAboveMs, "must be above ignore_below_ms (" + ignoreBelowMs + ")");
     }
-    if (minNudge < 0 || maxNudge < minNudge || maxNudge >= 1) {
-      throw new IllegalArgumentException(
-          "nudges must satisfy 0 <= min_nudge <= max_nudge < 1, got " + minNudge + ", " + maxNudge);
+    if (nudgeHorizonMs < 1) {
+      throw bad("nudge_horizon_ms", nudgeHorizonMs, "must be at least 1");
     }
+    // Written so that NaN fails too.
+    if (!(minNudge > 0)) {
+      throw bad("min_nudge", minNudge, "must be above 0");
+    }
+    if (!(maxNudge >= minNudge) || maxNudge > 0.5) {
+      throw bad(
+          "max_nudge", maxNudge, "must be at least min_nudge (" + minNudge + ") and at most 0.5");
+    }
+    if (seekSettleMs < 0) {
+      throw bad("seek_settle_ms", seekSettleMs, "must not be negative");
+    }
+    if (checkIntervalMs < 1) {
+      throw bad("check_interval_ms", checkIntervalMs, "must be at least 1");
+    }
+    if (clockSamples < 1) {
+      throw bad("clock_samples", clockSamples, "must be at least 1");
+    }
+    if (clockRefreshMs < 1) {
+      throw bad("clock_refresh_ms", clockRefreshMs, "must be at least 1");
+    }
+  }
+
+  private static IllegalArgumentException bad(String field, Object value, String rule) {
+    return new IllegalArgumentException(field + " (" + value + ") " + rule + " in the sync policy");
   }
 
   static SyncBands of(SyncPolicy policy) {
@@ -54,12 +80,12 @@ record SyncBands(
         policy.getClockRefreshMs());
   }
 
-  /** The same bands with nothing ignored: a trim of a change of ours inside the ignore band. */
-  SyncBands withoutIgnoreBand() {
+  /** The bands for a trim ({@link Correction#trim}): nothing ignored, the trim horizon. */
+  SyncBands forTrims() {
     return new SyncBands(
         0,
         seekAboveMs,
-        nudgeHorizonMs,
+        Correction.TRIM_HORIZON_MS,
         minNudge,
         maxNudge,
         seekSettleMs,

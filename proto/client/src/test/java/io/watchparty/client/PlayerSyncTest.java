@@ -68,7 +68,7 @@ class PlayerSyncTest {
   void convergesAfterPlayPauseSeekAndRateChangesAndStaysWithinTheIgnoreBand() {
     double ignore = SyncBands.DEFAULTS.ignoreBelowMs();
     sync.follow(state(false, 0, 1.0, 0), true);
-    assertThat(run(1_000, 500)).isLessThan(PlayerSync.PAUSED_TOLERANCE_MS);
+    assertThat(run(1_000, 500)).isLessThan(Correction.PAUSED_TOLERANCE_MS);
 
     sync.follow(state(true, 0, 1.0, 300), false); // play, effective 300 ms from now
     double afterPlay = run(20_000, 15_000);
@@ -89,7 +89,7 @@ class PlayerSyncTest {
     long pausedAt = (long) PlayerSync.filmPositionAt(current(), server() + 300);
     sync.follow(state(false, pausedAt, 1.5, 300), false);
     double afterPause = run(5_000, 4_000);
-    assertThat(afterPause).isLessThan(PlayerSync.PAUSED_TOLERANCE_MS);
+    assertThat(afterPause).isLessThan(Correction.PAUSED_TOLERANCE_MS);
     assertThat(player.playing()).isFalse();
 
     System.out.printf(
@@ -132,7 +132,7 @@ class PlayerSyncTest {
     // last starts lost, and the player starts on the instant.
     assertThat(errorsJustAfterPlay[0]).isLessThan(-10);
     for (int cycle = 1; cycle < errorsJustAfterPlay.length; cycle++) {
-      assertThat(Math.abs(errorsJustAfterPlay[cycle])).isLessThan(PlayerSync.TRIM_BELOW_MS);
+      assertThat(Math.abs(errorsJustAfterPlay[cycle])).isLessThan(Correction.TRIM_BELOW_MS);
     }
   }
 
