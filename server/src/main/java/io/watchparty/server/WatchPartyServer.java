@@ -36,7 +36,9 @@ import io.watchparty.server.rpc.ErrorMapper;
 import io.watchparty.server.rpc.RoomService;
 import io.watchparty.server.rpc.ShareLinks;
 import io.watchparty.server.rpc.Utf8Guard;
+import io.watchparty.server.store.CassandraAvailabilityStore;
 import io.watchparty.server.store.CassandraRoomStore;
+import io.watchparty.server.store.CassandraTitleStore;
 import io.watchparty.server.store.StorageFailures;
 import io.watchparty.server.store.StorageHealth;
 import java.io.IOException;
@@ -160,10 +162,18 @@ public final class WatchPartyServer implements AutoCloseable {
             Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
             Thread.ofPlatform().name("grpc-call-", 0).daemon().factory());
     this.catalog =
-        new TitleCatalog(session, settings.catalogSize(), settings.catalogRefresh(), ticker);
+        new TitleCatalog(
+            new CassandraTitleStore(session),
+            settings.catalogSize(),
+            settings.catalogRefresh(),
+            ticker);
     this.availability =
         new AvailabilityMatrix(
-            session, settings.catalogSize(), settings.catalogRefresh(), ticker, drainExecutor);
+            new CassandraAvailabilityStore(session),
+            settings.catalogSize(),
+            settings.catalogRefresh(),
+            ticker,
+            drainExecutor);
     if (settings.demoCatalog()) {
       DemoCatalog.install(catalog, availability, clock.instant());
     }

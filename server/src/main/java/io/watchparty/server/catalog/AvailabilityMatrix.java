@@ -1,9 +1,5 @@
 package io.watchparty.server.catalog;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
-import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
@@ -11,11 +7,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The title availability matrix (title x region -> licence window), stored in Cassandra and served
- * from a Caffeine cache: on the join path a warm lookup never touches Cassandra.
+ * The title availability matrix (title x region -> licence window), kept in an {@link
+ * AvailabilityStore} and served from a Caffeine cache: on the join path a warm lookup never touches
+ * storage.
  *
  * <p>Entries are per title (one partition each). They refresh in the background after {@code
  * refreshAfter}: a change made elsewhere (another server, a direct write) takes effect here within
@@ -36,11 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class AvailabilityMatrix {
   private static final Logger log = LoggerFactory.getLogger(AvailabilityMatrix.class);
 
-  private final CqlSession session;
-  private final PreparedStatement selectTitle;
-  private final PreparedStatement selectAll;
-  private final PreparedStatement upsert;
-  private final PreparedStatement delete;
+  private final AvailabilityStore store;
   private final LoadingCache<String, TitleAvailability> cache;
   private final AtomicLong refreshFailures = new AtomicLong();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
@@ -49,24 +40,12 @@ public final class AvailabilityMatrix {
    * @param refreshExecutor runs background refreshes (tests pass a direct executor)
    */
   public AvailabilityMatrix(
-      CqlSession session,
+      AvailabilityStore store,
       long maximumTitles,
       Duration refreshAfter,
       Ticker ticker,
       Executor refreshExecutor) {
-    this.session = Objects.requireNonNull(session);
-    selectTitle =
-        session.prepare(
-            "SELECT region, available_from, available_until FROM title_availability"
-                + " WHERE title_id = ?");
-    selectAll =
-        session.prepare(
-            "SELECT title_id, region, available_from, available_until FROM title_availability");
-    upsert =
-        session.prepare(
-            "INSERT INTO title_availability (title_id, region, available_from, available_until)"
-                + " VALUES (:title_id, :region, :available_from, :available_until)");
-    delete = session.prepare("DELETE FROM title_availability WHERE title_id = ? AND region = ?");
+    this.store = Objects.requireNonNull(store);
     cache =
         Caffeine.newBuilder()
             .maximumSize(maximumTitles)
@@ -111,36 +90,19 @@ public final class AvailabilityMatrix {
 
   /** Sets (replaces) the window of one region; effective on this server at once. */
   public void set(String titleId, String region, LicenceWindow window) {
-    BoundStatementBuilder write =
-        upsert.boundStatementBuilder().setString("title_id", titleId).setString("region", region);
-    // Open ends stay unset, not null: nothing to tombstone.
-    if (window.from().isPresent()) {
-      write = write.setInstant("available_from", window.from().get());
-    }
-    if (window.until().isPresent()) {
-      write = write.setInstant("available_until", window.until().get());
-    }
-    if (window.from().isEmpty() || window.until().isEmpty()) {
-      // Replacing a bounded window by an open one must clear the old bound: delete the row first.
-      session.execute(delete.bind(titleId, region));
-    }
-    session.execute(write.build());
+    store.put(titleId, region, window);
     changed(titleId);
   }
 
   /** Removes a region's window: the title is no longer available there. */
   public void clear(String titleId, String region) {
-    session.execute(delete.bind(titleId, region));
+    store.remove(titleId, region);
     changed(titleId);
   }
 
   /** Loads every title of the matrix into the cache (a cold start, or a benchmark). */
   public int loadAll() {
-    Map<String, Map<String, LicenceWindow>> all = new HashMap<>();
-    for (Row row : session.execute(selectAll.bind())) {
-      all.computeIfAbsent(row.getString("title_id"), t -> new HashMap<>())
-          .put(row.getString("region"), window(row));
-    }
+    Map<String, Map<String, LicenceWindow>> all = store.all();
     all.forEach((title, windows) -> cache.put(title, new TitleAvailability(title, windows)));
     return all.size();
   }
@@ -169,16 +131,6 @@ public final class AvailabilityMatrix {
   }
 
   private TitleAvailability loadTitle(String titleId) {
-    Map<String, LicenceWindow> windows = new HashMap<>();
-    for (Row row : session.execute(selectTitle.bind(titleId))) {
-      windows.put(row.getString("region"), window(row));
-    }
-    return new TitleAvailability(titleId, windows);
-  }
-
-  private static LicenceWindow window(Row row) {
-    return new LicenceWindow(
-        Optional.ofNullable(row.getInstant("available_from")),
-        Optional.ofNullable(row.getInstant("available_until")));
+    return new TitleAvailability(titleId, store.windowsOf(titleId));
   }
 }

@@ -1,8 +1,5 @@
 package io.watchparty.server.catalog;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
-import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -11,7 +8,6 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -19,37 +15,23 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The titles of the catalog, stored in Cassandra and read through a Caffeine cache, so that the
- * room paths (create, change title, seek bounds) do not touch Cassandra once warm. Entries refresh
- * in the background; a change made through {@link #put} takes effect at once.
+ * The titles of the catalog, kept in a {@link TitleStore} and read through a Caffeine cache, so
+ * that the room paths (create, change title, seek bounds) do not touch Cassandra once warm. Entries
+ * refresh in the background; a change made through {@link #put} takes effect at once.
  */
 public final class TitleCatalog {
-  private final CqlSession session;
-  private final PreparedStatement selectTitle;
-  private final PreparedStatement insertTitle;
-  private final PreparedStatement selectAll;
+  private final TitleStore store;
   private final LoadingCache<String, Optional<Title>> titles;
 
-  public TitleCatalog(CqlSession session, long maximumSize, Duration refreshAfter, Ticker ticker) {
-    this.session = Objects.requireNonNull(session);
-    this.selectTitle =
-        session.prepare(
-            "SELECT title_id, name, duration_ms, media_url, description, year FROM titles"
-                + " WHERE title_id = ?");
-    this.insertTitle =
-        session.prepare(
-            "INSERT INTO titles (title_id, name, duration_ms, media_url, description, year)"
-                + " VALUES (?, ?, ?, ?, ?, ?)");
-    this.selectAll =
-        session.prepare(
-            "SELECT title_id, name, duration_ms, media_url, description, year FROM titles");
+  public TitleCatalog(TitleStore store, long maximumSize, Duration refreshAfter, Ticker ticker) {
+    this.store = Objects.requireNonNull(store);
     this.titles =
         Caffeine.newBuilder()
             .maximumSize(maximumSize)
             .refreshAfterWrite(refreshAfter)
             .ticker(ticker)
             .recordStats()
-            .build(this::load);
+            .build(store::find);
   }
 
   /** The title, if the catalog has it. */
@@ -79,14 +61,7 @@ public final class TitleCatalog {
 
   /** Adds or replaces a title; visible to every lookup on this server at once. */
   public void put(Title title) {
-    session.execute(
-        insertTitle.bind(
-            title.titleId(),
-            title.name(),
-            title.durationMs(),
-            title.mediaUrl(),
-            title.description(),
-            title.year()));
+    store.put(title);
     titles.invalidate(title.titleId());
   }
 
@@ -95,30 +70,12 @@ public final class TitleCatalog {
    * the room paths.
    */
   public List<Title> all() {
-    List<Title> all = new ArrayList<>();
-    for (Row row : session.execute(selectAll.bind())) {
-      all.add(title(row));
-    }
-    all.sort(Comparator.comparing(Title::name).thenComparing(Title::titleId));
-    return all;
+    return store.all().stream()
+        .sorted(Comparator.comparing(Title::name).thenComparing(Title::titleId))
+        .toList();
   }
 
   public CacheStats stats() {
     return titles.stats();
-  }
-
-  private Optional<Title> load(String titleId) {
-    return Optional.ofNullable(session.execute(selectTitle.bind(titleId)).one())
-        .map(TitleCatalog::title);
-  }
-
-  private static Title title(Row row) {
-    return new Title(
-        row.getString("title_id"),
-        row.getString("name"),
-        row.getLong("duration_ms"),
-        row.getString("media_url"),
-        row.getString("description"),
-        row.getInt("year"));
   }
 }

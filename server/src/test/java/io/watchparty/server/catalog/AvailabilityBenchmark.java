@@ -3,6 +3,7 @@ package io.watchparty.server.catalog;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.helidon.config.Config;
+import io.watchparty.server.store.CassandraAvailabilityStore;
 import io.watchparty.server.store.Storage;
 import io.watchparty.server.store.StorageSettings;
 import java.time.Duration;
@@ -56,7 +57,11 @@ public class AvailabilityBenchmark {
 
   private AvailabilityMatrix newMatrix() {
     return new AvailabilityMatrix(
-        session, 10_000, Duration.ofMinutes(1), Ticker.systemTicker(), ForkJoinPool.commonPool());
+        new CassandraAvailabilityStore(session),
+        10_000,
+        Duration.ofMinutes(1),
+        Ticker.systemTicker(),
+        ForkJoinPool.commonPool());
   }
 
   /** One join-path lookup: a title and a region, cycling through the whole matrix. */

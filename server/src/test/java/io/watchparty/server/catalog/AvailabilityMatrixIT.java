@@ -6,11 +6,19 @@ import ch.qos.logback.classic.Level;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.metadata.Node;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.watchparty.server.store.CassandraAvailabilityStore;
 import io.watchparty.server.testing.CapturedLog;
 import io.watchparty.server.testing.CassandraExtension;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,7 +41,8 @@ class AvailabilityMatrixIT {
   }
 
   private AvailabilityMatrix matrix(CqlSession on) {
-    return new AvailabilityMatrix(on, 1_000, REFRESH, ticker, Runnable::run);
+    return new AvailabilityMatrix(
+        new CassandraAvailabilityStore(on), 1_000, REFRESH, ticker, Runnable::run);
   }
 
   @Test
@@ -126,6 +135,39 @@ class AvailabilityMatrixIT {
     // Replacing a bounded window by an open one leaves no old bound behind.
     matrix.set("window-title", "FR", LicenceWindow.ALWAYS);
     assertThat(matrix.of("window-title").window("FR")).contains(LicenceWindow.ALWAYS);
+  }
+
+  @Test
+  void aReaderNeverSeesAWindowHalfReplaced() throws Exception {
+    AvailabilityMatrix matrix = matrix(session);
+    CassandraAvailabilityStore storage = new CassandraAvailabilityStore(session);
+    LicenceWindow bounded = new LicenceWindow(Optional.of(NOW), Optional.of(NOW.plusSeconds(60)));
+    LicenceWindow open = new LicenceWindow(Optional.of(NOW), Optional.empty());
+    matrix.set("replaced-title", "GB", bounded);
+
+    // Another server reads storage while an admin replaces the window back and forth: each read
+    // finds one whole window, never none (a delete then an insert left a moment with no row).
+    AtomicBoolean replacing = new AtomicBoolean(true);
+    AtomicInteger reads = new AtomicInteger();
+    try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
+      Future<Set<Optional<LicenceWindow>>> seen =
+          reader.submit(
+              () -> {
+                Set<Optional<LicenceWindow>> windows = new HashSet<>();
+                while (replacing.get()) {
+                  windows.add(Optional.ofNullable(storage.windowsOf("replaced-title").get("GB")));
+                  reads.incrementAndGet();
+                }
+                return windows;
+              });
+      for (int i = 0; i < 200; i++) {
+        matrix.set("replaced-title", "GB", i % 2 == 0 ? open : bounded);
+      }
+      replacing.set(false);
+      assertThat(seen.get()).isSubsetOf(Optional.of(bounded), Optional.of(open));
+    }
+    assertThat(reads.get()).isPositive();
+    assertThat(matrix.of("replaced-title").windows()).containsEntry("GB", bounded);
   }
 
   @Test
