@@ -37,6 +37,7 @@ import io.watchparty.server.rpc.RoomService;
 import io.watchparty.server.rpc.ShareLinks;
 import io.watchparty.server.rpc.Utf8Guard;
 import io.watchparty.server.store.CassandraAvailabilityStore;
+import io.watchparty.server.store.CassandraChatLog;
 import io.watchparty.server.store.CassandraRoomStore;
 import io.watchparty.server.store.CassandraTitleStore;
 import io.watchparty.server.store.StorageFailures;
@@ -187,7 +188,12 @@ public final class WatchPartyServer implements AutoCloseable {
             ticker,
             timers,
             drainExecutor,
-            new ChatRooms(session, settings.chat(), clock, ticker, chatExecutor));
+            new ChatRooms(
+                new CassandraChatLog(session, settings.chat(), clock),
+                settings.chat(),
+                clock,
+                ticker,
+                chatExecutor));
     // An admin change made through this server reaches the rooms playing that title at once.
     availability.onChange(rooms::availabilityChanged);
     ServerMetrics.register(catalog, availability, rooms);

@@ -1,6 +1,5 @@
 package io.watchparty.server.chat;
 
-import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.RefusedException;
 import java.nio.ByteBuffer;
@@ -16,16 +15,16 @@ import java.util.UUID;
  * @param bucket the start of a history bucket, Unix epoch milliseconds
  * @param before a message id: the page continues with older ones
  */
-record ChatCursor(long bucket, UUID before) {
+public record ChatCursor(long bucket, UUID before) {
   private static final byte VERSION = 1;
   private static final int LENGTH = 1 + 8 + 16;
 
   /** All of a bucket: an id later than any message in it. */
-  static ChatCursor wholeBucket(long bucket, long bucketMillis) {
-    return new ChatCursor(bucket, Uuids.endOf(bucket + bucketMillis));
+  public static ChatCursor wholeBucket(long bucket, long bucketMillis) {
+    return new ChatCursor(bucket, ChatIds.latestAt(bucket + bucketMillis));
   }
 
-  String encode() {
+  public String encode() {
     ByteBuffer bytes =
         ByteBuffer.allocate(LENGTH)
             .put(VERSION)
@@ -36,7 +35,7 @@ record ChatCursor(long bucket, UUID before) {
   }
 
   /** The cursor of a page token; empty for the empty token (the newest page). */
-  static Optional<ChatCursor> decode(String token) {
+  public static Optional<ChatCursor> decode(String token) {
     if (token.isEmpty()) {
       return Optional.empty();
     }

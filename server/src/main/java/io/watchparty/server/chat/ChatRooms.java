@@ -1,6 +1,5 @@
 package io.watchparty.server.chat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.watchparty.server.room.RateLimiter;
 import io.watchparty.server.room.Room;
@@ -15,7 +14,7 @@ import java.util.function.Function;
 
 /**
  * The chat of every room on this server: builds each room's chat ({@link RoomChat.Factory}) and
- * holds what they share: the store, the per-user rate limits, the id generator.
+ * holds what they share: the chat log, the per-user rate limits, the id generator.
  *
  * <p>Threads: sends are stored asynchronously, never under the room lock; their completions hop to
  * {@code executor} (not the driver's I/O threads) to publish into the room. Reaction windows are
@@ -23,7 +22,7 @@ import java.util.function.Function;
  */
 public final class ChatRooms implements RoomChat.Factory {
   final ChatSettings settings;
-  final ChatStore store;
+  final ChatLog store;
   final InstantSource clock;
   final Executor executor;
   final RateLimiter messageLimiter;
@@ -32,6 +31,7 @@ public final class ChatRooms implements RoomChat.Factory {
   private final AtomicLong lastWriteMicros = new AtomicLong();
 
   /**
+   * @param store where messages, mutes and slow mode are kept
    * @param clock the server's clock: message times, mutes, slow mode
    * @param ticker measures rate-limit intervals
    * @param executor publishes stored messages into their room and answers their senders (whose
@@ -39,13 +39,9 @@ public final class ChatRooms implements RoomChat.Factory {
    *     are kept)
    */
   public ChatRooms(
-      CqlSession session,
-      ChatSettings settings,
-      InstantSource clock,
-      Ticker ticker,
-      Executor executor) {
+      ChatLog store, ChatSettings settings, InstantSource clock, Ticker ticker, Executor executor) {
     this.settings = settings;
-    this.store = new ChatStore(session, settings, clock);
+    this.store = store;
     this.clock = clock;
     this.executor = executor;
     this.messageLimiter =

@@ -16,8 +16,8 @@ import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.UserMuted;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.chat.ChatStore.Found;
-import io.watchparty.server.chat.ChatStore.Stored;
+import io.watchparty.server.chat.ChatLog.Found;
+import io.watchparty.server.chat.ChatLog.Stored;
 import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
@@ -194,7 +194,7 @@ final class StoredRoomChat implements RoomChat {
     CompletionStage<List<ChatMessage>> page =
         size == 0
             ? CompletableFuture.completedFuture(List.of())
-            : chat.store.page(roomId, Optional.empty(), size).thenApply(ChatStore.Page::messages);
+            : chat.store.page(roomId, Optional.empty(), size).thenApply(ChatLog.Page::messages);
     return page.thenCombine(chat.store.mutes(roomId), Preloaded::new);
   }
 
@@ -308,7 +308,7 @@ final class StoredRoomChat implements RoomChat {
               for (Send send : batch) {
                 send.settled = true;
                 send.stored =
-                    failure == null ? new Stored(send.message, ChatStore.Outcome.STORED) : null;
+                    failure == null ? new Stored(send.message, ChatLog.Outcome.STORED) : null;
                 send.failure = failure;
               }
               return new Next(releaseSettled(access), nextBatch());

@@ -56,4 +56,12 @@ class ChatIdsTest {
     assertThat(ChatIds.parse("not-a-uuid")).isEmpty();
     assertThat(ChatIds.parse("")).isEmpty();
   }
+
+  @Test
+  void theLatestIdOfAMillisecondIsTheDriversEndOfIt() {
+    for (long millis : new long[] {0, 1_796_599_122_915L, 1_796_599_122_000L, 4_102_444_800_000L}) {
+      assertThat(ChatIds.latestAt(millis)).isEqualTo(Uuids.endOf(millis));
+      assertThat(ChatIds.millis(ChatIds.latestAt(millis))).isEqualTo(millis);
+    }
+  }
 }

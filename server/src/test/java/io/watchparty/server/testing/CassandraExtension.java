@@ -23,10 +23,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <pre>{@code
  * @ExtendWith(CassandraExtension.class)
- * class ChatStoreIT {
+ * class CassandraChatLogIT {
  *   private final CqlSession session;
  *
- *   ChatStoreIT(CqlSession session) {  // or Storage; also in @BeforeAll/@BeforeEach/@Test methods
+ *   CassandraChatLogIT(CqlSession session) {  // or Storage; also in @BeforeAll/@BeforeEach/@Test methods
  *     this.session = session;
  *   }
  * }

@@ -1,4 +1,4 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
@@ -11,6 +11,10 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.server.chat.ChatCursor;
+import io.watchparty.server.chat.ChatIds;
+import io.watchparty.server.chat.ChatLog;
+import io.watchparty.server.chat.ChatSettings;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -25,31 +29,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Chat in Cassandra (tables of {@code V004__chat.cql}): prepared statements only, every call
- * asynchronous. Also owns the {@code slow_mode_ms} column of {@code rooms}: slow mode is a room
- * setting that only chat moderation changes.
+ * The chat's {@link ChatLog} in Cassandra (tables of {@code V004__chat.cql}): prepared statements
+ * only, every call asynchronous. Also owns the {@code slow_mode_ms} column of {@code rooms}: slow
+ * mode is a room setting that only chat moderation changes.
  */
-final class ChatStore {
+public final class CassandraChatLog implements ChatLog {
   /** Queries one history page may run before it returns what it found with a cursor. */
   static final int MAX_QUERIES_PER_PAGE = 64;
-
-  /** What storing a message found. */
-  enum Outcome {
-    /** Stored by this call: the room has not seen it yet. */
-    STORED,
-    /** Stored by an earlier send of the same client message id. */
-    ALREADY_STORED,
-    /** Stored by an earlier send, and deleted since. */
-    DELETED
-  }
-
-  record Stored(ChatMessage message, Outcome outcome) {}
-
-  /** A message read back, and whether it was deleted (its text is then empty). */
-  record Found(ChatMessage message, boolean deleted) {}
-
-  /** One page of history, newest first, and where the next (older) one starts. */
-  record Page(List<ChatMessage> messages, Optional<ChatCursor> next) {}
 
   private final CqlSession session;
   private final InstantSource clock;
@@ -77,7 +63,7 @@ final class ChatStore {
 
   private record BucketKey(UUID roomId, long bucket) {}
 
-  ChatStore(CqlSession session, ChatSettings settings, InstantSource clock) {
+  public CassandraChatLog(CqlSession session, ChatSettings settings, InstantSource clock) {
     this.session = session;
     this.clock = clock;
     this.bucketMillis = settings.bucket().toMillis();
@@ -137,7 +123,8 @@ final class ChatStore {
   }
 
   /** The history bucket of a message id. */
-  long bucketOf(UUID messageId) {
+  @Override
+  public long bucketOf(UUID messageId) {
     return bucketAt(ChatIds.millis(messageId));
   }
 
@@ -154,13 +141,14 @@ final class ChatStore {
    *
    * <p>Idempotence: the message is written together with its send's row in {@code chat_sends}, in
    * one single-partition batch (one mutation: both or neither). Copies of a send that race are the
-   * room's to settle in memory: one instance serves a room at a time and admits one copy ({@link
+   * room's to settle in memory: one instance serves a room at a time and admits one copy ({@code
    * StoredRoomChat}). What the room may no longer remember, a retry after a restart or after its
    * memory overflowed ({@code mayBeARetry}), is looked up first in the buckets of the {@linkplain
    * ChatSettings#RETRY_WINDOW retry window}: a copy found there is answered with the stored
    * message, as it is now (deleted or not).
    */
-  CompletionStage<Stored> store(UUID roomId, ChatMessage message, boolean mayBeARetry) {
+  @Override
+  public CompletionStage<Stored> store(UUID roomId, ChatMessage message, boolean mayBeARetry) {
     if (!mayBeARetry) {
       return write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED));
     }
@@ -227,7 +215,8 @@ final class ChatStore {
    * stored; fails if any bucket's batch failed (its messages may or may not be stored, as for any
    * failed write: a retry of them looks them up).
    */
-  CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages) {
+  @Override
+  public CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages) {
     Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
     for (ChatMessage message : messages) {
       UUID id = UUID.fromString(message.getMessageId());
@@ -276,7 +265,8 @@ final class ChatStore {
   }
 
   /** A message by id, deleted or not; empty if it was never stored (or has expired). */
-  CompletionStage<Optional<Found>> find(UUID roomId, UUID messageId) {
+  @Override
+  public CompletionStage<Optional<Found>> find(UUID roomId, UUID messageId) {
     return execute(selectMessage.bind(roomId, bucketOf(messageId), messageId))
         .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> found(roomId, row)));
   }
@@ -285,7 +275,9 @@ final class ChatStore {
    * Marks a message deleted: its text becomes empty and {@code deleted_by} is set, at a write
    * timestamp later than the message's own, with the TTL the message has left.
    */
-  CompletionStage<Void> markDeleted(UUID roomId, UUID messageId, String byUserId, long micros) {
+  @Override
+  public CompletionStage<Void> markDeleted(
+      UUID roomId, UUID messageId, String byUserId, long micros) {
     return execute(
             markDeleted
                 .bind(
@@ -307,7 +299,8 @@ final class ChatStore {
    * walking back through the room's buckets; deleted messages are skipped. The next cursor is empty
    * when nothing older is left.
    */
-  CompletionStage<Page> page(UUID roomId, Optional<ChatCursor> from, int size) {
+  @Override
+  public CompletionStage<Page> page(UUID roomId, Optional<ChatCursor> from, int size) {
     var walk = new Walk(roomId, size);
     if (from.isPresent()) {
       return walk.scan(from.get(), 0);
@@ -385,7 +378,8 @@ final class ChatStore {
   // ---------------------------------------------------------------------------------------------
   // Moderation state
 
-  CompletionStage<Void> mute(
+  @Override
+  public CompletionStage<Void> mute(
       UUID roomId, String userId, long untilMs, String byUserId, Duration length, long micros) {
     int ttl = (int) Math.max(1, (length.toMillis() + 999) / 1000);
     return execute(
@@ -393,13 +387,15 @@ final class ChatStore {
         .thenApply(rs -> null);
   }
 
-  CompletionStage<Void> unmute(UUID roomId, String userId, long micros) {
+  @Override
+  public CompletionStage<Void> unmute(UUID roomId, String userId, long micros) {
     return execute(deleteMute.bind(micros, roomId, userId).setIdempotent(true))
         .thenApply(rs -> null);
   }
 
   /** The room's mutes that have not expired yet: user id to the end of the mute. */
-  CompletionStage<Map<String, Long>> mutes(UUID roomId) {
+  @Override
+  public CompletionStage<Map<String, Long>> mutes(UUID roomId) {
     return execute(selectMutes.bind(roomId))
         .thenApply(
             rs -> {
@@ -412,7 +408,8 @@ final class ChatStore {
             });
   }
 
-  CompletionStage<Void> setSlowMode(UUID roomId, long slowModeMs, long micros) {
+  @Override
+  public CompletionStage<Void> setSlowMode(UUID roomId, long slowModeMs, long micros) {
     return execute(updateSlowMode.bind(micros, slowModeMs, roomId).setIdempotent(true))
         .thenApply(rs -> null);
   }

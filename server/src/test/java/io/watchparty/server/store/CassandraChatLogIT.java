@@ -1,4 +1,4 @@
-package io.watchparty.server.chat;
+package io.watchparty.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,9 +6,12 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.watchparty.proto.v1.ChatMessage;
-import io.watchparty.server.chat.ChatStore.Outcome;
-import io.watchparty.server.chat.ChatStore.Page;
-import io.watchparty.server.chat.ChatStore.Stored;
+import io.watchparty.server.chat.ChatCursor;
+import io.watchparty.server.chat.ChatIds;
+import io.watchparty.server.chat.ChatLog.Outcome;
+import io.watchparty.server.chat.ChatLog.Page;
+import io.watchparty.server.chat.ChatLog.Stored;
+import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.MutableClock;
 import java.time.Duration;
@@ -26,25 +29,25 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * cross many buckets by moving the clock.
  */
 @ExtendWith(CassandraExtension.class)
-class ChatStoreIT {
+class CassandraChatLogIT {
   private static final ChatSettings SETTINGS =
       ChatSettings.DEFAULTS.withBucket(Duration.ofSeconds(1));
   private static final MutableClock clock = MutableClock.atNow();
   private static CqlSession session;
-  private static ChatStore store;
+  private static CassandraChatLog store;
   private static final ChatIds ids = new ChatIds();
 
   @BeforeAll
   static void open(CqlSession cassandra) {
     session = cassandra;
-    store = new ChatStore(session, SETTINGS, clock);
+    store = new CassandraChatLog(session, SETTINGS, clock);
   }
 
   @Test
   void aRetryThroughAnotherStoreFindsTheFirstCopyAcrossBuckets() {
     // A restarted server (another store, another id generator, no memory of the room) gets
     // retries of sends the first one stored, some in the bucket before.
-    ChatStore restarted = new ChatStore(session, SETTINGS, clock);
+    CassandraChatLog restarted = new CassandraChatLog(session, SETTINGS, clock);
     ChatIds restartedIds = new ChatIds();
     UUID room = UUID.randomUUID();
     List<ChatMessage> firsts = new ArrayList<>();
