@@ -4,7 +4,6 @@ import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.Account;
 import io.watchparty.proto.v1.AccountServiceGrpc;
 import io.watchparty.proto.v1.GetAccountRequest;
-import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 
 /**

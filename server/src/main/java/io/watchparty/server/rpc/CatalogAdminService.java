@@ -8,7 +8,6 @@ import io.watchparty.proto.v1.GetAvailabilityRequest;
 import io.watchparty.proto.v1.SetAvailabilityRequest;
 import io.watchparty.proto.v1.Title;
 import io.watchparty.proto.v1.TitleAvailability;
-import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;

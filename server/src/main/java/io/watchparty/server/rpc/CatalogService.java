@@ -6,7 +6,6 @@ import io.watchparty.proto.v1.GetTitleRequest;
 import io.watchparty.proto.v1.ListTitlesRequest;
 import io.watchparty.proto.v1.ListTitlesResponse;
 import io.watchparty.proto.v1.TitleInfo;
-import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.Title;

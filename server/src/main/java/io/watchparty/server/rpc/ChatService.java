@@ -9,7 +9,6 @@ import io.watchparty.proto.v1.ListChatHistoryResponse;
 import io.watchparty.proto.v1.ReactRequest;
 import io.watchparty.proto.v1.ReactResponse;
 import io.watchparty.proto.v1.SendChatRequest;
-import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.RoomRegistry;

@@ -32,7 +32,6 @@ import io.watchparty.proto.v1.RotateInviteResponse;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.auth.AuthInterceptor;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.Room;

@@ -1,4 +1,4 @@
-package io.watchparty.server.auth;
+package io.watchparty.server.rpc;
 
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.DemoAuthServiceGrpc;
@@ -8,6 +8,10 @@ import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.IssueDemoTokenResponse;
 import io.watchparty.proto.v1.ListDemoUsersRequest;
 import io.watchparty.proto.v1.ListDemoUsersResponse;
+import io.watchparty.server.auth.AuthSettings;
+import io.watchparty.server.auth.DemoUsers;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.auth.TokenService;
 import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Clock;

@@ -1,4 +1,4 @@
-package io.watchparty.server.auth;
+package io.watchparty.server.rpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -7,6 +7,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.auth.Identity;
+import io.watchparty.server.auth.TokenService;
 import io.watchparty.server.refusal.RefusedException;
 import java.util.Objects;
 import java.util.Optional;
