@@ -48,6 +48,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,6 +106,7 @@ public final class WatchPartyServer implements AutoCloseable {
   private final RoomService roomService;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final StorageHealth storage;
+  private final String id = UUID.randomUUID().toString().substring(0, 8);
 
   /** Where the handlers of calls run. */
   public enum CallThreads {
@@ -196,7 +198,7 @@ public final class WatchPartyServer implements AutoCloseable {
                 chatExecutor));
     // An admin change made through this server reaches the rooms playing that title at once.
     availability.onChange(rooms::availabilityChanged);
-    ServerMetrics.register(catalog, availability, rooms);
+    ServerMetrics.register(id, catalog, availability, rooms);
     this.tokens = new TokenService(settings.auth(), clock);
     this.storage = new StorageHealth(session);
     var auth =
@@ -225,7 +227,7 @@ public final class WatchPartyServer implements AutoCloseable {
             // made of a failure, and the error interceptor maps what every service (and the auth
             // interceptor in front of it) throws.
             .intercept(new ErrorInterceptor(errors))
-            .intercept(new CallMetrics())
+            .intercept(new CallMetrics(id))
             .addService(authenticated(roomService.serviceDefinition(), auth))
             .addService(authenticated(new ChatService(rooms).bindService(), auth))
             .addService(
@@ -294,6 +296,14 @@ public final class WatchPartyServer implements AutoCloseable {
     for (String service : NEEDS_STORAGE) {
       health.setStatus(service, status); // a no-op for the watchers unless it changed
     }
+  }
+
+  /**
+   * This server's id among the servers of its JVM and its fleet: the {@code server} tag of its
+   * meters.
+   */
+  public String id() {
+    return id;
   }
 
   /** Whether Cassandra is up, as the health service reports it. */

@@ -21,6 +21,13 @@ public final class CallMetrics implements ServerInterceptor {
    */
   private final ConcurrentMap<Key, Counter> counters = new ConcurrentHashMap<>();
 
+  private final String server;
+
+  /** Counts the calls of the server {@code server} (the counters' {@code server} tag). */
+  public CallMetrics(String server) {
+    this.server = server;
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -30,7 +37,7 @@ public final class CallMetrics implements ServerInterceptor {
           @Override
           public void close(Status status, Metadata trailers) {
             counters
-                .computeIfAbsent(new Key(method, status.getCode()), CallMetrics::counter)
+                .computeIfAbsent(new Key(method, status.getCode()), CallMetrics.this::counter)
                 .increment();
             super.close(status, trailers);
           }
@@ -38,9 +45,10 @@ public final class CallMetrics implements ServerInterceptor {
         headers);
   }
 
-  private static Counter counter(Key key) {
+  private Counter counter(Key key) {
     return Metrics.getOrCreate(
         Counter.builder("watchparty.grpc.calls")
-            .tags(Metrics.tags("method", key.method(), "code", key.code().name())));
+            .tags(
+                Metrics.tags("server", server, "method", key.method(), "code", key.code().name())));
   }
 }
