@@ -3,9 +3,7 @@ package io.watchparty.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.server.room.SyncPolicy;
-import io.watchparty.server.testing.CassandraExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,10 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -48,7 +43,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * back to the grid instant by the playback rate (exact unless the rate or the paused state changed
  * within the lateness, which the printed lateness bounds).
  */
-@ExtendWith(CassandraExtension.class)
 class SyncBenchmark {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int STEP_MS = 50;
@@ -116,18 +110,8 @@ class SyncBenchmark {
         (e) => done(String(e)));
       """;
 
-  private static Platform platform;
+  @RegisterExtension static final Platform platform = Platform.builder().build();
   @RegisterExtension final Browsers browsers = new Browsers();
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform = Platform.start(session);
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
 
   @Test
   void measuresTheSyncErrorBetweenTwoPagesThroughPlaySeekRateAndPause() throws Exception {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import io.watchparty.server.testing.CassandraExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,10 +12,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -37,7 +32,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * link, watch it in sync, chat, and meet the refusals a real service gives. Each scene leaves a
  * screenshot in {@code target/screenshots}.
  */
-@ExtendWith(CassandraExtension.class)
 class WatchPageIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   // Generous for a shared, noisy 2-core machine; the measured figures are printed for the record
@@ -45,18 +39,8 @@ class WatchPageIT {
   private static final double SYNC_BOUND_MS = 250;
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
-  private static Platform platform;
+  @RegisterExtension static final Platform platform = Platform.builder().build();
   @RegisterExtension final Browsers browsers = new Browsers();
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform = Platform.start(session);
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
 
   @Test
   void bobJoinsThroughTheShareLinkAndPlaysInSync() {
