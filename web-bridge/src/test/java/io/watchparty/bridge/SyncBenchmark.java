@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
@@ -27,11 +28,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The playback sync benchmark of issue 13: two headless Chromiums in one party while the host
  * plays, seeks, changes the rate and pauses for about 80 s; prints the sync error between the two
  * pages, how long each change took to converge, and how often both show the same frame. Not a test:
- * it asserts only that it measured, never a timing (the machine is shared and noisy), and its name
- * keeps it out of the default failsafe run. Run it alone (web-bridge/README.md):
+ * it asserts only that it measured, never a timing (the machine is shared and noisy); tagged {@code
+ * timing}, it runs only in the timing profile. Run it alone (web-bridge/README.md):
  *
  * <pre>
- * mvn -B -o -pl proto,server,web-bridge verify -Dit.test=SyncBenchmark -Dtest=none \
+ * mvn -B -o -pl proto,server,web-bridge verify -Ptiming -Dit.test=SyncBenchmark -Dtest=none \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
  * </pre>
  *
@@ -43,6 +44,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * back to the grid instant by the playback rate (exact unless the rate or the paused state changed
  * within the lateness, which the printed lateness bounds).
  */
+@Tag("timing")
 class SyncBenchmark {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int STEP_MS = 50;
