@@ -2,14 +2,10 @@ package io.watchparty.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.bridge.Platform;
-import io.watchparty.server.testing.CassandraExtension;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -23,24 +19,13 @@ import picocli.CommandLine;
  * every accepted reaction reached every viewer, and the report is written. Timings are printed,
  * never asserted.
  */
-@ExtendWith(CassandraExtension.class)
 class QuickLoadIT {
   private static final int VIEWERS = 300;
   private static final int TABS = 100;
   private static final int COMMANDS = 12;
   private static final int REACTORS = 50;
 
-  private static Platform platform;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform = Platform.start(session);
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
+  @RegisterExtension static final Platform platform = Platform.builder().build();
 
   @Test
   void everyViewerOfBothTargetsGetsEveryEventInOrderAndTheReportIsWritten(@TempDir Path out)

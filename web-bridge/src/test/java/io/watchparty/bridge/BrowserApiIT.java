@@ -2,38 +2,23 @@ package io.watchparty.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.helidon.json.JsonObject;
 import io.helidon.json.JsonValue;
 import io.watchparty.server.auth.DemoUsers;
-import io.watchparty.server.testing.CassandraExtension;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The browser JSON API, endpoint by endpoint, against the real server and Cassandra: what each
  * answers, and each refusal's status and reason.
  */
-@ExtendWith(CassandraExtension.class)
 class BrowserApiIT {
-  private static Platform platform;
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform = Platform.start(session);
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
+  @RegisterExtension static final Platform platform = Platform.builder().build();
 
   private static void assertError(HttpResponse<String> response, int status, String reason) {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);

@@ -3,7 +3,6 @@ package io.watchparty.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.stub.StreamObserver;
 import io.helidon.json.JsonObject;
 import io.watchparty.bridge.relay.RelaySettings;
@@ -21,9 +20,7 @@ import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.catalog.LicenceWindow;
-import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.PrometheusText;
-import io.watchparty.server.testing.TestServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,42 +29,31 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Browsers' event streams through the bridge, against the real server and Cassandra: one upstream
  * stream per room, exact Last-Event-ID resumes, authorization before the first event, and streams
  * that end for good (kick, ban, leave) answered 204 or refused on reconnect.
  */
-@ExtendWith(CassandraExtension.class)
 class EventStreamsIT {
   // Small buffers, so that "too old" and "too slow" are reached with few events.
   private static final int EVENT_BUFFER = 16;
-  private static Platform platform;
 
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform =
-        Platform.start(
-            session,
-            settings ->
-                settings.withRelay(
-                    new RelaySettings(
-                        EVENT_BUFFER,
-                        RelaySettings.DEFAULTS.viewerQueue(),
-                        Duration.ofMillis(500),
-                        Duration.ofMillis(100),
-                        Duration.ofSeconds(2))),
-            TestServer.roomDefaults().build());
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
+  @RegisterExtension
+  static final Platform platform =
+      Platform.builder()
+          .bridge(
+              settings ->
+                  settings.withRelay(
+                      new RelaySettings(
+                          EVENT_BUFFER,
+                          RelaySettings.DEFAULTS.viewerQueue(),
+                          Duration.ofMillis(500),
+                          Duration.ofMillis(100),
+                          Duration.ofSeconds(2))))
+          .build();
 
   private static String memberOf(SseProbe.Event joined) {
     return joined

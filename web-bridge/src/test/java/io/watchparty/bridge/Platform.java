@@ -11,7 +11,7 @@ import io.watchparty.server.WatchPartyServer;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.chat.ChatSettings;
-import io.watchparty.server.room.RoomConfig;
+import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,59 +23,95 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The whole platform for the bridge's tests: the real gRPC server on a loopback port, over the test
  * class's keyspace of the real Cassandra node (from {@code CassandraExtension}), with the demo
  * catalog and demo users, and a web bridge in front of it, as {@code ./watchparty up} runs them;
- * the bridge's pages carry the test hook ({@code window.watchparty}) that the browser tests read.
+ * the bridge's pages carry the test hook ({@code window.watchparty}) that the browser tests read. A
+ * test class registers it in a static field and states its scenario, as with the server's {@code
+ * TestServer}:
  *
  * <pre>{@code
- * @ExtendWith(CassandraExtension.class)
- * class SomeIT {
- *   static Platform platform;
+ * class SlowBrowserIT {
+ *   @RegisterExtension
+ *   static final Platform platform =
+ *       Platform.builder().bridge(settings -> settings.withSendBuffer(16 * 1024)).build();
  *
- *   @BeforeAll
- *   static void start(CqlSession session) {
- *     platform = Platform.start(session);
- *   }
- *
- *   @AfterAll
- *   static void stop() {
- *     platform.close();
+ *   @Test
+ *   void aStalledBrowserIsResyncedOrClosed() {
+ *     try (Browser alice = platform.browser("alice")) {
+ *       ...
+ *     }
  *   }
  * }
  * }</pre>
+ *
+ * <p>One platform serves the class (and its {@code @Nested} classes): it starts before the class's
+ * {@code @BeforeAll} methods and stops after its {@code @AfterAll} methods. {@link #restartBridge}
+ * replaces the bridge by a new one on the same port, as a deployment would.
  */
-public final class Platform implements AutoCloseable {
+public final class Platform implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
   public static final String SECRET = "watchparty-bridge-integration-tests-0123456789abcdef";
 
-  private final WatchPartyServer server;
-  private final BridgeSettings bridgeSettings;
-  private final ManagedChannel channel;
+  private final UnaryOperator<BridgeSettings> bridgeChange;
+
+  /** The unique id of the class context that started this platform. */
+  private String owningClass;
+
+  private WatchPartyServer server;
+  private BridgeSettings bridgeSettings;
+  private ManagedChannel channel;
   private volatile WebBridge bridge;
 
-  private Platform(
-      WatchPartyServer server,
-      BridgeSettings bridgeSettings,
-      WebBridge bridge,
-      ManagedChannel channel) {
-    this.server = server;
-    this.bridgeSettings = bridgeSettings;
-    this.bridge = bridge;
-    this.channel = channel;
+  private Platform(Builder builder) {
+    this.bridgeChange = builder.bridge;
   }
 
-  /** The platform with the test room tunables and the bridge's default settings. */
-  public static Platform start(CqlSession session) {
-    return start(session, UnaryOperator.identity(), TestServer.roomDefaults().build());
+  /** A platform with the test room tunables and the bridge's default settings. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /**
-   * The platform with bridge settings changed by {@code bridgeSettings} (limits, buffers, timers).
-   */
-  public static Platform start(
-      CqlSession session, UnaryOperator<BridgeSettings> bridgeSettings, RoomConfig rooms) {
+  /** What the platform is made of; each method changes one thing. */
+  public static final class Builder {
+    private UnaryOperator<BridgeSettings> bridge = UnaryOperator.identity();
+
+    private Builder() {}
+
+    /** Changes the bridge's settings (limits, buffers, timers), after any earlier change. */
+    public Builder bridge(UnaryOperator<BridgeSettings> change) {
+      UnaryOperator<BridgeSettings> before = bridge;
+      bridge = settings -> change.apply(before.apply(settings));
+      return this;
+    }
+
+    /** The platform to register with {@code @RegisterExtension}; it starts when JUnit says. */
+    public Platform build() {
+      return new Platform(this);
+    }
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    // A @Nested class's context runs this again: the enclosing class's platform serves it too.
+    if (owningClass == null) {
+      owningClass = context.getUniqueId();
+      open(CassandraExtension.storage(context).session());
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (context.getUniqueId().equals(owningClass)) {
+      close();
+    }
+  }
+
+  private void open(CqlSession session) {
     int bridgePort = freePort();
     URI links = URI.create("http://127.0.0.1:" + bridgePort);
     ServerSettings settings =
@@ -85,47 +121,46 @@ public final class Platform implements AutoCloseable {
             -1,
             links,
             AuthSettings.hs256(SECRET, true),
-            rooms,
+            TestServer.roomDefaults().build(),
             1_000,
             Duration.ofMinutes(1),
             true,
             ChatSettings.DEFAULTS);
-    WatchPartyServer server =
+    server =
         WatchPartyServer.start(
             NettyServerBuilder.forAddress(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
             session,
             settings,
             Clock.systemUTC());
-    BridgeSettings bridge =
-        bridgeSettings.apply(
+    bridgeSettings =
+        bridgeChange.apply(
             new BridgeSettings(
                     "127.0.0.1", bridgePort, new BridgeSettings.Address("127.0.0.1", server.port()))
                 .withTestHook(true));
-    WebBridge web = WebBridge.start(bridge);
-    ManagedChannel channel =
+    bridge = WebBridge.start(bridgeSettings);
+    channel =
         Grpc.newChannelBuilderForAddress(
                 "127.0.0.1", server.port(), InsecureChannelCredentials.create())
             .build();
-    return new Platform(server, bridge, web, channel);
   }
 
   public WebBridge bridge() {
-    return bridge;
+    return requireStarted(bridge);
   }
 
   /** Stops the bridge and starts a new one on the same port, as a deployment would. */
   void restartBridge() {
-    bridge.close();
+    bridge().close();
     bridge = WebBridge.start(bridgeSettings);
   }
 
   public WatchPartyServer server() {
-    return server;
+    return requireStarted(server);
   }
 
   URI uri(String path) {
-    return bridge.uri().resolve(path);
+    return bridge().uri().resolve(path);
   }
 
   /** A browser of {@code userId}, signed in through the demo sign-in. */
@@ -135,25 +170,39 @@ public final class Platform implements AutoCloseable {
 
   /** A gRPC stub of the server as {@code userId}: what a native app would do in the same room. */
   RoomServiceGrpc.RoomServiceBlockingStub grpcAs(String userId) {
-    return RoomServiceGrpc.newBlockingStub(channel)
+    return RoomServiceGrpc.newBlockingStub(requireStarted(channel))
         .withCallCredentials(BearerToken.of(token(userId)));
   }
 
   /** A token for a demo user, signed by this server. */
   String token(String userId) {
-    return server.tokens().issue(DemoUsers.find(userId).orElseThrow(), Duration.ofHours(1));
+    return server().tokens().issue(DemoUsers.find(userId).orElseThrow(), Duration.ofHours(1));
   }
 
   /** Calls a stub factory on the platform's own gRPC channel, e.g. for the chat service. */
   <T> T grpc(Function<io.grpc.Channel, T> stub) {
-    return stub.apply(channel);
+    return stub.apply(requireStarted(channel));
   }
 
   @Override
   public void close() {
+    if (server == null) {
+      return; // it never started, or it is closed already
+    }
     channel.shutdownNow();
     bridge.close();
     server.close();
+    channel = null;
+    bridge = null;
+    server = null;
+  }
+
+  private static <T> T requireStarted(T part) {
+    if (part == null) {
+      throw new IllegalStateException(
+          "the Platform has not started: register it with @RegisterExtension on a static field");
+    }
+    return part;
   }
 
   private static int freePort() {

@@ -3,14 +3,11 @@ package io.watchparty.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.bridge.relay.RelaySettings;
 import io.watchparty.proto.v1.Command;
 import io.watchparty.proto.v1.PlaybackCommand;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendCommandRequest;
-import io.watchparty.server.testing.CassandraExtension;
-import io.watchparty.server.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -18,45 +15,37 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A browser that stops reading must not slow the room down for anyone else: it is resynchronized
  * from a snapshot or closed, while a healthy browser in the same room gets every event in order.
  */
-@ExtendWith(CassandraExtension.class)
 class SlowBrowserIT {
   private static final Duration STALL = Duration.ofSeconds(1);
   private static final int MAX_EVENTS = 6_000;
-  private static Platform platform;
 
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform =
-        Platform.start(
-            session,
-            settings ->
-                settings
-                    .withSendBuffer(16 * 1024)
-                    .withStreams(
-                        settings.maxStreams(), settings.userStreams(), settings.heartbeat(), STALL)
-                    .withRelay(
-                        new RelaySettings(
-                            64,
-                            64,
-                            Duration.ofSeconds(5),
-                            Duration.ofMillis(100),
-                            Duration.ofSeconds(2))),
-            TestServer.roomDefaults().build());
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
+  @RegisterExtension
+  static final Platform platform =
+      Platform.builder()
+          .bridge(
+              settings ->
+                  settings
+                      .withSendBuffer(16 * 1024)
+                      .withStreams(
+                          settings.maxStreams(),
+                          settings.userStreams(),
+                          settings.heartbeat(),
+                          STALL)
+                      .withRelay(
+                          new RelaySettings(
+                              64,
+                              64,
+                              Duration.ofSeconds(5),
+                              Duration.ofMillis(100),
+                              Duration.ofSeconds(2))))
+          .build();
 
   @Test
   void aStalledBrowserIsResyncedOrClosedAndTheOthersGetEveryEventInOrder() throws IOException {

@@ -3,9 +3,7 @@ package io.watchparty.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.watchparty.server.room.SyncPolicy;
-import io.watchparty.server.testing.CassandraExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,10 +14,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -32,11 +28,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The playback sync benchmark of issue 13: two headless Chromiums in one party while the host
  * plays, seeks, changes the rate and pauses for about 80 s; prints the sync error between the two
  * pages, how long each change took to converge, and how often both show the same frame. Not a test:
- * it asserts only that it measured, never a timing (the machine is shared and noisy), and its name
- * keeps it out of the default failsafe run. Run it alone (web-bridge/README.md):
+ * it asserts only that it measured, never a timing (the machine is shared and noisy); tagged {@code
+ * timing}, it runs only in the timing profile. Run it alone (web-bridge/README.md):
  *
  * <pre>
- * mvn -B -o -pl proto,server,web-bridge verify -Dit.test=SyncBenchmark -Dtest=none \
+ * mvn -B -o -pl proto,server,web-bridge verify -Ptiming -Dit.test=SyncBenchmark -Dtest=none \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
  * </pre>
  *
@@ -48,7 +44,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * back to the grid instant by the playback rate (exact unless the rate or the paused state changed
  * within the lateness, which the printed lateness bounds).
  */
-@ExtendWith(CassandraExtension.class)
+@Tag("timing")
 class SyncBenchmark {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int STEP_MS = 50;
@@ -116,18 +112,8 @@ class SyncBenchmark {
         (e) => done(String(e)));
       """;
 
-  private static Platform platform;
+  @RegisterExtension static final Platform platform = Platform.builder().build();
   @RegisterExtension final Browsers browsers = new Browsers();
-
-  @BeforeAll
-  static void start(CqlSession session) {
-    platform = Platform.start(session);
-  }
-
-  @AfterAll
-  static void stop() {
-    platform.close();
-  }
 
   @Test
   void measuresTheSyncErrorBetweenTwoPagesThroughPlaySeekRateAndPause() throws Exception {

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -35,8 +36,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * row are written in one batch and the room published it) and send to delivery (another member's
  * ChatMessage event). In-process gRPC transport, so the numbers are server plus Cassandra, without
  * network. Asserts only that every send was answered (stored, or refused as storage unavailable:
- * then it is counted) and every stored message delivered, never how fast.
+ * then it is counted) and every stored message delivered, never how fast. A benchmark (3,800
+ * messages), tagged {@code timing}: it runs in the timing profile ({@code -Ptiming}), not in the
+ * default test run.
  */
+@Tag("timing")
 class ChatLatencyIT {
   private static final int VIEWERS = 20;
 

@@ -2,7 +2,6 @@ package io.watchparty.server.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ChatModeration;
@@ -22,7 +21,6 @@ import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,14 +32,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
  * A room registry without Cassandra: rooms are kept in a map ({@link MapStore}) through the {@link
- * RoomStore} seam, streams are {@link RecordingSink}s, the catalog is two titles. Timers fire on a
- * real scheduler and run on a real executor, so thread hops are exercised.
+ * RoomStore} seam, streams are {@link RecordingSink}s, the catalog is two titles. Time is {@link
+ * ManualTime}: it stands still until a test {@linkplain ManualTime#advance advances} it, and timers
+ * fire as it passes them; their callbacks still run on a real executor, so thread hops are
+ * exercised.
  */
 final class RoomFixture implements AutoCloseable {
   static final Title FILM = new Title("film", "A Film", 600_000, "/media/film.mp4", "", 2020);
@@ -53,9 +52,9 @@ final class RoomFixture implements AutoCloseable {
   static final Identity RELAY = new Identity("web-bridge", "Web bridge", "FR", true, false, true);
 
   final MapStore store = new MapStore();
-  final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
   final ExecutorService executor =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("room-work-", 0).factory());
+  final ManualTime time = new ManualTime(executor);
   final Map<String, TitleAvailability> availability = new ConcurrentHashMap<>();
   final List<Room> rooms = new CopyOnWriteArrayList<>();
 
@@ -69,7 +68,6 @@ final class RoomFixture implements AutoCloseable {
   }
 
   RoomFixture(RoomConfig config) {
-    scheduler.setRemoveOnCancelPolicy(true);
     availability.put(FILM.titleId(), everywhere(FILM.titleId()));
     availability.put(
         LOCAL.titleId(),
@@ -91,10 +89,10 @@ final class RoomFixture implements AutoCloseable {
               return availability.get(titleId);
             },
             config,
-            InstantSource.system(),
-            Ticker.systemTicker(),
-            scheduler,
-            executor,
+            time.clock(),
+            time.ticker(),
+            time.scheduler(),
+            time.executor(),
             (roomId, created) -> CompletableFuture.completedFuture(room -> new QuietChat()));
   }
 
@@ -176,7 +174,6 @@ final class RoomFixture implements AutoCloseable {
 
   @Override
   public void close() {
-    scheduler.shutdownNow();
     executor.shutdownNow();
   }
 

@@ -7,7 +7,6 @@ import static io.watchparty.server.room.RoomFixture.done;
 import static io.watchparty.server.room.RoomFixture.settled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import io.watchparty.proto.Backoff;
@@ -84,18 +83,13 @@ class RoomTest {
         .as("the licence timer runs while the room is open")
         .isPositive();
 
-    // Sweeps until the room retires: once empty for two sweeps and its writes are stored.
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              wp.registry.sweep();
-              assertThat(wp.registry.loadedRooms()).isZero();
-            });
+    // The registry's own sweeps retire it: once empty for two sweeps and its writes are stored.
+    wp.time.advance(RoomRegistry.SWEEP_INTERVAL.multipliedBy(2));
+    assertThat(wp.registry.loadedRooms()).isZero();
     assertThat(room.pendingTimers()).isZero();
     // Only the registry's own sweep is left on the shared scheduler: no task of the room keeps it
     // reachable (the licence timer used to reschedule itself every 30 s, forever).
-    assertThat(wp.scheduler.getQueue()).hasSize(1);
+    assertThat(wp.time.scheduled()).isEqualTo(1);
   }
 
   @Test
@@ -218,7 +212,8 @@ class RoomTest {
     assertThat(acked).as("not acknowledged before Cassandra has it").isNotDone();
     Thread driverIo = Thread.ofPlatform().name("driver-io").start(() -> storage.complete(null));
     driverIo.join();
-    acked.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    wp.time.settle();
+    assertThat(acked).isCompleted();
 
     assertThat(ackedOn.get()).startsWith("room-work-");
     assertThat(wp.store.applied).contains(new RoomChange.CohostSet("bob", true, writeMicrosOf(wp)));
@@ -246,18 +241,16 @@ class RoomTest {
     assertThat(paused.getSequence()).isGreaterThan(played.getSequence());
     assertThat(bob.kinds())
         .containsSubsequence(KindCase.PLAYBACK_CHANGED, KindCase.PLAYBACK_CHANGED);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () ->
-                assertThat(wp.store.applied)
-                    .filteredOn(RoomChange.PlaybackSaved.class::isInstance)
-                    .last()
-                    .satisfies(
-                        c ->
-                            assertThat(((RoomChange.PlaybackSaved) c).playback().playing())
-                                .as("the newest state is what Cassandra ends with")
-                                .isFalse()));
+    // Three backoffs of the default policy (full jitter under 0.2, 0.4 and 0.8 s) fit in 10 s.
+    wp.time.advance(Duration.ofSeconds(10));
+    assertThat(wp.store.applied)
+        .filteredOn(RoomChange.PlaybackSaved.class::isInstance)
+        .last()
+        .satisfies(
+            c ->
+                assertThat(((RoomChange.PlaybackSaved) c).playback().playing())
+                    .as("the newest state is what Cassandra ends with")
+                    .isFalse());
   }
 
   @Test
@@ -276,7 +269,8 @@ class RoomTest {
     }
     assertThat(wp.store.writes).hasValue(1);
     // Nothing left to wait for: the room may retire.
-    await().atMost(Duration.ofSeconds(10)).until(room::writesSettled);
+    wp.time.settle();
+    assertThat(room.writesSettled()).isTrue();
   }
 
   @Test
@@ -292,13 +286,16 @@ class RoomTest {
       quick.store.failuresLeft.set(1_000);
 
       try (CapturedLog log = CapturedLog.of(RoomWriter.class)) {
-        assertRefused(() -> settled(room.rotateInvite(ALICE)), ErrorReason.STORAGE_UNAVAILABLE);
+        CompletionStage<String> rotated = room.rotateInvite(ALICE);
+        // Three backoffs under 1, 2 and 4 ms: the fourth try is the last.
+        quick.time.advance(Duration.ofSeconds(1));
+        assertRefused(() -> settled(rotated), ErrorReason.STORAGE_UNAVAILABLE);
 
         assertThat(log.at(Level.WARN)).hasSize(3);
         assertThat(log.at(Level.ERROR)).hasSize(1);
       }
       assertThat(quick.store.writes).hasValue(4);
-      await().atMost(Duration.ofSeconds(10)).until(room::writesSettled);
+      assertThat(room.writesSettled()).isTrue();
     }
   }
 
@@ -410,10 +407,8 @@ class RoomTest {
         large.join(room, RoomFixture.user("viewer" + i, "FR"));
       }
 
-      await()
-          .atMost(Duration.ofSeconds(5))
-          .untilAsserted(
-              () -> assertThat(alice.frames.getLast().getPresence().getMemberCount()).isEqualTo(6));
+      large.time.advance(Duration.ofMillis(50));
+      assertThat(alice.frames.getLast().getPresence().getMemberCount()).isEqualTo(6);
       assertThat(alice.kinds()).filteredOn(k -> k == KindCase.MEMBER_JOINED).hasSizeLessThan(2);
       assertThat(alice.kinds()).filteredOn(k -> k == KindCase.PRESENCE).hasSizeLessThan(5);
     }
@@ -587,12 +582,13 @@ class RoomTest {
           .doesNotContain(KindCase.MEMBER_LEFT, KindCase.MEMBER_JOINED);
 
       room.disconnected(again.subscriber);
-      await()
-          .atMost(Duration.ofSeconds(5))
-          .untilAsserted(
-              () ->
-                  assertThat(alice.frames.getLast().getMemberLeft().getReason())
-                      .isEqualTo(io.watchparty.proto.v1.MemberLeft.Reason.TIMED_OUT));
+      quick.time.advance(Duration.ofMillis(299));
+      assertThat(alice.kinds().subList(before, alice.frames.size()))
+          .as("still within the grace period")
+          .doesNotContain(KindCase.MEMBER_LEFT);
+      quick.time.advance(Duration.ofMillis(1));
+      assertThat(alice.frames.getLast().getMemberLeft().getReason())
+          .isEqualTo(io.watchparty.proto.v1.MemberLeft.Reason.TIMED_OUT);
       assertThat(room.presentMemberCount()).isEqualTo(1);
     }
   }

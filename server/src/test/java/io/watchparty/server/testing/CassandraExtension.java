@@ -71,9 +71,10 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
   /**
    * The keyspace of the test class running in {@code context}, a class's or a test method's: a
    * method's context asks its class's, so that a server started for one test still shares the
-   * class's keyspace.
+   * class's keyspace. For extensions that start servers over it ({@link TestServer}, the web
+   * bridge's {@code Platform}); the class need not register this extension itself.
    */
-  static Storage storage(ExtensionContext context) {
+  public static Storage storage(ExtensionContext context) {
     ExtensionContext classContext =
         context.getTestMethod().isPresent() ? context.getParent().orElseThrow() : context;
     return classKeyspace(classContext).storage();
