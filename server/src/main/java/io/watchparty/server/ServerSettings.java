@@ -2,6 +2,7 @@ package io.watchparty.server;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import io.helidon.config.Config;
+import io.watchparty.proto.Settings;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
@@ -46,170 +47,107 @@ public record ServerSettings(
 
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
 
+  /** The key of {@link #grpcPort()}. */
+  public static final String GRPC_PORT_KEY = "watchparty.grpc.port";
+
+  private static final String SECRET_KEY = "watchparty.auth.secret";
+
   /** Reads and validates the configuration; a bad value fails with a sentence naming its key. */
   public static ServerSettings from(Config config) {
-    Config w = config.get("watchparty");
-    boolean demo = bool(w, "auth.demo", false);
+    Settings w = new Settings(key -> config.get(key).asString().asOptional());
+    boolean demo = w.bool("watchparty.auth.demo", false);
     RoomConfig d = RoomConfig.DEFAULTS;
     ChatSettings c = ChatSettings.DEFAULTS;
-    JWSAlgorithm algorithm = algorithm(w, "auth.algorithm");
+    JWSAlgorithm algorithm = algorithm(w);
     return new ServerSettings(
-        string(w, "grpc.host", "127.0.0.1"),
-        port(w, "grpc.port", 50051, false),
-        port(w, "observe.port", 8081, true),
-        uri(w, "server.links", "http://127.0.0.1:8080"),
+        w.text("watchparty.grpc.host", "127.0.0.1"),
+        w.port(GRPC_PORT_KEY, 50051, 0),
+        w.port("watchparty.observe.port", 8081, -1),
+        w.url("watchparty.server.links", URI.create("http://127.0.0.1:8080")),
         new AuthSettings(
             algorithm,
             secret(w, demo, algorithm),
-            string(w, "auth.issuer", "watchparty"),
+            w.text("watchparty.auth.issuer", "watchparty"),
             demo,
-            Duration.ofMinutes(integer(w, "auth.lifetime", 12 * 60, 1, 7 * 24 * 60))),
+            Duration.ofMinutes(w.integer("watchparty.auth.lifetime", 12 * 60, 1, 7 * 24 * 60))),
         RoomConfig.builder()
-            .commandLead(millis(w, "room.lead", d.commandLead()))
-            .eventLogCapacity((int) integer(w, "room.eventlog", d.eventLogCapacity(), 1, 1_000_000))
-            .outboxCapacity((int) integer(w, "room.outbox", d.outboxCapacity(), 2, 1_000_000))
-            .reconnectGrace(millis(w, "room.grace", d.reconnectGrace()))
+            .commandLead(millis(w, "watchparty.room.lead", d.commandLead()))
+            .eventLogCapacity(
+                w.integer("watchparty.room.eventlog", d.eventLogCapacity(), 1, 1_000_000))
+            .outboxCapacity(w.integer("watchparty.room.outbox", d.outboxCapacity(), 2, 1_000_000))
+            .reconnectGrace(millis(w, "watchparty.room.grace", d.reconnectGrace()))
             .presenceDetailLimit(
-                (int) integer(w, "room.presencedetail", d.presenceDetailLimit(), 0, 10_000))
-            .presenceInterval(millis(w, "room.presenceinterval", d.presenceInterval()))
-            .bufferingTimeout(millis(w, "room.bufferingtimeout", d.bufferingTimeout()))
+                w.integer("watchparty.room.presencedetail", d.presenceDetailLimit(), 0, 10_000))
+            .presenceInterval(millis(w, "watchparty.room.presenceinterval", d.presenceInterval()))
+            .bufferingTimeout(millis(w, "watchparty.room.bufferingtimeout", d.bufferingTimeout()))
             .commandsPerSecond(
-                integer(w, "room.commandrate", (long) d.commandsPerSecond(), 1, 10_000))
-            .commandBurst((int) integer(w, "room.commandburst", d.commandBurst(), 1, 10_000))
+                w.integer("watchparty.room.commandrate", (long) d.commandsPerSecond(), 1, 10_000))
+            .commandBurst(w.integer("watchparty.room.commandburst", d.commandBurst(), 1, 10_000))
             .syncPolicy(syncPolicy(w))
             .build(),
-        integer(w, "catalog.size", 10_000, 1, 10_000_000),
-        Duration.ofSeconds(integer(w, "catalog.refresh", 60, 1, 86_400)),
-        bool(w, "catalog.demo", false),
+        w.integer("watchparty.catalog.size", 10_000L, 1, 10_000_000),
+        w.seconds("watchparty.catalog.refresh", Duration.ofSeconds(60), 1, 86_400),
+        w.bool("watchparty.catalog.demo", false),
         new ChatSettings(
-            Duration.ofSeconds(
-                integer(w, "chat.ttl", c.ttl().toSeconds(), 1, ChatSettings.MAX_TTL.toSeconds())),
-            (int) integer(w, "chat.maxlength", c.maxLength(), 1, ChatSettings.MAX_LENGTH),
-            integer(w, "chat.rate", (long) c.messagesPerSecond(), 1, 1_000),
-            (int) integer(w, "chat.burst", c.messageBurst(), 1, 1_000),
-            integer(w, "chat.reactionrate", (long) c.reactionsPerSecond(), 1, 1_000),
-            (int) integer(w, "chat.reactionburst", c.reactionBurst(), 1, 1_000),
-            millis(w, "chat.reactionwindow", c.reactionWindow()),
-            (int) integer(w, "chat.recent", c.recentMessages(), 0, 1_000),
+            w.seconds("watchparty.chat.ttl", c.ttl(), 1, ChatSettings.MAX_TTL.toSeconds()),
+            w.integer("watchparty.chat.maxlength", c.maxLength(), 1, ChatSettings.MAX_LENGTH),
+            w.integer("watchparty.chat.rate", (long) c.messagesPerSecond(), 1, 1_000),
+            w.integer("watchparty.chat.burst", c.messageBurst(), 1, 1_000),
+            w.integer("watchparty.chat.reactionrate", (long) c.reactionsPerSecond(), 1, 1_000),
+            w.integer("watchparty.chat.reactionburst", c.reactionBurst(), 1, 1_000),
+            millis(w, "watchparty.chat.reactionwindow", c.reactionWindow()),
+            w.integer("watchparty.chat.recent", c.recentMessages(), 0, 1_000),
             c.bucket()));
   }
 
-  private static SyncPolicy syncPolicy(Config w) {
+  private static SyncPolicy syncPolicy(Settings w) {
     SyncPolicy d = SyncPolicy.DEFAULTS;
     return new SyncPolicy(
-        integer(w, "sync.ignore", d.ignoreBelowMs(), 0, 60_000),
-        integer(w, "sync.seek", d.seekAboveMs(), 1, 600_000),
-        integer(w, "sync.horizon", d.nudgeHorizonMs(), 1, 600_000),
-        fraction(w, "sync.minnudge", d.minNudge()),
-        fraction(w, "sync.maxnudge", d.maxNudge()),
-        integer(w, "sync.settle", d.seekSettleMs(), 0, 60_000),
-        integer(w, "sync.check", d.checkIntervalMs(), 1, 60_000),
-        (int) integer(w, "sync.samples", d.clockSamples(), 1, 64),
-        integer(w, "sync.refresh", d.clockRefreshMs(), 1_000, 3_600_000));
+        w.integer("watchparty.sync.ignore", d.ignoreBelowMs(), 0, 60_000),
+        w.integer("watchparty.sync.seek", d.seekAboveMs(), 1, 600_000),
+        w.integer("watchparty.sync.horizon", d.nudgeHorizonMs(), 1, 600_000),
+        w.decimal("watchparty.sync.minnudge", d.minNudge(), 0, 0.5),
+        w.decimal("watchparty.sync.maxnudge", d.maxNudge(), 0, 0.5),
+        w.integer("watchparty.sync.settle", d.seekSettleMs(), 0, 60_000),
+        w.integer("watchparty.sync.check", d.checkIntervalMs(), 1, 60_000),
+        w.integer("watchparty.sync.samples", d.clockSamples(), 1, 64),
+        w.integer("watchparty.sync.refresh", d.clockRefreshMs(), 1_000, 3_600_000));
   }
 
-  private static double fraction(Config w, String key, double defaultValue) {
-    Optional<String> value = text(w, key);
-    if (value.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      double n = Double.parseDouble(value.get());
-      if (n > 0 && n <= 0.5) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the refusal
-    }
-    throw bad(key, value.get(), "a fraction above 0 and at most 0.5");
+  private static Duration millis(Settings w, String key, Duration defaultValue) {
+    return w.millis(key, defaultValue, 1, 86_400_000);
   }
 
-  private static Optional<String> text(Config w, String key) {
-    return w.get(key).asString().asOptional().map(String::strip).filter(s -> !s.isEmpty());
+  private static JWSAlgorithm algorithm(Settings w) {
+    return w.parsed(
+        "watchparty.auth.algorithm",
+        JWSAlgorithm.HS256,
+        "HS256, HS384 or HS512",
+        text ->
+            switch (text) {
+              case "HS256" -> Optional.of(JWSAlgorithm.HS256);
+              case "HS384" -> Optional.of(JWSAlgorithm.HS384);
+              case "HS512" -> Optional.of(JWSAlgorithm.HS512);
+              default -> Optional.empty();
+            });
   }
 
-  private static String string(Config w, String key, String defaultValue) {
-    return text(w, key).orElse(defaultValue);
-  }
-
-  private static boolean bool(Config w, String key, boolean defaultValue) {
-    return text(w, key)
-        .map(
-            v ->
-                switch (v.toLowerCase()) {
-                  case "true" -> true;
-                  case "false" -> false;
-                  default -> throw bad(key, v, "true or false");
-                })
-        .orElse(defaultValue);
-  }
-
-  private static long integer(Config w, String key, long defaultValue, long min, long max) {
-    Optional<String> value = text(w, key);
-    if (value.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      long n = Long.parseLong(value.get());
-      if (n >= min && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw bad(key, value.get(), "a whole number from " + min + " to " + max);
-  }
-
-  private static int port(Config w, String key, int defaultValue, boolean mayBeOff) {
-    return (int) integer(w, key, defaultValue, mayBeOff ? -1 : 0, 65535);
-  }
-
-  private static Duration millis(Config w, String key, Duration defaultValue) {
-    return Duration.ofMillis(integer(w, key, defaultValue.toMillis(), 1, 86_400_000));
-  }
-
-  private static URI uri(Config w, String key, String defaultValue) {
-    String value = string(w, key, defaultValue);
-    try {
-      URI uri = URI.create(value);
-      if (uri.getHost() != null
-          && ("http".equalsIgnoreCase(uri.getScheme())
-              || "https".equalsIgnoreCase(uri.getScheme()))) {
-        return uri;
-      }
-    } catch (IllegalArgumentException e) {
-      // reported below
-    }
-    throw bad(key, value, "an absolute http(s) URL");
-  }
-
-  private static JWSAlgorithm algorithm(Config w, String key) {
-    String value = string(w, key, "HS256");
-    return switch (value) {
-      case "HS256" -> JWSAlgorithm.HS256;
-      case "HS384" -> JWSAlgorithm.HS384;
-      case "HS512" -> JWSAlgorithm.HS512;
-      default -> throw bad(key, value, "HS256, HS384 or HS512");
-    };
-  }
-
-  private static byte[] secret(Config w, boolean demo, JWSAlgorithm algorithm) {
+  private static byte[] secret(Settings w, boolean demo, JWSAlgorithm algorithm) {
     int min = AuthSettings.minSecretBytes(algorithm);
-    Optional<String> secret = text(w, "auth.secret");
+    Optional<String> secret = w.text(SECRET_KEY);
     if (secret.isPresent()) {
       byte[] bytes = secret.get().getBytes(StandardCharsets.UTF_8);
       if (bytes.length < min) {
-        throw bad(
-            "auth.secret",
-            "(" + bytes.length + " bytes)",
-            "at least " + min + " bytes for " + algorithm);
+        // The secret itself is never echoed: its length is what is wrong.
+        throw Settings.invalid(
+            SECRET_KEY, bytes.length + " bytes", "at least " + min + " bytes for " + algorithm);
       }
       return bytes;
     }
     if (!demo) {
       throw new IllegalArgumentException(
-          "WATCHPARTY_AUTH_SECRET (watchparty.auth.secret) is not set: set it to the token signing"
-              + " secret (at least "
+          Settings.describe(SECRET_KEY)
+              + " is not set: set it to the token signing secret (at least "
               + min
               + " bytes), or set WATCHPARTY_AUTH_DEMO=true for a local demo.");
     }
@@ -218,11 +156,5 @@ public record ServerSettings(
     new SecureRandom().nextBytes(random);
     log.warn("No watchparty.auth.secret set: demo mode signs tokens with a random per-run secret");
     return Base64.getEncoder().encodeToString(random).getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static IllegalArgumentException bad(String key, String value, String expected) {
-    String env = ("WATCHPARTY_" + key).toUpperCase().replace('.', '_');
-    return new IllegalArgumentException(
-        env + " (watchparty." + key + ") must be " + expected + ", got: " + value);
   }
 }

@@ -216,12 +216,13 @@ class ServerSettingsTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "grpc.port|abc|WATCHPARTY_GRPC_PORT|a whole number from 0 to 65535",
-        "grpc.port|70000|WATCHPARTY_GRPC_PORT|a whole number from 0 to 65535",
-        "grpc.port|-1|WATCHPARTY_GRPC_PORT|a whole number from 0 to 65535",
-        "observe.port|-2|WATCHPARTY_OBSERVE_PORT|a whole number from -1 to 65535",
-        "room.lead|-5|WATCHPARTY_ROOM_LEAD|a whole number from 1 to 86400000",
-        "room.lead|0|WATCHPARTY_ROOM_LEAD|a whole number from 1 to 86400000",
+        "grpc.port|abc|WATCHPARTY_GRPC_PORT|a port from 0 to 65535 (0 picks a free port)",
+        "grpc.port|70000|WATCHPARTY_GRPC_PORT|a port from 0 to 65535 (0 picks a free port)",
+        "grpc.port|-1|WATCHPARTY_GRPC_PORT|a port from 0 to 65535 (0 picks a free port)",
+        "observe.port|-2|WATCHPARTY_OBSERVE_PORT|a port from 0 to 65535 (0 picks a free port, -1"
+            + " turns it off)",
+        "room.lead|-5|WATCHPARTY_ROOM_LEAD|a number of milliseconds from 1 to 86400000",
+        "room.lead|0|WATCHPARTY_ROOM_LEAD|a number of milliseconds from 1 to 86400000",
         "room.outbox|1|WATCHPARTY_ROOM_OUTBOX|a whole number from 2 to 1000000",
         "room.commandrate|1.5|WATCHPARTY_ROOM_COMMANDRATE|a whole number from 1 to 10000",
         "catalog.demo|yes|WATCHPARTY_CATALOG_DEMO|true or false",
@@ -240,7 +241,16 @@ class ServerSettingsTest {
       String key, String value, String env, String expected) {
     assertThatThrownBy(() -> demoWith("watchparty." + key, value))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(env + " (watchparty." + key + ") must be " + expected + ", got: " + value);
+        .hasMessage(
+            "watchparty."
+                + key
+                + " (env "
+                + env
+                + ") must be "
+                + expected
+                + ", not '"
+                + value
+                + "'.");
   }
 
   @Test
@@ -250,8 +260,8 @@ class ServerSettingsTest {
     assertThatThrownBy(() -> load(Map.of("watchparty.auth.secret", secret)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "WATCHPARTY_AUTH_SECRET (watchparty.auth.secret) must be at least 32 bytes for HS256,"
-                + " got: (16 bytes)")
+            "watchparty.auth.secret (env WATCHPARTY_AUTH_SECRET) must be at least 32 bytes for"
+                + " HS256, not '16 bytes'.")
         .hasMessageNotContaining(secret);
   }
 
@@ -277,8 +287,8 @@ class ServerSettingsTest {
                         "x".repeat(63))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "WATCHPARTY_AUTH_SECRET (watchparty.auth.secret) must be at least 64 bytes for HS512,"
-                + " got: (63 bytes)");
+            "watchparty.auth.secret (env WATCHPARTY_AUTH_SECRET) must be at least 64 bytes for"
+                + " HS512, not '63 bytes'.");
     assertThat(
             load(Map.of(
                     "watchparty.auth.algorithm", "HS512", "watchparty.auth.secret", "x".repeat(64)))
@@ -307,7 +317,7 @@ class ServerSettingsTest {
   void missingSecretOutsideDemoModeSaysWhatToSet() {
     assertThatThrownBy(() -> load(Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("WATCHPARTY_AUTH_SECRET (watchparty.auth.secret) is not set")
+        .hasMessageContaining("watchparty.auth.secret (env WATCHPARTY_AUTH_SECRET) is not set")
         .hasMessageContaining("at least 32 bytes")
         .hasMessageContaining("WATCHPARTY_AUTH_DEMO=true");
     assertThatThrownBy(() -> load(Map.of("watchparty.auth.demo", "false")))

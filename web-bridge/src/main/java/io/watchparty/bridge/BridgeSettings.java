@@ -2,8 +2,8 @@ package io.watchparty.bridge;
 
 import io.helidon.config.Config;
 import io.watchparty.bridge.relay.RelaySettings;
+import io.watchparty.proto.Settings;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -121,6 +121,9 @@ public record BridgeSettings(
   static final int DEFAULT_USER_STREAMS = 16;
   static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
   static final Duration DEFAULT_STALL = Duration.ofSeconds(30);
+
+  private static final String UPSTREAM =
+      "host:port with a port from 1 to 65535 ([address]:port for IPv6)";
 
   // A host name or IPv4 address; an IPv6 address, possibly with a zone (fe80::1%eth0).
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-]+");
@@ -259,70 +262,25 @@ public record BridgeSettings(
    *     a value is malformed
    */
   public static BridgeSettings from(Config config) {
-    String host = value(config, HOST_KEY).orElse(DEFAULT_HOST);
-    int port =
-        value(config, PORT_KEY)
-            .map(text -> parsePort(text, 0).orElseThrow(() -> badPort(text)))
-            .orElse(DEFAULT_PORT);
-    Address upstream =
-        value(config, UPSTREAM_KEY).map(BridgeSettings::upstream).orElseGet(Address::defaults);
+    Settings settings = new Settings(key -> value(config, key));
     RelaySettings d = RelaySettings.DEFAULTS;
     return new BridgeSettings(
-        host,
-        port,
-        upstream,
-        value(config, TOKEN_KEY).filter(t -> !t.isEmpty()),
-        (int) number(config, MAX_STREAMS_KEY, DEFAULT_MAX_STREAMS, 1, 1_000_000),
-        (int) number(config, USER_STREAMS_KEY, DEFAULT_USER_STREAMS, 1, 1_000_000),
-        Duration.ofMillis(
-            number(config, HEARTBEAT_KEY, DEFAULT_HEARTBEAT.toMillis(), 100, 300_000)),
-        Duration.ofMillis(number(config, STALL_KEY, DEFAULT_STALL.toMillis(), 100, 3_600_000)),
-        (int) number(config, SEND_BUFFER_KEY, 0, 0, 64 * 1024 * 1024),
+        settings.text(HOST_KEY, DEFAULT_HOST),
+        settings.port(PORT_KEY, DEFAULT_PORT, 0),
+        settings.parsed(UPSTREAM_KEY, Address.defaults(), UPSTREAM, Address::tryParse),
+        settings.text(TOKEN_KEY),
+        settings.integer(MAX_STREAMS_KEY, DEFAULT_MAX_STREAMS, 1, 1_000_000),
+        settings.integer(USER_STREAMS_KEY, DEFAULT_USER_STREAMS, 1, 1_000_000),
+        settings.millis(HEARTBEAT_KEY, DEFAULT_HEARTBEAT, 100, 300_000),
+        settings.millis(STALL_KEY, DEFAULT_STALL, 100, 3_600_000),
+        settings.integer(SEND_BUFFER_KEY, 0, 0, 64 * 1024 * 1024),
         new RelaySettings(
-            (int) number(config, EVENT_BUFFER_KEY, d.eventBuffer(), 1, 1_000_000),
-            (int) number(config, QUEUE_KEY, d.viewerQueue(), 2, 1_000_000),
-            Duration.ofMillis(number(config, LINGER_KEY, d.linger().toMillis(), 0, 3_600_000)),
+            settings.integer(EVENT_BUFFER_KEY, d.eventBuffer(), 1, 1_000_000),
+            settings.integer(QUEUE_KEY, d.viewerQueue(), 2, 1_000_000),
+            settings.millis(LINGER_KEY, d.linger(), 0, 3_600_000),
             d.reconnectBase(),
             d.reconnectMax()),
-        bool(config, TEST_HOOK_KEY, false));
-  }
-
-  private static long number(Config config, String key, long defaultValue, long min, long max) {
-    Optional<String> text = value(config, key);
-    if (text.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      long n = Long.parseLong(text.get());
-      if (n >= min && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the refusal
-    }
-    throw new IllegalArgumentException(
-        key
-            + " must be a whole number from "
-            + min
-            + " to "
-            + max
-            + ", but was '"
-            + text.get()
-            + "'.");
-  }
-
-  private static boolean bool(Config config, String key, boolean defaultValue) {
-    return value(config, key)
-        .map(
-            text ->
-                switch (text.toLowerCase(Locale.ROOT)) {
-                  case "true" -> true;
-                  case "false" -> false;
-                  default ->
-                      throw new IllegalArgumentException(
-                          key + " must be true or false, but was '" + text + "'.");
-                })
-        .orElse(defaultValue);
+        settings.bool(TEST_HOOK_KEY, false));
   }
 
   /** {@code http://host:port}, with the port the server actually bound when it was 0. */
@@ -338,39 +296,23 @@ public record BridgeSettings(
     if (!node.hasValue()) {
       // Say WATCHPARTY_BRIDGE_PORT_HTTP is set instead of WATCHPARTY_BRIDGE_PORT: fail rather than
       // silently take the default.
-      throw new IllegalArgumentException(key + " must be a single value, but has sub-keys.");
+      throw new IllegalArgumentException(
+          Settings.describe(key) + " must be a single value, but has sub-keys.");
     }
-    return Optional.of(node.asString().get().strip());
+    return node.asString().asOptional();
   }
 
   private static String listenHost(String host) {
     Objects.requireNonNull(host, HOST_KEY);
     String bare = host.startsWith("[") && host.endsWith("]") ? Address.unbracket(host) : host;
     if (!NAME.matcher(bare).matches() && !IPV6.matcher(bare).matches()) {
-      throw new IllegalArgumentException(
-          HOST_KEY + " must be a host name or IP address, but was '" + host + "'.");
+      throw Settings.invalid(HOST_KEY, host, "a host name or IP address");
     }
     return bare;
   }
 
-  private static Address upstream(String text) {
-    return Address.tryParse(text)
-        .orElseThrow(
-            () ->
-                new IllegalArgumentException(
-                    UPSTREAM_KEY
-                        + " must be host:port with a port from 1 to 65535 ([address]:port for"
-                        + " IPv6), but was '"
-                        + text
-                        + "'."));
-  }
-
   private static IllegalArgumentException badPort(String text) {
-    return new IllegalArgumentException(
-        PORT_KEY
-            + " must be a port from 0 to 65535 (0 picks a free port), but was '"
-            + text
-            + "'.");
+    return Settings.invalid(PORT_KEY, text, "a port from 0 to 65535 (0 picks a free port)");
   }
 
   private static Optional<Integer> parsePort(String text, int min) {

@@ -41,12 +41,15 @@ class BridgeSettingsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"yes", "1", "on", ""})
+  @ValueSource(strings = {"yes", "1", "on"})
   void rejectsATestHookThatIsNotTrueOrFalse(String value) {
     assertThatThrownBy(
             () -> BridgeSettings.from(config(Map.of("watchparty.bridge.testhook", value))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("watchparty.bridge.testhook must be true or false, but was '" + value + "'.");
+        .hasMessage(
+            "watchparty.bridge.testhook (env WATCHPARTY_BRIDGE_TESTHOOK) must be true or false, not '"
+                + value
+                + "'.");
   }
 
   @Test
@@ -102,12 +105,13 @@ class BridgeSettingsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"abc", "-1", "65536", "80.5", "", "0x50", "123456"})
+  @ValueSource(strings = {"abc", "-1", "65536", "80.5", "0x50", "123456"})
   void rejectsBadPortNamingKeyAndValue(String port) {
     assertThatThrownBy(() -> BridgeSettings.from(config(Map.of("watchparty.bridge.port", port))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "watchparty.bridge.port must be a port from 0 to 65535 (0 picks a free port), but was '"
+            "watchparty.bridge.port (env WATCHPARTY_BRIDGE_PORT) must be a port from 0 to 65535 (0"
+                + " picks a free port), not '"
                 + port
                 + "'.");
   }
@@ -132,19 +136,22 @@ class BridgeSettingsTest {
             () -> BridgeSettings.from(config(Map.of("watchparty.bridge.upstream", upstream))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "watchparty.bridge.upstream must be host:port with a port from 1 to 65535"
-                + " ([address]:port for IPv6), but was '"
+            "watchparty.bridge.upstream (env WATCHPARTY_BRIDGE_UPSTREAM) must be host:port with a"
+                + " port from 1 to 65535 ([address]:port for IPv6), not '"
                 + upstream.strip()
                 + "'.");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "my host", "http://localhost", "a/b"})
+  @ValueSource(strings = {"my host", "http://localhost", "a/b"})
   void rejectsMalformedHostNamingKeyAndValue(String host) {
     assertThatThrownBy(() -> BridgeSettings.from(config(Map.of("watchparty.bridge.host", host))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "watchparty.bridge.host must be a host name or IP address, but was '" + host + "'.");
+            "watchparty.bridge.host (env WATCHPARTY_BRIDGE_HOST) must be a host name or IP address,"
+                + " not '"
+                + host
+                + "'.");
   }
 
   @Test
@@ -152,7 +159,26 @@ class BridgeSettingsTest {
     assertThatThrownBy(
             () -> BridgeSettings.from(config(Map.of("watchparty.bridge.port.http", "8080"))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("watchparty.bridge.port must be a single value, but has sub-keys.");
+        .hasMessage(
+            "watchparty.bridge.port (env WATCHPARTY_BRIDGE_PORT) must be a single value, but has"
+                + " sub-keys.");
+  }
+
+  @Test
+  void blankValuesFallBackToDefaults() {
+    // As everywhere else (one reader for the server, storage and the bridge): a variable set to
+    // nothing, as WATCHPARTY_BRIDGE_PORT= in a compose file, is a variable not set.
+    BridgeSettings settings =
+        BridgeSettings.from(
+            config(
+                Map.of(
+                    "watchparty.bridge.host", "",
+                    "watchparty.bridge.port", "  ",
+                    "watchparty.bridge.testhook", "")));
+
+    assertThat(settings.host()).isEqualTo(BridgeSettings.DEFAULT_HOST);
+    assertThat(settings.port()).isEqualTo(BridgeSettings.DEFAULT_PORT);
+    assertThat(settings.testHook()).isFalse();
   }
 
   @Test

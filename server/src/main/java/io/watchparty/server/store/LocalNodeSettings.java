@@ -1,5 +1,6 @@
 package io.watchparty.server.store;
 
+import io.watchparty.proto.Settings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,8 +84,7 @@ public record LocalNodeSettings(
       checkLoopback(HOST_KEY, host);
       if (seeds.isEmpty()) {
         throw new IllegalArgumentException(
-            "%s must name at least one seed address."
-                .formatted(StorageSettings.describe(SEEDS_KEY)));
+            "%s must name at least one seed address.".formatted(Settings.describe(SEEDS_KEY)));
       }
       seeds.forEach(seed -> checkLoopback(SEEDS_KEY, seed));
     }
@@ -96,9 +96,7 @@ public record LocalNodeSettings(
 
     private static void checkLoopback(String key, String address) {
       if (!LOOPBACK.matcher(address).matches()) {
-        throw new IllegalArgumentException(
-            "%s must be a loopback IPv4 address such as 127.0.0.2, not '%s'."
-                .formatted(StorageSettings.describe(key), address));
+        throw Settings.invalid(key, address, "a loopback IPv4 address such as 127.0.0.2");
       }
     }
   }
@@ -115,17 +113,14 @@ public record LocalNodeSettings(
     if (port == storagePort) {
       throw new IllegalArgumentException(
           "%s and %s must differ, both are %d."
-              .formatted(StorageSettings.describe(PORT_KEY), STORAGE_PORT_KEY, port));
+              .formatted(Settings.describe(PORT_KEY), STORAGE_PORT_KEY, port));
     }
     if (!HEAP.matcher(heap).matches()) {
-      throw new IllegalArgumentException(
-          "%s must be a size such as 512M or 1G, not '%s'."
-              .formatted(StorageSettings.describe(HEAP_KEY), heap));
+      throw Settings.invalid(HEAP_KEY, heap, "a size such as 512M or 1G");
     }
     if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException(
-          "%s must be a positive number of seconds, not %d."
-              .formatted(StorageSettings.describe(TIMEOUT_KEY), timeout.toSeconds()));
+      throw Settings.invalid(
+          TIMEOUT_KEY, Long.toString(timeout.toSeconds()), "a positive number of seconds");
     }
     directory = directory.toAbsolutePath().normalize();
   }
@@ -180,9 +175,7 @@ public record LocalNodeSettings(
 
   private static void checkPort(String key, int port) {
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(
-          "%s must be a port number from 1 to 65535, not %d."
-              .formatted(StorageSettings.describe(key), port));
+      throw Settings.invalid(key, Integer.toString(port), "a port from 1 to 65535");
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.watchparty.server.store;
 
+import io.watchparty.proto.Settings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
@@ -44,8 +45,7 @@ record NodeDirectory(Path root) {
     } catch (IOException e) {
       throw new StorageException(
           "The Cassandra data directory %s is not writable (%s): choose another with %s."
-              .formatted(
-                  root, reason(e), StorageSettings.describe(LocalNodeSettings.DIRECTORY_KEY)),
+              .formatted(root, reason(e), Settings.describe(LocalNodeSettings.DIRECTORY_KEY)),
           e);
     }
     return this;

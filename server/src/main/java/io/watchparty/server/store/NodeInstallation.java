@@ -1,5 +1,6 @@
 package io.watchparty.server.store;
 
+import io.watchparty.proto.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -55,15 +56,14 @@ record NodeInstallation(Path javaHome, Path jars) {
           throw new StorageException(
               ("%s is Java %s, but the local Cassandra node (5.0) needs Java 17: set %s or"
                       + " JAVA17_HOME to a JDK 17 home.")
-                  .formatted(
-                      home, version.get(), StorageSettings.describe(LocalNodeSettings.JAVA_KEY)));
+                  .formatted(home, version.get(), Settings.describe(LocalNodeSettings.JAVA_KEY)));
         }
       }
     }
     throw new StorageException(
         ("No JDK 17 for the local Cassandra node in %s: install one (apt-get install"
                 + " openjdk-17-jdk-headless) or set %s or JAVA17_HOME to its home.")
-            .formatted(joined(candidates), StorageSettings.describe(LocalNodeSettings.JAVA_KEY)));
+            .formatted(joined(candidates), Settings.describe(LocalNodeSettings.JAVA_KEY)));
   }
 
   static Path findJars(LocalNodeSettings settings) {
@@ -79,7 +79,7 @@ record NodeInstallation(Path javaHome, Path jars) {
     throw new StorageException(
         ("The Cassandra jars are not in %s: run `mvn -B package -pl server/local-cassandra` in the"
                 + " project root, or set %s to the directory that holds cassandra-all-*.jar.")
-            .formatted(joined(candidates), StorageSettings.describe(LocalNodeSettings.JARS_KEY)));
+            .formatted(joined(candidates), Settings.describe(LocalNodeSettings.JARS_KEY)));
   }
 
   private static Optional<Path> findJar(Path dir, String prefix) {

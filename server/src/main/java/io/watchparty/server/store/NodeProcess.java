@@ -1,5 +1,6 @@
 package io.watchparty.server.store;
 
+import io.watchparty.proto.Settings;
 import io.watchparty.server.store.CqlPortProbe.PortState;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -78,7 +79,7 @@ final class NodeProcess {
                   .formatted(
                       settings.port(),
                       settings.ring().host(),
-                      StorageSettings.describe(LocalNodeSettings.PORT_KEY)));
+                      Settings.describe(LocalNodeSettings.PORT_KEY)));
       case FREE -> false;
     };
   }
@@ -155,7 +156,7 @@ final class NodeProcess {
               .formatted(
                   settings.storagePort(),
                   settings.ring().host(),
-                  StorageSettings.describe(LocalNodeSettings.STORAGE_PORT_KEY)),
+                  Settings.describe(LocalNodeSettings.STORAGE_PORT_KEY)),
           e);
     }
   }
@@ -187,7 +188,7 @@ final class NodeProcess {
                 settings.port(),
                 settings.timeout().toSeconds(),
                 directory.systemLog(),
-                StorageSettings.describe(LocalNodeSettings.TIMEOUT_KEY)));
+                Settings.describe(LocalNodeSettings.TIMEOUT_KEY)));
   }
 
   /**

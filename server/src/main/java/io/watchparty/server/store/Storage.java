@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import io.watchparty.proto.Settings;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -236,7 +237,7 @@ public final class Storage implements AutoCloseable {
           "None of the Cassandra hosts %s resolves to an address: check %s."
               .formatted(
                   hosts.stream().map(InetSocketAddress::getHostString).toList(),
-                  StorageSettings.describe(StorageSettings.HOSTS_KEY)));
+                  Settings.describe(StorageSettings.HOSTS_KEY)));
     }
     return resolved;
   }

@@ -1,9 +1,9 @@
 package io.watchparty.server.store;
 
 import io.helidon.config.Config;
+import io.watchparty.proto.Settings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -60,7 +60,6 @@ public record StorageSettings(
   static final String DEFAULT_DATACENTER = "datacenter1";
   static final String DEFAULT_KEYSPACE = "watchparty";
   static final int DEFAULT_CQL_PORT = 9042;
-  private static final String PORT = "a port number from 1 to 65535";
 
   // Unquoted CQL identifiers; Cassandra limits keyspace names to 48 characters.
   private static final Pattern KEYSPACE = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,47}");
@@ -76,27 +75,25 @@ public record StorageSettings(
     Objects.requireNonNull(keyspace, "keyspace");
     Objects.requireNonNull(local, "local");
     if (!DATACENTER.matcher(datacenter).matches()) {
-      throw new IllegalArgumentException(
-          "%s must be a datacenter name such as datacenter1 or eu-west, not '%s'."
-              .formatted(describe(DATACENTER_KEY), datacenter));
+      throw Settings.invalid(
+          DATACENTER_KEY, datacenter, "a datacenter name such as datacenter1 or eu-west");
     }
     if (!KEYSPACE.matcher(keyspace).matches()) {
-      throw new IllegalArgumentException(
-          ("%s must be a CQL identifier (a letter, then up to 47 letters, digits or underscores),"
-                  + " not '%s'.")
-              .formatted(describe(KEYSPACE_KEY), keyspace));
+      throw Settings.invalid(
+          KEYSPACE_KEY,
+          keyspace,
+          "a CQL identifier (a letter, then up to 47 letters, digits or underscores)");
     }
     keyspace = keyspace.toLowerCase(Locale.ROOT);
     if (replication < 1) {
-      throw new IllegalArgumentException(
-          "%s must be a positive whole number, not %d."
-              .formatted(describe(REPLICATION_KEY), replication));
+      throw Settings.invalid(
+          REPLICATION_KEY, Integer.toString(replication), "a positive whole number");
     }
     if (hosts.isEmpty() && replication != 1) {
       throw new IllegalArgumentException(
           ("%s is %d but %s is empty, so the single local node is used: set the replication to 1"
                   + " or configure the hosts of a cluster.")
-              .formatted(describe(REPLICATION_KEY), replication, HOSTS_KEY));
+              .formatted(Settings.describe(REPLICATION_KEY), replication, HOSTS_KEY));
     }
   }
 
@@ -114,62 +111,58 @@ public record StorageSettings(
    */
   public static StorageSettings from(Config config) {
     Objects.requireNonNull(config, "config");
-    List<InetSocketAddress> hosts = parseHosts(text(config, HOSTS_KEY).orElse(""));
+    Settings settings = new Settings(key -> text(config, key));
+    List<InetSocketAddress> hosts = parseHosts(settings.text(HOSTS_KEY, ""));
     LocalNodeSettings local =
         new LocalNodeSettings(
-            integer(config, LocalNodeSettings.PORT_KEY, LocalNodeSettings.DEFAULT_PORT, PORT),
-            integer(
-                config,
-                LocalNodeSettings.STORAGE_PORT_KEY,
-                LocalNodeSettings.DEFAULT_STORAGE_PORT,
-                PORT),
-            text(config, LocalNodeSettings.DIRECTORY_KEY)
+            settings.port(LocalNodeSettings.PORT_KEY, LocalNodeSettings.DEFAULT_PORT, 1),
+            settings.port(
+                LocalNodeSettings.STORAGE_PORT_KEY, LocalNodeSettings.DEFAULT_STORAGE_PORT, 1),
+            settings
+                .text(LocalNodeSettings.DIRECTORY_KEY)
                 .map(StorageSettings::path)
                 .orElseGet(StorageSettings::defaultDirectory),
-            text(config, LocalNodeSettings.JAVA_KEY)
-                .or(() -> text(config, "JAVA17_HOME"))
+            settings
+                .text(LocalNodeSettings.JAVA_KEY)
+                .or(() -> settings.text("JAVA17_HOME"))
                 .map(StorageSettings::path),
-            text(config, LocalNodeSettings.JARS_KEY).map(StorageSettings::path),
-            text(config, LocalNodeSettings.HEAP_KEY).orElse(LocalNodeSettings.DEFAULT_HEAP),
-            Duration.ofSeconds(
-                integer(
-                    config,
-                    LocalNodeSettings.TIMEOUT_KEY,
-                    (int) LocalNodeSettings.DEFAULT_TIMEOUT.toSeconds(),
-                    "a positive number of seconds")),
-            ring(config));
+            settings.text(LocalNodeSettings.JARS_KEY).map(StorageSettings::path),
+            settings.text(LocalNodeSettings.HEAP_KEY, LocalNodeSettings.DEFAULT_HEAP),
+            settings.seconds(
+                LocalNodeSettings.TIMEOUT_KEY, LocalNodeSettings.DEFAULT_TIMEOUT, 1, 86_400),
+            ring(settings));
     return new StorageSettings(
         hosts,
-        text(config, DATACENTER_KEY).orElse(DEFAULT_DATACENTER),
-        text(config, KEYSPACE_KEY).orElse(DEFAULT_KEYSPACE),
-        integer(config, REPLICATION_KEY, 1, "a positive whole number"),
+        settings.text(DATACENTER_KEY, DEFAULT_DATACENTER),
+        settings.text(KEYSPACE_KEY, DEFAULT_KEYSPACE),
+        settings.integer(REPLICATION_KEY, 1, 1, 100),
         local);
   }
 
-  private static LocalNodeSettings.Ring ring(Config config) {
-    String host =
-        text(config, LocalNodeSettings.HOST_KEY).orElse(LocalNodeSettings.Ring.DEFAULT_HOST);
+  private static LocalNodeSettings.Ring ring(Settings settings) {
+    String host = settings.text(LocalNodeSettings.HOST_KEY, LocalNodeSettings.Ring.DEFAULT_HOST);
     List<String> seeds =
-        text(config, LocalNodeSettings.SEEDS_KEY)
+        settings
+            .text(LocalNodeSettings.SEEDS_KEY)
             .map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()))
             .map(Stream::toList)
             .orElse(List.of(host));
-    OptionalLong token = OptionalLong.empty();
-    Optional<String> tokenText = text(config, LocalNodeSettings.TOKEN_KEY);
-    if (tokenText.isPresent()) {
-      try {
-        token = OptionalLong.of(Long.parseLong(tokenText.get()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            "%s must be a whole number from %d to %d (a Murmur3 token), not '%s'."
-                .formatted(
-                    describe(LocalNodeSettings.TOKEN_KEY),
-                    Long.MIN_VALUE,
-                    Long.MAX_VALUE,
-                    tokenText.get()),
-            e);
-      }
-    }
+    OptionalLong token =
+        settings
+            .parsed(
+                LocalNodeSettings.TOKEN_KEY,
+                Optional.<Long>empty(),
+                "a whole number from %d to %d (a Murmur3 token)"
+                    .formatted(Long.MIN_VALUE, Long.MAX_VALUE),
+                text -> {
+                  try {
+                    return Optional.of(Optional.of(Long.parseLong(text)));
+                  } catch (NumberFormatException e) {
+                    return Optional.empty();
+                  }
+                })
+            .map(OptionalLong::of)
+            .orElseGet(OptionalLong::empty);
     return new LocalNodeSettings.Ring(host, seeds, token);
   }
 
@@ -188,11 +181,6 @@ public record StorageSettings(
     return new StorageSettings(hosts, datacenter, keyspace, replication, local);
   }
 
-  /** {@code key} and the environment variable that sets it, for error messages. */
-  static String describe(String key) {
-    return "%s (env %s)".formatted(key, key.toUpperCase(Locale.ROOT).replace('.', '_'));
-  }
-
   static List<InetSocketAddress> parseHosts(String value) {
     List<InetSocketAddress> hosts = new ArrayList<>();
     for (String entry : value.split(",", -1)) {
@@ -204,7 +192,7 @@ public record StorageSettings(
       if (!m.matches()) {
         throw new IllegalArgumentException(
             "%s must list host:port contact points separated by commas, but '%s' is not a host:port."
-                .formatted(describe(HOSTS_KEY), trimmed));
+                .formatted(Settings.describe(HOSTS_KEY), trimmed));
       }
       String host = m.group("ipv6") != null ? m.group("ipv6") : m.group("host");
       int port = DEFAULT_CQL_PORT;
@@ -213,7 +201,7 @@ public record StorageSettings(
         if (port < 1) {
           throw new IllegalArgumentException(
               "%s has '%s', whose port is not a number from 1 to 65535."
-                  .formatted(describe(HOSTS_KEY), trimmed));
+                  .formatted(Settings.describe(HOSTS_KEY), trimmed));
         }
       }
       hosts.add(InetSocketAddress.createUnresolved(host, port));
@@ -230,30 +218,15 @@ public record StorageSettings(
     }
   }
 
+  /** A key's text in {@code config}; a YAML list (hosts) reads like the comma-separated form. */
   private static Optional<String> text(Config config, String key) {
     Config node = config.get(key);
     if (!node.exists()) {
       return Optional.empty();
     }
-    Optional<String> value =
-        node.isLeaf()
-            ? node.asString().asOptional()
-            // A YAML list under the key (hosts) reads like the comma-separated form.
-            : node.asList(String.class).asOptional().map(list -> String.join(",", list));
-    return value.map(String::strip).filter(v -> !v.isEmpty());
-  }
-
-  private static int integer(Config config, String key, int defaultValue, String expected) {
-    Optional<String> value = text(config, key);
-    if (value.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      return Integer.parseInt(value.get());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "%s must be %s, not '%s'.".formatted(describe(key), expected, value.get()), e);
-    }
+    return node.isLeaf()
+        ? node.asString().asOptional()
+        : node.asList(String.class).asOptional().map(list -> String.join(",", list));
   }
 
   private static Path path(String value) {

@@ -118,14 +118,13 @@ class StorageSettingsTest {
       delimiter = '|',
       value = {
         "watchparty.cassandra.local.port|abc|watchparty.cassandra.local.port (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port number from 1 to 65535, not 'abc'.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port from 1 to 65535, not 'abc'.",
         "watchparty.cassandra.local.port|0|watchparty.cassandra.local.port (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port number from 1 to 65535, not 0.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port from 1 to 65535, not '0'.",
         "watchparty.cassandra.local.port|70000|watchparty.cassandra.local.port (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port number from 1 to 65535, not 70000.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_PORT) must be a port from 1 to 65535, not '70000'.",
         "watchparty.cassandra.local.storageport|-5|watchparty.cassandra.local.storageport (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_STORAGEPORT) must be a port number from 1 to 65535, not"
-            + " -5.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_STORAGEPORT) must be a port from 1 to 65535, not '-5'.",
         "watchparty.cassandra.local.storageport|9042|watchparty.cassandra.local.port (env"
             + " WATCHPARTY_CASSANDRA_LOCAL_PORT) and watchparty.cassandra.local.storageport must"
             + " differ, both are 9042.",
@@ -140,9 +139,10 @@ class StorageSettingsTest {
             + " identifier (a letter, then up to 47 letters, digits or underscores), not"
             + " 'a1234567890123456789012345678901234567890123456789'.",
         "watchparty.cassandra.replication|0|watchparty.cassandra.replication (env"
-            + " WATCHPARTY_CASSANDRA_REPLICATION) must be a positive whole number, not 0.",
+            + " WATCHPARTY_CASSANDRA_REPLICATION) must be a whole number from 1 to 100, not '0'.",
         "watchparty.cassandra.replication|two|watchparty.cassandra.replication (env"
-            + " WATCHPARTY_CASSANDRA_REPLICATION) must be a positive whole number, not 'two'.",
+            + " WATCHPARTY_CASSANDRA_REPLICATION) must be a whole number from 1 to 100, not"
+            + " 'two'.",
         "watchparty.cassandra.replication|3|watchparty.cassandra.replication (env"
             + " WATCHPARTY_CASSANDRA_REPLICATION) is 3 but watchparty.cassandra.hosts is empty, so"
             + " the single local node is used: set the replication to 1 or configure the hosts of"
@@ -168,10 +168,11 @@ class StorageSettingsTest {
         "watchparty.cassandra.local.heap|lots|watchparty.cassandra.local.heap (env"
             + " WATCHPARTY_CASSANDRA_LOCAL_HEAP) must be a size such as 512M or 1G, not 'lots'.",
         "watchparty.cassandra.local.timeout|0|watchparty.cassandra.local.timeout (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_TIMEOUT) must be a positive number of seconds, not 0.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_TIMEOUT) must be a number of seconds from 1 to 86400,"
+            + " not '0'.",
         "watchparty.cassandra.local.timeout|soon|watchparty.cassandra.local.timeout (env"
-            + " WATCHPARTY_CASSANDRA_LOCAL_TIMEOUT) must be a positive number of seconds, not"
-            + " 'soon'.",
+            + " WATCHPARTY_CASSANDRA_LOCAL_TIMEOUT) must be a number of seconds from 1 to 86400,"
+            + " not 'soon'.",
         "watchparty.cassandra.local.host|10.0.0.2|watchparty.cassandra.local.host (env"
             + " WATCHPARTY_CASSANDRA_LOCAL_HOST) must be a loopback IPv4 address such as"
             + " 127.0.0.2, not '10.0.0.2'.",
