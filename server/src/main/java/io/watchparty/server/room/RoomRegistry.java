@@ -260,9 +260,13 @@ public final class RoomRegistry {
     return loading;
   }
 
-  /** Every listed public room that is still open. */
-  public CompletionStage<List<RoomInfo>> publicRooms(String region) {
-    return store.publicRoomIds().thenCompose(ids -> openRooms(ids, region));
+  /** A page of the public directory, as a user of {@code region} sees it. */
+  public CompletionStage<PublicDirectory.Page> publicRooms(
+      String region, PublicDirectory.Request request) {
+    return store
+        .publicRoomIds()
+        .thenCompose(ids -> openRooms(ids, region))
+        .thenApply(open -> PublicDirectory.page(open, request));
   }
 
   /** The open rooms {@code who} is in, most recently created first (see ListMyRooms). */

@@ -31,15 +31,12 @@ import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ViewerGrant;
-import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.room.PublicDirectory;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomRegistry;
-import java.nio.ByteBuffer;
 import java.time.InstantSource;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,9 +50,6 @@ import java.util.concurrent.Executor;
  * whose outbound side carries pre-serialized frames (see {@link #serviceDefinition()}).
  */
 public final class RoomService implements RoomServiceGrpc.AsyncService {
-  static final int DEFAULT_PAGE_SIZE = 20;
-  static final int MAX_PAGE_SIZE = 100;
-
   private final RoomRegistry rooms;
   private final ShareLinks links;
   private final InstantSource clock;
@@ -193,36 +187,18 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   @Override
   public void listPublicRooms(
       ListPublicRoomsRequest request, StreamObserver<ListPublicRoomsResponse> response) {
-    int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
-    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw new RefusedException(
-          ErrorReason.PAGE_SIZE_OUT_OF_RANGE,
-          "page_size must be 1.." + MAX_PAGE_SIZE + ", got " + request.getPageSize());
-    }
-    int offset = decodePageToken(request.getPageToken());
+    var page = PublicDirectory.Request.of(request.getPageSize(), request.getPageToken());
     String region = AuthInterceptor.currentIdentity().region();
     Replies.whenDone(
-        rooms.publicRooms(region).thenApply(listed -> page(listed, offset, pageSize)), response);
-  }
-
-  /** One page of the public rooms, busiest first. */
-  private static ListPublicRoomsResponse page(List<RoomInfo> listed, int offset, int pageSize) {
-    List<RoomInfo> all =
-        listed.stream()
-            .filter(info -> info.getSettings().getVisibility() == Visibility.PUBLIC)
-            .sorted(
-                Comparator.comparingLong(RoomInfo::getMemberCount)
-                    .reversed()
-                    .thenComparing(Comparator.comparingLong(RoomInfo::getCreatedAtMs).reversed())
-                    .thenComparing(RoomInfo::getRoomId))
-            .toList();
-    int end = Math.min(all.size(), offset + pageSize);
-    var reply =
-        ListPublicRoomsResponse.newBuilder().addAllRooms(all.subList(Math.min(offset, end), end));
-    if (end < all.size()) {
-      reply.setNextPageToken(encodePageToken(end));
-    }
-    return reply.build();
+        rooms
+            .publicRooms(region, page)
+            .thenApply(
+                found -> {
+                  var reply = ListPublicRoomsResponse.newBuilder().addAllRooms(found.rooms());
+                  found.next().ifPresent(reply::setNextPageToken);
+                  return reply.build();
+                }),
+        response);
   }
 
   @Override
@@ -321,26 +297,4 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
   }
 
   // A page token is an opaque offset into the busiest-first order.
-  private static String encodePageToken(int offset) {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(ByteBuffer.allocate(4).putInt(offset).array());
-  }
-
-  private static int decodePageToken(String token) {
-    if (token.isEmpty()) {
-      return 0;
-    }
-    try {
-      byte[] bytes = Base64.getUrlDecoder().decode(token);
-      int offset = bytes.length == 4 ? ByteBuffer.wrap(bytes).getInt() : -1;
-      if (offset >= 0) {
-        return offset;
-      }
-    } catch (IllegalArgumentException malformed) {
-      // fall through to the refusal
-    }
-    throw new RefusedException(
-        ErrorReason.INVALID_PAGE_TOKEN, "page_token is not one this server issued");
-  }
 }
