@@ -53,11 +53,7 @@ public final class Settings {
 
   /** A whole number from {@code min} to {@code max}. */
   public long integer(String key, long defaultValue, long min, long max) {
-    return parsed(
-        key,
-        defaultValue,
-        "a whole number from " + min + " to " + max,
-        text -> wholeNumber(text).filter(n -> n >= min && n <= max));
+    return whole(key, defaultValue, min, max, "a whole number");
   }
 
   /** {@link #integer} for an {@code int}. */
@@ -86,21 +82,13 @@ public final class Settings {
   /** A number of milliseconds from {@code min} to {@code max}. */
   public Duration millis(String key, Duration defaultValue, long min, long max) {
     return Duration.ofMillis(
-        parsed(
-            key,
-            defaultValue.toMillis(),
-            "a number of milliseconds from " + min + " to " + max,
-            text -> wholeNumber(text).filter(n -> n >= min && n <= max)));
+        whole(key, defaultValue.toMillis(), min, max, "a number of milliseconds"));
   }
 
   /** A number of seconds from {@code min} to {@code max}. */
   public Duration seconds(String key, Duration defaultValue, long min, long max) {
     return Duration.ofSeconds(
-        parsed(
-            key,
-            defaultValue.toSeconds(),
-            "a number of seconds from " + min + " to " + max,
-            text -> wholeNumber(text).filter(n -> n >= min && n <= max)));
+        whole(key, defaultValue.toSeconds(), min, max, "a number of seconds"));
   }
 
   /** A decimal number above {@code above} and at most {@code atMost}. */
@@ -168,6 +156,15 @@ public final class Settings {
   /** The environment variable of a key: {@code watchparty.grpc.port} is WATCHPARTY_GRPC_PORT. */
   public static String environmentVariable(String key) {
     return key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  /** A whole number from {@code min} to {@code max}; {@code what} names it in a refusal. */
+  private long whole(String key, long defaultValue, long min, long max, String what) {
+    return parsed(
+        key,
+        defaultValue,
+        what + " from " + min + " to " + max,
+        text -> wholeNumber(text).filter(n -> n >= min && n <= max));
   }
 
   private static Optional<Long> wholeNumber(String text) {
