@@ -1,5 +1,6 @@
 package io.watchparty.client;
 
+import io.watchparty.proto.SyncRules;
 import io.watchparty.proto.v1.SyncPolicy;
 
 /**
@@ -22,46 +23,25 @@ record SyncBands(
       new SyncBands(40, 1000, 2000, 0.0011, 0.05, 300, 250, 8, 30_000);
 
   /**
-   * Refuses what the server refuses ({@code io.watchparty.server.room.SyncPolicy}): the golden
-   * vectors of {@code proto/sync-vectors.json} hold the rules, and each refusal names the field at
+   * Refuses what the server refuses: the same {@link SyncRules}, each refusal naming the field at
    * fault (room.proto's name) first.
    */
   SyncBands {
-    if (ignoreBelowMs < 0) {
-      throw bad("ignore_below_ms", ignoreBelowMs, "must not be negative");
-    }
-    // Equal bands would leave no error to nudge: everything would be ignored or seeked.
-    if (seekAboveMs <= ignoreBelowMs) {
-      throw bad(
-          "seek_above_ms", seekAboveMs, "must be above ignore_below_ms (" + ignoreBelowMs + ")");
-    }
-    if (nudgeHorizonMs < 1) {
-      throw bad("nudge_horizon_ms", nudgeHorizonMs, "must be at least 1");
-    }
-    // Written so that NaN fails too.
-    if (!(minNudge > 0)) {
-      throw bad("min_nudge", minNudge, "must be above 0");
-    }
-    if (!(maxNudge >= minNudge) || maxNudge > 0.5) {
-      throw bad(
-          "max_nudge", maxNudge, "must be at least min_nudge (" + minNudge + ") and at most 0.5");
-    }
-    if (seekSettleMs < 0) {
-      throw bad("seek_settle_ms", seekSettleMs, "must not be negative");
-    }
-    if (checkIntervalMs < 1) {
-      throw bad("check_interval_ms", checkIntervalMs, "must be at least 1");
-    }
-    if (clockSamples < 1) {
-      throw bad("clock_samples", clockSamples, "must be at least 1");
-    }
-    if (clockRefreshMs < 1) {
-      throw bad("clock_refresh_ms", clockRefreshMs, "must be at least 1");
-    }
-  }
-
-  private static IllegalArgumentException bad(String field, Object value, String rule) {
-    return new IllegalArgumentException(field + " (" + value + ") " + rule + " in the sync policy");
+    SyncRules.broken(
+            SyncRules.Field::protoName,
+            ignoreBelowMs,
+            seekAboveMs,
+            nudgeHorizonMs,
+            minNudge,
+            maxNudge,
+            seekSettleMs,
+            checkIntervalMs,
+            clockSamples,
+            clockRefreshMs)
+        .ifPresent(
+            rule -> {
+              throw new IllegalArgumentException(rule + " in the sync policy");
+            });
   }
 
   static SyncBands of(SyncPolicy policy) {

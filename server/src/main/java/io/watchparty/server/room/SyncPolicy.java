@@ -1,5 +1,7 @@
 package io.watchparty.server.room;
 
+import io.watchparty.proto.SyncRules;
+
 /**
  * How players correct their drift from the room's playback state: one definition on the server,
  * sent in every snapshot, applied by the web page, the Java client library and simulated players.
@@ -36,48 +38,25 @@ public record SyncPolicy(
       new SyncPolicy(40, 1000, 2000, 0.0011, 0.05, 300, 250, 8, 30_000);
 
   /**
-   * Refuses a policy no player could follow. The same rules, case by case, are the golden vectors
-   * in {@code proto/sync-vectors.json}, which the Java client and the web page also run; each
-   * refusal names the setting at fault first.
+   * Refuses a policy no player could follow ({@link SyncRules}, which the Java client applies too),
+   * naming the setting at fault first.
    */
   public SyncPolicy {
-    if (ignoreBelowMs < 0) {
-      throw bad("ignore", ignoreBelowMs, "must not be negative");
-    }
-    // Equal bands would leave no error to nudge: everything would be ignored or seeked.
-    if (seekAboveMs <= ignoreBelowMs) {
-      throw bad(
-          "seek", seekAboveMs, "must be above watchparty.sync.ignore (" + ignoreBelowMs + ")");
-    }
-    if (nudgeHorizonMs < 1) {
-      throw bad("horizon", nudgeHorizonMs, "must be at least 1");
-    }
-    // Written so that NaN fails too.
-    if (!(minNudge > 0)) {
-      throw bad("minnudge", minNudge, "must be above 0");
-    }
-    if (!(maxNudge >= minNudge) || maxNudge > 0.5) {
-      throw bad(
-          "maxnudge",
-          maxNudge,
-          "must be at least watchparty.sync.minnudge (" + minNudge + ") and at most 0.5");
-    }
-    if (seekSettleMs < 0) {
-      throw bad("settle", seekSettleMs, "must not be negative");
-    }
-    if (checkIntervalMs < 1) {
-      throw bad("check", checkIntervalMs, "must be at least 1");
-    }
-    if (clockSamples < 1) {
-      throw bad("samples", clockSamples, "must be at least 1");
-    }
-    if (clockRefreshMs < 1) {
-      throw bad("refresh", clockRefreshMs, "must be at least 1");
-    }
-  }
-
-  private static IllegalArgumentException bad(String key, Object value, String rule) {
-    return new IllegalArgumentException("watchparty.sync." + key + " (" + value + ") " + rule);
+    SyncRules.broken(
+            SyncRules.Field::settingName,
+            ignoreBelowMs,
+            seekAboveMs,
+            nudgeHorizonMs,
+            minNudge,
+            maxNudge,
+            seekSettleMs,
+            checkIntervalMs,
+            clockSamples,
+            clockRefreshMs)
+        .ifPresent(
+            rule -> {
+              throw new IllegalArgumentException(rule);
+            });
   }
 
   /** The policy as sent in snapshots. */
