@@ -18,11 +18,11 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The server's HTTP side port for operators: {@code /observe/health} (readiness includes the check
- * {@code cassandra}: whether a node is up, and when none is, which gRPC services are not serving)
- * and {@code /observe/metrics} in Prometheus text format; {@code /observe/fan-out} gives the rooms'
- * fan-out times since the start as a whole HdrHistogram (JSON: a few percentiles, and the histogram
- * in HdrHistogram's compressed encoding, base64), so that a load test that reads it before and
- * after a run can take the run's share exactly.
+ * {@code cassandra}: whether a node is up and the cluster answers a probe in time, and when not,
+ * which gRPC services are not serving) and {@code /observe/metrics} in Prometheus text format;
+ * {@code /observe/fan-out} gives the rooms' fan-out times since the start as a whole HdrHistogram
+ * (JSON: a few percentiles, and the histogram in HdrHistogram's compressed encoding, base64), so
+ * that a load test that reads it before and after a run can take the run's share exactly.
  */
 final class ObserveEndpoint implements AutoCloseable {
   private final WebServer web;
@@ -46,13 +46,14 @@ final class ObserveEndpoint implements AutoCloseable {
 
           @Override
           public HealthCheckResponse call() {
-            long up = storage.nodesUp();
+            StorageHealth.Reading reading = storage.read();
             var response =
                 HealthCheckResponse.builder()
-                    .status(up > 0)
-                    .detail("nodesUp", up)
+                    .status(reading.available())
+                    .detail("nodesUp", reading.nodesUp())
+                    .detail("answering", reading.answering())
                     .detail("keyspace", storage.keyspace());
-            if (up == 0) {
+            if (!reading.available()) {
               // What an operator sees degraded: the gRPC health service says the same per service.
               response.detail("notServing", String.join(",", WatchPartyServer.NEEDS_STORAGE));
             }

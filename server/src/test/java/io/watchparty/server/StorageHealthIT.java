@@ -89,6 +89,38 @@ class StorageHealthIT {
     }
   }
 
+  @Test
+  void aFrozenNodeCountsAsDownUntilItAnswersAgain() throws Exception {
+    try (ObserveEndpoint observe =
+        ObserveEndpoint.start(
+            "127.0.0.1", 0, wp.server().storageHealth(), wp.server().rooms().fanOutTimes())) {
+      assertThat(health(observe).statusCode()).isEqualTo(200);
+
+      // As a SIGSTOPped node: connections stay open, nothing is answered. The driver lists the
+      // node up until its heartbeat gives up on it (30 s of idle, then a timeout); health must not
+      // wait for that.
+      proxy.blackHole();
+      try {
+        await().atMost(Duration.ofSeconds(10)).until(() -> health(observe).statusCode() == 503);
+        assertThat(health(observe).body().replace(" ", ""))
+            .contains("\"name\":\"cassandra\",\"status\":\"DOWN\"")
+            .contains("\"answering\":false")
+            .contains(ChatServiceGrpc.SERVICE_NAME);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> statuses().get(ChatServiceGrpc.SERVICE_NAME) == ServingStatus.NOT_SERVING);
+
+      } finally {
+        proxy.restore();
+      }
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> health(observe).statusCode() == 200);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> statuses().values().stream().allMatch(s -> s == ServingStatus.SERVING));
+    }
+  }
+
   private static Map<String, ServingStatus> statuses() {
     var health = HealthGrpc.newBlockingStub(wp.channel());
     return SERVICES.stream()

@@ -10,6 +10,9 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.auth.TokenService;
 import io.watchparty.server.refusal.RefusedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -19,7 +22,8 @@ import java.util.Set;
  * services: health, reflection, demo tokens) and makes the {@link Identity} available through
  * {@link #currentIdentity()}. A call without a valid token is refused by throwing a {@link
  * RefusedException} from {@code interceptCall}, so an interceptor that maps refusals to statuses
- * must run before this one.
+ * must run before this one. A call with more than one {@code authorization} value is refused
+ * ({@code TOKEN_INVALID}) rather than run as whichever token one of them names.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -51,7 +55,21 @@ public final class AuthInterceptor implements ServerInterceptor {
   }
 
   private static String bearerToken(Metadata headers) {
-    String header = headers.get(AUTHORIZATION);
+    Iterable<String> values = headers.getAll(AUTHORIZATION);
+    List<String> all = new ArrayList<>();
+    if (values != null) {
+      values.forEach(all::add);
+    }
+    if (all.size() > 1) {
+      // Metadata.get would take the last value: the call would run as whichever token came last.
+      throw new RefusedException(
+          ErrorReason.TOKEN_INVALID,
+          "the call carries "
+              + all.size()
+              + " 'authorization' metadata values; send exactly one 'Bearer <token>'",
+          Map.of("authorization_values", Integer.toString(all.size())));
+    }
+    String header = all.isEmpty() ? null : all.getFirst();
     if (header == null || header.isBlank()) {
       throw new RefusedException(
           ErrorReason.TOKEN_MISSING, "the call needs 'authorization: Bearer <token>' metadata");

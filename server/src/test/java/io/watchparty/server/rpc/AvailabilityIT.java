@@ -167,6 +167,35 @@ class AvailabilityIT {
   }
 
   @Test
+  void aTitleSwitchTellsNothingToMembersWhoCanWatchBothTitles() {
+    // Alice (US), Bob (GB) and Chiara (IT) can watch sintel and metropolis alike; Hiro (JP) cannot
+    // watch metropolis.
+    String roomId = createRoom("alice", "sintel", Visibility.PUBLIC);
+    var alice = server.connect("alice").join(roomId);
+    var bob = server.connect("bob").join(roomId);
+    var chiara = server.connect("chiara").join(roomId);
+    var hiro = server.connect("hiro").join(roomId);
+    for (var member : List.of(alice, bob, chiara, hiro)) {
+      assertThat(member.snapshot().getCanWatch()).as(member.userId()).isTrue();
+    }
+
+    switchTitle(roomId, "metropolis");
+    assertThat(hiro.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isFalse();
+    switchTitle(roomId, "sintel");
+    assertThat(hiro.skipTo(KindCase.WATCHABILITY).getWatchability().getCanWatch()).isTrue();
+
+    // A ping after both switches: its pong comes behind every event the switches sent.
+    for (var member : List.of(alice, bob, chiara)) {
+      member.ping(1);
+      assertThat(member.until(m -> m.getKindCase() == KindCase.PONG))
+          .as("%s's messages up to the pong", member.userId())
+          .extracting(m -> m.getKindCase())
+          .doesNotContain(KindCase.WATCHABILITY)
+          .containsSubsequence(KindCase.PLAYBACK_CHANGED, KindCase.PLAYBACK_CHANGED);
+    }
+  }
+
+  @Test
   void aMemberWhoseRegionLosesTheTitleStaysInThePartyAndComesBackToIt() {
     var created =
         server

@@ -3,7 +3,12 @@ package io.watchparty.server.rpc;
 import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.Status.Code;
+import io.grpc.stub.MetadataUtils;
 import io.watchparty.proto.v1.AuthorizeViewerRequest;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.CreateRoomResponse;
@@ -14,6 +19,7 @@ import io.watchparty.proto.v1.IssueDemoTokenRequest;
 import io.watchparty.proto.v1.LeaveRoomRequest;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoomInfo;
+import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
@@ -24,12 +30,14 @@ import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.auth.TokenService;
+import io.watchparty.server.testing.CapturedLog;
 import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -207,6 +215,32 @@ class RoomAccessIT {
     wp.connectWithToken("late", expired, false)
         .join(roomId)
         .awaitRefusal(Code.UNAUTHENTICATED, ErrorReason.TOKEN_EXPIRED);
+  }
+
+  @Test
+  void callsWithTwoAuthorizationValuesAreRefusedQuietly() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    String alice = wp.token("alice");
+    // Two valid tokens of two users, and the same token twice: the call is no one caller's.
+    for (String second : List.of(wp.token("bob"), alice)) {
+      Channel twice =
+          ClientInterceptors.intercept(
+              wp.channel(), MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(second)));
+      try (CapturedLog log = CapturedLog.of(ErrorMapper.class)) {
+        ErrorInfo info =
+            assertRefused(
+                () ->
+                    TestServer.withToken(RoomServiceGrpc.newBlockingStub(twice), alice)
+                        .getRoom(get(roomId, "")),
+                Code.UNAUTHENTICATED,
+                ErrorReason.TOKEN_INVALID);
+        assertThat(info.getMetadataMap()).containsEntry("authorization_values", "2");
+        StreamProbe.open(twice, "alice-twice", alice)
+            .join(roomId)
+            .awaitRefusal(Code.UNAUTHENTICATED, ErrorReason.TOKEN_INVALID);
+        assertThat(log.at(Level.ERROR)).isEmpty();
+      }
+    }
   }
 
   @Test
