@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
  */
 final class NodeConfiguration {
   static final String MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon";
+  static final int RING_DELAY_MS = 3_000;
 
   // The --add-exports/--add-opens of conf/jvm17-server.options (Cassandra 5.0): without them the
   // node fails at start on JDK 17's strong encapsulation.
@@ -130,6 +131,10 @@ final class NodeConfiguration {
             // write it acknowledged is in its commit log anyway (see LocalCassandraNode).
             "-Dcassandra.shutdown_announce_in_ms=0",
             "-Dcassandra.test.messagingService.nonGracefulShutdown=true",
+            // A node that joins a ring waits this long for the ring's state before it takes its
+            // token (30 s by default, for real networks); on one machine's loopback gossip
+            // settles in well under a second.
+            "-Dcassandra.ring_delay_ms=" + RING_DELAY_MS,
             "-cp",
             conf + java.io.File.pathSeparator + installation.jars().resolve("*"),
             MAIN_CLASS));
