@@ -51,6 +51,12 @@ import java.util.function.Function;
  * {@code synchronized} block would pin their carrier thread.
  */
 public final class Room {
+  /**
+   * The most viewers one {@code RelayAudience} may name: added and removed together, and as many
+   * described (room.proto).
+   */
+  public static final int MAX_AUDIENCE_CHANGE = 1_000;
+
   private final UUID id;
   private final RoomConfig config;
   private final InstantSource clock;
@@ -545,6 +551,19 @@ public final class Room {
     }
     if (viewerCount < 0) {
       throw new RefusedException(ErrorReason.INVALID_TARGET, "viewer count must not be negative");
+    }
+    // Each named viewer is checked under the room lock and may cost a membership write: one
+    // message naming tens of thousands stalled the room and flooded Cassandra. A relay splits a
+    // larger change (a whole audience after a reconnect) into several messages.
+    int named = Math.max(added.size() + removed.size(), report.getAddedViewersCount());
+    if (named > MAX_AUDIENCE_CHANGE) {
+      throw new RefusedException(
+          ErrorReason.AUDIENCE_TOO_LARGE,
+          "a relay audience message may name at most "
+              + MAX_AUDIENCE_CHANGE
+              + " viewers, this one names "
+              + named,
+          Map.of("max_viewers", Integer.toString(MAX_AUDIENCE_CHANGE)));
     }
     added.forEach(Identity::requireUserId);
     removed.forEach(Identity::requireUserId);

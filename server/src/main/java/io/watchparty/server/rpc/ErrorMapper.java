@@ -149,6 +149,7 @@ public final class ErrorMapper {
           CHAT_TEXT_INVALID_UTF8,
           INVALID_UTF8,
           MALFORMED_MESSAGE,
+          AUDIENCE_TOO_LARGE,
           UNKNOWN_EMOJI,
           INVALID_WINDOW,
           INVALID_REGION ->

@@ -22,10 +22,12 @@ import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.room.Room;
 import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -262,5 +264,28 @@ class RelayIT {
     audience(bob, 5, List.of("chiara"), List.of());
     assertRejected(
         bob.resultOf("audience-5").getRejected(), Code.PERMISSION_DENIED, ErrorReason.NOT_A_RELAY);
+  }
+
+  @Test
+  void oneAudienceMessageNamesAtMostAThousandViewers() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe relay = joinAsRelay(roomId);
+    List<String> tooMany =
+        IntStream.rangeClosed(1, Room.MAX_AUDIENCE_CHANGE + 1)
+            .mapToObj(i -> "viewer-" + i)
+            .toList();
+
+    // Refused whole, before any viewer is counted: one message cannot stall the room.
+    audience(relay, tooMany.size(), tooMany, List.of());
+    assertRejected(
+        relay.resultOf("audience-" + tooMany.size()).getRejected(),
+        Code.INVALID_ARGUMENT,
+        ErrorReason.AUDIENCE_TOO_LARGE);
+    assertThat(memberCountOnceApplied(relay, roomId)).isZero();
+
+    // As many as allowed are counted; the relay stream serves on.
+    List<String> allowed = tooMany.subList(0, Room.MAX_AUDIENCE_CHANGE);
+    audience(relay, allowed.size(), allowed, List.of());
+    assertThat(memberCountOnceApplied(relay, roomId)).isEqualTo(Room.MAX_AUDIENCE_CHANGE);
   }
 }

@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * browser, never calls the server synchronously).
  */
 final class RoomRelay {
+  /** The most viewers one RelayAudience names (the server's limit, room.proto). */
+  static final int AUDIENCE_CHUNK = 1_000;
+
   private static final Logger log = LoggerFactory.getLogger(RoomRelay.class);
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();
@@ -315,17 +318,30 @@ final class RoomRelay {
     if (upstream == null) {
       return;
     }
-    String requestId = added.size() == 1 ? "audience+" + added.get(0) : "audience";
-    upstream.onNext(
-        ClientMessage.newBuilder()
-            .setRequestId(requestId)
-            .setRelayAudience(
-                RelayAudience.newBuilder()
-                    .setViewerCount(viewers.size())
-                    .addAllAddedUserIds(added)
-                    .addAllAddedViewers(described(added))
-                    .addAllRemovedUserIds(removed))
-            .build());
+    // The server takes at most AUDIENCE_CHUNK names per message (room.proto): a larger change goes
+    // in several, removals first. A change of the count alone is one message naming nobody.
+    List<String> names = new ArrayList<>(removed.size() + added.size());
+    names.addAll(removed);
+    names.addAll(added);
+    int from = 0;
+    do {
+      int to = Math.min(names.size(), from + AUDIENCE_CHUNK);
+      int split = Math.clamp(removed.size(), from, to);
+      List<String> chunkAdded = names.subList(split, to);
+      String requestId =
+          added.size() == 1 && chunkAdded.size() == 1 ? "audience+" + added.get(0) : "audience";
+      upstream.onNext(
+          ClientMessage.newBuilder()
+              .setRequestId(requestId)
+              .setRelayAudience(
+                  RelayAudience.newBuilder()
+                      .setViewerCount(viewers.size())
+                      .addAllAddedUserIds(chunkAdded)
+                      .addAllAddedViewers(described(chunkAdded))
+                      .addAllRemovedUserIds(names.subList(from, split)))
+              .build());
+      from = to;
+    } while (from < names.size());
   }
 
   /** Who the added viewers are, once each. */
@@ -379,15 +395,7 @@ final class RoomRelay {
           }
         });
     if (!everyone.isEmpty() || viewers.isEmpty()) {
-      upstream.onNext(
-          ClientMessage.newBuilder()
-              .setRequestId("audience")
-              .setRelayAudience(
-                  RelayAudience.newBuilder()
-                      .setViewerCount(viewers.size())
-                      .addAllAddedUserIds(everyone)
-                      .addAllAddedViewers(described(everyone)))
-              .build());
+      sendAudience(everyone, List.of());
     }
   }
 
