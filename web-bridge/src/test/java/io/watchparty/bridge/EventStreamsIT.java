@@ -410,6 +410,33 @@ class EventStreamsIT {
   }
 
   @Test
+  void tabsTheUserClosedFreeTheirSlotsWithinTheRefusalsRetryAfter() {
+    // This platform's bridge holds the default number of streams per user.
+    int limit = BridgeSettings.DEFAULT_USER_STREAMS;
+    try (Browser gabriela = platform.browser("gabriela")) {
+      String roomId = createRoom(gabriela, "PUBLIC");
+      List<SseProbe> tabs = new ArrayList<>();
+      for (int i = 0; i < limit; i++) {
+        SseProbe tab = gabriela.events(roomId);
+        tab.next("snapshot");
+        tabs.add(tab);
+      }
+      SseProbe refused = gabriela.events(roomId);
+      refused.assertStatus(503);
+      long retryAfterSeconds =
+          Long.parseLong(refused.response().headers().firstValue("Retry-After").orElseThrow());
+
+      tabs.forEach(SseProbe::close);
+
+      // What Retry-After says: once it has passed, a tab the user closed no longer holds a slot.
+      await()
+          .atMost(Duration.ofSeconds(retryAfterSeconds))
+          .pollInterval(Duration.ofMillis(100))
+          .untilAsserted(() -> gabriela.events(roomId).assertStatus(200));
+    }
+  }
+
+  @Test
   void aRefusedViewerGetsAnHttpErrorAndNotASingleEvent() {
     try (Browser alice = platform.browser("alice");
         Browser bob = platform.browser("bob");
