@@ -3,9 +3,11 @@ package io.watchparty.bridge;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
 import io.helidon.json.JsonObject;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -49,6 +51,12 @@ final class EventStreams implements HttpService {
   /** How long EventSource waits before it reconnects after a dropped connection. */
   static final Duration RETRY = Duration.ofSeconds(2);
 
+  /** Retry-After at the user's own limit: by then a stream the user closed has freed its slot. */
+  static final Duration USER_RETRY = RETRY;
+
+  /** Retry-After when the bridge holds its maximum of streams. */
+  static final Duration BRIDGE_RETRY = Duration.ofSeconds(5);
+
   private static final HttpMediaType EVENT_STREAM =
       HttpMediaType.create(MediaTypes.TEXT_EVENT_STREAM);
   private static final byte[] HELLO =
@@ -63,6 +71,7 @@ final class EventStreams implements HttpService {
   private final RelayHub hub;
   private final BridgeSettings settings;
   private final BridgeMetrics metrics;
+  private final ClosedConnections connections;
   private final StreamSlots slots;
   private final StallWatch stalls;
   private final ScheduledFuture<?> stallWatch;
@@ -76,7 +85,9 @@ final class EventStreams implements HttpService {
       RelayHub hub,
       BridgeSettings settings,
       BridgeMetrics metrics,
+      ClosedConnections connections,
       ScheduledExecutorService timers) {
+    this.connections = connections;
     this.metrics = metrics;
     this.upstream = upstream;
     this.sessions = sessions;
@@ -120,12 +131,7 @@ final class EventStreams implements HttpService {
       return;
     }
     if (!slots.reserve(session.userId())) {
-      throw new ApiException(
-          new ApiError(
-              Status.SERVICE_UNAVAILABLE_503,
-              "TOO_MANY_STREAMS",
-              "Too many open event streams; try again shortly.",
-              Map.of(ApiError.RETRY_AFTER_MS, "5000")));
+      throw tooManyStreams(slots.openOf(session.userId()) >= settings.userStreams());
     }
     try {
       ViewerGrant grant = authorize(session, roomId);
@@ -137,16 +143,43 @@ final class EventStreams implements HttpService {
         res.headers().contentType(EVENT_STREAM);
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.header(ACCEL_BUFFERING, "no"); // proxies must pass events on as they come
+        // The connection watch reads the connection (see ClosedConnections), which therefore ends
+        // with the stream; EventSource opens a new one to reconnect anyway.
+        res.header(HeaderValues.CONNECTION_CLOSE);
+        Optional<ClosedConnections.Watch> watch = connections.watch(stream::disconnected);
         OutputStream out = res.outputStream();
         try {
           serve(stream, out);
         } finally {
+          watch.ifPresent(ClosedConnections.Watch::close);
           closeWatched(out);
         }
       }
     } finally {
       slots.release(session.userId());
     }
+    // The watch read from the connection, so it serves no further request; Helidon would go on
+    // reading it despite the response's Connection: close, so the stream closes it.
+    throw new CloseConnectionException("the event stream ended");
+  }
+
+  /**
+   * The refusal at a limit. A stream whose browser closed its connection gives its slot back as
+   * soon as the bridge sees the close ({@link ClosedConnections}), so a user at their own limit who
+   * closed a tab is served again within the reconnect delay, which is what Retry-After says. A full
+   * bridge frees slots only as others leave: its Retry-After only spreads the retries.
+   */
+  private static ApiException tooManyStreams(boolean userLimit) {
+    return new ApiException(
+        new ApiError(
+            Status.SERVICE_UNAVAILABLE_503,
+            "TOO_MANY_STREAMS",
+            userLimit
+                ? "You hold as many open event streams as one user may; close a tab or window."
+                : "This bridge holds as many open event streams as it may; try again shortly.",
+            Map.of(
+                ApiError.RETRY_AFTER_MS,
+                Long.toString(userLimit ? USER_RETRY.toMillis() : BRIDGE_RETRY.toMillis()))));
   }
 
   private ViewerGrant authorize(Session session, String roomId) {

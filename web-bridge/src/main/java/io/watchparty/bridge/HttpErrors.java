@@ -4,7 +4,9 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.HttpMediaTypes;
 import io.helidon.http.NotFoundException;
@@ -31,6 +33,9 @@ import org.slf4j.LoggerFactory;
  *   <li>an {@link ApiException} is a refusal of the bridge's own, sent as it is;
  *   <li>a Helidon {@link HttpException} (e.g. {@code new BadRequestException("...")}) keeps its
  *       status and, below 500, its message;
+ *   <li>a body that ends before its {@code Content-Length} (or last chunk), because the client
+ *       closed the connection, is the client's fault: 400 {@code INCOMPLETE_BODY}, and the
+ *       connection closes;
  *   <li>a gRPC {@link StatusRuntimeException} from an upstream call gets the HTTP status of its
  *       code, and the server's {@code google.rpc.ErrorInfo} reason and metadata when it has them;
  *   <li>anything else is a bug: logged here, sent as a bare 500.
@@ -69,6 +74,20 @@ final class HttpErrors {
               e.error().send(res);
             })
         .error(HttpException.class, HttpErrors::onHttpException)
+        .error(
+            DataReader.InsufficientDataAvailableException.class,
+            (req, res, e) -> {
+              // The client closed the connection before the body it declared was complete: its
+              // fault, not the bridge's. Nothing more can be read from the connection.
+              ApiError error =
+                  new ApiError(
+                      Status.BAD_REQUEST_400,
+                      "INCOMPLETE_BODY",
+                      "The connection ended before the body was complete.");
+              refusals.accept(error.error());
+              res.header(HeaderValues.CONNECTION_CLOSE);
+              error.send(res);
+            })
         .error(
             StatusRuntimeException.class,
             (req, res, e) -> {

@@ -2,6 +2,7 @@ package io.watchparty.bridge;
 
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -42,7 +43,8 @@ public final class WebBridge implements AutoCloseable {
       BridgeMetrics metrics,
       RelayHub hub,
       BrowserApi api,
-      EventStreams streams)
+      EventStreams streams,
+      ClosedConnections connections)
       implements AutoCloseable {
 
     static Parts build(BridgeSettings settings, Upstream upstream) {
@@ -66,6 +68,7 @@ public final class WebBridge implements AutoCloseable {
       Sessions sessions = new Sessions(upstream);
       Invites invites = new Invites();
       EndedStreams ended = new EndedStreams();
+      ClosedConnections connections = new ClosedConnections();
       return new Parts(
           timers,
           relayAccount,
@@ -73,7 +76,9 @@ public final class WebBridge implements AutoCloseable {
           metrics,
           hub,
           new BrowserApi(upstream, sessions, invites, ended, hub, clock),
-          new EventStreams(upstream, sessions, invites, ended, hub, settings, metrics, timers));
+          new EventStreams(
+              upstream, sessions, invites, ended, hub, settings, metrics, connections, timers),
+          connections);
     }
 
     void routing(HttpRouting.Builder routing, boolean testHook) {
@@ -137,6 +142,8 @@ public final class WebBridge implements AutoCloseable {
                     }
                   })
               .directHandlers(HttpErrors.directHandlers())
+              // Tells the event streams which connection each request came over.
+              .addProtocol(Http1Config.builder().addReceiveListener(parts.connections()).build())
               .routing(routing -> routed.routing(routing, settings.testHook()))
               .build()
               .start();

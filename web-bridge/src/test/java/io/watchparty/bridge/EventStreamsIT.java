@@ -100,6 +100,12 @@ class EventStreamsIT {
     return (long) PrometheusText.sum(metrics, "watchparty_bridge_upstream_opened_total", Map.of());
   }
 
+  /** The bridge's {@code watchparty_bridge_resumes_snapshot} counter. */
+  private static long resumesBySnapshot(Browser browser) {
+    String metrics = browser.get("/observe/metrics").body();
+    return (long) PrometheusText.sum(metrics, "watchparty_bridge_resumes_snapshot_total", Map.of());
+  }
+
   /** Whether a snapshot or watchability event says its browser may watch. */
   private static Optional<Boolean> canWatchIn(SseProbe.Event event) {
     return event.json().objectValue(event.name()).orElseThrow().booleanValue("canWatch");
@@ -377,6 +383,56 @@ class EventStreamsIT {
       assertThat(unknown.next().name()).isEqualTo("snapshot");
       SseProbe garbage = alice.events(roomId, "not-a-number");
       assertThat(garbage.next().name()).isEqualTo("snapshot");
+    }
+  }
+
+  @Test
+  void resumesAfterABridgeRestartAreAnsweredWithASnapshotAndCountedEach() {
+    try (Browser alice = platform.browser("alice")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe before = alice.events(roomId);
+      before.next("snapshot");
+      seek(alice, roomId, 1_000);
+      String lastSeen = before.next("playback_changed").id();
+      before.close();
+
+      for (int restart = 1; restart <= 2; restart++) {
+        // The new bridge's relay for the room has no view and no buffer yet: a snapshot must do.
+        platform.restartBridge();
+        long counted = resumesBySnapshot(alice);
+
+        SseProbe resumed = alice.events(roomId, lastSeen);
+
+        assertThat(resumed.next().name()).isEqualTo("snapshot");
+        assertThat(resumesBySnapshot(alice)).isEqualTo(counted + 1);
+      }
+    }
+  }
+
+  @Test
+  void tabsTheUserClosedFreeTheirSlotsWithinTheRefusalsRetryAfter() {
+    // This platform's bridge holds the default number of streams per user.
+    int limit = BridgeSettings.DEFAULT_USER_STREAMS;
+    try (Browser gabriela = platform.browser("gabriela")) {
+      String roomId = createRoom(gabriela, "PUBLIC");
+      List<SseProbe> tabs = new ArrayList<>();
+      for (int i = 0; i < limit; i++) {
+        SseProbe tab = gabriela.events(roomId);
+        tab.next("snapshot");
+        tabs.add(tab);
+      }
+      SseProbe refused = gabriela.events(roomId);
+      refused.assertStatus(503);
+      long retryAfterSeconds =
+          Long.parseLong(refused.response().headers().firstValue("Retry-After").orElseThrow());
+
+      tabs.forEach(SseProbe::close);
+
+      // What Retry-After says: once it has passed, a tab the user closed no longer holds a slot.
+      await()
+          .atMost(Duration.ofSeconds(retryAfterSeconds))
+          .pollInterval(Duration.ofMillis(100))
+          .untilAsserted(() -> gabriela.events(roomId).assertStatus(200));
     }
   }
 

@@ -25,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,6 +83,11 @@ class HttpErrorsRoutingTest {
                                 "NOT_SIGNED_IN",
                                 "Sign in first.");
                           })
+                      .post(
+                          "/read",
+                          // As a handler that reads its body, as every POST of the API does.
+                          (req, res) ->
+                              res.send(JsonBodies.readFields(req, Set.of("text")).toString()))
                       .get("/smuggled", (req, res) -> res.send("smuggled"))
                       .get("/probe", (req, res) -> res.send("probe"))
                       .get(
@@ -234,6 +240,32 @@ class HttpErrorsRoutingTest {
 
     assertThat(responses).startsWith("HTTP/1.1 401 ").doesNotContain("smuggled");
     assertThat(statusLines(responses)).isEqualTo(1);
+  }
+
+  @Test
+  void aBodyShorterThanItsContentLengthIsABadRequestAndNoErrorInTheLog() throws IOException {
+    String body = "{\"text\":";
+    String request =
+        "POST /read HTTP/1.1\r\nHost: bridge\r\nContent-Type: application/json\r\n"
+            + "Content-Length: "
+            + (body.length() + 100)
+            + "\r\n\r\n"
+            + body;
+
+    String response;
+    List<String> errors;
+    try (ErrorLog log = ErrorLog.open()) {
+      // The client sends less than it declared, then closes its side.
+      response = exchange(request);
+      errors = log.errors();
+    }
+
+    assertThat(response).startsWith("HTTP/1.1 400 ");
+    assertThat(response).containsIgnoringCase("Content-Type: application/json");
+    assertThat(statusLines(response)).isEqualTo(1);
+    String json = response.substring(response.indexOf("\r\n\r\n") + 4);
+    assertThat(json(json).stringValue("error")).contains("INCOMPLETE_BODY");
+    assertThat(errors).isEmpty();
   }
 
   private static URI uri(String path) {

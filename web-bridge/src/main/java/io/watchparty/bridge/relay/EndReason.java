@@ -1,6 +1,9 @@
 package io.watchparty.bridge.relay;
 
-/** Why a browser's event stream ended for good (the {@code reason} of its {@code ended} event). */
+/**
+ * Why a browser's event stream ended: for good (the {@code reason} of its {@code ended} event), or
+ * for this connection only ({@link #SHUTTING_DOWN}, {@link #DISCONNECTED}).
+ */
 public enum EndReason {
   /** A host or co-host removed the user from the room. */
   KICKED("You were removed from the room."),
@@ -13,7 +16,9 @@ public enum EndReason {
   /** The server no longer admits the user (e.g. the room is gone); the message says why. */
   REFUSED("The room can no longer be watched."),
   /** The bridge is shutting down; a reconnect reaches another one (or this one after a restart). */
-  SHUTTING_DOWN("The server is restarting.");
+  SHUTTING_DOWN("The server is restarting."),
+  /** The browser closed the connection; nobody is left to tell. */
+  DISCONNECTED("The connection was closed.");
 
   private final String message;
 
@@ -28,6 +33,6 @@ public enum EndReason {
 
   /** Whether a reconnect of the same browser must be told to stop rather than be served. */
   public boolean stopsReconnects() {
-    return this != SHUTTING_DOWN;
+    return this != SHUTTING_DOWN && this != DISCONNECTED;
   }
 }

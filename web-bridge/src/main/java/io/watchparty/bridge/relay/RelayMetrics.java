@@ -13,7 +13,10 @@ public interface RelayMetrics {
   /** A browser resumed with Last-Event-ID and got exactly the events it missed. */
   void resumedExactly();
 
-  /** A browser resumed with Last-Event-ID and got a snapshot (gap too old or unknown id). */
+  /**
+   * A browser resumed with Last-Event-ID and got a snapshot: the gap was too old, the id unknown,
+   * or the relay had no events of the room yet (the room is new to this bridge, e.g. it restarted).
+   */
   void resumedBySnapshot();
 
   /** A slow browser's backlog was replaced by a snapshot. */

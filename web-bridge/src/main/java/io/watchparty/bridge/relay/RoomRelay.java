@@ -160,7 +160,12 @@ final class RoomRelay {
           }
           stream.resync();
         }
-      } // else: the first snapshot from upstream goes to every browser waiting for it
+      } else if (lastEventId.isPresent()) {
+        // A relay with no view yet (a room new to this bridge, say after the bridge restarted)
+        // holds no events to replay: the first snapshot from upstream, which goes to every browser
+        // waiting for it, answers this resume too.
+        metrics().resumedBySnapshot();
+      }
       if (upstream == null && reconnect == null) {
         connect();
       }

@@ -141,6 +141,25 @@ public final class ViewerStream implements AutoCloseable {
   }
 
   /**
+   * The browser closed its connection: the writer drops what is queued and stops at once, with an
+   * end that stops no reconnect (there is no one to send it to). Idempotent; an end already due
+   * stays as it was.
+   */
+  public void disconnected() {
+    lock.lock();
+    try {
+      if (end == null) {
+        queue.clear();
+        snapshotDue = false;
+        end = new Outgoing.End(EndReason.DISCONNECTED);
+        ready.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * A tick of the keep-alive clock: when nothing was queued since the previous tick, the writer
    * sends a keep-alive. With ticks every half heartbeat, a quiet browser hears something every half
    * to whole heartbeat.
