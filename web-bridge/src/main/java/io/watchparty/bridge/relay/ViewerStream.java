@@ -279,9 +279,12 @@ public final class ViewerStream implements AutoCloseable {
           yield Optional.empty(); // the last snapshot already said
         }
         watchedTitleId = check.titleId();
+        boolean wasWatchable = watchable;
         Optional<RoomRelay.Personal> told = relay.watchabilityFor(this, check.titleId());
         told.ifPresent(t -> watchable = t.canWatch());
-        yield told.map(RoomRelay.Personal::event);
+        // As the server tells its members: only a viewer who cannot watch the new title, or whose
+        // right to watch changed, hears of it.
+        yield told.filter(t -> !t.canWatch() || !wasWatchable).map(RoomRelay.Personal::event);
       }
     };
   }
