@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  *       <td>interface the HTTP server binds to</td></tr>
  *   <tr><td>{@value #PORT_KEY}</td><td>8080</td>
  *       <td>HTTP port; 0 picks a free port</td></tr>
+ *   <tr><td>{@value #OBSERVE_PORT_KEY}</td><td>8082</td>
+ *       <td>port of {@code /observe/health} and {@code /observe/metrics}, on the same host; 0 picks
+ *       a free port, -1 turns them off. Never the public port: metrics are for operators</td></tr>
  *   <tr><td>{@value #UPSTREAM_KEY}</td><td>127.0.0.1:50051</td>
  *       <td>the WatchParty gRPC server, {@code host:port} ({@code [v6-address]:port} for IPv6)</td></tr>
  *   <tr><td>{@value #TOKEN_KEY}</td><td>none</td>
@@ -53,6 +56,8 @@ import java.util.regex.Pattern;
  *
  * @param host the host name or IP address the HTTP server binds to
  * @param port the HTTP port, from 0 (any free port) to 65535
+ * @param observePort the port of health and metrics, from 0 (any free port) to 65535, or -1 for
+ *     none
  * @param upstream the gRPC server the bridge relays
  * @param relayToken the bridge's relay token; empty to ask a demo-mode server for one
  * @param maxStreams SSE streams held at most
@@ -66,6 +71,7 @@ import java.util.regex.Pattern;
 public record BridgeSettings(
     String host,
     int port,
+    int observePort,
     Address upstream,
     Optional<String> relayToken,
     int maxStreams,
@@ -80,6 +86,9 @@ public record BridgeSettings(
 
   /** Config key of {@link #port()}. */
   public static final String PORT_KEY = "watchparty.bridge.port";
+
+  /** Config key of {@link #observePort()}. */
+  public static final String OBSERVE_PORT_KEY = "watchparty.bridge.observeport";
 
   /** Config key of {@link #upstream()}. */
   public static final String UPSTREAM_KEY = "watchparty.bridge.upstream";
@@ -116,6 +125,7 @@ public record BridgeSettings(
 
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_PORT = 8080;
+  static final int DEFAULT_OBSERVE_PORT = 8082;
   static final String DEFAULT_UPSTREAM = "127.0.0.1:50051";
   static final int DEFAULT_MAX_STREAMS = 20_000;
   static final int DEFAULT_USER_STREAMS = 16;
@@ -151,6 +161,12 @@ public record BridgeSettings(
     if (port < 0 || port > 65535) {
       throw badPort(Integer.toString(port));
     }
+    if (observePort < -1 || observePort > 65535) {
+      throw Settings.invalid(
+          OBSERVE_PORT_KEY,
+          Integer.toString(observePort),
+          "a port from 0 to 65535 (0 picks a free port, -1 turns it off)");
+    }
   }
 
   /** Where to listen and what to relay, every other key at its default. */
@@ -158,6 +174,7 @@ public record BridgeSettings(
     this(
         host,
         port,
+        DEFAULT_OBSERVE_PORT,
         upstream,
         Optional.empty(),
         DEFAULT_MAX_STREAMS,
@@ -174,11 +191,29 @@ public record BridgeSettings(
     return new BridgeSettings(DEFAULT_HOST, DEFAULT_PORT, Address.parse(DEFAULT_UPSTREAM));
   }
 
+  /** The same settings with another observability port (0 any free one, -1 none). */
+  public BridgeSettings withObservePort(int observePort) {
+    return new BridgeSettings(
+        host,
+        port,
+        observePort,
+        upstream,
+        relayToken,
+        maxStreams,
+        userStreams,
+        heartbeat,
+        stallTimeout,
+        sendBuffer,
+        relay,
+        testHook);
+  }
+
   /** The same settings with a relay token. */
   public BridgeSettings withRelayToken(String token) {
     return new BridgeSettings(
         host,
         port,
+        observePort,
         upstream,
         Optional.of(token),
         maxStreams,
@@ -196,6 +231,7 @@ public record BridgeSettings(
     return new BridgeSettings(
         host,
         port,
+        observePort,
         upstream,
         relayToken,
         maxStreams,
@@ -212,6 +248,7 @@ public record BridgeSettings(
     return new BridgeSettings(
         host,
         port,
+        observePort,
         upstream,
         relayToken,
         maxStreams,
@@ -228,6 +265,7 @@ public record BridgeSettings(
     return new BridgeSettings(
         host,
         port,
+        observePort,
         upstream,
         relayToken,
         maxStreams,
@@ -244,6 +282,7 @@ public record BridgeSettings(
     return new BridgeSettings(
         host,
         port,
+        observePort,
         upstream,
         relayToken,
         maxStreams,
@@ -267,6 +306,7 @@ public record BridgeSettings(
     return new BridgeSettings(
         settings.text(HOST_KEY, DEFAULT_HOST),
         settings.port(PORT_KEY, DEFAULT_PORT, 0),
+        settings.port(OBSERVE_PORT_KEY, DEFAULT_OBSERVE_PORT, -1),
         settings.parsed(UPSTREAM_KEY, Address.defaults(), UPSTREAM, Address::tryParse),
         settings.text(TOKEN_KEY),
         settings.integer(MAX_STREAMS_KEY, DEFAULT_MAX_STREAMS, 1, 1_000_000),

@@ -74,8 +74,6 @@ final class BrowserApi implements HttpService {
         JsonObject.builder()
             .set("service", Main.SERVICE)
             .set("upstream", upstream.address())
-            .set("health", "/observe/health")
-            .set("metrics", "/observe/metrics")
             .set("api", "see web-bridge/README.md")
             .build()
             .toString();

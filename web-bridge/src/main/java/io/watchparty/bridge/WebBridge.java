@@ -1,6 +1,7 @@
 package io.watchparty.bridge;
 
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
@@ -8,6 +9,9 @@ import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.watchparty.bridge.relay.RelayHub;
 import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,12 +24,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What it serves: the web page ({@link WebPage}), the browser API ({@link BrowserApi}), one SSE
  * stream per browser and room ({@link EventStreams}) fed by one upstream relay stream per room
- * ({@link RelayHub}), health and metrics. {@link #close()} ends the browsers' streams first (they
- * reconnect to another bridge, or to this one after a restart), then stops taking requests, and
- * closes the channel last, so that requests in flight can still reach the gRPC server.
+ * ({@link RelayHub}), and on a port of their own ({@link BridgeSettings#observePort()}) health and
+ * metrics. {@link #close()} ends the browsers' streams first (they reconnect to another bridge, or
+ * to this one after a restart), then stops taking requests, and closes the channel last, so that
+ * requests in flight can still reach the gRPC server.
  */
 public final class WebBridge implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebBridge.class);
+
+  /** The name of the listener of health and metrics ({@link BridgeSettings#observePort()}). */
+  private static final String OBSERVE_SOCKET = "observe";
 
   private final BridgeSettings settings;
   private final Upstream upstream;
@@ -33,6 +41,7 @@ public final class WebBridge implements AutoCloseable {
   private final WebServer server;
   // Kept, as the server reports no port once stopped.
   private final int port;
+  private final OptionalInt observePort;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** The bridge's working parts, built before the server and closed after it. */
@@ -104,11 +113,15 @@ public final class WebBridge implements AutoCloseable {
     this.parts = parts;
     this.server = server;
     this.port = server.port();
+    this.observePort =
+        settings.observePort() >= 0
+            ? OptionalInt.of(server.port(OBSERVE_SOCKET))
+            : OptionalInt.empty();
   }
 
   /**
    * Connects to {@code settings.upstream()} and starts serving HTTP on {@code settings.host()} and
-   * {@code settings.port()}.
+   * {@code settings.port()}, and health and metrics on {@code settings.observePort()}.
    *
    * @throws IllegalStateException when the server cannot listen (say the port is taken); nothing is
    *     left running then
@@ -123,7 +136,7 @@ public final class WebBridge implements AutoCloseable {
     try {
       parts = Parts.build(settings, upstream);
       Parts routed = parts;
-      WebServer server =
+      WebServerConfig.Builder builder =
           WebServer.builder()
               .host(settings.host())
               .port(settings.port())
@@ -132,7 +145,6 @@ public final class WebBridge implements AutoCloseable {
               .shutdownHook(false)
               // Exactly the features below, not whatever happens to be on the class path.
               .featuresDiscoverServices(false)
-              .addFeature(observe(upstream))
               // A body the API would refuse is still read to its end (UnreadBodies): bounded here.
               .maxPayloadSize(JsonBodies.MAX_PAYLOAD)
               .connectionOptions(
@@ -144,18 +156,36 @@ public final class WebBridge implements AutoCloseable {
               .directHandlers(HttpErrors.directHandlers())
               // Tells the event streams which connection each request came over.
               .addProtocol(Http1Config.builder().addReceiveListener(parts.connections()).build())
-              .routing(routing -> routed.routing(routing, settings.testHook()))
-              .build()
-              .start();
+              .routing(routing -> routed.routing(routing, settings.testHook()));
+      if (settings.observePort() >= 0) {
+        // Health and metrics are for operators: a port of their own, never the public one.
+        builder
+            .putSocket(
+                OBSERVE_SOCKET,
+                socket ->
+                    socket
+                        .host(settings.host())
+                        .port(settings.observePort())
+                        .routing(routing -> HttpErrors.register(routing)))
+            .addFeature(observe(upstream));
+      }
+      WebServer server = builder.build().start();
       if (!server.isRunning()) {
         // Helidon logs why (say the port is taken) and returns a stopped server instead of failing.
         throw new IllegalStateException(
             "The web bridge could not listen on "
                 + settings.baseUri(settings.port())
+                + (settings.observePort() >= 0
+                    ? " and " + settings.baseUri(settings.observePort()) + " (health and metrics)"
+                    : "")
                 + "; the log above says why.");
       }
       WebBridge bridge = new WebBridge(settings, upstream, parts, server);
-      log.info("Web bridge listening on {}, relaying {}", bridge.uri(), upstream.address());
+      log.info(
+          "Web bridge listening on {} (health and metrics: {}), relaying {}",
+          bridge.uri(),
+          bridge.observeUri().map(URI::toString).orElse("off"),
+          upstream.address());
       return bridge;
     } catch (RuntimeException e) {
       if (parts != null) {
@@ -167,9 +197,13 @@ public final class WebBridge implements AutoCloseable {
     }
   }
 
-  /** {@code /observe/health} (liveness, readiness) and {@code /observe/metrics} (Prometheus). */
+  /**
+   * {@code /observe/health} (liveness, readiness) and {@code /observe/metrics} (Prometheus), on the
+   * observe socket only.
+   */
   private static ObserveFeature observe(Upstream upstream) {
     return ObserveFeature.builder()
+        .sockets(List.of(OBSERVE_SOCKET))
         .observersDiscoverServices(false)
         .addObserver(
             HealthObserver.builder()
@@ -193,6 +227,16 @@ public final class WebBridge implements AutoCloseable {
   /** The base URI of the bridge, e.g. {@code http://127.0.0.1:8080}. */
   public URI uri() {
     return URI.create(settings.baseUri(port()));
+  }
+
+  /**
+   * The base URI of health and metrics ({@code /observe/health}, {@code /observe/metrics}); empty
+   * when the settings turned them off.
+   */
+  public Optional<URI> observeUri() {
+    return observePort.isPresent()
+        ? Optional.of(URI.create(settings.baseUri(observePort.getAsInt())))
+        : Optional.empty();
   }
 
   /** Whether the HTTP server is running. */

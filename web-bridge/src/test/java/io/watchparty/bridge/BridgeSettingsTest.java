@@ -24,6 +24,7 @@ class BridgeSettingsTest {
     assertThat(settings).isEqualTo(BridgeSettings.defaults());
     assertThat(settings.host()).isEqualTo("127.0.0.1");
     assertThat(settings.port()).isEqualTo(8080);
+    assertThat(settings.observePort()).isEqualTo(8082);
     assertThat(settings.upstream()).isEqualTo(new BridgeSettings.Address("127.0.0.1", 50051));
     assertThat(settings.testHook()).isFalse();
   }
@@ -102,6 +103,26 @@ class BridgeSettingsTest {
         .isEqualTo("::1");
     assertThat(new BridgeSettings("::1", 8080, BridgeSettings.Address.parse("[::1]:1")).baseUri(80))
         .isEqualTo("http://[::1]:80");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-1", "0", "9100"})
+  void observePortIsAPortZeroForAnyOrMinusOneForNone(String port) {
+    assertThat(
+            BridgeSettings.from(config(Map.of("watchparty.bridge.observeport", port)))
+                .observePort())
+        .isEqualTo(Integer.parseInt(port));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-2", "65536", "off"})
+  void rejectsBadObservePortNamingKeyAndValue(String port) {
+    assertThatThrownBy(
+            () -> BridgeSettings.from(config(Map.of("watchparty.bridge.observeport", port))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "watchparty.bridge.observeport (env WATCHPARTY_BRIDGE_OBSERVEPORT) must be a port")
+        .hasMessageEndingWith(", not '" + port + "'.");
   }
 
   @ParameterizedTest

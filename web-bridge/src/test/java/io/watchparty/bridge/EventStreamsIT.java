@@ -94,15 +94,15 @@ class EventStreamsIT {
   }
 
   /** The bridge's {@code watchparty_bridge_upstream_opened} counter, from its Prometheus page. */
-  private static long upstreamStreamsOpened(Browser browser) {
-    String metrics = browser.get("/observe/metrics").body();
+  private static long upstreamStreamsOpened() {
+    String metrics = platform.bridgeMetrics();
     assertThat(metrics).containsPattern("(?m)^watchparty_bridge_upstream_opened_total[{ ]");
     return (long) PrometheusText.sum(metrics, "watchparty_bridge_upstream_opened_total", Map.of());
   }
 
   /** The bridge's {@code watchparty_bridge_resumes_snapshot} counter. */
-  private static long resumesBySnapshot(Browser browser) {
-    String metrics = browser.get("/observe/metrics").body();
+  private static long resumesBySnapshot() {
+    String metrics = platform.bridgeMetrics();
     return (long) PrometheusText.sum(metrics, "watchparty_bridge_resumes_snapshot_total", Map.of());
   }
 
@@ -290,7 +290,7 @@ class EventStreamsIT {
       String roomId = createRoom(alice, "PUBLIC");
       // Counted as streams opened, not open: other tests' relays close beside this one as their
       // browsers' connections are noticed gone (at the next keep-alive), so the open count drifts.
-      long before = upstreamStreamsOpened(alice);
+      long before = upstreamStreamsOpened();
       List<SseProbe> streams = new ArrayList<>();
       for (String user : List.of("alice", "bob", "chiara", "emma", "farid")) {
         for (int tab = 0; tab < 2; tab++) {
@@ -303,7 +303,7 @@ class EventStreamsIT {
         }
       }
 
-      assertThat(upstreamStreamsOpened(alice)).isEqualTo(before + 1);
+      assertThat(upstreamStreamsOpened()).isEqualTo(before + 1);
       awaitMemberCount(roomId, 5); // five people, in two tabs each
       seek(alice, roomId, 7_000);
       for (SseProbe stream : streams) {
@@ -399,12 +399,12 @@ class EventStreamsIT {
       for (int restart = 1; restart <= 2; restart++) {
         // The new bridge's relay for the room has no view and no buffer yet: a snapshot must do.
         platform.restartBridge();
-        long counted = resumesBySnapshot(alice);
+        long counted = resumesBySnapshot();
 
         SseProbe resumed = alice.events(roomId, lastSeen);
 
         assertThat(resumed.next().name()).isEqualTo("snapshot");
-        assertThat(resumesBySnapshot(alice)).isEqualTo(counted + 1);
+        assertThat(resumesBySnapshot()).isEqualTo(counted + 1);
       }
     }
   }

@@ -19,6 +19,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
@@ -137,6 +140,7 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
         bridgeChange.apply(
             new BridgeSettings(
                     "127.0.0.1", bridgePort, new BridgeSettings.Address("127.0.0.1", server.port()))
+                .withObservePort(0)
                 .withTestHook(true));
     bridge = WebBridge.start(bridgeSettings);
     channel =
@@ -161,6 +165,24 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
 
   URI uri(String path) {
     return bridge().uri().resolve(path);
+  }
+
+  /** The bridge's metrics in Prometheus text, from its observe port. */
+  String bridgeMetrics() {
+    URI metrics = bridge().observeUri().orElseThrow().resolve("/observe/metrics");
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> response =
+          http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new AssertionError(metrics + " answered " + response.statusCode());
+      }
+      return response.body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A browser of {@code userId}, signed in through the demo sign-in. */

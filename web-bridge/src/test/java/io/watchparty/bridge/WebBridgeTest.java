@@ -42,7 +42,8 @@ class WebBridgeTest {
     bridge =
         WebBridge.start(
             new BridgeSettings(
-                "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort())));
+                    "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort()))
+                .withObservePort(0));
   }
 
   @AfterEach
@@ -57,7 +58,7 @@ class WebBridgeTest {
     await()
         .untilAsserted(
             () -> {
-              HttpResponse<String> response = get("/observe/health");
+              HttpResponse<String> response = observe("/observe/health");
               assertThat(response.statusCode()).isEqualTo(200);
               JsonObject health = json(response);
               assertThat(health.stringValue("status")).contains("UP");
@@ -77,7 +78,7 @@ class WebBridgeTest {
     await()
         .untilAsserted(
             () -> {
-              HttpResponse<String> response = get("/observe/health");
+              HttpResponse<String> response = observe("/observe/health");
               assertThat(response.statusCode()).isEqualTo(503);
               JsonObject health = json(response);
               assertThat(health.stringValue("status")).contains("DOWN");
@@ -95,7 +96,7 @@ class WebBridgeTest {
     await()
         .untilAsserted(
             () -> {
-              HttpResponse<String> response = get("/observe/health/ready");
+              HttpResponse<String> response = observe("/observe/health/ready");
               assertThat(response.statusCode()).isEqualTo(503);
               JsonObject data = upstreamCheck(json(response)).objectValue("data").orElseThrow();
               assertThat(data.stringValue("state")).contains(UpstreamHealthCheck.UNREACHABLE);
@@ -134,7 +135,7 @@ class WebBridgeTest {
     upstream.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     awaitReadiness(503);
 
-    HttpResponse<String> response = get("/observe/health/live");
+    HttpResponse<String> response = observe("/observe/health/live");
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(json(response).stringValue("status")).contains("UP");
@@ -144,7 +145,7 @@ class WebBridgeTest {
   void metricsArePrometheusText() throws Exception {
     get("/");
 
-    HttpResponse<String> response = get("/observe/metrics");
+    HttpResponse<String> response = observe("/observe/metrics");
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type"))
@@ -153,6 +154,42 @@ class WebBridgeTest {
         .contains("# TYPE requests_count_total counter")
         .containsPattern("(?m)^requests_count_total\\{[^}]*} [1-9]")
         .contains("# TYPE thread_count gauge");
+  }
+
+  @Test
+  void thePublicPortServesNeitherMetricsNorHealth() throws Exception {
+    for (String path : new String[] {"/observe/metrics", "/observe/health"}) {
+      HttpResponse<String> response = get(path);
+
+      assertThat(response.statusCode()).as(path).isEqualTo(404);
+      assertThat(response.headers().firstValue("Content-Type"))
+          .hasValue("application/json; charset=UTF-8");
+      assertThat(json(response).stringValue("error")).contains("NOT_FOUND");
+    }
+  }
+
+  @Test
+  void healthAndMetricsAreOnTheirOwnPort() throws Exception {
+    URI observe = bridge.observeUri().orElseThrow();
+
+    assertThat(observe.getPort()).isPositive().isNotEqualTo(bridge.port());
+    assertThat(observe.getHost()).isEqualTo("127.0.0.1");
+    assertThat(observe("/observe/metrics").body()).contains("watchparty_bridge_");
+    assertThat(observe("/observe/health/live").statusCode()).isEqualTo(200);
+    assertThat(observe("/").statusCode()).as("only health and metrics").isEqualTo(404);
+  }
+
+  @Test
+  void anObservePortOfMinusOneServesNoHealthOrMetrics() throws Exception {
+    bridge.close();
+    bridge =
+        WebBridge.start(
+            new BridgeSettings(
+                    "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort()))
+                .withObservePort(-1));
+
+    assertThat(bridge.observeUri()).isEmpty();
+    assertThat(get("/observe/health").statusCode()).isEqualTo(404);
   }
 
   @Test
@@ -175,8 +212,8 @@ class WebBridgeTest {
     JsonObject body = json(response);
     assertThat(body.stringValue("service")).contains("watchparty-web-bridge");
     assertThat(body.stringValue("upstream")).contains("127.0.0.1:" + upstream.getPort());
-    assertThat(body.stringValue("health")).contains("/observe/health");
-    assertThat(body.stringValue("metrics")).contains("/observe/metrics");
+    assertThat(body.stringValue("health")).as("on the observe port only").isEmpty();
+    assertThat(body.stringValue("metrics")).as("on the observe port only").isEmpty();
   }
 
   @Test
@@ -196,6 +233,7 @@ class WebBridgeTest {
         WebBridge.start(
             new BridgeSettings(
                     "127.0.0.1", 0, new BridgeSettings.Address("127.0.0.1", upstream.getPort()))
+                .withObservePort(0)
                 .withTestHook(true));
 
     HttpResponse<String> page = get("/rooms/r1");
@@ -222,9 +260,10 @@ class WebBridgeTest {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       BridgeSettings settings =
           new BridgeSettings(
-              "127.0.0.1",
-              taken.getLocalPort(),
-              new BridgeSettings.Address("127.0.0.1", upstream.getPort()));
+                  "127.0.0.1",
+                  taken.getLocalPort(),
+                  new BridgeSettings.Address("127.0.0.1", upstream.getPort()))
+              .withObservePort(0);
 
       // Helidon reports the failed bind itself, with a stack trace, through java.util.logging;
       // the refusal provoked here is checked instead of printed.
@@ -242,7 +281,14 @@ class WebBridgeTest {
   }
 
   private void awaitReadiness(int status) {
-    await().until(() -> get("/observe/health/ready").statusCode() == status);
+    await().until(() -> observe("/observe/health/ready").statusCode() == status);
+  }
+
+  /** A GET on the bridge's observe port. */
+  private HttpResponse<String> observe(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(bridge.observeUri().orElseThrow().resolve(path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
