@@ -172,7 +172,10 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
     URI metrics = bridge().observeUri().orElseThrow().resolve("/observe/metrics");
     try (HttpClient http = HttpClient.newHttpClient()) {
       HttpResponse<String> response =
-          http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+          http.send(
+              // A bound on a broken bridge, never a wait for behaviour.
+              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(20)).build(),
+              HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
         throw new AssertionError(metrics + " answered " + response.statusCode());
       }
