@@ -144,20 +144,26 @@ class EventStreamsIT {
       bob.ok("/api/rooms/" + roomId + "/join", "{\"inviteToken\":\"" + invite + "\"}");
       SseProbe viewer = bob.events(roomId);
       JsonObject snapshot = viewer.next("snapshot").json().objectValue("snapshot").orElseThrow();
-      assertThat(snapshot.arrayValue("members").orElseThrow().values())
-          .extracting(m -> ((JsonObject) m).stringValue("userId").orElseThrow())
-          .containsExactly("alice");
-      // The relay names bob to the server as his stream opens: everyone hears him join.
-      assertThat(
-              viewer
-                  .next("member_joined")
-                  .json()
-                  .objectValue("memberJoined")
-                  .orElseThrow()
-                  .objectValue("member")
-                  .orElseThrow()
-                  .stringValue("userId"))
-          .hasValue("bob");
+      List<String> listed =
+          snapshot.arrayValue("members").orElseThrow().values().stream()
+              .map(m -> ((JsonObject) m).stringValue("userId").orElseThrow())
+              .toList();
+      // The relay names bob to the server as his stream opens: everyone hears him join. His own
+      // stream's snapshot is built when its writer gets to it, which may be after the server
+      // counted him: then the snapshot lists him, else the join follows it.
+      assertThat(listed).contains("alice").isSubsetOf("alice", "bob");
+      if (!listed.contains("bob")) {
+        assertThat(
+                viewer
+                    .next("member_joined")
+                    .json()
+                    .objectValue("memberJoined")
+                    .orElseThrow()
+                    .objectValue("member")
+                    .orElseThrow()
+                    .stringValue("userId"))
+            .hasValue("bob");
+      }
       JsonObject bobJoined =
           host.next(e -> e.name().equals("member_joined") && memberOf(e).contains("bob")).json();
       assertThat(
