@@ -118,6 +118,17 @@ final class Browser implements AutoCloseable {
   @Override
   public void close() {
     streams.forEach(SseProbe::close);
-    http.close();
+    // Not http.close(), which waits without bound for exchanges to end: a stream this test left
+    // open should fail the test, not hang the build.
+    http.shutdown();
+    try {
+      if (!http.awaitTermination(Duration.ofSeconds(20))) {
+        http.shutdownNow();
+        throw new AssertionError("the browser still had open exchanges 20 s after it closed");
+      }
+    } catch (InterruptedException e) {
+      http.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }
