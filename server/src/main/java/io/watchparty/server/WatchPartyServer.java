@@ -2,10 +2,8 @@ package io.watchparty.server;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
-import io.grpc.ServerCall;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -49,7 +47,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -86,10 +83,6 @@ public final class WatchPartyServer implements AutoCloseable {
           AccountServiceGrpc.SERVICE_NAME,
           DemoAuthServiceGrpc.SERVICE_NAME);
 
-  /** Services whose handlers still wait for Cassandra: their calls run on virtual threads. */
-  private static final Set<String> BLOCKING_SERVICES =
-      Set.of(CatalogServiceGrpc.SERVICE_NAME, CatalogAdminServiceGrpc.SERVICE_NAME);
-
   private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
 
   private final Server server;
@@ -111,8 +104,8 @@ public final class WatchPartyServer implements AutoCloseable {
   /** Where the handlers of calls run. */
   public enum CallThreads {
     /**
-     * The server's own: a bounded pool of platform threads, and virtual threads for the services
-     * that still wait for Cassandra. What production runs.
+     * The server's own: a bounded pool of platform threads, none of which waits. What production
+     * runs.
      */
     SERVER_POOLS,
     /**
@@ -158,8 +151,7 @@ public final class WatchPartyServer implements AutoCloseable {
     // Every call's handlers and listeners run on a bounded pool of platform threads: none of them
     // waits (rooms load, members are checked and chat is read asynchronously), so a reconnect storm
     // after a restart queues work instead of holding a thread per waiting caller, as gRPC's
-    // default unbounded pool did. The catalog services still read Cassandra synchronously: their
-    // calls run on virtual threads (see executorFor).
+    // default unbounded pool did.
     this.callExecutor =
         Executors.newFixedThreadPool(
             Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
@@ -169,7 +161,8 @@ public final class WatchPartyServer implements AutoCloseable {
             new CassandraTitleStore(session),
             settings.catalogSize(),
             settings.catalogRefresh(),
-            ticker);
+            ticker,
+            drainExecutor);
     this.availability =
         new AvailabilityMatrix(
             new CassandraAvailabilityStore(session),
@@ -178,7 +171,7 @@ public final class WatchPartyServer implements AutoCloseable {
             ticker,
             drainExecutor);
     if (settings.demoCatalog()) {
-      DemoCatalog.install(catalog, availability, clock.instant());
+      DemoCatalog.install(catalog, availability, clock.instant()).join(); // at start: may wait
     }
     this.rooms =
         new RoomRegistry(
@@ -219,7 +212,7 @@ public final class WatchPartyServer implements AutoCloseable {
             streamWriters,
             settings.rooms().outboxCapacity());
     if (calls == CallThreads.SERVER_POOLS) {
-      transport.callExecutor(this::executorFor);
+      transport.executor(callExecutor);
     }
     this.server =
         transport
@@ -240,12 +233,6 @@ public final class WatchPartyServer implements AutoCloseable {
             .addService(Utf8Guard.guard(health.getHealthService().bindService()))
             .addService(Utf8Guard.guard(ProtoReflectionServiceV1.newInstance().bindService()))
             .build();
-  }
-
-  /** Where a call runs: see {@link #callExecutor}. */
-  private Executor executorFor(ServerCall<?, ?> call, Metadata headers) {
-    String service = call.getMethodDescriptor().getServiceName();
-    return BLOCKING_SERVICES.contains(service) ? drainExecutor : callExecutor;
   }
 
   /** A service behind the token check, whose requests are guarded against invalid UTF-8. */

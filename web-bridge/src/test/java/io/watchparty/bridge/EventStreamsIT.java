@@ -229,7 +229,7 @@ class EventStreamsIT {
   @Test
   void aLicenceWindowClosingDuringThePartyIsToldToTheBrowsersOfThatRegion() {
     var availability = platform.server().availability();
-    var before = availability.of("sintel").window("IT");
+    var before = availability.of("sintel").join().window("IT");
     assertThat(before).as("sintel is licensed in Italy in the demo catalog").isPresent();
     try (Browser alice = platform.browser("alice");
         Browser chiara = platform.browser("chiara")) {
@@ -248,7 +248,7 @@ class EventStreamsIT {
         italy.next(e -> e.name().equals("member_joined") && memberOf(e).equals("chiara"));
       }
 
-      availability.clear("sintel", "IT"); // the window closes now, through this server
+      availability.clear("sintel", "IT").toCompletableFuture().join(); // closes now, here
 
       JsonObject told = italy.next("watchability").json().objectValue("watchability").orElseThrow();
       assertThat(told.booleanValue("canWatch")).hasValue(false);
@@ -258,7 +258,7 @@ class EventStreamsIT {
           .as("the relay's addressing stays inside")
           .isEmpty();
     } finally {
-      availability.set("sintel", "IT", before.orElseThrow());
+      availability.set("sintel", "IT", before.orElseThrow()).toCompletableFuture().join();
     }
   }
 
@@ -605,11 +605,11 @@ class EventStreamsIT {
       // answer, not from the one the bridge kept before.
       var availability = platform.server().availability();
       try {
-        availability.set("metropolis", "JP", LicenceWindow.ALWAYS);
+        availability.set("metropolis", "JP", LicenceWindow.ALWAYS).toCompletableFuture().join();
         assertThat(canWatchIn(viewer.next("watchability"))).hasValue(true);
         assertThat(canWatchIn(hiro.events(roomId).next("snapshot"))).hasValue(true);
       } finally {
-        availability.clear("metropolis", "JP");
+        availability.clear("metropolis", "JP").toCompletableFuture().join();
       }
     }
   }

@@ -11,6 +11,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.Stream;
 
 /**
  * The demo catalog of a local installation ({@code demo/titles.tsv} on the classpath): public
@@ -50,10 +53,19 @@ public final class DemoCatalog {
   /** One cell of the demo matrix. */
   public record Entry(String titleId, String region, LicenceWindow window) {}
 
-  /** Writes the demo titles and their availability (idempotent up to the relative windows). */
-  public static void install(TitleCatalog catalog, AvailabilityMatrix matrix, Instant now) {
-    titles().forEach(catalog::put);
-    availability(now).forEach(e -> matrix.set(e.titleId(), e.region(), e.window()));
+  /**
+   * Writes the demo titles and their availability (idempotent up to the relative windows), all at
+   * once; completes when every write is stored.
+   */
+  public static CompletableFuture<Void> install(
+      TitleCatalog catalog, AvailabilityMatrix matrix, Instant now) {
+    Stream<CompletionStage<?>> titles = titles().stream().map(catalog::put);
+    Stream<CompletionStage<?>> windows =
+        availability(now).stream().map(e -> matrix.set(e.titleId(), e.region(), e.window()));
+    return CompletableFuture.allOf(
+        Stream.concat(titles, windows)
+            .map(CompletionStage::toCompletableFuture)
+            .toArray(CompletableFuture[]::new));
   }
 
   private static Optional<Instant> daysFrom(Instant now, String days) {

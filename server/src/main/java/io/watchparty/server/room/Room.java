@@ -30,8 +30,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -61,11 +63,23 @@ public final class Room {
   private final RoomConfig config;
   private final InstantSource clock;
 
-  /** Catalog lookup that refuses malformed and unknown ids. */
-  private final Function<String, Title> titles;
+  /**
+   * Catalog lookup that refuses malformed and unknown ids. Like {@link #availability}, cached: the
+   * future is complete when returned unless the title is cold, and a cold one completes on an
+   * executor (never a storage driver thread). Never waited for, and never called under the lock.
+   */
+  private final Function<String, CompletableFuture<Title>> titles;
 
-  /** A title's licence windows; may read Cassandra, so never called under the lock. */
-  private final Function<String, TitleAvailability> availability;
+  /** A title's licence windows (see {@link #titles}). */
+  private final Function<String, CompletableFuture<TitleAvailability>> availability;
+
+  /**
+   * The last command to arrive, done once it has been applied (not stored). A command waits for the
+   * one before it: while a title switch reads a cold title from storage, the play that followed it
+   * must not overtake it. Nearly always already done, and the command then runs at once.
+   */
+  private final AtomicReference<CompletableFuture<Void>> lastCommand =
+      new AtomicReference<>(CompletableFuture.completedFuture(null));
 
   private final InviteTokens inviteTokens;
   private final ReentrantLock lock = new ReentrantLock();
@@ -119,8 +133,8 @@ public final class Room {
       InstantSource clock,
       RoomTimers timers,
       RoomWriter writer,
-      Function<String, Title> titles,
-      Function<String, TitleAvailability> availability,
+      Function<String, CompletableFuture<Title>> titles,
+      Function<String, CompletableFuture<TitleAvailability>> availability,
       InviteTokens inviteTokens,
       BiFunction<UUID, String, CompletionStage<Boolean>> storedPartyMember,
       FanOutTimes fanOutTimes,
@@ -196,8 +210,11 @@ public final class Room {
    * events. Refuses (and changes nothing) when the caller may not join.
    */
   public CompletionStage<Subscriber> join(Identity who, StreamSink sink, Join request) {
-    return admitting(
-        who, storedMember -> joinLocked(who, sink, request, readAvailability(), storedMember));
+    return readAvailability()
+        .thenCompose(
+            reading ->
+                admitting(
+                    who, storedMember -> joinLocked(who, sink, request, reading, storedMember)));
   }
 
   private Subscriber joinLocked(
@@ -253,10 +270,14 @@ public final class Room {
    * member's join (subscription, region, bans, invite). Changes nothing.
    */
   public CompletionStage<ViewerGrant> authorizeViewer(Identity who, String inviteToken) {
+    return readAvailability().thenCompose(reading -> authorizeViewer(who, inviteToken, reading));
+  }
+
+  private CompletionStage<ViewerGrant> authorizeViewer(
+      Identity who, String inviteToken, TitleAvailability reading) {
     return admitting(
         who,
         storedMember -> {
-          TitleAvailability reading = readAvailability();
           enter();
           try {
             state.requireOpen();
@@ -432,19 +453,48 @@ public final class Room {
       // Chat moderation may read Cassandra first: the chat takes the lock itself.
       return chat.moderate(who, command.getChat());
     }
-    Optional<Title> newTitle =
+    CompletableFuture<Optional<NewTitle>> newTitle =
         command.getPlayback().hasChangeTitle()
-            ? Optional.of(titles.apply(command.getPlayback().getChangeTitle().getTitleId()))
-            : Optional.empty();
-    Optional<TitleAvailability> newRights = newTitle.map(t -> availability.apply(t.titleId()));
+            ? titles
+                .apply(command.getPlayback().getChangeTitle().getTitleId())
+                .thenCompose(
+                    title ->
+                        availability
+                            .apply(title.titleId())
+                            .thenApply(rights -> Optional.of(new NewTitle(title, rights))))
+            : CompletableFuture.completedFuture(Optional.empty());
+    CompletableFuture<Void> applied = new CompletableFuture<>();
+    return lastCommand
+        .getAndSet(applied)
+        .thenCombine(newTitle, (previousApplied, looked) -> looked)
+        .handle(
+            (looked, failure) -> {
+              try {
+                if (failure != null) {
+                  throw failure instanceof CompletionException wrapped
+                      ? wrapped
+                      : new CompletionException(failure);
+                }
+                return apply(who, command, looked);
+              } finally {
+                applied.complete(null);
+              }
+            })
+        .thenCompose(stored -> stored);
+  }
+
+  /** A title switch's new title and its licence windows, read before the lock. */
+  private record NewTitle(Title title, TitleAvailability rights) {}
+
+  private CompletionStage<CommandAccepted> apply(
+      Identity who, Command command, Optional<NewTitle> newTitle) {
     enter();
     try {
       state.requireOpen();
       presence.requirePresent(who.userId());
       return switch (command.getKindCase()) {
         // Playback is acknowledged at once: sync never waits for Cassandra.
-        case PLAYBACK ->
-            CompletableFuture.completedStage(playbackCommand(who, command, newTitle, newRights));
+        case PLAYBACK -> CompletableFuture.completedStage(playbackCommand(who, command, newTitle));
         case ROLE -> {
           CommandAccepted accepted =
               CommandAccepted.newBuilder()
@@ -464,18 +514,16 @@ public final class Room {
 
   @GuardedBy("lock")
   private CommandAccepted playbackCommand(
-      Identity who,
-      Command command,
-      Optional<Title> newTitle,
-      Optional<TitleAvailability> newRights) {
+      Identity who, Command command, Optional<NewTitle> newTitle) {
     roles.requireController(who.userId());
-    Optional<Long> sequence = playback.command(who.userId(), command.getPlayback(), newTitle);
+    Optional<Long> sequence =
+        playback.command(who.userId(), command.getPlayback(), newTitle.map(NewTitle::title));
     var accepted = CommandAccepted.newBuilder().setEffectiveAtMs(playback.state().effectiveAtMs());
     sequence.ifPresent(accepted::setSequence);
-    if (sequence.isPresent() && newRights.isPresent()) {
+    if (sequence.isPresent() && newTitle.isPresent()) {
       accepted.setMembersUnableToWatch(
           licence.update(
-              newRights.get(),
+              newTitle.get().rights(),
               presence.watchers(),
               true,
               // Relays check a title switch for their viewers themselves (with the catalog).
@@ -707,15 +755,18 @@ public final class Room {
   // Queries
 
   /** The room as described to a user of {@code region}: says whether they can watch it. */
-  public RoomInfo info(String region) {
-    TitleAvailability reading = readAvailability();
-    enter();
-    try {
-      absorb(reading);
-      return infoLocked(licence.canWatch(region));
-    } finally {
-      lock.unlock();
-    }
+  public CompletionStage<RoomInfo> info(String region) {
+    return readAvailability()
+        .thenApply(
+            reading -> {
+              enter();
+              try {
+                absorb(reading);
+                return infoLocked(licence.canWatch(region));
+              } finally {
+                lock.unlock();
+              }
+            });
   }
 
   /** Whether {@code userId} may see this private room without an invite. */
@@ -776,16 +827,20 @@ public final class Room {
   }
 
   /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
-  public long countUnableToWatch(Identity who, String titleId) {
-    Title title = titles.apply(titleId);
-    TitleAvailability rights = availability.apply(title.titleId());
-    enter();
-    try {
-      roles.requireController(who.userId());
-      return licence.unableToWatch(rights, presence.regions());
-    } finally {
-      lock.unlock();
-    }
+  public CompletionStage<Long> countUnableToWatch(Identity who, String titleId) {
+    return titles
+        .apply(titleId)
+        .thenCompose(title -> availability.apply(title.titleId()))
+        .thenApply(
+            rights -> {
+              enter();
+              try {
+                roles.requireController(who.userId());
+                return licence.unableToWatch(rights, presence.regions());
+              } finally {
+                lock.unlock();
+              }
+            });
   }
 
   /** The availability of {@code titleId} changed through this server: re-check at once. */
@@ -797,20 +852,25 @@ public final class Room {
 
   /** On the licence timer, or after a change: re-reads the title's windows and tells members. */
   private void licenceCheck() {
-    TitleAvailability reading = readAvailability();
-    enter();
-    try {
-      if (!state.closed()) {
-        recheck(reading);
-        licence.schedule(this::licenceCheck);
-      }
-    } finally {
-      lock.unlock();
-    }
+    readAvailability()
+        .whenComplete(
+            (fresh, failure) -> {
+              enter();
+              try {
+                if (!state.closed()) {
+                  // Unread (storage failing, the title cold): time still passes, and the last
+                  // reading decides; the next check tries again.
+                  recheck(failure == null ? fresh : licence.current());
+                  licence.schedule(this::licenceCheck);
+                }
+              } finally {
+                lock.unlock();
+              }
+            });
   }
 
   /** The current title's availability, read before the lock is taken (it may reach Cassandra). */
-  private TitleAvailability readAvailability() {
+  private CompletableFuture<TitleAvailability> readAvailability() {
     return availability.apply(currentTitleId());
   }
 

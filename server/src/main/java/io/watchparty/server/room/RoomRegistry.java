@@ -65,8 +65,8 @@ public final class RoomRegistry {
   private static final Set<Visibility> VISIBILITIES = Set.of(Visibility.PRIVATE, Visibility.PUBLIC);
 
   private final RoomStore store;
-  private final Function<String, Title> titles;
-  private final Function<String, TitleAvailability> availability;
+  private final Function<String, CompletableFuture<Title>> titles;
+  private final Function<String, CompletableFuture<TitleAvailability>> availability;
   private final RoomConfig config;
   private final InstantSource clock;
   private final ScheduledExecutorService scheduler;
@@ -82,8 +82,9 @@ public final class RoomRegistry {
   private final ScheduledFuture<?> sweeps;
 
   /**
-   * @param titles looks up catalog titles (cached), refusing malformed and unknown ids
-   * @param availability a title's licence windows by region (cached; may read storage)
+   * @param titles looks up catalog titles (cached), refusing malformed and unknown ids; a cold
+   *     lookup completes on an executor, never on a storage driver thread
+   * @param availability a title's licence windows by region (cached and completed as titles are)
    * @param scheduler fires every room's timers (grace periods, presence counts, buffering waits,
    *     licence boundaries, write retries); it should remove cancelled tasks at once
    * @param executor runs timer callbacks, storage completions and room loads: never the storage
@@ -92,8 +93,8 @@ public final class RoomRegistry {
    */
   public RoomRegistry(
       RoomStore store,
-      Function<String, Title> titles,
-      Function<String, TitleAvailability> availability,
+      Function<String, CompletableFuture<Title>> titles,
+      Function<String, CompletableFuture<TitleAvailability>> availability,
       RoomConfig config,
       InstantSource clock,
       Ticker ticker,
@@ -137,9 +138,17 @@ public final class RoomRegistry {
           Map.of("field", "name"));
     }
     RoomSettings settings = validated(request.getSettings());
-    String titleId = request.getTitleId();
-    Title title = titles.apply(titleId);
-    TitleAvailability rights = availability.apply(title.titleId());
+    return titles
+        .apply(request.getTitleId())
+        .thenCompose(
+            title ->
+                availability
+                    .apply(title.titleId())
+                    .thenCompose(rights -> create(host, name, settings, title, rights)));
+  }
+
+  private CompletionStage<Room> create(
+      Identity host, String name, RoomSettings settings, Title title, TitleAvailability rights) {
     if (!rights.canWatch(host.region(), clock.instant())) {
       throw new RefusedException(
           ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
@@ -241,12 +250,13 @@ public final class RoomRegistry {
                                   Map.of("room_id", id.toString())));
                   return chats
                       .prepare(id, false)
-                      .thenApplyAsync(
-                          chat ->
+                      .thenCombineAsync(
+                          availability.apply(record.playback().titleId()),
+                          (chat, rights) ->
                               newRoom(
                                   record,
                                   record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
-                                  availability.apply(record.playback().titleId()),
+                                  rights,
                                   chat),
                           executor);
                 })
@@ -292,23 +302,24 @@ public final class RoomRegistry {
     for (UUID id : ids) {
       Optional<Room> loaded = inMemory(id);
       if (loaded.isPresent()) {
-        described.add(CompletableFuture.completedFuture(Optional.of(loaded.get().info(region))));
+        described.add(loaded.get().info(region).thenApply(Optional::of).toCompletableFuture());
         continue;
       }
       described.add(
           store
               .find(id)
-              .thenApplyAsync(
+              .thenComposeAsync(
                   found -> {
                     if (found.isEmpty()) {
                       log.warn("Room {} is listed but does not exist", id);
+                      return CompletableFuture.completedFuture(Optional.<RoomInfo>empty());
                     }
-                    return found.map(
-                        r ->
-                            Room.describe(
-                                r,
-                                0,
-                                availability.apply(r.playback().titleId()).canWatch(region, now)));
+                    RoomRecord r = found.get();
+                    return availability
+                        .apply(r.playback().titleId())
+                        .thenApply(
+                            rights ->
+                                Optional.of(Room.describe(r, 0, rights.canWatch(region, now))));
                   },
                   executor)
               .toCompletableFuture());

@@ -13,6 +13,7 @@ import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.TitleCatalog;
 import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.RefusedException;
+import java.util.concurrent.CompletionStage;
 
 /** Catalog administration, for tokens with the admin claim only. */
 public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAdminServiceImplBase {
@@ -27,51 +28,59 @@ public final class CatalogAdminService extends CatalogAdminServiceGrpc.CatalogAd
   @Override
   public void putTitle(Title request, StreamObserver<Title> response) {
     requireAdmin();
-    titles.put(CatalogMessages.fromProto(request));
-    response.onNext(request);
-    response.onCompleted();
+    Replies.whenDone(
+        titles.put(CatalogMessages.fromProto(request)).thenApply(stored -> request), response);
   }
 
   @Override
   public void setAvailability(
       SetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
     requireAdmin();
-    String titleId = existingTitle(request.getTitleId());
-    availability.set(
-        titleId, region(request.getRegion()), CatalogMessages.fromProto(request.getWindow()));
-    response.onNext(current(titleId));
-    response.onCompleted();
+    Replies.whenDone(
+        existingTitle(request.getTitleId())
+            .thenCompose(
+                titleId ->
+                    availability.set(
+                        titleId,
+                        region(request.getRegion()),
+                        CatalogMessages.fromProto(request.getWindow())))
+            .thenApply(CatalogAdminService::toProto),
+        response);
   }
 
   @Override
   public void clearAvailability(
       ClearAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
     requireAdmin();
-    String titleId = existingTitle(request.getTitleId());
-    availability.clear(titleId, region(request.getRegion()));
-    response.onNext(current(titleId));
-    response.onCompleted();
+    Replies.whenDone(
+        existingTitle(request.getTitleId())
+            .thenCompose(titleId -> availability.clear(titleId, region(request.getRegion())))
+            .thenApply(CatalogAdminService::toProto),
+        response);
   }
 
   @Override
   public void getAvailability(
       GetAvailabilityRequest request, StreamObserver<TitleAvailability> response) {
     requireAdmin();
-    response.onNext(current(existingTitle(request.getTitleId())));
-    response.onCompleted();
+    Replies.whenDone(
+        existingTitle(request.getTitleId())
+            .thenCompose(availability::of)
+            .thenApply(CatalogAdminService::toProto),
+        response);
   }
 
-  private TitleAvailability current(String titleId) {
-    var reply = TitleAvailability.newBuilder().setTitleId(titleId);
+  private static TitleAvailability toProto(
+      io.watchparty.server.catalog.TitleAvailability availability) {
+    var reply = TitleAvailability.newBuilder().setTitleId(availability.titleId());
     availability
-        .of(titleId)
         .windows()
         .forEach((region, window) -> reply.putWindows(region, CatalogMessages.toProto(window)));
     return reply.build();
   }
 
-  private String existingTitle(String titleId) {
-    return titles.require(titleId).titleId();
+  private CompletionStage<String> existingTitle(String titleId) {
+    return titles.require(titleId).thenApply(io.watchparty.server.catalog.Title::titleId);
   }
 
   private static String region(String region) {

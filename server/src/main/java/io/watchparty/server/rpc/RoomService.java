@@ -154,13 +154,17 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     Replies.whenDone(
         rooms
             .create(host, request)
-            .thenApply(
-                room -> {
-                  var reply = CreateRoomResponse.newBuilder().setRoom(room.info(host.region()));
-                  room.inviteToken().ifPresent(reply::setInviteToken);
-                  reply.setShareLink(links.linkTo(room.id().toString(), room.inviteToken()));
-                  return reply.build();
-                }),
+            .thenCompose(
+                room ->
+                    room.info(host.region())
+                        .thenApply(
+                            info -> {
+                              var reply = CreateRoomResponse.newBuilder().setRoom(info);
+                              room.inviteToken().ifPresent(reply::setInviteToken);
+                              reply.setShareLink(
+                                  links.linkTo(room.id().toString(), room.inviteToken()));
+                              return reply.build();
+                            })),
         response);
   }
 
@@ -170,7 +174,7 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     Replies.whenDone(
         rooms
             .find(request.getRoomId())
-            .thenApply(
+            .thenCompose(
                 room -> {
                   if (!room.mayDescribeTo(who.userId(), request.getInviteToken())) {
                     // Private rooms are not confirmed to exist to outsiders.
@@ -279,12 +283,15 @@ public final class RoomService implements RoomServiceGrpc.AsyncService {
     Replies.whenDone(
         rooms
             .find(request.getRoomId())
-            .thenApply(
+            .thenCompose(
                 room ->
-                    CountUnableToWatchResponse.newBuilder()
-                        .setUnableToWatch(room.countUnableToWatch(who, request.getTitleId()))
-                        .setMemberCount(room.presentMemberCount())
-                        .build()),
+                    room.countUnableToWatch(who, request.getTitleId())
+                        .thenApply(
+                            unable ->
+                                CountUnableToWatchResponse.newBuilder()
+                                    .setUnableToWatch(unable)
+                                    .setMemberCount(room.presentMemberCount())
+                                    .build())),
         response);
   }
 

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The availability matrix in the {@code title_availability} table: one partition per title, one row
@@ -38,22 +39,23 @@ public final class CassandraAvailabilityStore implements AvailabilityStore {
   }
 
   @Override
-  public Map<String, LicenceWindow> windowsOf(String titleId) {
+  public CompletionStage<Map<String, LicenceWindow>> windowsOf(String titleId) {
     Map<String, LicenceWindow> windows = new HashMap<>();
-    for (Row row : session.execute(selectTitle.bind(titleId))) {
-      windows.put(row.getString("region"), window(row));
-    }
-    return windows;
+    return EveryRow.of(
+            session.executeAsync(selectTitle.bind(titleId)),
+            row -> windows.put(row.getString("region"), window(row)))
+        .thenApply(done -> windows);
   }
 
   @Override
-  public Map<String, Map<String, LicenceWindow>> all() {
+  public CompletionStage<Map<String, Map<String, LicenceWindow>>> all() {
     Map<String, Map<String, LicenceWindow>> all = new HashMap<>();
-    for (Row row : session.execute(selectAll.bind())) {
-      all.computeIfAbsent(row.getString("title_id"), t -> new HashMap<>())
-          .put(row.getString("region"), window(row));
-    }
-    return all;
+    return EveryRow.of(
+            session.executeAsync(selectAll.bind()),
+            row ->
+                all.computeIfAbsent(row.getString("title_id"), t -> new HashMap<>())
+                    .put(row.getString("region"), window(row)))
+        .thenApply(done -> all);
   }
 
   /**
@@ -63,14 +65,16 @@ public final class CassandraAvailabilityStore implements AvailabilityStore {
    * batch share a timestamp, where the delete wins.
    */
   @Override
-  public void put(String titleId, String region, LicenceWindow window) {
-    session.execute(
-        upsert.bind(titleId, region, window.from().orElse(null), window.until().orElse(null)));
+  public CompletionStage<Void> put(String titleId, String region, LicenceWindow window) {
+    return session
+        .executeAsync(
+            upsert.bind(titleId, region, window.from().orElse(null), window.until().orElse(null)))
+        .thenApply(written -> null);
   }
 
   @Override
-  public void remove(String titleId, String region) {
-    session.execute(delete.bind(titleId, region));
+  public CompletionStage<Void> remove(String titleId, String region) {
+    return session.executeAsync(delete.bind(titleId, region)).thenApply(written -> null);
   }
 
   private static LicenceWindow window(Row row) {

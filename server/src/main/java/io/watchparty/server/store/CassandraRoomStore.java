@@ -189,18 +189,11 @@ public final class CassandraRoomStore implements RoomStore {
 
   @Override
   public CompletionStage<List<UUID>> publicRoomIds() {
-    return session
-        .executeAsync(listPublic.bind(DIRECTORY_SHARD))
-        .thenCompose(page -> roomIds(page, new ArrayList<>()));
-  }
-
-  /** Every room id of a result, page after page, without waiting on a thread for the next one. */
-  private static CompletionStage<List<UUID>> roomIds(AsyncResultSet page, List<UUID> ids) {
-    page.currentPage().forEach(row -> ids.add(row.getUuid("room_id")));
-    if (!page.hasMorePages()) {
-      return CompletableFuture.completedFuture(ids);
-    }
-    return page.fetchNextPage().thenCompose(next -> roomIds(next, ids));
+    List<UUID> ids = new ArrayList<>();
+    return EveryRow.of(
+            session.executeAsync(listPublic.bind(DIRECTORY_SHARD)),
+            row -> ids.add(row.getUuid("room_id")))
+        .thenApply(done -> ids);
   }
 
   @Override

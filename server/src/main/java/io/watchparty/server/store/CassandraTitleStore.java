@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /** The catalog's titles in the {@code titles} table, one partition per title. */
 public final class CassandraTitleStore implements TitleStore {
@@ -28,30 +29,31 @@ public final class CassandraTitleStore implements TitleStore {
   }
 
   @Override
-  public Optional<Title> find(String titleId) {
-    return Optional.ofNullable(session.execute(selectTitle.bind(titleId)).one())
-        .map(CassandraTitleStore::title);
+  public CompletionStage<Optional<Title>> find(String titleId) {
+    return session
+        .executeAsync(selectTitle.bind(titleId))
+        .thenApply(rs -> Optional.ofNullable(rs.one()).map(CassandraTitleStore::title));
   }
 
   @Override
-  public void put(Title title) {
-    session.execute(
-        insertTitle.bind(
-            title.titleId(),
-            title.name(),
-            title.durationMs(),
-            title.mediaUrl(),
-            title.description(),
-            title.year()));
+  public CompletionStage<Void> put(Title title) {
+    return session
+        .executeAsync(
+            insertTitle.bind(
+                title.titleId(),
+                title.name(),
+                title.durationMs(),
+                title.mediaUrl(),
+                title.description(),
+                title.year()))
+        .thenApply(written -> null);
   }
 
   @Override
-  public List<Title> all() {
+  public CompletionStage<List<Title>> all() {
     List<Title> all = new ArrayList<>();
-    for (Row row : session.execute(selectAll.bind())) {
-      all.add(title(row));
-    }
-    return all;
+    return EveryRow.of(session.executeAsync(selectAll.bind()), row -> all.add(title(row)))
+        .thenApply(done -> all);
   }
 
   private static Title title(Row row) {

@@ -44,8 +44,9 @@ public class AvailabilityBenchmark {
     session = storage.session();
     warm = newMatrix();
     List<DemoCatalog.Entry> entries = DemoCatalog.availability(NOW);
-    entries.forEach(e -> warm.set(e.titleId(), e.region(), e.window()));
-    warm.loadAll();
+    entries.forEach(
+        e -> warm.set(e.titleId(), e.region(), e.window()).toCompletableFuture().join());
+    warm.loadAll().toCompletableFuture().join();
     titles = DemoCatalog.titles().stream().map(Title::titleId).toArray(String[]::new);
     regions = new String[] {"US", "GB", "IT", "DE", "FR", "IN", "BR", "JP", "CA", "AU", "ES", "MX"};
   }
@@ -70,8 +71,9 @@ public class AvailabilityBenchmark {
   @OutputTimeUnit(TimeUnit.SECONDS)
   public boolean warmAvailabilityCheck() {
     int i = next++;
-    return warm.canWatch(
-        titles[i % titles.length], regions[(i / titles.length) % regions.length], NOW);
+    return warm.of(titles[i % titles.length])
+        .join()
+        .canWatch(regions[(i / titles.length) % regions.length], NOW);
   }
 
   /** A cold cache filled with the whole matrix in one scan. */
@@ -79,6 +81,6 @@ public class AvailabilityBenchmark {
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public int coldLoadOfWholeMatrix() {
-    return newMatrix().loadAll();
+    return newMatrix().loadAll().toCompletableFuture().join();
   }
 }

@@ -1,6 +1,7 @@
 package io.watchparty.server.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import com.datastax.oss.driver.api.core.CqlSession;
@@ -48,12 +49,12 @@ class AvailabilityMatrixIT {
   @Test
   void warmLookupsDoNotTouchCassandra() {
     AvailabilityMatrix matrix = matrix(session);
-    matrix.set("warm-title", "GB", LicenceWindow.ALWAYS);
-    assertThat(matrix.canWatch("warm-title", "GB", NOW)).isTrue();
+    matrix.set("warm-title", "GB", LicenceWindow.ALWAYS).toCompletableFuture().join();
+    assertThat(canWatch(matrix, "warm-title", "GB", NOW)).isTrue();
     long loads = matrix.stats().loadCount();
     for (int i = 0; i < 1_000; i++) {
-      assertThat(matrix.canWatch("warm-title", "GB", NOW)).isTrue();
-      assertThat(matrix.canWatch("warm-title", "JP", NOW)).isFalse();
+      assertThat(canWatch(matrix, "warm-title", "GB", NOW)).isTrue();
+      assertThat(canWatch(matrix, "warm-title", "JP", NOW)).isFalse();
     }
     assertThat(matrix.stats().loadCount()).isEqualTo(loads);
     assertThat(matrix.stats().hitCount()).isGreaterThanOrEqualTo(2_000);
@@ -63,16 +64,20 @@ class AvailabilityMatrixIT {
   void changesMadeElsewhereArriveAfterTheRefreshInterval() {
     AvailabilityMatrix here = matrix(session);
     AvailabilityMatrix otherServer = matrix(session);
-    here.set("refresh-title", "GB", LicenceWindow.ALWAYS);
-    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isTrue();
+    here.set("refresh-title", "GB", LicenceWindow.ALWAYS).toCompletableFuture().join();
+    assertThat(canWatch(otherServer, "refresh-title", "GB", NOW)).isTrue();
 
-    here.clear("refresh-title", "GB"); // through "here": the other server's cache is stale
-    assertThat(here.canWatch("refresh-title", "GB", NOW)).isFalse();
-    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isTrue();
+    here.clear("refresh-title", "GB")
+        .toCompletableFuture()
+        .join(); // through "here": the other server's cache is stale
+    assertThat(canWatch(here, "refresh-title", "GB", NOW)).isFalse();
+    assertThat(canWatch(otherServer, "refresh-title", "GB", NOW)).isTrue();
 
     nanos.addAndGet(REFRESH.plusSeconds(1).toNanos());
-    otherServer.of("refresh-title"); // the first read after the interval triggers the refresh
-    assertThat(otherServer.canWatch("refresh-title", "GB", NOW)).isFalse();
+    otherServer.of("refresh-title"); // the first read after the interval starts the refresh
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> !canWatch(otherServer, "refresh-title", "GB", NOW));
   }
 
   @Test
@@ -85,11 +90,14 @@ class AvailabilityMatrixIT {
             .withKeyspace(session.getKeyspace().orElseThrow())
             .build();
     AvailabilityMatrix matrix = matrix(doomed);
-    matrix.set(
-        "failing-title",
-        "IT",
-        new LicenceWindow(Optional.empty(), Optional.of(NOW.plus(Duration.ofDays(1)))));
-    assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
+    matrix
+        .set(
+            "failing-title",
+            "IT",
+            new LicenceWindow(Optional.empty(), Optional.of(NOW.plus(Duration.ofDays(1)))))
+        .toCompletableFuture()
+        .join();
+    assertThat(canWatch(matrix, "failing-title", "IT", NOW)).isTrue();
 
     doomed.close(); // Cassandra unreachable from now on, for this matrix
     nanos.addAndGet(REFRESH.plusSeconds(1).toNanos());
@@ -102,8 +110,9 @@ class AvailabilityMatrixIT {
     java.util.logging.Level before = caffeine.getLevel();
     caffeine.setLevel(java.util.logging.Level.SEVERE);
     try (CapturedLog log = CapturedLog.of(AvailabilityMatrix.class)) {
-      assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
-      assertThat(matrix.canWatch("failing-title", "IT", NOW)).isTrue();
+      assertThat(canWatch(matrix, "failing-title", "IT", NOW)).isTrue(); // starts the refresh
+      await().atMost(Duration.ofSeconds(20)).until(() -> matrix.refreshFailures() >= 1);
+      assertThat(canWatch(matrix, "failing-title", "IT", NOW)).isTrue();
       assertThat(log.at(Level.WARN))
           .isNotEmpty()
           .allSatisfy(
@@ -123,8 +132,11 @@ class AvailabilityMatrixIT {
     AvailabilityMatrix matrix = matrix(session);
     Instant opens = NOW.plus(Duration.ofDays(2));
     Instant closes = NOW.plus(Duration.ofDays(9));
-    matrix.set("window-title", "FR", new LicenceWindow(Optional.of(opens), Optional.of(closes)));
-    TitleAvailability rights = matrix.of("window-title");
+    matrix
+        .set("window-title", "FR", new LicenceWindow(Optional.of(opens), Optional.of(closes)))
+        .toCompletableFuture()
+        .join();
+    TitleAvailability rights = matrix.of("window-title").join();
     assertThat(rights.canWatch("FR", NOW)).isFalse();
     assertThat(rights.canWatch("FR", opens)).isTrue();
     assertThat(rights.canWatch("FR", closes.minusMillis(1))).isTrue();
@@ -133,8 +145,8 @@ class AvailabilityMatrixIT {
     assertThat(rights.nextChangeAfter(opens)).contains(closes);
 
     // Replacing a bounded window by an open one leaves no old bound behind.
-    matrix.set("window-title", "FR", LicenceWindow.ALWAYS);
-    assertThat(matrix.of("window-title").window("FR")).contains(LicenceWindow.ALWAYS);
+    matrix.set("window-title", "FR", LicenceWindow.ALWAYS).toCompletableFuture().join();
+    assertThat(matrix.of("window-title").join().window("FR")).contains(LicenceWindow.ALWAYS);
   }
 
   @Test
@@ -143,7 +155,7 @@ class AvailabilityMatrixIT {
     CassandraAvailabilityStore storage = new CassandraAvailabilityStore(session);
     LicenceWindow bounded = new LicenceWindow(Optional.of(NOW), Optional.of(NOW.plusSeconds(60)));
     LicenceWindow open = new LicenceWindow(Optional.of(NOW), Optional.empty());
-    matrix.set("replaced-title", "GB", bounded);
+    matrix.set("replaced-title", "GB", bounded).toCompletableFuture().join();
 
     // Another server reads storage while an admin replaces the window back and forth: each read
     // finds one whole window, never none (a delete then an insert left a moment with no row).
@@ -155,30 +167,45 @@ class AvailabilityMatrixIT {
               () -> {
                 Set<Optional<LicenceWindow>> windows = new HashSet<>();
                 while (replacing.get()) {
-                  windows.add(Optional.ofNullable(storage.windowsOf("replaced-title").get("GB")));
+                  windows.add(
+                      Optional.ofNullable(
+                          storage
+                              .windowsOf("replaced-title")
+                              .toCompletableFuture()
+                              .join()
+                              .get("GB")));
                   reads.incrementAndGet();
                 }
                 return windows;
               });
       for (int i = 0; i < 200; i++) {
-        matrix.set("replaced-title", "GB", i % 2 == 0 ? open : bounded);
+        matrix
+            .set("replaced-title", "GB", i % 2 == 0 ? open : bounded)
+            .toCompletableFuture()
+            .join();
       }
       replacing.set(false);
       assertThat(seen.get()).isSubsetOf(Optional.of(bounded), Optional.of(open));
     }
     assertThat(reads.get()).isPositive();
-    assertThat(matrix.of("replaced-title").windows()).containsEntry("GB", bounded);
+    assertThat(matrix.of("replaced-title").join().windows()).containsEntry("GB", bounded);
   }
 
   @Test
   void loadsTheWholeMatrixAtOnce() {
     AvailabilityMatrix matrix = matrix(session);
-    DemoCatalog.availability(NOW).forEach(e -> matrix.set(e.titleId(), e.region(), e.window()));
+    DemoCatalog.availability(NOW)
+        .forEach(e -> matrix.set(e.titleId(), e.region(), e.window()).toCompletableFuture().join());
     AvailabilityMatrix cold = matrix(session);
-    assertThat(cold.loadAll()).isGreaterThanOrEqualTo(20);
+    assertThat(cold.loadAll().toCompletableFuture().join()).isGreaterThanOrEqualTo(20);
     long loads = cold.stats().loadCount();
-    assertThat(cold.canWatch("metropolis", "JP", NOW)).isFalse();
-    assertThat(cold.canWatch("metropolis", "US", NOW)).isTrue();
+    assertThat(canWatch(cold, "metropolis", "JP", NOW)).isFalse();
+    assertThat(canWatch(cold, "metropolis", "US", NOW)).isTrue();
     assertThat(cold.stats().loadCount()).isEqualTo(loads);
+  }
+
+  private static boolean canWatch(
+      AvailabilityMatrix matrix, String titleId, String region, Instant at) {
+    return matrix.of(titleId).join().canWatch(region, at);
   }
 }

@@ -72,12 +72,16 @@ final class RoomFixture implements AutoCloseable {
     availability.put(
         LOCAL.titleId(),
         new TitleAvailability(LOCAL.titleId(), Map.of("FR", LicenceWindow.ALWAYS)));
-    Function<String, Title> titles =
+    Function<String, CompletableFuture<Title>> titles =
         id ->
             Optional.of(FILM)
                 .filter(t -> t.titleId().equals(id))
                 .or(() -> Optional.of(LOCAL).filter(t -> t.titleId().equals(id)))
-                .orElseThrow(() -> new IllegalArgumentException("no title " + id));
+                .map(CompletableFuture::completedFuture)
+                .orElseGet(
+                    () ->
+                        CompletableFuture.failedFuture(
+                            new IllegalArgumentException("no title " + id)));
     registry =
         new RoomRegistry(
             store,
@@ -86,7 +90,7 @@ final class RoomFixture implements AutoCloseable {
               if (rooms.stream().anyMatch(Room::heldByCurrentThread)) {
                 lookupsUnderLock.incrementAndGet();
               }
-              return availability.get(titleId);
+              return CompletableFuture.completedFuture(availability.get(titleId));
             },
             config,
             time.clock(),
