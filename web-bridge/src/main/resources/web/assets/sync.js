@@ -39,7 +39,7 @@ const TRIMS_PER_CHANGE = 3;
 // rather than over the whole 2 s horizon, where it is most of the p99 (load-tests/README.md).
 const TRIM_HORIZON_MS = 500;
 
-/** The server's defaults (io.watchparty.server.room.SyncPolicy.DEFAULTS), as numbers. */
+/** The defaults of io.watchparty.proto.SyncBands (the server's), as numbers. */
 export const SYNC_DEFAULTS = Object.freeze({
   ignoreBelowMs: 40,
   seekAboveMs: 1000,

@@ -4,10 +4,10 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The rules a sync policy (room.proto's {@code SyncPolicy}) must keep for a player to follow it:
- * the one copy the server (which refuses a policy it is configured with) and the Java client (which
- * refuses a policy it is sent) both apply. The golden vectors of {@code proto/sync-vectors.json}
- * hold the same rules case by case, and the web page's {@code sync.js} runs them too.
+ * The rules a sync policy (room.proto's {@code SyncPolicy}) must keep for a player to follow it,
+ * which {@link SyncBands} applies: the server refuses a policy it is configured with, the Java
+ * client one it is sent. The golden vectors of {@code proto/sync-vectors.json} hold the same rules
+ * case by case, and the web page's {@code sync.js} runs them too.
  */
 public final class SyncRules {
 

@@ -3,10 +3,11 @@ package io.watchparty.server;
 import com.nimbusds.jose.JWSAlgorithm;
 import io.helidon.config.Config;
 import io.watchparty.proto.Settings;
+import io.watchparty.proto.SyncBands;
+import io.watchparty.proto.SyncRules;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
-import io.watchparty.server.room.SyncPolicy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -100,9 +101,10 @@ public record ServerSettings(
             c.bucket()));
   }
 
-  private static SyncPolicy syncPolicy(Settings w) {
-    SyncPolicy d = SyncPolicy.DEFAULTS;
-    return new SyncPolicy(
+  private static SyncBands syncPolicy(Settings w) {
+    SyncBands d = SyncBands.DEFAULTS;
+    return SyncBands.named(
+        SyncRules.Field::settingName,
         w.integer("watchparty.sync.ignore", d.ignoreBelowMs(), 0, 60_000),
         w.integer("watchparty.sync.seek", d.seekAboveMs(), 1, 600_000),
         w.integer("watchparty.sync.horizon", d.nudgeHorizonMs(), 1, 600_000),

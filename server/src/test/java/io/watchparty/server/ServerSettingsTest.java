@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.nimbusds.jose.JWSAlgorithm;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.watchparty.proto.SyncBands;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
-import io.watchparty.server.room.SyncPolicy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -145,7 +145,7 @@ class ServerSettingsTest {
                 Duration.ofSeconds(7),
                 20,
                 40,
-                SyncPolicy.DEFAULTS,
+                SyncBands.DEFAULTS,
                 RoomConfig.DEFAULTS.writeRetry(),
                 RoomConfig.DEFAULTS.writeAttempts()));
   }
@@ -164,7 +164,7 @@ class ServerSettingsTest {
     values.put("watchparty.sync.refresh", "60000");
 
     assertThat(load(values).rooms().syncPolicy())
-        .isEqualTo(new SyncPolicy(25, 1500, 3000, 0.002, 0.08, 500, 200, 12, 60_000));
+        .isEqualTo(new SyncBands(25, 1500, 3000, 0.002, 0.08, 500, 200, 12, 60_000));
   }
 
   @Test

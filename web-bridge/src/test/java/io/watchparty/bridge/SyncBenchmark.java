@@ -3,7 +3,7 @@ package io.watchparty.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.watchparty.server.room.SyncPolicy;
+import io.watchparty.proto.SyncBands;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -136,7 +136,7 @@ class SyncBenchmark {
               d -> js(d, "return document.getElementById('player').readyState >= 2").equals(true));
     }
     // The platform runs the default sync policy; the page does not expose the one it was sent.
-    double ignoreBelowMs = SyncPolicy.DEFAULTS.ignoreBelowMs();
+    double ignoreBelowMs = SyncBands.DEFAULTS.ignoreBelowMs();
 
     int count = END_S * 1000 / STEP_MS;
     double startAt = now(alice) + 500;

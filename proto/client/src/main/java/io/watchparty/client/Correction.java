@@ -1,5 +1,7 @@
 package io.watchparty.client;
 
+import io.watchparty.proto.SyncBands;
+
 /**
  * What to do about a drift: nothing, a planned rate nudge, or a seek. Pure: the decisions of the
  * web page's {@code sync.js} ({@code correctionFor}, {@code pausedCorrectionFor}, {@code
@@ -77,6 +79,20 @@ record Correction(Kind kind, double rate, double durationMs) {
    * ignore band over {@value #TRIM_HORIZON_MS} ms.
    */
   static Correction trim(double errorMs, double roomRate, SyncBands bands) {
-    return Math.abs(errorMs) < TRIM_BELOW_MS ? NONE : forError(errorMs, roomRate, bands.forTrims());
+    return Math.abs(errorMs) < TRIM_BELOW_MS ? NONE : forError(errorMs, roomRate, forTrims(bands));
+  }
+
+  /** The bands for a trim: nothing ignored, the trim horizon. */
+  private static SyncBands forTrims(SyncBands bands) {
+    return new SyncBands(
+        0,
+        bands.seekAboveMs(),
+        TRIM_HORIZON_MS,
+        bands.minNudge(),
+        bands.maxNudge(),
+        bands.seekSettleMs(),
+        bands.checkIntervalMs(),
+        bands.clockSamples(),
+        bands.clockRefreshMs());
   }
 }

@@ -1,5 +1,6 @@
 package io.watchparty.client;
 
+import io.watchparty.proto.SyncBands;
 import io.watchparty.proto.v1.PlaybackState;
 import java.util.ArrayList;
 import java.util.List;

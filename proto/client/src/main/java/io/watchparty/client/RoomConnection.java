@@ -3,6 +3,7 @@ package io.watchparty.client;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.watchparty.proto.SyncBands;
 import io.watchparty.proto.v1.BufferingReport;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ChatModeration;

@@ -3,6 +3,7 @@ package io.watchparty.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.watchparty.proto.SyncBands;
 import org.junit.jupiter.api.Test;
 
 class CorrectionTest {

@@ -2,6 +2,7 @@ package io.watchparty.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.watchparty.proto.SyncBands;
 import io.watchparty.proto.v1.PlaybackState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

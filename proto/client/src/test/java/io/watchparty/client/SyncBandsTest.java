@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.watchparty.proto.SyncBands;
 import io.watchparty.proto.v1.SyncPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;

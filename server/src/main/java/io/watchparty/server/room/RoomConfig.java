@@ -1,6 +1,7 @@
 package io.watchparty.server.room;
 
 import io.watchparty.proto.Backoff;
+import io.watchparty.proto.SyncBands;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -36,7 +37,7 @@ public record RoomConfig(
     Duration bufferingTimeout,
     double commandsPerSecond,
     int commandBurst,
-    SyncPolicy syncPolicy,
+    SyncBands syncPolicy,
     Backoff writeRetry,
     int writeAttempts) {
 
@@ -51,7 +52,7 @@ public record RoomConfig(
           Duration.ofSeconds(10),
           5,
           10,
-          SyncPolicy.DEFAULTS,
+          SyncBands.DEFAULTS,
           Backoff.doubling(Duration.ofMillis(200), Duration.ofSeconds(10)),
           20);
 
@@ -107,7 +108,7 @@ public record RoomConfig(
     private Duration bufferingTimeout;
     private double commandsPerSecond;
     private int commandBurst;
-    private SyncPolicy syncPolicy;
+    private SyncBands syncPolicy;
     private Backoff writeRetry;
     private int writeAttempts;
 
@@ -171,7 +172,7 @@ public record RoomConfig(
       return this;
     }
 
-    public Builder syncPolicy(SyncPolicy value) {
+    public Builder syncPolicy(SyncBands value) {
       syncPolicy = value;
       return this;
     }

@@ -8,6 +8,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.watchparty.proto.SyncBands;
+import io.watchparty.proto.SyncRules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -66,12 +68,14 @@ class SyncPolicyTest {
 
   @Test
   void defaultsAreTheVectorsDefaults() {
-    assertThat(SyncPolicy.DEFAULTS.toProto())
+    assertThat(SyncBands.DEFAULTS.toProto())
         .isEqualTo(parse(vectors().getAsJsonObject("defaults")));
   }
 
-  private static SyncPolicy of(io.watchparty.proto.v1.SyncPolicy p) {
-    return new SyncPolicy(
+  /** The policy as the server's settings would set it: a refusal names the setting. */
+  private static SyncBands of(io.watchparty.proto.v1.SyncPolicy p) {
+    return SyncBands.named(
+        SyncRules.Field::settingName,
         p.getIgnoreBelowMs(),
         p.getSeekAboveMs(),
         p.getNudgeHorizonMs(),

@@ -65,7 +65,7 @@ class AccountAndClockIT {
     bob.send(ClientMessage.newBuilder().setJoin(Join.newBuilder().setRoomId(roomId)).build());
     Snapshot snapshot = bob.snapshot();
     SyncPolicy policy = snapshot.getSyncPolicy();
-    assertThat(policy).isEqualTo(io.watchparty.server.room.SyncPolicy.DEFAULTS.toProto());
+    assertThat(policy).isEqualTo(io.watchparty.proto.SyncBands.DEFAULTS.toProto());
     assertThat(policy.getIgnoreBelowMs()).isEqualTo(40);
     assertThat(policy.getSeekAboveMs()).isEqualTo(1000);
     assertThat(policy.getMinNudge()).isEqualTo(0.0011);
