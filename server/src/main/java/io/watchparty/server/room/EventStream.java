@@ -112,16 +112,10 @@ final class EventStream {
     return sequence;
   }
 
-  /** A frame for one stream only (a reply, a personal notice), not numbered and not logged. */
-  void tell(Subscriber subscriber, byte[] frame) {
-    if (!subscriber.sink().offer(frame)) {
-      // Resynchronize first so that the reply itself is not lost.
-      subscriber.sink().resetTo(snapshotFrame(subscriber));
-      subscriber.sink().offer(frame);
-    }
-  }
-
-  /** Queues a frame; false if the stream fell behind and got the current snapshot instead. */
+  /**
+   * Queues a frame for one stream only (a personal notice), not numbered and not logged; false if
+   * the stream fell behind and got the current snapshot instead.
+   */
   boolean deliver(Subscriber subscriber, byte[] frame) {
     if (subscriber.sink().offer(frame)) {
       return true;

@@ -640,20 +640,9 @@ public final class Room {
     }
   }
 
-  /**
-   * Queues a frame for one stream only (a reply to its own request), resynchronizing the stream
-   * first if its backlog is full so that the reply is not lost.
-   */
+  /** Queues the answer to a stream's own request (see {@link StreamSink#reply}). */
   public void reply(Subscriber subscriber, byte[] frame) {
-    if (subscriber.sink().offer(frame)) {
-      return;
-    }
-    enter();
-    try {
-      events.tell(subscriber, frame);
-    } finally {
-      lock.unlock();
-    }
+    subscriber.sink().reply(frame);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,17 @@ public interface StreamSink {
     }
   }
 
-  /** Drops the backlog of a receiver that fell behind and queues a snapshot in its place. */
+  /**
+   * Queues an answer to the receiver's own request (a command's result, a pong), which the receiver
+   * waits for by its request id: unlike a room event, a snapshot does not stand for it, so no
+   * resync drops it. A receiver that leaves a whole queue of answers unread is refused.
+   */
+  void reply(byte[] frame);
+
+  /**
+   * Drops the backlog of a receiver that fell behind, except the answers to its requests, and
+   * queues a snapshot after them.
+   */
   void resetTo(byte[] snapshot);
 
   /** Ends the stream once the frames already queued are written (a leave, the room's end). */

@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.FanOut;
 import io.watchparty.server.room.StreamSink;
@@ -31,7 +32,9 @@ final class Outbox implements StreamSink {
   private final Consumer<Outbox> ended;
   private final AtomicInteger drainRequests = new AtomicInteger();
 
-  /** Frames: a {@code byte[]}, or a room event's {@link FanOut}. Guarded by itself. */
+  /**
+   * Frames: a {@code byte[]}, a room event's {@link FanOut}, or a {@link Reply}. Guarded by itself.
+   */
   @GuardedBy("queue")
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
@@ -47,6 +50,13 @@ final class Outbox implements StreamSink {
 
   @GuardedBy("queue")
   private long resyncs;
+
+  /** How many of the queued frames are replies; they do not count towards the capacity. */
+  @GuardedBy("queue")
+  private int replies;
+
+  /** An answer to the receiver's own request: a resync keeps it (see {@link #reply}). */
+  private record Reply(byte[] frame) {}
 
   Outbox(ServerCallStreamObserver<byte[]> stream, Executor drainExecutor, int capacity) {
     this(stream, drainExecutor, capacity, outbox -> {});
@@ -92,7 +102,7 @@ final class Outbox implements StreamSink {
         return true; // as enqueue: closing, nothing more will be written
       }
       if (!queue.isEmpty() || !stream.isReady()) {
-        if (queue.size() >= capacity) {
+        if (queue.size() - replies >= capacity) {
           handedOver(event);
           releaseDrainer();
           return false;
@@ -126,7 +136,7 @@ final class Outbox implements StreamSink {
         handedOver(frame);
         return true; // closing: nothing more will be written, and there is no backlog to repair
       }
-      if (queue.size() >= capacity) {
+      if (queue.size() - replies >= capacity) {
         handedOver(frame);
         return false;
       }
@@ -134,6 +144,32 @@ final class Outbox implements StreamSink {
     }
     scheduleDrain();
     return true;
+  }
+
+  /**
+   * Queues an answer to the receiver's request. Replies have a capacity of their own, beside the
+   * frames': a receiver that sends that many requests without reading one answer is ended (a client
+   * that reads keeps it nearly empty).
+   */
+  @Override
+  public void reply(byte[] frame) {
+    synchronized (queue) {
+      if (closeWith != null || closed) {
+        return;
+      }
+      if (replies >= capacity) {
+        closeWith =
+            ErrorMapper.toStatusException(
+                new RefusedException(
+                    ErrorReason.RATE_LIMITED,
+                    capacity + " answers to this stream's requests wait unread: read them first"));
+        dropQueued();
+      } else {
+        queue.add(new Reply(frame));
+        replies++;
+      }
+    }
+    scheduleDrain();
   }
 
   /** A frame leaves the queue (written or dropped): a room event's fan-out counts this stream. */
@@ -148,6 +184,7 @@ final class Outbox implements StreamSink {
     tellWaiting();
     queue.clear();
     told = 0;
+    replies = 0;
   }
 
   /** Tells every queued event that has not been told yet: it is up to the receiver now. */
@@ -166,7 +203,10 @@ final class Outbox implements StreamSink {
   @Override
   public void resetTo(byte[] snapshotFrame) {
     synchronized (queue) {
-      dropQueued();
+      // The snapshot stands for the events and notices dropped, not for the answers kept.
+      tellWaiting();
+      queue.removeIf(frame -> !(frame instanceof Reply));
+      told = queue.size(); // replies have no fan-out to tell
       queue.add(snapshotFrame);
       resyncs++;
     }
@@ -270,7 +310,9 @@ final class Outbox implements StreamSink {
           tellWaiting();
           return; // the onReady handler will schedule the next drain
         } else {
-          queue.poll();
+          if (queue.poll() instanceof Reply) {
+            replies--;
+          }
           if (told > 0) {
             told--;
             toldBefore = true;
@@ -291,7 +333,12 @@ final class Outbox implements StreamSink {
           return;
         }
         try {
-          stream.onNext(frame instanceof FanOut event ? event.frame() : (byte[]) frame);
+          stream.onNext(
+              switch (frame) {
+                case FanOut event -> event.frame();
+                case Reply reply -> reply.frame();
+                default -> (byte[]) frame;
+              });
         } finally {
           if (!toldBefore) {
             handedOver(frame);

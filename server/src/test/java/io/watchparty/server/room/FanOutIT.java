@@ -109,4 +109,44 @@ class FanOutIT {
             : rest.getLast().getPlaybackChanged().getState().getPositionMs();
     assertThat(finalPosition).isEqualTo(COMMANDS * 1_000L);
   }
+
+  @Test
+  void answersToAStalledStreamsOwnRequestsSurviveItsResync() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe stalled = wp.connectStalled("chiara").join(roomId);
+    stalled.snapshot(); // the one message it asked for; it reads nothing more for now
+    Subscriber stalledOnServer =
+        RoomFixture.settled(wp.server().rooms().find(roomId)).connectionsOf("chiara").getFirst();
+
+    // Chiara asks three times for the clock and tries three commands (a viewer: each refused).
+    List<String> commands = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      stalled.ping(i);
+      commands.add(stalled.command(Commands.play()));
+    }
+    await().atMost(StreamProbe.WAIT).until(() -> stalledOnServer.backlog() >= 6);
+    // Then the room moves on far past her outbox: she is resynchronized from a snapshot.
+    for (int i = 1; i <= 2 * OUTBOX; i++) {
+      alice.resultOf(alice.command(Commands.seek(i * 1_000L)));
+    }
+    assertThat(stalledOnServer.resyncs()).isPositive();
+
+    // The snapshot stands for the events she missed, not for the answers she waits for: they
+    // come before it, each one.
+    stalled.read(1_000);
+    List<ServerMessage> upToSnapshot = stalled.until(ServerMessage::hasSnapshot);
+    assertThat(upToSnapshot)
+        .filteredOn(ServerMessage::hasPong)
+        .extracting(m -> m.getPong().getClientSendTimeMs())
+        .containsExactly(1L, 2L, 3L);
+    assertThat(upToSnapshot)
+        .filteredOn(ServerMessage::hasCommandResult)
+        .extracting(m -> m.getCommandResult().getRequestId())
+        .containsExactlyElementsOf(commands);
+    assertThat(upToSnapshot)
+        .filteredOn(ServerMessage::hasCommandResult)
+        .allSatisfy(m -> assertThat(m.getCommandResult().hasRejected()).isTrue());
+  }
 }

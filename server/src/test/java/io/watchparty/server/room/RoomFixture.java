@@ -286,9 +286,15 @@ final class RoomFixture implements AutoCloseable {
       return true;
     }
 
+    /** Replies are kept whatever the capacity, as the real outbox keeps them. */
+    @Override
+    public void reply(byte[] frame) {
+      frames.add(parse(frame));
+    }
+
     @Override
     public void resetTo(byte[] snapshot) {
-      frames.clear();
+      frames.removeIf(m -> !m.hasCommandResult() && !m.hasPong());
       frames.add(parse(snapshot));
       resets++;
     }

@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.watchparty.server.room.FanOut;
 import io.watchparty.server.room.FanOutTimes;
+import io.watchparty.server.testing.Refusals;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -61,6 +62,51 @@ class OutboxTest {
 
     stream.becomeReady();
     assertThat(stream.written()).containsExactly("snapshot");
+  }
+
+  @Test
+  void repliesSurviveAResyncAndGoBeforeTheSnapshot() {
+    stream.ready = false;
+    outbox.offer(frame("event 1"));
+    outbox.reply(frame("pong"));
+    outbox.offer(frame("event 2"));
+    outbox.reply(frame("command result"));
+    outbox.resetTo(frame("snapshot"));
+    assertThat(outbox.backlog()).isEqualTo(3);
+
+    stream.becomeReady();
+    assertThat(stream.written()).containsExactly("pong", "command result", "snapshot");
+  }
+
+  @Test
+  void repliesDoNotTakeTheRoomOfEvents() {
+    stream.ready = false;
+    for (int i = 0; i < CAPACITY; i++) {
+      outbox.reply(frame("reply " + i));
+    }
+    assertThat(outbox.offer(frame("a"))).isTrue();
+    assertThat(outbox.offer(frame("b"))).isTrue();
+    assertThat(outbox.offer(frame("c"))).isTrue();
+    assertThat(outbox.offer(frame("d"))).as("the fourth event is over the bound").isFalse();
+
+    stream.becomeReady();
+    assertThat(stream.written()).containsExactly("reply 0", "reply 1", "reply 2", "a", "b", "c");
+  }
+
+  @Test
+  void aReceiverThatLeavesAQueueOfRepliesUnreadIsRefused() {
+    stream.ready = false;
+    for (int i = 0; i < CAPACITY; i++) {
+      outbox.reply(frame("reply " + i));
+    }
+    assertThat(stream.error).isNull();
+
+    outbox.reply(frame("one too many"));
+    StatusRuntimeException refused = (StatusRuntimeException) stream.error;
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(Refusals.errorInfo(refused).getReason()).isEqualTo("RATE_LIMITED");
+    assertThat(stream.written()).isEmpty();
+    assertThat(outbox.backlog()).isZero();
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.watchparty.server.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.Status;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Snapshot;
@@ -64,5 +65,20 @@ class PresenceIT {
     List<ServerMessage> afterLeave =
         alice.until(m -> m.hasPresence() && m.getPresence().getMemberCount() == 5);
     assertThat(afterLeave).extracting(ServerMessage::getKindCase).containsOnly(KindCase.PRESENCE);
+  }
+
+  @Test
+  void aClientThatClosesItsSideGetsTheEndOfItsStreamAtOnce() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = wp.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe bob = wp.connect("bob").join(roomId);
+    bob.snapshot();
+
+    bob.closeSide(); // it will send nothing more: the server ends the stream, it does not wait
+    assertThat(bob.awaitEnd().getCode()).isEqualTo(Status.Code.OK);
+    // The host's stream goes on.
+    alice.ping(7);
+    assertThat(alice.skipTo(KindCase.PONG).getPong().getClientSendTimeMs()).isEqualTo(7);
   }
 }

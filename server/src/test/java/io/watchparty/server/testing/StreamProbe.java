@@ -131,6 +131,11 @@ public final class StreamProbe implements ClientResponseObserver<ClientMessage, 
     send(ClientMessage.newBuilder().setLeave(Leave.getDefaultInstance()).build());
   }
 
+  /** Closes the client's side of the stream (half-close): it will send nothing more. */
+  public synchronized void closeSide() {
+    requests.onCompleted();
+  }
+
   /** Drops the connection without a Leave, as a lost network would. */
   public synchronized void disconnect() {
     requests.cancel("the test dropped the connection", null);
