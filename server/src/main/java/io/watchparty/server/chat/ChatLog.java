@@ -54,6 +54,13 @@ public interface ChatLog {
    */
   CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages);
 
+  /**
+   * Withdraws messages whose write failed and so may or may not be stored: each message and its
+   * send's row are deleted as of a time later than the message's own, so no copy of that write,
+   * stored before or arriving after, is left, and a retry of the send is stored anew. Idempotent.
+   */
+  CompletionStage<Void> withdraw(UUID roomId, List<ChatMessage> messages);
+
   /** A message by id, deleted or not; empty if it was never stored (or has expired). */
   CompletionStage<Optional<Found>> find(UUID roomId, UUID messageId);
 

@@ -1,5 +1,6 @@
 package io.watchparty.server.chat;
 
+import io.watchparty.proto.Backoff;
 import io.watchparty.proto.v1.ChatDeleted;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ChatModeration;
@@ -30,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +41,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The chat of one room: admission of messages (membership, mutes, slow mode, rate), their storage
@@ -58,6 +63,18 @@ import java.util.concurrent.CompletionStage;
  * retry is looked up and written on its own, as before.
  */
 final class StoredRoomChat implements RoomChat {
+  private static final Logger log = LoggerFactory.getLogger(StoredRoomChat.class);
+
+  /**
+   * How a batch whose write failed is written again. A failed write may still have been applied (a
+   * timeout, an answer lost with its connection): the same write, idempotent, is tried until it is
+   * stored or {@link #SETTLE_ATTEMPTS} are spent, and then withdrawn, so that what a sender is told
+   * is what history shows. About 4 s of retries besides the writes' own time.
+   */
+  static final Backoff SETTLE_RETRY =
+      Backoff.doubling(Duration.ofMillis(200), Duration.ofSeconds(2));
+
+  static final int SETTLE_ATTEMPTS = 5;
   static final Duration MIN_MUTE = Duration.ofSeconds(1);
   static final Duration MAX_MUTE = Duration.ofHours(24);
 
@@ -106,6 +123,12 @@ final class StoredRoomChat implements RoomChat {
 
   /** Whether a batch of this room's messages is being written. */
   private boolean writing;
+
+  /**
+   * Sends whose write failed and whose withdrawal is not stored yet: a retry of one is refused
+   * until it is, or it could find the copy about to be withdrawn and be acknowledged with it.
+   */
+  private final Set<RecentSends.Key> withdrawing = new HashSet<>();
 
   /** Sends settled within the retry window: a retry gets the same answer without a new message. */
   private final RecentSends settled;
@@ -218,6 +241,12 @@ final class StoredRoomChat implements RoomChat {
     requireParticipant(access, who);
     String userId = who.userId();
     RecentSends.Key key = new RecentSends.Key(userId, clientMessageId);
+    if (withdrawing.contains(key)) {
+      throw new RefusedException(
+          ErrorReason.STORAGE_UNAVAILABLE,
+          "storing this message failed, and storage has not confirmed it is gone yet; retry",
+          Map.of("client_message_id", clientMessageId));
+    }
     Optional<ChatMessage> done = settled.acknowledged(key);
     if (done.isPresent()) {
       return Admission.answered(CompletableFuture.completedStage(done.get()));
@@ -291,13 +320,89 @@ final class StoredRoomChat implements RoomChat {
 
   /** Writes a batch of new messages (outside the lock); settles them all when it completes. */
   private void write(List<Send> batch) {
+    write(batch, 1);
+  }
+
+  private void write(List<Send> batch, int attempt) {
     CompletionStage<Void> written;
     try {
-      written = chat.store.writeAll(roomId, batch.stream().map(send -> send.message).toList());
+      written = chat.store.writeAll(roomId, messagesOf(batch));
     } catch (RuntimeException e) {
       written = CompletableFuture.failedFuture(e);
     }
-    written.whenCompleteAsync((v, failure) -> settleBatch(batch, failure), chat.executor);
+    written.whenCompleteAsync((v, failure) -> written(batch, attempt, failure), chat.executor);
+  }
+
+  /** A batch's write completed: settled, or written again (see {@link #retryOrWithdraw}). */
+  private void written(List<Send> batch, int attempt, Throwable failure) {
+    if (failure == null) {
+      settleBatch(batch, null);
+    } else {
+      retryOrWithdraw(
+          batch, attempt, failure, next -> write(batch, next), () -> settleBatch(batch, failure));
+    }
+  }
+
+  /**
+   * Storing {@code sends} failed, which is not an answer (see {@link #SETTLE_RETRY}): they are
+   * written {@code again}, or, once the attempts are spent, withdrawn behind the room and {@code
+   * givenUp} (their senders are told they were not sent; a retry of theirs waits for the withdrawal
+   * to be stored).
+   */
+  private void retryOrWithdraw(
+      List<Send> sends, int attempt, Throwable failure, IntConsumer again, Runnable givenUp) {
+    Throwable cause = Failures.unwrap(failure);
+    if (attempt < SETTLE_ATTEMPTS) {
+      long delayMs = SETTLE_RETRY.delayMs(attempt - 1);
+      log.warn(
+          "Room {}: storing {} chat message(s) failed ({}); they may be stored all the same, so"
+              + " they are written again in {} ms (attempt {} of {})",
+          roomId,
+          sends.size(),
+          cause.toString(),
+          delayMs,
+          attempt + 1,
+          SETTLE_ATTEMPTS);
+      room.withChatLock(
+          access -> {
+            access.schedule(() -> again.accept(attempt + 1), delayMs);
+            return null;
+          });
+      return;
+    }
+    List<ChatMessage> messages = messagesOf(sends);
+    List<RecentSends.Key> keys = sends.stream().map(send -> send.key).toList();
+    log.warn(
+        "Room {}: storing {} chat message(s) failed {} times ({}); withdrawing them from storage,"
+            + " and their senders are told they were not sent",
+        roomId,
+        sends.size(),
+        SETTLE_ATTEMPTS,
+        cause.toString());
+    room.withChatLock(
+        access -> {
+          withdrawing.addAll(keys);
+          access.writeBehind(
+              "the withdrawal of " + messages.size() + " chat message(s)",
+              () ->
+                  chat.store
+                      .withdraw(roomId, messages)
+                      .thenRunAsync(() -> withdrawn(keys), chat.executor));
+          return null;
+        });
+    givenUp.run();
+  }
+
+  private void withdrawn(List<RecentSends.Key> keys) {
+    room.withChatLock(
+        access -> {
+          keys.forEach(withdrawing::remove);
+          return null;
+        });
+  }
+
+  private static List<ChatMessage> messagesOf(List<Send> batch) {
+    return batch.stream().map(send -> send.message).toList();
   }
 
   private void settleBatch(List<Send> batch, Throwable failure) {
@@ -321,13 +426,31 @@ final class StoredRoomChat implements RoomChat {
   }
 
   private void store(Send send) {
+    store(send, 1);
+  }
+
+  /** Stores a send that may be a retry (looked up first); it settles as a batch does. */
+  private void store(Send send, int attempt) {
     CompletionStage<Stored> stored;
     try {
       stored = chat.store.store(roomId, send.message, send.mayBeARetry);
     } catch (RuntimeException e) {
       stored = CompletableFuture.failedFuture(e);
     }
-    stored.whenCompleteAsync((result, failure) -> settle(send, result, failure), chat.executor);
+    stored.whenCompleteAsync(
+        (result, failure) -> {
+          if (failure == null) {
+            settle(send, result, null);
+          } else {
+            retryOrWithdraw(
+                List.of(send),
+                attempt,
+                failure,
+                next -> store(send, next),
+                () -> settle(send, null, failure));
+          }
+        },
+        chat.executor);
   }
 
   private void settle(Send send, Stored stored, Throwable failure) {
@@ -388,6 +511,11 @@ final class StoredRoomChat implements RoomChat {
   @Override
   public void addRecent(Snapshot.Builder snapshot) {
     snapshot.addAllRecentChat(recent);
+  }
+
+  @Override
+  public boolean idle() {
+    return sends.isEmpty() && withdrawing.isEmpty();
   }
 
   @Override
@@ -543,15 +671,7 @@ final class StoredRoomChat implements RoomChat {
           access.writeBehind(
               "the mute of " + target,
               () -> chat.store.mute(roomId, target, until, who.userId(), length, writeAt));
-          return stored(
-              access,
-              access.publish(
-                  ServerMessage.newBuilder()
-                      .setUserMuted(
-                          UserMuted.newBuilder()
-                              .setUserId(target)
-                              .setUntilMs(until)
-                              .setByUserId(who.userId()))));
+          return stored(access, announceMute(access, target, until, who));
         });
   }
 
@@ -568,15 +688,7 @@ final class StoredRoomChat implements RoomChat {
           long writeAt = chat.nextWriteMicros();
           access.writeBehind(
               "the unmute of " + target, () -> chat.store.unmute(roomId, target, writeAt));
-          return stored(
-              access,
-              access.publish(
-                  ServerMessage.newBuilder()
-                      .setUserMuted(
-                          UserMuted.newBuilder()
-                              .setUserId(target)
-                              .setUntilMs(0)
-                              .setByUserId(who.userId()))));
+          return stored(access, announceMute(access, target, 0, who));
         });
   }
 

@@ -713,7 +713,7 @@ public final class Room {
     try {
       boolean empty = presence.isEmpty();
       idleSweeps = empty ? idleSweeps + 1 : 0;
-      if ((!state.closed() && idleSweeps < 2) || !empty || !writer.idle()) {
+      if ((!state.closed() && idleSweeps < 2) || !empty || !writer.idle() || !chat.idle()) {
         return false;
       }
       retired = true;

@@ -42,6 +42,12 @@ public interface RoomChat {
   /** Adds the recent messages, oldest first, to a snapshot being built under the room lock. */
   void addRecent(Snapshot.Builder snapshot);
 
+  /**
+   * Whether no message waits for storage (its write, its retries, its withdrawal): only then may
+   * the room leave memory, which stops its timers. Called under the room lock.
+   */
+  boolean idle();
+
   /** Builds the chat of each room the registry creates or loads. */
   interface Factory {
     /**

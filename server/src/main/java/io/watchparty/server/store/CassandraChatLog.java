@@ -4,10 +4,10 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
-import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.Statement;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.watchparty.proto.v1.ChatMessage;
@@ -53,6 +53,8 @@ public final class CassandraChatLog implements ChatLog {
   private final PreparedStatement selectMessage;
   private final PreparedStatement markDeleted;
   private final PreparedStatement insertBucket;
+  private final PreparedStatement withdrawMessage;
+  private final PreparedStatement withdrawSend;
   private final PreparedStatement newestBucket;
   private final PreparedStatement olderBucket;
   private final PreparedStatement pageOfBucket;
@@ -101,6 +103,14 @@ public final class CassandraChatLog implements ChatLog {
                 + " WHERE room_id = ? AND bucket = ? AND message_id = ?");
     insertBucket =
         session.prepare("INSERT INTO chat_buckets (room_id, bucket) VALUES (?, ?) USING TTL ?");
+    withdrawMessage =
+        session.prepare(
+            "DELETE FROM chat_messages USING TIMESTAMP ?"
+                + " WHERE room_id = ? AND bucket = ? AND message_id = ?");
+    withdrawSend =
+        session.prepare(
+            "DELETE FROM chat_sends USING TIMESTAMP ?"
+                + " WHERE room_id = ? AND bucket = ? AND user_id = ? AND client_message_id = ?");
     newestBucket = session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? LIMIT 1");
     olderBucket =
         session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? AND bucket < ? LIMIT 1");
@@ -252,6 +262,35 @@ public final class CassandraChatLog implements ChatLog {
                   .toCompletableFuture());
         });
     return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Deletes each message and its send's row one microsecond after the message's own write time, in
+   * one single-partition batch per bucket (as {@link #writeAll} wrote them): the deletion wins over
+   * the write whichever reaches Cassandra first.
+   */
+  @Override
+  public CompletionStage<Void> withdraw(UUID roomId, List<ChatMessage> messages) {
+    Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
+    for (ChatMessage message : messages) {
+      UUID id = UUID.fromString(message.getMessageId());
+      long bucket = bucketOf(id);
+      long after = ChatIds.micros(id) + 1;
+      List<BatchableStatement<?>> statements =
+          byBucket.computeIfAbsent(bucket, b -> new ArrayList<>());
+      statements.add(withdrawMessage.bind(after, roomId, bucket, id));
+      statements.add(
+          withdrawSend.bind(
+              after, roomId, bucket, message.getUserId(), message.getClientMessageId()));
+    }
+    return CompletableFuture.allOf(
+        byBucket.values().stream()
+            .map(
+                statements ->
+                    execute(
+                        BatchStatement.newInstance(DefaultBatchType.UNLOGGED, statements)
+                            .setIdempotent(true)))
+            .toArray(CompletableFuture[]::new));
   }
 
   /** Writes the bucket's index row unless this server already did. */
@@ -416,7 +455,7 @@ public final class CassandraChatLog implements ChatLog {
 
   // ---------------------------------------------------------------------------------------------
 
-  private CompletableFuture<AsyncResultSet> execute(BoundStatement statement) {
+  private CompletableFuture<AsyncResultSet> execute(Statement<?> statement) {
     return session.executeAsync(statement).toCompletableFuture();
   }
 

@@ -360,5 +360,10 @@ final class RoomFixture implements AutoCloseable {
 
     @Override
     public void addRecent(Snapshot.Builder snapshot) {}
+
+    @Override
+    public boolean idle() {
+      return true;
+    }
   }
 }

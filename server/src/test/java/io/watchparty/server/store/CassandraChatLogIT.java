@@ -218,6 +218,29 @@ class CassandraChatLogIT {
     assertThat(bucket.getLong(0)).isEqualTo(store.bucketOf(id));
   }
 
+  @Test
+  void aWithdrawnMessageIsGoneWhetherItsWriteLandedBeforeOrAfterAndItsRetryIsANewMessage() {
+    UUID room = UUID.randomUUID();
+    ChatMessage landedBefore = message(room, ids, "bob", "c-before", "landed before");
+    ChatMessage landsAfter = message(room, ids, "bob", "c-after", "lands after");
+    store.writeAll(room, List.of(landedBefore)).toCompletableFuture().join();
+
+    store.withdraw(room, List.of(landedBefore, landsAfter)).toCompletableFuture().join();
+    // A write whose answer was lost may reach the node after its withdrawal: it loses all the same.
+    store.writeAll(room, List.of(landsAfter)).toCompletableFuture().join();
+
+    assertThat(all(room)).isEmpty();
+    for (ChatMessage withdrawn : List.of(landedBefore, landsAfter)) {
+      UUID id = UUID.fromString(withdrawn.getMessageId());
+      assertThat(store.find(room, id).toCompletableFuture().join()).isEmpty();
+    }
+    // The sender's retry finds no earlier copy: it is stored as a new message.
+    ChatMessage retry = message(room, ids, "bob", "c-before", "landed before");
+    Stored again = store.store(room, retry, true).toCompletableFuture().join();
+    assertThat(again.outcome()).isEqualTo(Outcome.STORED);
+    assertThat(all(room)).containsExactly(retry);
+  }
+
   private static ChatMessage stored(UUID room, String text) {
     Stored stored =
         store

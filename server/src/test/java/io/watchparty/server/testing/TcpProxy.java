@@ -30,6 +30,7 @@ public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile boolean forwarding = true;
+  private volatile boolean answering = true;
   private volatile boolean refusing;
 
   public TcpProxy(InetSocketAddress target) {
@@ -52,6 +53,14 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
+   * From now on requests reach the node but its answers are swallowed: writes are applied and their
+   * senders never hear so, as when a connection dies after the request went out.
+   */
+  public void loseAnswers() {
+    answering = false;
+  }
+
+  /**
    * As a crashed node: every connection is closed, and new ones are closed as soon as they are
    * accepted, so the driver marks the node down.
    */
@@ -69,6 +78,7 @@ public final class TcpProxy implements AutoCloseable {
     }
     refusing = false;
     forwarding = true;
+    answering = true;
   }
 
   /**
@@ -120,27 +130,30 @@ public final class TcpProxy implements AutoCloseable {
           continue;
         }
         if (!forwarding) {
-          Thread.ofVirtual().start(() -> pump(client, null));
+          Thread.ofVirtual().start(() -> pump(client, null, false));
           continue;
         }
         Socket upstream = new Socket(target.getAddress(), target.getPort());
         sockets.add(upstream);
-        Thread.ofVirtual().start(() -> pump(client, upstream));
-        Thread.ofVirtual().start(() -> pump(upstream, client));
+        Thread.ofVirtual().start(() -> pump(client, upstream, false));
+        Thread.ofVirtual().start(() -> pump(upstream, client, true));
       } catch (IOException e) {
         // closed
       }
     }
   }
 
-  /** Copies {@code from} to {@code to} while forwarding; swallows what arrives otherwise. */
-  private void pump(Socket from, Socket to) {
+  /**
+   * Copies {@code from} to {@code to} while forwarding (and, for the node's {@code answers}, while
+   * answering); swallows what arrives otherwise.
+   */
+  private void pump(Socket from, Socket to, boolean answers) {
     byte[] buffer = new byte[16 * 1024];
     try (InputStream in = from.getInputStream()) {
       OutputStream out = to == null ? null : to.getOutputStream();
       int n;
       while ((n = in.read(buffer)) >= 0) {
-        if (forwarding && out != null) {
+        if (forwarding && (answering || !answers) && out != null) {
           out.write(buffer, 0, n);
           out.flush();
         }
