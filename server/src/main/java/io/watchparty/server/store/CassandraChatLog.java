@@ -227,40 +227,37 @@ public final class CassandraChatLog implements ChatLog {
    */
   @Override
   public CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages) {
-    Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
-    for (ChatMessage message : messages) {
-      UUID id = UUID.fromString(message.getMessageId());
-      long bucket = bucketOf(id);
-      int ttl = remainingTtl(id);
-      long micros = ChatIds.micros(id);
-      List<BatchableStatement<?>> statements =
-          byBucket.computeIfAbsent(bucket, b -> new ArrayList<>());
-      statements.add(
-          insertSend.bind(
-              roomId, bucket, message.getUserId(), message.getClientMessageId(), id, ttl, micros));
-      statements.add(
-          insertMessage.bind(
-              roomId,
-              bucket,
-              id,
-              message.getUserId(),
-              message.getDisplayName(),
-              message.getClientMessageId(),
-              message.getText(),
-              ttl,
-              micros));
-    }
     List<CompletableFuture<?>> batches = new ArrayList<>();
-    byBucket.forEach(
-        (bucket, statements) -> {
-          BatchStatement batch =
-              BatchStatement.newInstance(DefaultBatchType.UNLOGGED, statements).setIdempotent(true);
-          // Indexed first: a stored message is always in a bucket that history and retries find.
-          batches.add(
-              indexed(roomId, bucket)
-                  .thenCompose(v -> session.executeAsync(batch))
-                  .toCompletableFuture());
-        });
+    perBucket(
+            messages,
+            (message, id, bucket) -> {
+              int ttl = remainingTtl(id);
+              long micros = ChatIds.micros(id);
+              return List.of(
+                  insertSend.bind(
+                      roomId,
+                      bucket,
+                      message.getUserId(),
+                      message.getClientMessageId(),
+                      id,
+                      ttl,
+                      micros),
+                  insertMessage.bind(
+                      roomId,
+                      bucket,
+                      id,
+                      message.getUserId(),
+                      message.getDisplayName(),
+                      message.getClientMessageId(),
+                      message.getText(),
+                      ttl,
+                      micros));
+            })
+        .forEach(
+            (bucket, batch) ->
+                // Indexed first: a stored message is always in a bucket that history and retries
+                // find.
+                batches.add(indexed(roomId, bucket).thenCompose(v -> execute(batch))));
     return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
@@ -271,26 +268,52 @@ public final class CassandraChatLog implements ChatLog {
    */
   @Override
   public CompletionStage<Void> withdraw(UUID roomId, List<ChatMessage> messages) {
+    return CompletableFuture.allOf(
+        perBucket(
+                messages,
+                (message, id, bucket) -> {
+                  long after = ChatIds.micros(id) + 1;
+                  return List.of(
+                      withdrawMessage.bind(after, roomId, bucket, id),
+                      withdrawSend.bind(
+                          after,
+                          roomId,
+                          bucket,
+                          message.getUserId(),
+                          message.getClientMessageId()));
+                })
+            .values()
+            .stream()
+            .map(this::execute)
+            .toArray(CompletableFuture[]::new));
+  }
+
+  /** The statements of one message, which lives in {@code bucket} under {@code id}. */
+  private interface MessageStatements {
+    List<BatchableStatement<?>> of(ChatMessage message, UUID id, long bucket);
+  }
+
+  /**
+   * The statements of each message, as one idempotent single-partition batch per history bucket
+   * (the messages of one bucket share their partition), in bucket order.
+   */
+  private Map<Long, BatchStatement> perBucket(
+      List<ChatMessage> messages, MessageStatements statements) {
     Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
     for (ChatMessage message : messages) {
       UUID id = UUID.fromString(message.getMessageId());
       long bucket = bucketOf(id);
-      long after = ChatIds.micros(id) + 1;
-      List<BatchableStatement<?>> statements =
-          byBucket.computeIfAbsent(bucket, b -> new ArrayList<>());
-      statements.add(withdrawMessage.bind(after, roomId, bucket, id));
-      statements.add(
-          withdrawSend.bind(
-              after, roomId, bucket, message.getUserId(), message.getClientMessageId()));
+      byBucket
+          .computeIfAbsent(bucket, b -> new ArrayList<>())
+          .addAll(statements.of(message, id, bucket));
     }
-    return CompletableFuture.allOf(
-        byBucket.values().stream()
-            .map(
-                statements ->
-                    execute(
-                        BatchStatement.newInstance(DefaultBatchType.UNLOGGED, statements)
-                            .setIdempotent(true)))
-            .toArray(CompletableFuture[]::new));
+    Map<Long, BatchStatement> batches = new LinkedHashMap<>();
+    byBucket.forEach(
+        (bucket, batch) ->
+            batches.put(
+                bucket,
+                BatchStatement.newInstance(DefaultBatchType.UNLOGGED, batch).setIdempotent(true)));
+    return batches;
   }
 
   /** Writes the bucket's index row unless this server already did. */
