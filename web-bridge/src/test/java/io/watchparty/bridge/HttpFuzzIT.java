@@ -1,0 +1,313 @@
+package io.watchparty.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.helidon.json.JsonObject;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.sessions.JqwikSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every route of the browser API, sent what jqwik's generators make: JSON objects with the API's
+ * field names and random values of every JSON kind (long strings, lone surrogate escapes, numbers
+ * past every range, nesting), text that is almost JSON, and random bytes; path ids and query
+ * parameters random too. Seeded and bounded, in the normal test run. Whatever arrives, the bridge
+ * answers no 5xx, a refusal is JSON with an {@code error} reason, nothing is logged at ERROR, and
+ * the bridge and its upstream keep serving.
+ */
+class HttpFuzzIT {
+  /** Change it to explore further; a failure names the seed it ran with. */
+  private static final String SEED = "20261207";
+
+  private static final int REQUESTS_PER_ROUTE = 40;
+
+  /** The routes of {@code BrowserApi} and {@code EventStreams}; {id} is filled in per request. */
+  private static final List<String> ROUTES =
+      List.of(
+          "GET /api/",
+          "GET /api/time",
+          "GET /api/demo-users",
+          "POST /api/session",
+          "GET /api/session",
+          "GET /api/titles",
+          "GET /api/rooms",
+          "GET /api/my-rooms",
+          "POST /api/rooms",
+          "GET /api/rooms/{id}",
+          "POST /api/rooms/{id}/join",
+          "POST /api/rooms/{id}/commands",
+          "GET /api/rooms/{id}/unable-to-watch",
+          "POST /api/rooms/{id}/chat",
+          "GET /api/rooms/{id}/chat",
+          "POST /api/rooms/{id}/reactions",
+          "POST /api/rooms/{id}/buffering",
+          "POST /api/rooms/{id}/invite",
+          "POST /api/rooms/{id}/leave");
+
+  /** Field names the API reads, so that random objects get past "unknown shape" now and then. */
+  private static final List<String> KEYS =
+      List.of(
+          "demoUser",
+          "token",
+          "titleId",
+          "name",
+          "settings",
+          "visibility",
+          "hostLeavePolicy",
+          "slowModeMs",
+          "playback",
+          "play",
+          "pause",
+          "seek",
+          "positionMs",
+          "setRate",
+          "rate",
+          "changeTitle",
+          "role",
+          "kick",
+          "ban",
+          "grantCohost",
+          "text",
+          "clientMessageId",
+          "emoji",
+          "buffering",
+          "inviteToken",
+          "pageSize",
+          "pageToken",
+          "chat",
+          "muteUserId",
+          "durationMs");
+
+  @RegisterExtension static final Platform platform = Platform.builder().build();
+
+  @Test
+  void everyRouteAnswersFuzzedRequestsWithoutAServerErrorAndWithAReason() {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    log.start();
+    root.addAppender(log);
+    List<String> wrong = new ArrayList<>();
+    Map<String, Integer> answers = new TreeMap<>();
+    try (Browser alice = platform.browser("alice")) {
+      String roomId =
+          alice
+              .ok(
+                  "/api/rooms",
+                  "{\"titleId\":\"sintel\",\"name\":\"Fuzzed\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
+              .objectValue("room")
+              .orElseThrow()
+              .stringValue("roomId")
+              .orElseThrow();
+      List<Request> requests = new ArrayList<>();
+      JqwikSession.run(
+          SEED,
+          () -> {
+            for (String route : ROUTES) {
+              requests(route, roomId)
+                  .sampleStream()
+                  .limit(REQUESTS_PER_ROUTE)
+                  .forEach(requests::add);
+            }
+          });
+      for (Request request : requests) {
+        HttpResponse<String> response = alice.send(request.toHttp(platform));
+        String outcome = unusable(response);
+        answers.merge(response.statusCode() + (outcome == null ? "" : " (wrong)"), 1, Integer::sum);
+        if (outcome != null) {
+          wrong.add(request + ": " + outcome);
+        }
+      }
+      System.out.printf(
+          "HttpFuzzIT: %d fuzzed requests to %d routes (seed %s), answered %s%n",
+          requests.size(), ROUTES.size(), SEED, answers);
+
+      assertThat(wrong).as("answers no browser can act on (seed %s)", SEED).isEmpty();
+      assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(Object::toString))
+          .as("ERROR lines while fuzzing (seed %s)", SEED)
+          .isEmpty();
+      // The bridge and its upstream still serve, and the room still works.
+      assertThat(alice.get("/api/session").statusCode()).isEqualTo(200);
+      SseProbe events = alice.events(roomId);
+      assertThat(events.next().name()).isEqualTo("snapshot");
+    } finally {
+      root.detachAppender(log);
+    }
+  }
+
+  /** One request: a route, a path id, a query, and a body (text or bytes). */
+  private record Request(String method, String path, String query, Object body) {
+    HttpRequest.Builder toHttp(Platform platform) {
+      HttpRequest.Builder http =
+          HttpRequest.newBuilder(platform.uri(path + (query.isEmpty() ? "" : "?" + query)))
+              .header(CrossSiteGuard.HEADER, "1");
+      return switch (method) {
+        case "POST" ->
+            http.header("Content-Type", "application/json")
+                .POST(
+                    body instanceof byte[] bytes
+                        ? HttpRequest.BodyPublishers.ofByteArray(bytes)
+                        : HttpRequest.BodyPublishers.ofString((String) body));
+        case "DELETE" -> http.DELETE();
+        default -> http.GET();
+      };
+    }
+
+    @Override
+    public String toString() {
+      String shown =
+          body instanceof byte[] bytes
+              ? bytes.length + " random bytes"
+              : ((String) body).length() > 200
+                  ? ((String) body).substring(0, 200) + "... (" + ((String) body).length() + ")"
+                  : (String) body;
+      return method + " " + path + (query.isEmpty() ? "" : "?" + query) + " " + shown;
+    }
+  }
+
+  private static Arbitrary<Request> requests(String route, String roomId) {
+    String method = route.substring(0, route.indexOf(' '));
+    String template = route.substring(route.indexOf(' ') + 1);
+    Arbitrary<String> ids =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.just(roomId)),
+            Tuple.of(1, Arbitraries.strings().all().ofMaxLength(80).map(HttpFuzzIT::encoded)),
+            Tuple.of(1, Arbitraries.strings().numeric().ofMinLength(1_000).ofMaxLength(9_000)));
+    Arbitrary<String> queries =
+        Arbitraries.frequencyOf(
+            Tuple.of(2, Arbitraries.just("")),
+            Tuple.of(
+                1,
+                Arbitraries.of("pageSize", "pageToken", "titleId", "x")
+                    .flatMap(
+                        key ->
+                            Arbitraries.strings()
+                                .all()
+                                .ofMaxLength(40)
+                                .map(value -> key + "=" + encoded(value)))));
+    Arbitrary<Object> bodies =
+        Arbitraries.frequencyOf(
+            Tuple.of(5, jsonObjects(3).map(Object.class::cast)),
+            Tuple.of(1, Arbitraries.strings().all().ofMaxLength(200).map(Object.class::cast)),
+            Tuple.of(
+                1,
+                jsonObjects(1)
+                    .map(json -> json.substring(0, json.length() / 2))
+                    .map(Object.class::cast)),
+            Tuple.of(
+                1, Arbitraries.bytes().array(byte[].class).ofMaxSize(300).map(Object.class::cast)),
+            Tuple.of(
+                1,
+                Arbitraries.strings()
+                    .all()
+                    .ofMinLength(16_000)
+                    .ofMaxLength(17_000)
+                    .map(text -> "{\"text\":\"" + escaped(text) + "\"}")
+                    .map(Object.class::cast)));
+    return ids.flatMap(
+        id ->
+            queries.flatMap(
+                query ->
+                    bodies.map(
+                        body -> new Request(method, template.replace("{id}", id), query, body))));
+  }
+
+  /** JSON objects with the API's keys and values of every JSON kind, nested to {@code depth}. */
+  private static Arbitrary<String> jsonObjects(int depth) {
+    Arbitrary<String> value = jsonValues(depth);
+    return Arbitraries.of(KEYS)
+        .flatMap(key -> value.map(v -> "\"" + key + "\":" + v))
+        .list()
+        .ofMaxSize(4)
+        .map(fields -> "{" + String.join(",", fields) + "}");
+  }
+
+  private static Arbitrary<String> jsonValues(int depth) {
+    List<Tuple.Tuple2<Integer, Arbitrary<String>>> kinds = new ArrayList<>();
+    kinds.add(
+        Tuple.of(
+            3, Arbitraries.strings().all().ofMaxLength(60).map(s -> "\"" + escaped(s) + "\"")));
+    kinds.add(Tuple.of(2, Arbitraries.longs().map(Object::toString)));
+    kinds.add(Tuple.of(1, Arbitraries.longs().map(n -> "\"" + n + "\"")));
+    kinds.add(Tuple.of(1, Arbitraries.doubles().map(Object::toString)));
+    kinds.add(
+        Tuple.of(
+            1,
+            Arbitraries.of(
+                "true",
+                "false",
+                "null",
+                "1e999",
+                "-1e999",
+                "99999999999999999999999",
+                "\"\\ud800\"",
+                "\"\\udfff\\ud800\"",
+                "[]",
+                "{}",
+                "-0",
+                "0.0000000001")));
+    if (depth > 0) {
+      kinds.add(Tuple.of(2, jsonObjects(depth - 1)));
+      kinds.add(
+          Tuple.of(
+              1,
+              jsonValues(depth - 1).list().ofMaxSize(3).map(l -> "[" + String.join(",", l) + "]")));
+    }
+    return Arbitraries.frequencyOf(kinds);
+  }
+
+  /** A string as a JSON string literal's content: quotes, backslashes and controls escaped. */
+  private static String escaped(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 8);
+    text.chars()
+        .forEach(
+            c -> {
+              if (c == '"' || c == '\\') {
+                out.append('\\').append((char) c);
+              } else if (c < 0x20 || Character.isSurrogate((char) c)) {
+                out.append(String.format("\\u%04x", c)); // lone surrogates stay lone, escaped
+              } else {
+                out.append((char) c);
+              }
+            });
+    return out.toString();
+  }
+
+  private static String encoded(String text) {
+    return URLEncoder.encode(text, StandardCharsets.UTF_8);
+  }
+
+  /** Null when a browser can act on the answer; otherwise what is wrong with it. */
+  private static String unusable(HttpResponse<String> response) {
+    int status = response.statusCode();
+    if (status >= 500) {
+      return "status " + status + ": " + response.body();
+    }
+    if (status < 400) {
+      return null;
+    }
+    try {
+      JsonObject error = Browser.parse(response.body());
+      return error.stringValue("error").filter(e -> !e.isEmpty()).isPresent()
+          ? null
+          : "status " + status + " without an error reason: " + response.body();
+    } catch (RuntimeException notJson) {
+      return "status " + status + " with a body that is not JSON: " + response.body();
+    }
+  }
+}
