@@ -2,24 +2,35 @@ package io.watchparty.bridge;
 
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.Meter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
 import io.watchparty.bridge.relay.RelayHub;
 import io.watchparty.bridge.relay.RelayMetrics;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The bridge's Prometheus meters ({@code /observe/metrics}): SSE clients in all and in the busiest
  * rooms, upstream relay streams, resumes served exactly or by snapshot, slow browsers resynced and
  * closed, the deepest browser queue, events delivered, refusals by reason.
+ *
+ * <p>Every meter carries the tag {@code bridge}, this bridge's id, and is removed when the bridge
+ * closes: Helidon backs its registries with Micrometer's one global registry, where a bridge
+ * started after another in the same JVM (a restart in the tests, two bridges of one process) got
+ * the first one's meters back, gauges still reading the closed bridge's state.
  */
-final class BridgeMetrics implements RelayMetrics {
+final class BridgeMetrics implements RelayMetrics, AutoCloseable {
   private static final int BUSIEST_ROOMS = 10;
 
   private final MeterRegistry registry = Metrics.globalRegistry();
+  private final String bridge = UUID.randomUUID().toString().substring(0, 8);
+  private final List<Meter> meters = new CopyOnWriteArrayList<>();
   private final Counter upstreamOpened =
       counter("watchparty_bridge_upstream_opened", "Upstream relay streams opened");
   private final Counter delivered =
@@ -41,26 +52,29 @@ final class BridgeMetrics implements RelayMetrics {
 
   /** Registers the gauges that read the hub's state when scraped. */
   void watch(RelayHub hub) {
-    registry.getOrCreate(
+    register(
         Gauge.builder("watchparty_bridge_sse_clients", hub::viewerCount)
+            .tags(tags())
             .description("SSE streams open on this bridge"));
-    registry.getOrCreate(
+    register(
         Gauge.builder("watchparty_bridge_upstream_streams", hub::upstreamStreams)
+            .tags(tags())
             .description("Upstream relay streams open and joined"));
-    registry.getOrCreate(
+    register(
         Gauge.builder("watchparty_bridge_queue_depth_max", hub::deepestQueue)
+            .tags(tags())
             .description("Events waiting in the fullest browser queue"));
     for (int rank = 1; rank <= BUSIEST_ROOMS; rank++) {
       int index = rank - 1;
       // Ranked rather than labelled by room id: room ids would be an unbounded label set.
-      registry.getOrCreate(
+      register(
           Gauge.builder(
                   "watchparty_bridge_sse_clients_busiest_room",
                   () -> {
                     List<Map.Entry<String, Integer>> busiest = hub.busiestRooms(BUSIEST_ROOMS);
                     return busiest.size() > index ? busiest.get(index).getValue() : 0;
                   })
-              .tags(List.of(Tag.create("rank", Integer.toString(rank))))
+              .tags(tags("rank", Integer.toString(rank)))
               .description("SSE streams of the rank-th busiest room"));
     }
   }
@@ -71,15 +85,37 @@ final class BridgeMetrics implements RelayMetrics {
         .computeIfAbsent(
             reason,
             r ->
-                registry.getOrCreate(
+                register(
                     Counter.builder("watchparty_bridge_refusals")
-                        .tags(List.of(Tag.create("reason", r)))
+                        .tags(tags("reason", r))
                         .description("HTTP requests refused, by reason")))
         .increment();
   }
 
   private Counter counter(String name, String description) {
-    return registry.getOrCreate(Counter.builder(name).description(description));
+    return register(Counter.builder(name).tags(tags()).description(description));
+  }
+
+  private <M extends Meter, B extends Meter.Builder<B, M>> M register(B builder) {
+    M meter = registry.getOrCreate(builder);
+    meters.add(meter);
+    return meter;
+  }
+
+  /** The tag {@code bridge}, then the given name/value pair. */
+  private List<Tag> tags(String... nameAndValue) {
+    List<Tag> tags = new ArrayList<>(List.of(Tag.create("bridge", bridge)));
+    for (int i = 0; i + 1 < nameAndValue.length; i += 2) {
+      tags.add(Tag.create(nameAndValue[i], nameAndValue[i + 1]));
+    }
+    return tags;
+  }
+
+  /** Removes this bridge's meters: a closed bridge reports nothing. */
+  @Override
+  public void close() {
+    meters.forEach(registry::remove);
+    meters.clear();
   }
 
   @Override

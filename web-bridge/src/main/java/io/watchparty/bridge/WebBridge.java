@@ -104,6 +104,7 @@ public final class WebBridge implements AutoCloseable {
       clock.close();
       relayAccount.close();
       timers.shutdownNow();
+      metrics.close();
     }
   }
 

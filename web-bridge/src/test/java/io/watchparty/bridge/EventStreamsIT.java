@@ -416,6 +416,26 @@ class EventStreamsIT {
   }
 
   @Test
+  void aBridgeStartedAfterAnotherReportsItsOwnMeters() {
+    // The platform's bridge is a replacement of the first one (a deployment in one JVM): its
+    // gauges must read its own state, and the replaced bridge's must be gone.
+    platform.restartBridge();
+    try (Browser alice = platform.browser("alice")) {
+      String roomId = createRoom(alice, "PUBLIC");
+      SseProbe tab = alice.events(roomId);
+      tab.next("snapshot");
+
+      String metrics = platform.bridgeMetrics();
+      assertThat(PrometheusText.sum(metrics, "watchparty_bridge_sse_clients", Map.of()))
+          .as("the one open tab, counted by this bridge alone")
+          .isEqualTo(1);
+      assertThat(metrics.lines().filter(l -> l.startsWith("watchparty_bridge_sse_clients{")))
+          .hasSize(1)
+          .allSatisfy(line -> assertThat(line).contains("bridge=\""));
+    }
+  }
+
+  @Test
   void tabsTheUserClosedFreeTheirSlotsWithinTheRefusalsRetryAfter() {
     // This platform's bridge holds the default number of streams per user.
     int limit = BridgeSettings.DEFAULT_USER_STREAMS;
