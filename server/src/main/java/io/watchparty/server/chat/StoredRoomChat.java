@@ -126,7 +126,9 @@ final class StoredRoomChat implements RoomChat {
 
   /**
    * Sends whose write failed and whose withdrawal is not stored yet: a retry of one is refused
-   * until it is, or it could find the copy about to be withdrawn and be acknowledged with it.
+   * until it is, or it could find the copy about to be withdrawn and be acknowledged with it. A
+   * withdrawal the room's writer gives up on (Cassandra failing for all its attempts) leaves its
+   * keys here, refused, and keeps the room in memory: the room cannot know what storage holds.
    */
   private final Set<RecentSends.Key> withdrawing = new HashSet<>();
 
