@@ -1,6 +1,7 @@
 package io.watchparty.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
@@ -12,6 +13,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,9 +61,16 @@ class LocalRingIT {
       assertThat(two.address()).isEqualTo(new InetSocketAddress(SECOND, base.port()));
 
       // Each node knows the other as a peer, with the token it was given (each asked itself: the
-      // driver would otherwise send the query to either node).
-      assertThat(peersOf(session, one)).containsExactly(Map.entry(SECOND, Long.MIN_VALUE / 2));
-      assertThat(peersOf(session, two)).containsExactly(Map.entry(FIRST, 0L));
+      // driver would otherwise send the query to either node). The first node learns of the
+      // second by gossip, which may come a moment after the second answers CQL: awaited, bounded.
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                assertThat(peersOf(session, one))
+                    .containsExactly(Map.entry(SECOND, Long.MIN_VALUE / 2));
+                assertThat(peersOf(session, two)).containsExactly(Map.entry(FIRST, 0L));
+              });
 
       // A write both replicas acknowledged is read back from the second node alone.
       session.execute(
