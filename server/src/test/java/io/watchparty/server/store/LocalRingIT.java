@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalRingIT {
   private static final String FIRST = "127.0.0.2";
   private static final String SECOND = "127.0.0.3";
+  private static final Duration RING_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
   @Test
   @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
@@ -73,13 +74,20 @@ class LocalRingIT {
               });
 
       // A write both replicas acknowledged is read back from the second node alone.
+      // Bounds on a busy machine, not expectations: a new ring's schema changes wait for both
+      // nodes to agree, which the driver's 2 s default did not always cover on CI.
       session.execute(
-          "CREATE KEYSPACE ring WITH replication = {'class': 'SimpleStrategy',"
-              + " 'replication_factor': 2}");
-      session.execute("CREATE TABLE ring.notes (id int PRIMARY KEY, text text)");
+          SimpleStatement.newInstance(
+                  "CREATE KEYSPACE ring WITH replication = {'class': 'SimpleStrategy',"
+                      + " 'replication_factor': 2}")
+              .setTimeout(RING_REQUEST_TIMEOUT));
+      session.execute(
+          SimpleStatement.newInstance("CREATE TABLE ring.notes (id int PRIMARY KEY, text text)")
+              .setTimeout(RING_REQUEST_TIMEOUT));
       session.execute(
           SimpleStatement.newInstance("INSERT INTO ring.notes (id, text) VALUES (1, 'both')")
-              .setConsistencyLevel(ConsistencyLevel.ALL));
+              .setConsistencyLevel(ConsistencyLevel.ALL)
+              .setTimeout(RING_REQUEST_TIMEOUT));
       try (CqlSession onSecond =
           CqlSession.builder()
               .addContactPoint(two.address())
@@ -90,6 +98,7 @@ class LocalRingIT {
                 .execute(
                     SimpleStatement.newInstance("SELECT text FROM ring.notes WHERE id = 1")
                         .setConsistencyLevel(ConsistencyLevel.ONE)
+                        .setTimeout(RING_REQUEST_TIMEOUT)
                         .setNode(onSecond.getMetadata().findNode(two.address()).orElseThrow()))
                 .one();
         assertThat(row).isNotNull();
