@@ -30,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -455,36 +454,28 @@ public final class Room {
     }
     CompletableFuture<Optional<NewTitle>> newTitle =
         command.getPlayback().hasChangeTitle()
-            ? titles
-                .apply(command.getPlayback().getChangeTitle().getTitleId())
-                .thenCompose(
-                    title ->
-                        availability
-                            .apply(title.titleId())
-                            .thenApply(rights -> Optional.of(new NewTitle(title, rights))))
+            ? lookUp(command.getPlayback().getChangeTitle().getTitleId()).thenApply(Optional::of)
             : CompletableFuture.completedFuture(Optional.empty());
     CompletableFuture<Void> applied = new CompletableFuture<>();
-    return lastCommand
-        .getAndSet(applied)
-        .thenCombine(newTitle, (previousApplied, looked) -> looked)
-        .handle(
-            (looked, failure) -> {
-              try {
-                if (failure != null) {
-                  throw failure instanceof CompletionException wrapped
-                      ? wrapped
-                      : new CompletionException(failure);
-                }
-                return apply(who, command, looked);
-              } finally {
-                applied.complete(null);
-              }
-            })
-        .thenCompose(stored -> stored);
+    CompletableFuture<CompletionStage<CommandAccepted>> applying =
+        lastCommand
+            .getAndSet(applied)
+            .thenCombine(newTitle, (previousApplied, looked) -> apply(who, command, looked));
+    // Applied or refused (the lookup's failure included): the next command may go.
+    applying.whenComplete((stored, failure) -> applied.complete(null));
+    return applying.thenCompose(stored -> stored);
   }
 
-  /** A title switch's new title and its licence windows, read before the lock. */
+  /** A title and its licence windows, read before the lock. */
   private record NewTitle(Title title, TitleAvailability rights) {}
+
+  /** Looks a title and its licence windows up (cached; see {@link #titles}). */
+  private CompletableFuture<NewTitle> lookUp(String titleId) {
+    return titles
+        .apply(titleId)
+        .thenCompose(
+            title -> availability.apply(title.titleId()).thenApply(r -> new NewTitle(title, r)));
+  }
 
   private CompletionStage<CommandAccepted> apply(
       Identity who, Command command, Optional<NewTitle> newTitle) {
@@ -817,15 +808,13 @@ public final class Room {
 
   /** Host and co-hosts: how many present members could not watch {@code titleId} now. */
   public CompletionStage<Long> countUnableToWatch(Identity who, String titleId) {
-    return titles
-        .apply(titleId)
-        .thenCompose(title -> availability.apply(title.titleId()))
+    return lookUp(titleId)
         .thenApply(
-            rights -> {
+            looked -> {
               enter();
               try {
                 roles.requireController(who.userId());
-                return licence.unableToWatch(rights, presence.regions());
+                return licence.unableToWatch(looked.rights(), presence.regions());
               } finally {
                 lock.unlock();
               }
