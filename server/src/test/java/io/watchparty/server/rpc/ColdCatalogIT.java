@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.watchparty.proto.v1.ClockPing;
 import io.watchparty.proto.v1.ClockPong;
@@ -21,6 +22,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -75,6 +77,18 @@ class ColdCatalogIT {
 
   private static int liveThreads() {
     return ManagementFactory.getThreadMXBean().getThreadCount();
+  }
+
+  /** A room made by alice, or null when storage is not reachable yet. */
+  private static CreateRoomResponse createUnlessStorageIsUnavailable() {
+    try {
+      return wp.createRoom("alice", Visibility.PUBLIC);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+        return null;
+      }
+      throw e;
+    }
   }
 
   @Test
@@ -132,9 +146,15 @@ class ColdCatalogIT {
                   assertThat(c.created != null || c.failed.getCode() == Status.Code.UNAVAILABLE)
                       .as("a room, or UNAVAILABLE while storage failed: %s", c.failed)
                       .isTrue());
-      // And the catalog serves on once Cassandra answers.
-      assertThat(wp.createRoom("alice", Visibility.PUBLIC).getRoom().getTitleId())
-          .isEqualTo("big-buck-bunny");
+      // And the catalog serves on once Cassandra answers, which is when the driver has
+      // reconnected through the restored proxy (its retry delay grows to 1 s): until then a create
+      // is refused UNAVAILABLE, never answered otherwise.
+      CreateRoomResponse served =
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(200))
+              .until(ColdCatalogIT::createUnlessStorageIsUnavailable, Objects::nonNull);
+      assertThat(served.getRoom().getTitleId()).isEqualTo("big-buck-bunny");
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }

@@ -235,6 +235,7 @@ public final class TestServer
   public void afterAll(ExtensionContext context) {
     if (context.getUniqueId().equals(owningClass)) {
       close();
+      owningClass = null; // a rerun of a failed test opens a new server on a new session
     }
   }
 
