@@ -13,21 +13,21 @@ import io.watchparty.proto.v1.RelayAudience;
 import io.watchparty.proto.v1.RelayedViewer;
 import io.watchparty.proto.v1.Role;
 import io.watchparty.proto.v1.RoomInfo;
+import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.ViewerGrant;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.proto.v1.Watchability;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -41,8 +41,10 @@ import java.util.function.Function;
  * One watch party. A facade over the parts that each own one concern, all guarded by the one room
  * lock: {@link Roles} (who may do what), {@link Presence} (who is here), {@link PlaybackControl}
  * (the authoritative playback state and the buffering wait), {@link EventStream} (the numbered
- * events and snapshots), {@link RoomLicence} (who may watch the title), the {@link RoomChat}, and
- * behind them {@link RoomWriter} (Cassandra follows the room) and {@link RoomTimers}.
+ * events and snapshots), {@link Admission} (who may come in), {@link RoomLicence} (who may watch
+ * the title), the {@link RoomChat}, and behind them {@link RoomWriter} (Cassandra follows the room)
+ * and {@link RoomTimers}. Admission and the licence see the room through a narrow {@link
+ * RoomContext}.
  *
  * <p>Every change happens under the lock: it is applied, numbered with the next room sequence,
  * serialized once and offered to every stream's {@link StreamSink} before the lock is released, so
@@ -83,10 +85,6 @@ public final class Room {
   private final InviteTokens inviteTokens;
   private final ReentrantLock lock = new ReentrantLock();
   private final RoomTimers timers;
-
-  /** Runs storage completions (off the driver's threads) before they take the lock. */
-  private final Executor executor;
-
   private final RoomWriter writer;
   private final PartyMembership party;
 
@@ -112,6 +110,11 @@ public final class Room {
 
   @GuardedBy("lock")
   private final RoomLicence licence;
+
+  /**
+   * Guarded by the lock too, but for {@link Admission#admitting}, which takes it in its attempts.
+   */
+  private final Admission admission;
 
   @GuardedBy("lock")
   private final RoomChat.Access chatAccess;
@@ -152,7 +155,6 @@ public final class Room {
     this.availability = services.availability();
     this.inviteTokens = services.inviteTokens();
     this.timers = services.timers();
-    this.executor = services.executor();
     this.writer = services.writer();
     this.party = new PartyMembership(id, writer, clock, services.storedPartyMember());
     this.state = new RoomState(record);
@@ -171,7 +173,9 @@ public final class Room {
             record.playback(), config, clock, timers, events, writer, this::bufferingTimedOut);
     this.roleCommands =
         new RoleCommands(state, roles, presence, playback, events, writer, party, timers);
-    this.licence = new RoomLicence(id, titleAvailability, clock, timers);
+    RoomContext context = new Context();
+    this.licence = new RoomLicence(context, titleAvailability, clock, this::licenceCheck);
+    this.admission = new Admission(context, roles, party, licence, services.executor());
     this.chatAccess = new ChatAccess(state, roles, presence, events, writer, timers);
     this.chat = chat.apply(this);
   }
@@ -212,7 +216,7 @@ public final class Room {
     return readAvailability()
         .thenCompose(
             reading ->
-                admitting(
+                admission.admitting(
                     who, storedMember -> joinLocked(who, sink, request, reading, storedMember)));
   }
 
@@ -228,7 +232,7 @@ public final class Room {
         throw new Retired();
       }
       state.requireOpen();
-      absorb(reading);
+      licence.absorb(reading);
       Subscriber subscriber = new Subscriber(this, who, sink, request.getAsRelay());
       if (request.getAsRelay()) {
         if (!who.relay()) {
@@ -238,18 +242,15 @@ public final class Room {
         presence.addRelay(subscriber, request.getLastSequence());
         return subscriber;
       }
-      requireAdmissible(who, request.getInviteToken(), storedMember);
-      if (!licence.scheduled()) {
-        licence.schedule(this::licenceCheck);
-      }
+      admission.requireAdmissible(who, request.getInviteToken(), storedMember);
+      licence.watch();
       Presence.Arrival arrival = presence.addConnection(who, subscriber, request.getLastSequence());
       Optional<Member> member = presence.member(who.userId());
       if (member.isPresent()) {
-        licence.arrived(member.get(), true, this::tellWatcher);
+        licence.arrived(member.get(), true);
       }
       if (arrival.replayed()) {
-        // Per-connection notices are not in the event log: restate the one that matters.
-        events.deliver(subscriber, licence.frame(who.region()));
+        licence.resumed(subscriber, who.region());
       }
       if (arrival.newcomer()) {
         party.joined(who.userId());
@@ -274,14 +275,14 @@ public final class Room {
 
   private CompletionStage<ViewerGrant> authorizeViewer(
       Identity who, String inviteToken, TitleAvailability reading) {
-    return admitting(
+    return admission.admitting(
         who,
         storedMember -> {
           enter();
           try {
             state.requireOpen();
-            absorb(reading);
-            requireAdmissible(who, inviteToken, storedMember);
+            licence.absorb(reading);
+            admission.requireAdmissible(who, inviteToken, storedMember);
             return ViewerGrant.newBuilder()
                 .setRoom(infoLocked(licence.canWatch(who.region())))
                 .setRole(roles.roleOf(who.userId()))
@@ -290,68 +291,6 @@ public final class Room {
             lock.unlock();
           }
         });
-  }
-
-  /** Refusals that a party member does not get (see {@link #requireAdmissible}). */
-  private static final Set<ErrorReason> REFUSED_TO_NEWCOMERS =
-      Set.of(ErrorReason.INVITE_TOKEN_INVALID, ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION);
-
-  /**
-   * Runs an admission first as if {@code who} were in no stored party; only when that is refused
-   * for a reason that spares party members (no invite, a title their region lacks) does it ask
-   * storage (outside the lock) whether they are one, and try again with the answer. Most joins so
-   * never read storage.
-   */
-  private <T> CompletionStage<T> admitting(Identity who, Function<Boolean, T> attempt) {
-    try {
-      return CompletableFuture.completedFuture(attempt.apply(false));
-    } catch (RefusedException refused) {
-      if (!REFUSED_TO_NEWCOMERS.contains(refused.reason())) {
-        return CompletableFuture.failedFuture(refused);
-      }
-      // The answer may come on a driver thread: the second attempt takes the lock on ours.
-      return party
-          .storedMember(who.userId())
-          .thenApplyAsync(
-              member -> {
-                if (!member) {
-                  throw refused;
-                }
-                return attempt.apply(true);
-              },
-              executor);
-    } catch (RuntimeException failed) {
-      return CompletableFuture.failedFuture(failed);
-    }
-  }
-
-  /**
-   * The rules every viewer passes, joining by stream or served by a relay. Those already in,
-   * present members, the host and co-hosts, and party members ({@code storedMember}: storage's
-   * answer, unless this instance decided since), need no current invite to a private room and are
-   * not kept out by the title's licence.
-   */
-  @GuardedBy("lock")
-  private void requireAdmissible(Identity who, String inviteToken, boolean storedMember) {
-    RoomRegistry.requireSubscribed(who);
-    roles.requireNotBanned(who.userId());
-    boolean known =
-        presence.member(who.userId()).isPresent()
-            || roles.isController(who.userId())
-            || party.decided(who.userId()).orElse(storedMember);
-    if (known) {
-      // Already in the party: a title their region lacks (a title change, a window that ended)
-      // keeps them in it, told why they cannot play, so they come back to it (a new tab, a
-      // reconnection) the same way. Only newcomers are kept out.
-      return;
-    }
-    licence.requireWatchable(who.region());
-    if (!roles.mayEnterWith(state.settings().getVisibility(), inviteToken)) {
-      throw new RefusedException(
-          ErrorReason.INVITE_TOKEN_INVALID,
-          "this private room needs a current invite link",
-          Map.of("room_id", id.toString()));
-    }
   }
 
   /** The stream ended without a Leave: the member keeps their place for the grace period. */
@@ -512,18 +451,7 @@ public final class Room {
     var accepted = CommandAccepted.newBuilder().setEffectiveAtMs(playback.state().effectiveAtMs());
     sequence.ifPresent(accepted::setSequence);
     if (sequence.isPresent() && newTitle.isPresent()) {
-      accepted.setMembersUnableToWatch(
-          licence.update(
-              newTitle.get().rights(),
-              presence.watchers(),
-              true,
-              // Relays check a title switch for their viewers themselves (with the catalog).
-              (watcher, notice) -> {
-                if (watcher instanceof Member) {
-                  tellWatcher(watcher, notice);
-                }
-              }));
-      licence.schedule(this::licenceCheck);
+      accepted.setMembersUnableToWatch(licence.switched(newTitle.get().rights()));
     }
     return accepted.build();
   }
@@ -622,7 +550,7 @@ public final class Room {
         party.joined(userId);
         Optional<Watcher> viewer = presence.relayedOnly(userId);
         if (viewer.isPresent()) {
-          licence.arrived(viewer.get(), false, this::tellWatcher);
+          licence.arrived(viewer.get(), false);
         }
       }
     } finally {
@@ -741,7 +669,7 @@ public final class Room {
             reading -> {
               enter();
               try {
-                absorb(reading);
+                licence.absorb(reading);
                 return infoLocked(licence.canWatch(region));
               } finally {
                 lock.unlock();
@@ -753,10 +681,7 @@ public final class Room {
   public boolean mayDescribeTo(String userId, String offeredInviteToken) {
     enter();
     try {
-      return state.settings().getVisibility() == Visibility.PUBLIC
-          || presence.member(userId).isPresent()
-          || roles.isController(userId)
-          || roles.mayEnterWith(state.settings().getVisibility(), offeredInviteToken);
+      return admission.mayDescribeTo(userId, offeredInviteToken);
     } finally {
       lock.unlock();
     }
@@ -814,7 +739,7 @@ public final class Room {
               enter();
               try {
                 roles.requireController(who.userId());
-                return licence.unableToWatch(looked.rights(), presence.regions());
+                return licence.unableToWatch(looked.rights());
               } finally {
                 lock.unlock();
               }
@@ -838,8 +763,8 @@ public final class Room {
                 if (!state.closed()) {
                   // Unread (storage failing, the title cold): time still passes, and the last
                   // reading decides; the next check tries again.
-                  recheck(failure == null ? fresh : licence.current());
-                  licence.schedule(this::licenceCheck);
+                  licence.recheck(failure == null ? fresh : licence.current());
+                  licence.schedule();
                 }
               } finally {
                 lock.unlock();
@@ -858,45 +783,6 @@ public final class Room {
       return playback.titleId();
     } finally {
       lock.unlock();
-    }
-  }
-
-  /** Takes a fresh reading of the current title's windows, telling members whose right changed. */
-  @GuardedBy("lock")
-  private void absorb(TitleAvailability reading) {
-    // Every join and tab hands in a reading, nearly always the one the room holds (the same cached
-    // value): only a changed one is worth a pass over every watcher, which under the lock of a
-    // large room made each join cost the whole room. Time passing is the licence check's concern.
-    if (!reading.equals(licence.current())) {
-      recheck(reading);
-    }
-  }
-
-  /** Tells every watcher whose right to watch changed, by this reading and the time now. */
-  @GuardedBy("lock")
-  private void recheck(TitleAvailability reading) {
-    if (reading.titleId().equals(playback.titleId())) {
-      licence.update(reading, presence.watchers(), false, this::tellWatcher);
-    } // else the title changed meanwhile, and the change brought its own reading
-  }
-
-  /**
-   * Tells someone whether they may watch: a member on each of their streams, a relayed viewer
-   * through the relays that serve them (the notice names them, for the relay to pass on). Called
-   * back by {@link RoomLicence} under the lock, which Error Prone cannot see through the reference.
-   */
-  @SuppressWarnings("GuardedBy")
-  private void tellWatcher(Watcher watcher, Watchability notice) {
-    if (watcher instanceof Member member) {
-      byte[] frame = ServerMessage.newBuilder().setWatchability(notice).build().toByteArray();
-      member.connections.forEach(s -> events.deliver(s, frame));
-    } else {
-      presence.tellRelays(
-          watcher.userId,
-          ServerMessage.newBuilder()
-              .setWatchability(notice.toBuilder().setUserId(watcher.userId))
-              .build()
-              .toByteArray());
     }
   }
 
@@ -929,6 +815,58 @@ public final class Room {
     } finally {
       lock.unlock();
       writer.flush();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What admission and the licence see
+
+  /** The room as {@link Admission} and {@link RoomLicence} see it; they call it under the lock. */
+  private final class Context implements RoomContext {
+    @Override
+    public UUID roomId() {
+      return id;
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public RoomSettings settings() {
+      return state.settings();
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public String titleId() {
+      return playback.titleId();
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public boolean isMember(String userId) {
+      return presence.member(userId).isPresent();
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public Collection<Watcher> watchers() {
+      return presence.watchers();
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public void deliver(Subscriber stream, byte[] frame) {
+      events.deliver(stream, frame);
+    }
+
+    @Override
+    @GuardedBy("Room.this.lock")
+    public void tellRelays(String userId, byte[] frame) {
+      presence.tellRelays(userId, frame);
+    }
+
+    @Override
+    public RoomTimers.Timer schedule(Runnable task, long delayMs) {
+      return timers.schedule(task, delayMs);
     }
   }
 

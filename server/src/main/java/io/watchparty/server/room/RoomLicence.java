@@ -9,17 +9,16 @@ import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Collection;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.BiConsumer;
 
 /**
- * Whether each member's region may watch the room's title under its licence windows: the admission
- * check, the notices to members whose right changes, and the timer that wakes the room at the
- * title's next licence boundary. Guarded by the room lock. It never looks anything up: the room
- * reads the title's availability before it takes the lock (a read may reach Cassandra) and hands
- * the value in.
+ * Whether each watcher's region may watch the room's title under its licence windows: the admission
+ * check, the notices to watchers whose right changes (a member on each of their streams, a relayed
+ * viewer through the relays that serve them), and the timer that wakes the room at the title's next
+ * licence boundary. Guarded by the room lock. It never looks anything up: the room reads the
+ * title's availability before it takes the lock (a read may reach Cassandra) and hands the reading
+ * in.
  */
 final class RoomLicence {
   /**
@@ -29,17 +28,20 @@ final class RoomLicence {
    */
   static final long RECHECK_MS = 30_000;
 
-  private final UUID roomId;
+  private final RoomContext room;
   private final InstantSource clock;
-  private final RoomTimers timers;
+
+  /** Re-reads the availability (outside the lock) and hands it back to {@link #recheck}. */
+  private final Runnable check;
+
   private TitleAvailability current;
   private RoomTimers.Timer timer;
 
-  RoomLicence(UUID roomId, TitleAvailability current, InstantSource clock, RoomTimers timers) {
-    this.roomId = roomId;
+  RoomLicence(RoomContext room, TitleAvailability current, InstantSource clock, Runnable check) {
+    this.room = room;
     this.current = current;
     this.clock = clock;
-    this.timers = timers;
+    this.check = check;
   }
 
   /** The availability of the title playing now, as last read. */
@@ -57,30 +59,71 @@ final class RoomLicence {
       throw new RefusedException(
           ErrorReason.TITLE_NOT_AVAILABLE_IN_REGION,
           "the title playing in this room is not available in your region (" + region + ")",
-          Map.of("title_id", current.titleId(), "region", region, "room_id", roomId.toString()));
+          Map.of(
+              "title_id",
+              current.titleId(),
+              "region",
+              region,
+              "room_id",
+              room.roomId().toString()));
     }
   }
 
-  /** How many viewers of {@code regions} could not watch a title of {@code availability} now. */
-  long unableToWatch(TitleAvailability availability, Collection<String> regions) {
+  /** How many watchers here could not watch a title of {@code availability} now. */
+  long unableToWatch(TitleAvailability availability) {
     Instant now = clock.instant();
-    return regions.stream().filter(region -> !availability.canWatch(region, now)).count();
+    return room.watchers().stream().filter(w -> !availability.canWatch(w.region, now)).count();
   }
 
   /**
-   * Takes a newer reading (or a new title's availability) and tells members whose right to watch
-   * changed (after a title change: every member who cannot watch it), through {@code tell}. Returns
-   * how many members cannot watch.
+   * Takes a reading a join or a query brought along. Nearly always it is the one held (the same
+   * cached value): only a changed one is worth a pass over every watcher, which under the lock of a
+   * large room made each join cost the whole room. Time passing is {@link #recheck}'s concern.
    */
-  long update(
+  void absorb(TitleAvailability reading) {
+    if (!reading.equals(current)) {
+      recheck(reading);
+    }
+  }
+
+  /**
+   * Takes a fresh reading of the current title's windows, by the time now, and tells every watcher
+   * whose right changed. A reading of a title no longer playing is dropped: the switch brought its
+   * own.
+   */
+  void recheck(TitleAvailability reading) {
+    if (reading.titleId().equals(room.titleId())) {
+      update(reading, false, this::tell);
+    }
+  }
+
+  /**
+   * The room switched to a title of {@code availability}: every member who cannot watch it is told
+   * so (relays check a switch for their viewers themselves, with the catalog), and the timer
+   * follows the new title's windows. Returns how many watchers cannot watch it.
+   */
+  long switched(TitleAvailability availability) {
+    long unable =
+        update(
+            availability,
+            true,
+            (watcher, notice) -> {
+              if (watcher instanceof Member) {
+                tell(watcher, notice);
+              }
+            });
+    schedule();
+    return unable;
+  }
+
+  private long update(
       TitleAvailability availability,
-      Collection<? extends Watcher> watchers,
       boolean titleChanged,
       BiConsumer<Watcher, Watchability> tell) {
     current = availability;
     Instant now = clock.instant();
     long unable = 0;
-    for (Watcher watcher : watchers) {
+    for (Watcher watcher : room.watchers()) {
       boolean can = availability.canWatch(watcher.region, now);
       if (!can) {
         unable++;
@@ -99,16 +142,34 @@ final class RoomLicence {
    * relay's viewer saw the relay's own, maybe older, answer), since every later change is told
    * against what is recorded here.
    */
-  void arrived(Watcher watcher, boolean shown, BiConsumer<Watcher, Watchability> tell) {
+  void arrived(Watcher watcher, boolean shown) {
     watcher.canWatch = canWatch(watcher.region);
     if (!watcher.canWatch && !shown) {
-      tell.accept(watcher, notice(watcher.region));
+      tell(watcher, notice(watcher.region));
     }
   }
 
-  /** The per-connection Watchability notice for a viewer of {@code region}. */
-  byte[] frame(String region) {
-    return ServerMessage.newBuilder().setWatchability(notice(region)).build().toByteArray();
+  /**
+   * A stream that resumed from the event log: per-connection notices are not in it, so the one that
+   * matters is restated.
+   */
+  void resumed(Subscriber stream, String region) {
+    room.deliver(
+        stream, ServerMessage.newBuilder().setWatchability(notice(region)).build().toByteArray());
+  }
+
+  private void tell(Watcher watcher, Watchability notice) {
+    if (watcher instanceof Member member) {
+      byte[] frame = ServerMessage.newBuilder().setWatchability(notice).build().toByteArray();
+      member.connections.forEach(stream -> room.deliver(stream, frame));
+    } else {
+      room.tellRelays(
+          watcher.userId,
+          ServerMessage.newBuilder()
+              .setWatchability(notice.toBuilder().setUserId(watcher.userId))
+              .build()
+              .toByteArray());
+    }
   }
 
   private Watchability notice(String region) {
@@ -127,11 +188,18 @@ final class RoomLicence {
     return watchability.build();
   }
 
+  /** Starts the licence timer with the room's first viewer; it then runs until {@link #cancel}. */
+  void watch() {
+    if (timer == null) {
+      schedule();
+    }
+  }
+
   /**
-   * Runs {@code check} at the title's next licence boundary, or after {@link #RECHECK_MS} if that
-   * comes first; replaces the previous timer.
+   * Runs the check at the title's next licence boundary, or after {@link #RECHECK_MS} if that comes
+   * first; replaces the previous timer.
    */
-  void schedule(Runnable check) {
+  void schedule() {
     cancel();
     Instant now = clock.instant();
     long delay =
@@ -139,11 +207,7 @@ final class RoomLicence {
             .nextChangeAfter(now)
             .map(boundary -> Math.min(RECHECK_MS, Duration.between(now, boundary).toMillis() + 1))
             .orElse(RECHECK_MS);
-    timer = timers.schedule(check, delay);
-  }
-
-  boolean scheduled() {
-    return timer != null;
+    timer = room.schedule(check, delay);
   }
 
   void cancel() {
