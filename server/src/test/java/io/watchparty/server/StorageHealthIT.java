@@ -3,7 +3,6 @@ package io.watchparty.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -12,7 +11,6 @@ import io.watchparty.proto.v1.CatalogAdminServiceGrpc;
 import io.watchparty.proto.v1.CatalogServiceGrpc;
 import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.RoomServiceGrpc;
-import io.watchparty.server.store.Storage;
 import io.watchparty.server.testing.TcpProxy;
 import io.watchparty.server.testing.TestServer;
 import java.io.IOException;
@@ -42,16 +40,8 @@ class StorageHealthIT {
           CatalogServiceGrpc.SERVICE_NAME,
           CatalogAdminServiceGrpc.SERVICE_NAME);
 
-  private static TcpProxy proxy;
-
   @RegisterExtension
-  static final TestServer wp = TestServer.builder().session(StorageHealthIT::throughProxy).build();
-
-  private static CqlSession throughProxy(Storage storage) {
-    TcpProxy.Proxied proxied = TcpProxy.session(storage, Duration.ofSeconds(1));
-    proxy = proxied.proxy();
-    return proxied.session();
-  }
+  static final TestServer wp = TestServer.builder().throughProxy(Duration.ofSeconds(1)).build();
 
   @Test
   void chatIsNotServingWhileStorageIsDownAndRoomsServeOn() throws Exception {
@@ -62,7 +52,7 @@ class StorageHealthIT {
           .allSatisfy((service, status) -> assertThat(status).isEqualTo(ServingStatus.SERVING));
       assertThat(health(observe).statusCode()).isEqualTo(200);
 
-      proxy.down();
+      wp.proxy().down();
 
       await()
           .atMost(Duration.ofSeconds(30))
@@ -80,7 +70,7 @@ class StorageHealthIT {
           .contains("\"nodesUp\":0")
           .contains(ChatServiceGrpc.SERVICE_NAME);
 
-      proxy.restore();
+      wp.proxy().restore();
 
       await()
           .atMost(Duration.ofSeconds(30))
@@ -99,7 +89,7 @@ class StorageHealthIT {
       // As a SIGSTOPped node: connections stay open, nothing is answered. The driver lists the
       // node up until its heartbeat gives up on it (30 s of idle, then a timeout); health must not
       // wait for that.
-      proxy.blackHole();
+      wp.proxy().blackHole();
       try {
         await().atMost(Duration.ofSeconds(10)).until(() -> health(observe).statusCode() == 503);
         assertThat(health(observe).body().replace(" ", ""))
@@ -111,7 +101,7 @@ class StorageHealthIT {
             .until(() -> statuses().get(ChatServiceGrpc.SERVICE_NAME) == ServingStatus.NOT_SERVING);
 
       } finally {
-        proxy.restore();
+        wp.proxy().restore();
       }
 
       await().atMost(Duration.ofSeconds(30)).until(() -> health(observe).statusCode() == 200);

@@ -7,7 +7,6 @@ import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.CommandResult;
@@ -16,7 +15,6 @@ import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.ServerMessage.KindCase;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.store.Storage;
 import io.watchparty.server.testing.ChatCalls;
 import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
@@ -38,21 +36,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ChatOutageIT {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
 
-  private static TcpProxy proxy;
-
   @RegisterExtension
   static final TestServer wp =
       TestServer.builder()
           .chat(ChatSettings.DEFAULTS.withMessageRate(1_000, 1_000))
-          .session(ChatOutageIT::throughProxy)
+          .throughProxy(REQUEST_TIMEOUT)
           .build();
-
-  /** A session on the class's keyspace that reaches the node only through {@link #proxy}. */
-  private static CqlSession throughProxy(Storage storage) {
-    TcpProxy.Proxied proxied = TcpProxy.session(storage, REQUEST_TIMEOUT);
-    proxy = proxied.proxy();
-    return proxied.session();
-  }
 
   @Test
   void sendsFailClearlyWhileCassandraIsUnreachableThenChatWorksAgain() {
@@ -64,7 +53,7 @@ class ChatOutageIT {
     ChatMessage before = stored(alice, send(alice, "o-1", "before the outage"));
     assertThat(bob.skipTo(KindCase.CHAT).getChat()).isEqualTo(before);
 
-    proxy.blackHole();
+    wp.proxy().blackHole();
 
     // A send, then a play command right behind it: playback does not wait for the chat write.
     long sentAt = System.nanoTime();
@@ -96,7 +85,7 @@ class ChatOutageIT {
     assertThat(bob.skipTo(KindCase.PLAYBACK_CHANGED).getPlaybackChanged().getState().getPlaying())
         .isFalse();
 
-    proxy.restore();
+    wp.proxy().restore();
     long restoredAt = System.nanoTime();
 
     // The client retries its unacknowledged message until it is stored, without a restart.

@@ -4,7 +4,6 @@ import static io.watchparty.server.testing.Refusals.assertRejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ChatMessage;
@@ -13,10 +12,8 @@ import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.store.Storage;
 import io.watchparty.server.testing.ChatCalls;
 import io.watchparty.server.testing.StreamProbe;
-import io.watchparty.server.testing.TcpProxy;
 import io.watchparty.server.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
@@ -33,18 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * passing the requests on; storage is read directly, around the proxy.
  */
 class ChatSettleIT {
-  private static TcpProxy proxy;
-  private static CqlSession direct;
 
   @RegisterExtension
-  static final TestServer wp = TestServer.builder().session(ChatSettleIT::throughProxy).build();
-
-  private static CqlSession throughProxy(Storage storage) {
-    direct = storage.session();
-    TcpProxy.Proxied proxied = TcpProxy.session(storage, Duration.ofSeconds(1));
-    proxy = proxied.proxy();
-    return proxied.session();
-  }
+  static final TestServer wp = TestServer.builder().throughProxy(Duration.ofSeconds(1)).build();
 
   private String roomId;
   private StreamProbe alice;
@@ -53,7 +41,7 @@ class ChatSettleIT {
 
   @BeforeEach
   void aliceHostsBobWatchesAliceSaysHello() {
-    proxy.restore(); // after a test that failed with the answers lost
+    wp.proxy().restore(); // after a test that failed with the answers lost
     // The driver reconnects through the proxy first: until then storage is unavailable.
     roomId =
         await()
@@ -74,11 +62,11 @@ class ChatSettleIT {
 
   @Test
   void aMessageStoredWhoseAnswerWasLostIsWrittenAgainThenAcknowledgedAndDeliveredOnce() {
-    proxy.loseAnswers();
+    wp.proxy().loseAnswers();
     String request = ChatCalls.send(bob, "lost-1", "stored, answer lost");
     // The node has it; the server has not heard so.
     await().atMost(StreamProbe.WAIT).until(() -> storedTexts().contains("stored, answer lost"));
-    proxy.restore();
+    wp.proxy().restore();
 
     ChatMessage stored = ChatCalls.stored(bob, request);
     assertThat(stored.getText()).isEqualTo("stored, answer lost");
@@ -89,14 +77,14 @@ class ChatSettleIT {
 
   @Test
   void aMessageWhoseWritesAllWentUnansweredIsWithdrawnAndItsRetryIsANewMessage() {
-    proxy.loseAnswers();
+    wp.proxy().loseAnswers();
     String request = ChatCalls.send(bob, "lost-2", "never confirmed");
     // The node has it; the server, hearing nothing, writes it again until it gives up.
     await().atMost(StreamProbe.WAIT).until(() -> storedTexts().contains("never confirmed"));
     CommandResult refused = bob.resultOf(request);
     assertRejected(refused.getRejected(), Code.UNAVAILABLE, ErrorReason.STORAGE_UNAVAILABLE);
 
-    proxy.restore();
+    wp.proxy().restore();
     // The withdrawal is written behind the room: then the message is gone from storage.
     await().atMost(StreamProbe.WAIT).until(() -> !storedTexts().contains("never confirmed"));
 
@@ -122,7 +110,7 @@ class ChatSettleIT {
   /** The texts of the room's messages in storage, read around the proxy. */
   private List<String> storedTexts() {
     UUID room = UUID.fromString(roomId);
-    return direct.execute("SELECT room_id, text FROM chat_messages").all().stream()
+    return wp.directSession().execute("SELECT room_id, text FROM chat_messages").all().stream()
         .filter(row -> room.equals(row.getUuid("room_id")))
         .map((Row row) -> row.getString("text"))
         .toList();

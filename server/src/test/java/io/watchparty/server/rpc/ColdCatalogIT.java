@@ -3,7 +3,6 @@ package io.watchparty.server.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -15,8 +14,6 @@ import io.watchparty.proto.v1.CreateRoomResponse;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
-import io.watchparty.server.store.Storage;
-import io.watchparty.server.testing.TcpProxy;
 import io.watchparty.server.testing.TestServer;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -39,18 +36,11 @@ class ColdCatalogIT {
   /** Threads the waiting creates may add at most: the server's pools exist before them. */
   private static final int THREAD_BUDGET = 64;
 
-  private static TcpProxy proxy;
-
+  // The request timeout is longer than any wait below: a read the proxy holds is answered only
+  // when it lets go.
   @RegisterExtension
   static final TestServer wp =
-      TestServer.builder().overLoopback().session(ColdCatalogIT::throughProxy).build();
-
-  private static CqlSession throughProxy(Storage storage) {
-    // Longer than any wait below: a read held by the proxy is answered only when it lets go.
-    TcpProxy.Proxied proxied = TcpProxy.session(storage, Duration.ofSeconds(60));
-    proxy = proxied.proxy();
-    return proxied.session();
-  }
+      TestServer.builder().overLoopback().throughProxy(Duration.ofSeconds(60)).build();
 
   /** One host's CreateRoom call: remembers how it was answered. */
   private static final class Create implements StreamObserver<CreateRoomResponse> {
@@ -100,7 +90,7 @@ class ColdCatalogIT {
       var clock = TestServer.withToken(RoomServiceGrpc.newBlockingStub(channel), wp.token("bob"));
       assertThat(clock.getServerTime(ClockPing.getDefaultInstance())).isNotNull(); // warm pools
       int before = liveThreads();
-      proxy.blackHole(); // the title's read is sent and never answered
+      wp.proxy().blackHole(); // the title's read is sent and never answered
 
       var hosts = TestServer.withToken(RoomServiceGrpc.newStub(channel), wp.token("alice"));
       for (int i = 0; i < HOSTS; i++) {
@@ -136,7 +126,7 @@ class ColdCatalogIT {
           .isLessThan(THREAD_BUDGET);
 
       // The held read fails when the proxy drops its connections: every host is answered.
-      proxy.restore();
+      wp.proxy().restore();
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> creates.stream().allMatch(Create::answered));

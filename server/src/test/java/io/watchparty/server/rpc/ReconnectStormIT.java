@@ -3,7 +3,6 @@ package io.watchparty.server.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -20,9 +19,7 @@ import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.auth.DemoUsers;
 import io.watchparty.server.auth.Identity;
-import io.watchparty.server.store.Storage;
 import io.watchparty.server.testing.StreamProbe;
-import io.watchparty.server.testing.TcpProxy;
 import io.watchparty.server.testing.TestServer;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -45,23 +42,17 @@ class ReconnectStormIT {
   /** Threads the storm may add at most: the server's fixed pools are created before it. */
   private static final int THREAD_BUDGET = 64;
 
-  private static TcpProxy proxy;
-
+  // The request timeout is longer than any wait below: a read the proxy holds is answered only
+  // when it lets go.
   @RegisterExtension
   static final TestServer wp =
       TestServer.builder()
           .overLoopback()
-          .session(ReconnectStormIT::throughProxy)
+          .throughProxy(Duration.ofSeconds(60))
           .intercept(new JoinCounter())
           .build();
 
   private static final AtomicInteger joinsReceived = new AtomicInteger();
-
-  private static CqlSession throughProxy(Storage storage) {
-    TcpProxy.Proxied proxied = TcpProxy.session(storage, Duration.ofSeconds(60));
-    proxy = proxied.proxy();
-    return proxied.session();
-  }
 
   /** Counts the Join messages the server has taken off the transport. */
   private static final class JoinCounter implements ServerInterceptor {
@@ -132,7 +123,7 @@ class ReconnectStormIT {
       assertThat(wp.as("bob").getServerTime(io.watchparty.proto.v1.ClockPing.getDefaultInstance()))
           .isNotNull();
       int before = liveThreads();
-      proxy.blackHole(); // the room's read is sent and never answered
+      wp.proxy().blackHole(); // the room's read is sent and never answered
 
       for (int i = 0; i < VIEWERS; i++) {
         Identity viewer = new Identity("storm-" + i, "Viewer " + i, region, true, false, false);
@@ -160,7 +151,7 @@ class ReconnectStormIT {
           .isLessThan(THREAD_BUDGET);
 
       // The held read fails when the proxy drops its connections: every join is answered.
-      proxy.restore();
+      wp.proxy().restore();
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> viewers.stream().allMatch(Viewer::answered));

@@ -86,6 +86,7 @@ public final class TestServer
   private final ChatSettings chat;
   private final Clock clock;
   private final Function<Storage, CqlSession> sessionFrom;
+  private final Duration proxyTimeout; // null: no proxy
   private final boolean realExecutors;
   private final boolean overLoopback;
   private final List<StreamProbe> probes = new CopyOnWriteArrayList<>();
@@ -93,6 +94,8 @@ public final class TestServer
   /** The unique id of the class context that started this server, if a class owns it. */
   private String owningClass;
 
+  private Storage storage;
+  private TcpProxy proxy;
   private CqlSession session;
   private boolean ownsSession;
   private WatchPartyServer server;
@@ -105,6 +108,7 @@ public final class TestServer
     this.chat = builder.chat;
     this.clock = builder.clock;
     this.sessionFrom = builder.sessionFrom;
+    this.proxyTimeout = builder.proxyTimeout;
     this.realExecutors = builder.realExecutors;
     this.overLoopback = builder.overLoopback;
     this.interceptors = List.copyOf(builder.interceptors);
@@ -132,6 +136,7 @@ public final class TestServer
     private ChatSettings chat = ChatSettings.DEFAULTS;
     private Clock clock = Clock.systemUTC();
     private Function<Storage, CqlSession> sessionFrom = Storage::session;
+    private Duration proxyTimeout;
     private boolean realExecutors;
     private boolean overLoopback;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -161,6 +166,15 @@ public final class TestServer
      */
     public Builder session(Function<Storage, CqlSession> open) {
       sessionFrom = open;
+      return this;
+    }
+
+    /**
+     * The server reaches Cassandra only through a {@link TcpProxy} the test turns off and on
+     * ({@link TestServer#proxy}), on a session with this request timeout and quick reconnections.
+     */
+    public Builder throughProxy(Duration requestTimeout) {
+      proxyTimeout = requestTimeout;
       return this;
     }
 
@@ -240,7 +254,14 @@ public final class TestServer
   }
 
   private void open(Storage storage) {
-    session = sessionFrom.apply(storage);
+    this.storage = storage;
+    if (proxyTimeout != null) {
+      TcpProxy.Proxied proxied = TcpProxy.session(storage, proxyTimeout);
+      proxy = proxied.proxy();
+      session = proxied.session();
+    } else {
+      session = sessionFrom.apply(storage);
+    }
     ownsSession = session != storage.session();
     open();
   }
@@ -292,6 +313,19 @@ public final class TestServer
   /** The session the server uses, for tests that read Cassandra or start a server beside it. */
   public CqlSession session() {
     return requireStarted(session);
+  }
+
+  /** The class keyspace's own session, which reaches Cassandra around any {@link #proxy}. */
+  public CqlSession directSession() {
+    return requireStarted(storage).session();
+  }
+
+  /** The proxy between the server and Cassandra of a server built {@link Builder#throughProxy}. */
+  public TcpProxy proxy() {
+    if (proxyTimeout == null) {
+      throw new IllegalStateException("this test server reaches Cassandra directly");
+    }
+    return requireStarted(proxy);
   }
 
   public WatchPartyServer server() {
