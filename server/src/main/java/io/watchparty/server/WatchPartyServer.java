@@ -21,6 +21,7 @@ import io.watchparty.server.catalog.AvailabilityMatrix;
 import io.watchparty.server.catalog.DemoCatalog;
 import io.watchparty.server.catalog.TitleCatalog;
 import io.watchparty.server.chat.ChatRooms;
+import io.watchparty.server.room.Instances;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.rpc.AccountService;
 import io.watchparty.server.rpc.AuthInterceptor;
@@ -36,6 +37,7 @@ import io.watchparty.server.rpc.ShareLinks;
 import io.watchparty.server.rpc.Utf8Guard;
 import io.watchparty.server.store.CassandraAvailabilityStore;
 import io.watchparty.server.store.CassandraChatLog;
+import io.watchparty.server.store.CassandraInstances;
 import io.watchparty.server.store.CassandraRoomStore;
 import io.watchparty.server.store.CassandraTitleStore;
 import io.watchparty.server.store.StorageFailures;
@@ -93,6 +95,7 @@ public final class WatchPartyServer implements AutoCloseable {
   private final ExecutorService chatExecutor;
   private final ExecutorService callExecutor;
   private final RoomRegistry rooms;
+  private final CassandraInstances instances;
   private final TitleCatalog catalog;
   private final AvailabilityMatrix availability;
   private final TokenService tokens;
@@ -173,9 +176,16 @@ public final class WatchPartyServer implements AutoCloseable {
     if (settings.demoCatalog()) {
       DemoCatalog.install(catalog, availability, clock.instant()).join(); // at start: may wait
     }
+    this.instances =
+        new CassandraInstances(
+            session,
+            new Instances.Instance(id, address(settings.host(), settings.grpcPort())),
+            clock,
+            this::roomsInMemory);
     this.rooms =
         new RoomRegistry(
             new CassandraRoomStore(session),
+            instances,
             catalog::require,
             availability::of,
             settings.rooms(),
@@ -264,6 +274,7 @@ public final class WatchPartyServer implements AutoCloseable {
       server.close();
       throw new UncheckedIOException("the gRPC server could not start: " + e.getMessage(), e);
     }
+    server.instances.start(server.address(settings.host(), server.port()), server.timers);
     // The server as a whole serves on without Cassandra: rooms and playback do not wait for it.
     server.health.setStatus("", ServingStatus.SERVING);
     for (String service : SERVES_WITHOUT_STORAGE) {
@@ -293,9 +304,23 @@ public final class WatchPartyServer implements AutoCloseable {
     return id;
   }
 
+  /** This server as the other instances on its storage know it: its id and address. */
+  public Instances.Instance instance() {
+    return instances.self();
+  }
+
   /** Whether Cassandra is up, as the health service reports it. */
   public StorageHealth storageHealth() {
     return storage;
+  }
+
+  private int roomsInMemory() {
+    return rooms.loadedRooms();
+  }
+
+  /** Where clients reach an instance listening on {@code host} and {@code port}. */
+  private String address(String host, int port) {
+    return port < 0 ? "in-process:" + id : host + ":" + port;
   }
 
   /** The port the server listens on (-1 for in-process transports). */
@@ -347,6 +372,7 @@ public final class WatchPartyServer implements AutoCloseable {
       log.warn("Some playback changes were still being written to Cassandra at shutdown");
     }
     rooms.close();
+    instances.close();
     timers.shutdownNow();
     drainExecutor.shutdownNow();
     streamWriters.shutdownNow();

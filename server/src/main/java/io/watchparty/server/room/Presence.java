@@ -517,15 +517,18 @@ final class Presence {
     return true;
   }
 
-  /** The room ended: every stream finishes after its queued frames, every grace period stops. */
-  void endAll() {
+  /**
+   * Everyone leaves at once: every stream is ended by {@code end} (finished after its queued frames
+   * when the room ends, refused when another instance took the room), every grace period stops.
+   */
+  void endAll(Consumer<StreamSink> end) {
     for (Member m : members.values()) {
-      m.connections.forEach(s -> s.sink().finish());
+      m.connections.forEach(s -> end.accept(s.sink()));
       if (m.graceTimer != null) {
         m.graceTimer.cancel();
       }
     }
-    relays.forEach(s -> s.sink().finish());
+    relays.forEach(s -> end.accept(s.sink()));
     members.values().forEach(m -> m.connections.forEach(events::detach));
     relays.forEach(events::detach);
     relayedViewers.values().stream()

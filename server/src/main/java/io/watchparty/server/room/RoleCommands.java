@@ -160,7 +160,7 @@ final class RoleCommands {
     state.markClosed();
     events.publish(
         ServerMessage.newBuilder().setRoomClosed(RoomClosed.newBuilder().setReason(reason)));
-    presence.endAll();
+    presence.endAll(StreamSink::finish);
     writer.add(RoomChange.Closed::new);
     // Nothing more is scheduled for a room that ended (its writes are not timers: they finish).
     timers.stopAll();

@@ -129,6 +129,10 @@ public final class Room {
   @GuardedBy("lock")
   private boolean retired;
 
+  /** The instance that took the room from this one, once storage said so (see {@link #letGo}). */
+  @GuardedBy("lock")
+  private RoomOwner movedTo;
+
   /** Everything a room is built from besides its record. */
   record Services(
       RoomConfig config,
@@ -420,6 +424,7 @@ public final class Room {
       Identity who, Command command, Optional<NewTitle> newTitle) {
     enter();
     try {
+      requireOwned();
       state.requireOpen();
       presence.requirePresent(who.userId());
       return switch (command.getKindCase()) {
@@ -460,6 +465,7 @@ public final class Room {
   public CompletionStage<String> rotateInvite(Identity who) {
     enter();
     try {
+      requireOwned();
       state.requireOpen();
       roles.requireHost(who.userId());
       if (state.settings().getVisibility() != Visibility.PRIVATE) {
@@ -644,6 +650,32 @@ public final class Room {
     }
   }
 
+  /**
+   * Another instance owns the room now (storage refused a write of ours for its newer epoch): every
+   * stream is refused {@code ROOM_MOVED}, naming the owner, and the room stops; the registry drops
+   * it. Clients reconnect to the owner.
+   */
+  void letGo(RoomOwner owner) {
+    enter();
+    try {
+      retired = true;
+      movedTo = owner;
+      presence.endAll(sink -> sink.refuse(owner.movedHere(id)));
+      licence.cancel();
+      timers.stopAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Refuses a change to a room another instance took: the client goes there. */
+  @GuardedBy("lock")
+  private void requireOwned() {
+    if (movedTo != null) {
+      throw movedTo.movedHere(id);
+    }
+  }
+
   /** Whether every change this room recorded is stored. */
   boolean writesSettled() {
     return writer.idle();
@@ -811,6 +843,7 @@ public final class Room {
   public <T> T withChatLock(Function<RoomChat.Access, T> step) {
     enter();
     try {
+      requireOwned();
       return step.apply(chatAccess);
     } finally {
       lock.unlock();

@@ -7,7 +7,8 @@ import java.util.UUID;
 
 /**
  * What Cassandra keeps of a room: enough to rebuild it after a restart (settings, roles, bans,
- * playback). Who is connected is not kept: after a restart everyone reconnects.
+ * playback), and which server instance owns it ({@code owner}: empty for a room stored before
+ * instances owned rooms). Who is connected is not kept: after a restart everyone reconnects.
  */
 public record RoomRecord(
     UUID roomId,
@@ -20,7 +21,8 @@ public record RoomRecord(
     Set<String> banned,
     Playback playback,
     boolean closed,
-    long createdAtMs) {
+    long createdAtMs,
+    Optional<RoomOwner> owner) {
 
   public RoomRecord {
     cohosts = Set.copyOf(cohosts);

@@ -41,6 +41,11 @@ import org.slf4j.LoggerFactory;
  * restarts), and lists the public ones. A room is loaded once however many callers want it at the
  * same moment (after a restart every viewer of a room reconnects at once): they wait for the same
  * load, so they share one instance.
+ *
+ * <p>Several instances may share the storage (a fleet): each room is owned by one of them ({@link
+ * RoomOwner}). A room this instance creates is its own; loading a room claims it, unless its owner
+ * is another live instance, in which case the caller is sent there ({@code ROOM_MOVED}). An
+ * instance that finds its room taken when it writes lets the room go ({@link Room#letGo}).
  */
 public final class RoomRegistry {
   static final Logger log = LoggerFactory.getLogger(RoomRegistry.class);
@@ -65,6 +70,7 @@ public final class RoomRegistry {
   private static final Set<Visibility> VISIBILITIES = Set.of(Visibility.PRIVATE, Visibility.PUBLIC);
 
   private final RoomStore store;
+  private final Instances instances;
   private final Function<String, CompletableFuture<Title>> titles;
   private final Function<String, CompletableFuture<TitleAvailability>> availability;
   private final RoomConfig config;
@@ -93,6 +99,7 @@ public final class RoomRegistry {
    */
   public RoomRegistry(
       RoomStore store,
+      Instances instances,
       Function<String, CompletableFuture<Title>> titles,
       Function<String, CompletableFuture<TitleAvailability>> availability,
       RoomConfig config,
@@ -102,6 +109,7 @@ public final class RoomRegistry {
       Executor executor,
       RoomChat.Factory chats) {
     this.store = store;
+    this.instances = instances;
     this.titles = titles;
     this.availability = availability;
     this.config = config;
@@ -170,13 +178,14 @@ public final class RoomRegistry {
             Set.of(),
             Playback.start(title.titleId(), title.durationMs(), now),
             false,
-            now);
+            now,
+            Optional.of(RoomOwner.next(instances.self(), 0)));
     return store
         .create(record)
         .thenCombine(chats.prepare(record.roomId(), true), (stored, chat) -> chat)
         .thenApplyAsync(
             chat -> {
-              Room room = newRoom(record, 0, rights, chat);
+              Room room = newRoom(record, record.owner().orElseThrow(), 0, rights, chat);
               rooms.put(room.id(), CompletableFuture.completedFuture(room));
               return room;
             },
@@ -232,8 +241,9 @@ public final class RoomRegistry {
   }
 
   /**
-   * Starts loading a room and its chat (it only starts: it runs inside the map's compute). A failed
-   * load is not kept: the next caller tries again.
+   * Starts loading a room and its chat (it only starts: it runs inside the map's compute): claims
+   * the room for this instance, unless another live instance owns it. A failed load is not kept:
+   * the next caller tries again.
    */
   private CompletableFuture<Room> load(UUID id) {
     CompletableFuture<Room> loading =
@@ -248,17 +258,22 @@ public final class RoomRegistry {
                                   ErrorReason.ROOM_NOT_FOUND,
                                   "no room " + id,
                                   Map.of("room_id", id.toString())));
-                  return chats
-                      .prepare(id, false)
-                      .thenCombineAsync(
-                          availability.apply(record.playback().titleId()),
-                          (chat, rights) ->
-                              newRoom(
-                                  record,
-                                  record.playback().sequence() + SEQUENCE_GAP_AFTER_RESTART,
-                                  rights,
-                                  chat),
-                          executor);
+                  return claim(record)
+                      .thenCompose(
+                          owner ->
+                              chats
+                                  .prepare(id, false)
+                                  .thenCombineAsync(
+                                      availability.apply(record.playback().titleId()),
+                                      (chat, rights) ->
+                                          newRoom(
+                                              record,
+                                              owner,
+                                              record.playback().sequence()
+                                                  + SEQUENCE_GAP_AFTER_RESTART,
+                                              rights,
+                                              chat),
+                                      executor));
                 })
             .toCompletableFuture();
     loading.whenComplete(
@@ -268,6 +283,49 @@ public final class RoomRegistry {
           }
         });
     return loading;
+  }
+
+  /**
+   * Makes this instance the owner of a stored room, with the next epoch; refuses {@code ROOM_MOVED}
+   * when another instance owns it and is alive, or claimed it first. A closed room is claimed too:
+   * it is only ever read.
+   */
+  private CompletionStage<RoomOwner> claim(RoomRecord record) {
+    Instances.Instance self = instances.self();
+    Optional<RoomOwner> stored = record.owner();
+    CompletionStage<Boolean> ownerLive =
+        stored.isEmpty() || stored.get().instanceId().equals(self.id())
+            ? CompletableFuture.completedFuture(false)
+            : instances.isLive(stored.get().instanceId());
+    long readEpoch = stored.map(RoomOwner::epoch).orElse(0L);
+    return ownerLive.thenCompose(
+        live -> {
+          if (live) {
+            throw stored.get().movedHere(record.roomId());
+          }
+          return store
+              .claim(record.roomId(), self, readEpoch)
+              .thenApply(
+                  owner -> {
+                    if (!owner.equals(RoomOwner.next(self, readEpoch))) {
+                      throw owner.movedHere(record.roomId());
+                    }
+                    return owner;
+                  });
+        });
+  }
+
+  /** Another instance took a room of this one's: its streams go there, and it leaves memory. */
+  private void moved(UUID id, RoomOwner owner) {
+    CompletableFuture<Room> loading = rooms.get(id);
+    if (loading != null) {
+      loaded(loading)
+          .ifPresent(
+              room -> {
+                room.letGo(owner);
+                rooms.remove(id, loading);
+              });
+    }
   }
 
   /** A page of the public directory, as a user of {@code region} sees it. */
@@ -431,6 +489,7 @@ public final class RoomRegistry {
 
   private Room newRoom(
       RoomRecord record,
+      RoomOwner owner,
       long firstSequence,
       TitleAvailability rights,
       Function<Room, RoomChat> chat) {
@@ -441,7 +500,15 @@ public final class RoomRegistry {
             clock,
             timers,
             new RoomWriter(
-                record.roomId(), store, record.createdAtMs(), clock, timers, executor, config),
+                record.roomId(),
+                store,
+                owner.epoch(),
+                record.createdAtMs(),
+                clock,
+                timers,
+                executor,
+                config,
+                moved -> moved(record.roomId(), moved)),
             titles,
             availability,
             inviteTokens,

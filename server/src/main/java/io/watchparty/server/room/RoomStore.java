@@ -12,8 +12,19 @@ import java.util.concurrent.CompletionStage;
  * room hops off them before it does any work of its own.
  */
 public interface RoomStore {
-  /** Stores a new room (and lists it in the directory if public). */
+  /**
+   * Stores a new room, owned by {@code room.owner()} at epoch 1 (and lists it in the directory if
+   * public).
+   */
   CompletionStage<Void> create(RoomRecord room);
+
+  /**
+   * Claims a room for {@code claimant} if its stored owner's epoch is still {@code readEpoch} (0: a
+   * room stored with no owner), writing the claimant with {@code readEpoch + 1}. Completes with the
+   * owner storage holds afterwards: the claimant if the claim was applied, else the instance that
+   * claimed it first.
+   */
+  CompletionStage<RoomOwner> claim(UUID roomId, Instances.Instance claimant, long readEpoch);
 
   /** The stored room, if there is one. */
   CompletionStage<Optional<RoomRecord>> find(UUID roomId);
@@ -27,8 +38,14 @@ public interface RoomStore {
   /** The rooms {@code userId} is in (hosts, or joined and did not leave), closed ones included. */
   CompletionStage<List<UUID>> roomIdsOf(String userId);
 
-  /** Writes a room's changes; completes when all are stored, or fails with the first failure. */
-  CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes);
+  /**
+   * Writes a room's changes, made by its owner of {@code epoch}: the room's own state only while
+   * storage still holds that epoch (else it fails with {@link RoomMoved}), and what depends on it
+   * (memberships, the directory) after. Completes when all are stored, or fails with the first
+   * failure. Sent one after another by the room ({@link RoomWriter}), never concurrently, so they
+   * are stored in the order they were made.
+   */
+  CompletionStage<Void> apply(UUID roomId, long epoch, List<RoomChange> changes);
 
   /**
    * Whether a write that failed this way may succeed if tried again (storage unreachable, a

@@ -3,14 +3,17 @@ package io.watchparty.server.room;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.watchparty.proto.Backoff;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -18,43 +21,73 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one room's changes behind it (the rule in {@code room.proto}: a command is applied and
- * announced at once, and Cassandra follows). Changes are stamped under the room lock with
- * increasing write timestamps, so Cassandra applies them in the order they happened even though
- * they are written concurrently, and a write that failed is retried with the room's backoff ({@link
- * RoomConfig#writeRetry}), on the room's timers, until it is stored: being timestamped, a retry
- * never undoes a later change. A write is tried at most {@link RoomConfig#writeAttempts} times, and
- * only once when the store says no retry can mend its failure; then it fails for good, logged as an
- * error, and whoever waits for it is told. While writes wait, only the newest playback state is
- * kept, since each one replaces the last. Completions run on {@code executor}, never on the storage
- * driver's I/O threads. Thread-safe.
+ * announced at once, and Cassandra follows), as the room's owner of one epoch ({@link RoomOwner}).
+ *
+ * <p>Writes go one after another: what the room recorded while a write was out is sent together
+ * once it is stored, so storage applies the room's changes in the order they happened (the room's
+ * own row is written under a condition on the owner's epoch, which rules out write timestamps of
+ * our own). Changes are still stamped with increasing timestamps under the room lock, which the
+ * writes outside the room's row use. A write that failed is retried with the room's backoff ({@link
+ * RoomConfig#writeRetry}) on the room's timers, before anything recorded after it: it is tried at
+ * most {@link RoomConfig#writeAttempts} times, and only once when the store says no retry can mend
+ * its failure; then it fails for good, logged as an error, whoever waits for it is told, and the
+ * writes after it go on. While writes wait, only the newest playback state is kept, since each one
+ * replaces the last.
+ *
+ * <p>A write refused because another instance owns the room now ({@link RoomMoved}) ends the
+ * writer: every write waiting fails with {@code ROOM_MOVED}, and the room is told to let go.
+ * Completions run on {@code executor}, never on the storage driver's I/O threads. Thread-safe.
  */
 final class RoomWriter {
   private static final Logger log = LoggerFactory.getLogger(RoomWriter.class);
 
   /**
-   * A change (or another write of the room's, e.g. its chat's), when it is stored, and how many
-   * times it was tried.
+   * A change of the room's, or another write of the room's (its chat's moderation), and when it is
+   * stored.
    */
   private record Pending(
-      String what, Supplier<CompletionStage<?>> write, CompletableFuture<Void> stored, int tries) {
-    Pending tried() {
-      return new Pending(what, write, stored, tries + 1);
+      String what,
+      Optional<RoomChange> change,
+      Optional<Supplier<CompletionStage<?>>> write,
+      CompletableFuture<Void> stored) {}
+
+  /** Pending writes sent together, and how many times they were tried. */
+  private record Batch(List<Pending> pending, int tries) {
+    Batch tried() {
+      return new Batch(pending, tries + 1);
+    }
+
+    String what() {
+      return pending.size() == 1
+          ? pending.getFirst().what()
+          : pending.size() + " changes (" + pending.getFirst().what() + ", ...)";
     }
   }
 
   private final UUID roomId;
   private final RoomStore store;
+  private final long epoch;
   private final InstantSource clock;
   private final RoomTimers timers;
   private final Executor executor;
   private final Backoff retry;
   private final int attempts;
+  private final Consumer<RoomOwner> moved;
 
   @GuardedBy("this")
   private long lastWriteMicros;
 
+  /** Recorded under the room lock, not yet handed to {@link #flush}. */
   @GuardedBy("this")
   private final List<Pending> unsent = new ArrayList<>();
+
+  /** Flushed, waiting for the write out to be stored. */
+  @GuardedBy("this")
+  private final List<Pending> queued = new ArrayList<>();
+
+  /** Whether a write is out (sent, or waiting to be retried). */
+  @GuardedBy("this")
+  private boolean writing;
 
   @GuardedBy("this")
   private final List<CompletableFuture<Void>> unstored = new ArrayList<>();
@@ -62,21 +95,33 @@ final class RoomWriter {
   @GuardedBy("this")
   private Pending unsentPlayback;
 
+  /** Set once storage said another instance owns the room: nothing is written any more. */
+  @GuardedBy("this")
+  private RoomOwner movedTo;
+
+  /**
+   * @param epoch the epoch of this instance's ownership of the room
+   * @param moved told once, on the executor, when storage refuses a write for a newer owner
+   */
   RoomWriter(
       UUID roomId,
       RoomStore store,
+      long epoch,
       long createdAtMs,
       InstantSource clock,
       RoomTimers timers,
       Executor executor,
-      RoomConfig config) {
+      RoomConfig config,
+      Consumer<RoomOwner> moved) {
     this.roomId = roomId;
     this.store = store;
+    this.epoch = epoch;
     this.clock = clock;
     this.timers = timers;
     this.executor = executor;
     this.retry = config.writeRetry();
     this.attempts = config.writeAttempts();
+    this.moved = moved;
     // The room was stored at its creation time: every later write must be newer.
     this.lastWriteMicros = createdAtMs * 1000;
   }
@@ -86,7 +131,12 @@ final class RoomWriter {
     lastWriteMicros = Math.max(lastWriteMicros + 1, clock.millis() * 1000);
     RoomChange stamped = change.apply(lastWriteMicros);
     Pending pending =
-        record(stamped.getClass().getSimpleName(), () -> store.apply(roomId, List.of(stamped)));
+        record(
+            new Pending(
+                stamped.getClass().getSimpleName(),
+                Optional.of(stamped),
+                Optional.empty(),
+                new CompletableFuture<>()));
     if (stamped instanceof RoomChange.PlaybackSaved) {
       if (unsentPlayback != null && unsent.remove(unsentPlayback)) {
         // Replaced before it was sent: it counts as stored when its replacement is.
@@ -107,16 +157,19 @@ final class RoomWriter {
   }
 
   /**
-   * Records another write of the room's state (its chat's moderation), sent and retried like the
-   * room's own; it must be idempotent (timestamped). Under the room lock.
+   * Records another write of the room's state (its chat's moderation), sent and retried with the
+   * room's own, after the room's row; it must be idempotent (timestamped). Under the room lock.
    */
   synchronized void addWrite(String what, Supplier<CompletionStage<?>> write) {
-    record(what, write);
+    record(new Pending(what, Optional.empty(), Optional.of(write), new CompletableFuture<>()));
   }
 
   @GuardedBy("this")
-  private Pending record(String what, Supplier<CompletionStage<?>> write) {
-    Pending pending = new Pending(what, write, new CompletableFuture<>(), 0);
+  private Pending record(Pending pending) {
+    if (movedTo != null) {
+      pending.stored().completeExceptionally(movedTo.movedHere(roomId));
+      return pending;
+    }
     unsent.add(pending);
     unstored.add(pending.stored());
     // Stored, or failed for good: either way nothing is left to wait for.
@@ -136,61 +189,127 @@ final class RoomWriter {
     return CompletableFuture.allOf(unstored.toArray(CompletableFuture[]::new));
   }
 
-  /** Sends what was recorded; called once the room lock is released. */
+  /** Sends what was recorded, once the write out is stored; called after the room lock. */
   void flush() {
-    List<Pending> batch;
     synchronized (this) {
-      batch = List.copyOf(unsent);
+      queued.addAll(unsent);
       unsent.clear();
       unsentPlayback = null;
     }
-    batch.forEach(this::send);
+    sendNext();
   }
 
   /** Whether every recorded change is stored (a room retires only then). */
   synchronized boolean idle() {
-    return unstored.isEmpty() && unsent.isEmpty();
+    return unstored.isEmpty() && unsent.isEmpty() && queued.isEmpty() && !writing;
   }
 
-  private void send(Pending pending) {
+  /** Sends everything queued as one write, unless a write is out already. */
+  private void sendNext() {
+    Batch batch;
+    synchronized (this) {
+      if (writing || queued.isEmpty()) {
+        return;
+      }
+      writing = true;
+      batch = new Batch(List.copyOf(queued), 0);
+      queued.clear();
+    }
+    send(batch);
+  }
+
+  private void send(Batch batch) {
     CompletionStage<?> written;
     try {
-      written = pending.write().get();
+      written = write(batch.pending());
     } catch (RuntimeException e) {
       written = CompletableFuture.failedFuture(e);
     }
-    written.whenCompleteAsync((done, failure) -> written(pending.tried(), failure), executor);
+    written.whenCompleteAsync((done, failure) -> written(batch.tried(), failure), executor);
   }
 
-  private void written(Pending pending, Throwable failure) {
-    if (failure == null) {
-      pending.stored().complete(null);
+  /** The room's changes (its row under the owner's epoch), then its other writes. */
+  private CompletionStage<?> write(List<Pending> pending) {
+    List<RoomChange> changes = pending.stream().flatMap(p -> p.change().stream()).toList();
+    CompletionStage<Void> room =
+        changes.isEmpty()
+            ? CompletableFuture.completedFuture(null)
+            : store.apply(roomId, epoch, changes);
+    return room.thenCompose(
+        stored ->
+            CompletableFuture.allOf(
+                pending.stream()
+                    .flatMap(p -> p.write().stream())
+                    .map(w -> w.get().toCompletableFuture())
+                    .toArray(CompletableFuture[]::new)));
+  }
+
+  private void written(Batch batch, Throwable completion) {
+    if (completion == null) {
+      batch.pending().forEach(p -> p.stored().complete(null));
+      wrote();
       return;
     }
-    if (!store.mayRetry(failure) || pending.tries() >= attempts) {
+    Throwable failure = Failures.unwrap(completion);
+    if (failure instanceof RoomMoved refused) {
+      letGo(batch, refused.owner());
+      return;
+    }
+    if (!store.mayRetry(failure) || batch.tries() >= attempts) {
       log.error(
           "Room {}: could not store {} after {} attempt(s) ({}); giving it up, the room goes on",
           roomId,
-          pending.what(),
-          pending.tries(),
+          batch.what(),
+          batch.tries(),
           failure.toString());
-      pending
-          .stored()
-          .completeExceptionally(
-              new RefusedException(
-                  ErrorReason.STORAGE_UNAVAILABLE,
-                  "the change could not be stored; the room goes on without it in storage"));
+      RefusedException unstored =
+          new RefusedException(
+              ErrorReason.STORAGE_UNAVAILABLE,
+              "the change could not be stored; the room goes on without it in storage");
+      batch.pending().forEach(p -> p.stored().completeExceptionally(unstored));
+      wrote();
       return;
     }
-    long delayMs = retry.delayMs(pending.tries() - 1);
+    long delayMs = retry.delayMs(batch.tries() - 1);
     log.warn(
         "Room {}: could not store {} ({}); retrying in {} ms (attempt {} of {}), the room goes on",
         roomId,
-        pending.what(),
+        batch.what(),
         failure.toString(),
         delayMs,
-        pending.tries() + 1,
+        batch.tries() + 1,
         attempts);
-    timers.schedule(() -> send(pending), delayMs);
+    timers.schedule(() -> send(batch), delayMs);
+  }
+
+  /** The write out is settled: the next one may go. */
+  private void wrote() {
+    synchronized (this) {
+      writing = false;
+    }
+    sendNext();
+  }
+
+  /** Another instance owns the room: nothing more is written, and the room is told. */
+  private void letGo(Batch batch, RoomOwner owner) {
+    List<Pending> dropped = new ArrayList<>(batch.pending());
+    synchronized (this) {
+      movedTo = owner;
+      dropped.addAll(queued);
+      dropped.addAll(unsent);
+      queued.clear();
+      unsent.clear();
+      unsentPlayback = null;
+      writing = false;
+    }
+    log.info(
+        "Room {}: instance {} owns it now (epoch {}, ours was {}); letting it go",
+        roomId,
+        owner.instanceId(),
+        owner.epoch(),
+        epoch);
+    RefusedException refusal = owner.movedHere(roomId);
+    dropped.forEach(p -> p.stored().completeExceptionally(refusal));
+    moved.accept(owner);
   }
 }

@@ -1,8 +1,11 @@
 package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -11,8 +14,11 @@ import io.watchparty.proto.v1.HostLeavePolicy;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.refusal.Failures;
+import io.watchparty.server.room.Instances;
 import io.watchparty.server.room.Playback;
 import io.watchparty.server.room.RoomChange;
+import io.watchparty.server.room.RoomMoved;
+import io.watchparty.server.room.RoomOwner;
 import io.watchparty.server.room.RoomRecord;
 import io.watchparty.server.room.RoomStore;
 import java.time.Duration;
@@ -30,8 +36,17 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Rooms in Cassandra. Every change is a targeted write (a set element added or removed, the
- * playback columns replaced), never a whole-row rewrite, so concurrent changes do not undo each
- * other and no nulls or collection tombstones are written.
+ * playback columns replaced), never a whole-row rewrite, so no nulls or collection tombstones are
+ * written.
+ *
+ * <p>A room's row is written only under its owner's epoch: its creation is an insert if not exists
+ * (epoch 1), a claim a lightweight transaction on the epoch read, and a room's changes one
+ * single-partition batch conditional on the epoch ({@code IF owner_epoch = ?}), so an instance that
+ * lost the room cannot change it. A conditional batch cannot span partitions: the rows that depend
+ * on the room's (memberships in {@code rooms_by_user}, the directory's {@code public_rooms}) are
+ * written after the room's batch was applied, with the room's write timestamps. A former owner can
+ * therefore still land such a row if it was fenced between the two; the new owner's later writes
+ * carry later timestamps and win.
  */
 public final class CassandraRoomStore implements RoomStore {
   /** The directory lives in one partition: enough for tens of thousands of public rooms. */
@@ -49,6 +64,9 @@ public final class CassandraRoomStore implements RoomStore {
   private final PreparedStatement updateHost;
   private final PreparedStatement updateInvite;
   private final PreparedStatement markClosed;
+  private final PreparedStatement claimRoom;
+  private final PreparedStatement claimUnowned;
+  private final PreparedStatement fence;
   private final PreparedStatement listPublic;
   private final PreparedStatement insertPublic;
   private final PreparedStatement deletePublic;
@@ -64,13 +82,26 @@ public final class CassandraRoomStore implements RoomStore {
             "INSERT INTO rooms (room_id, name, visibility, host_leave_policy, slow_mode_ms,"
                 + " wait_for_buffering, host_user_id, host_display_name, invite_token, title_id,"
                 + " duration_ms, playing, position_ms, effective_at_ms, rate, sequence, closed,"
-                + " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?)");
+                + " created_at_ms, owner_id, owner_address, owner_epoch)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?)"
+                + " IF NOT EXISTS");
     selectRoom =
         session.prepare(
             "SELECT room_id, name, visibility, host_leave_policy, slow_mode_ms, wait_for_buffering,"
                 + " host_user_id, host_display_name, invite_token, cohosts, banned, title_id,"
                 + " duration_ms, playing, position_ms, effective_at_ms, rate, sequence, closed,"
-                + " created_at_ms FROM rooms WHERE room_id = ?");
+                + " created_at_ms, owner_id, owner_address, owner_epoch FROM rooms WHERE room_id = ?");
+    claimRoom =
+        session.prepare(
+            "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = ? WHERE room_id = ?"
+                + " IF owner_epoch = ?");
+    claimUnowned =
+        session.prepare(
+            "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = ? WHERE room_id = ?"
+                + " IF owner_epoch = null");
+    // The condition of a room's batch: it rewrites the epoch it checks.
+    fence =
+        session.prepare("UPDATE rooms SET owner_epoch = ? WHERE room_id = ? IF owner_epoch = ?");
     updatePlayback =
         session.prepare(
             "UPDATE rooms SET title_id = ?, duration_ms = ?, playing = ?, position_ms = ?,"
@@ -97,44 +128,52 @@ public final class CassandraRoomStore implements RoomStore {
   }
 
   /**
-   * Stores a new room (and lists it, if public). Completes once Cassandra has it. Written at the
-   * room's creation time, the first of the room's write timestamps (see {@code Room}), so no later
-   * change of the room can be older than its creation and be shadowed by it.
+   * Stores a new room owned by {@code room.owner()} (and lists it, if public). Completes once
+   * Cassandra has it. The rows outside the room's own are written at the room's creation time, the
+   * first of the room's write timestamps (see {@code RoomWriter}), so no later change can be older
+   * than its creation and be shadowed by it.
    */
   @Override
   public CompletionStage<Void> create(RoomRecord room) {
     Playback p = room.playback();
+    RoomOwner owner = room.owner().orElseThrow(() -> new IllegalArgumentException("no owner"));
     long createdMicros = room.createdAtMs() * 1000;
     CompletionStage<AsyncResultSet> insert =
         session
             .executeAsync(
-                insertRoom
-                    .bind(
-                        room.roomId(),
-                        room.name(),
-                        room.settings().getVisibility().name(),
-                        room.settings().getHostLeavePolicy().name(),
-                        room.settings().getSlowModeMs(),
-                        room.settings().getWaitForBuffering(),
-                        room.hostUserId(),
-                        room.hostDisplayName(),
-                        room.inviteToken().orElse(""),
-                        p.titleId(),
-                        p.durationMs(),
-                        p.playing(),
-                        p.positionMs(),
-                        p.effectiveAtMs(),
-                        p.rate(),
-                        p.sequence(),
-                        room.createdAtMs())
-                    .setQueryTimestamp(createdMicros))
+                insertRoom.bind(
+                    room.roomId(),
+                    room.name(),
+                    room.settings().getVisibility().name(),
+                    room.settings().getHostLeavePolicy().name(),
+                    room.settings().getSlowModeMs(),
+                    room.settings().getWaitForBuffering(),
+                    room.hostUserId(),
+                    room.hostDisplayName(),
+                    room.inviteToken().orElse(""),
+                    p.titleId(),
+                    p.durationMs(),
+                    p.playing(),
+                    p.positionMs(),
+                    p.effectiveAtMs(),
+                    p.rate(),
+                    p.sequence(),
+                    room.createdAtMs(),
+                    owner.instanceId(),
+                    owner.address(),
+                    owner.epoch()))
             .thenCompose(
-                rs ->
-                    // The host is in the party they made ("your parties").
-                    session.executeAsync(
-                        insertMembership
-                            .bind(room.hostUserId(), room.roomId(), room.createdAtMs())
-                            .setQueryTimestamp(createdMicros)));
+                rs -> {
+                  if (!rs.wasApplied()) {
+                    throw new IllegalStateException("room id " + room.roomId() + " is taken");
+                  }
+                  return
+                  // The host is in the party they made ("your parties").
+                  session.executeAsync(
+                      insertMembership
+                          .bind(room.hostUserId(), room.roomId(), room.createdAtMs())
+                          .setQueryTimestamp(createdMicros));
+                });
     if (room.settings().getVisibility() != Visibility.PUBLIC) {
       return insert.thenApply(rs -> null);
     }
@@ -184,7 +223,46 @@ public final class CassandraRoomStore implements RoomStore {
                 row.getDouble("rate"),
                 row.getLong("sequence")),
             row.getBoolean("closed"),
-            row.getLong("created_at_ms")));
+            row.getLong("created_at_ms"),
+            owner(row)));
+  }
+
+  /** The owner a row names, if it names one (rooms stored before owners do not). */
+  private static Optional<RoomOwner> owner(Row row) {
+    if (row.isNull("owner_epoch")) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new RoomOwner(
+            row.getString("owner_id"), row.getString("owner_address"), row.getLong("owner_epoch")));
+  }
+
+  @Override
+  public CompletionStage<RoomOwner> claim(
+      UUID roomId, Instances.Instance claimant, long readEpoch) {
+    long epoch = readEpoch + 1;
+    BoundStatement claim =
+        readEpoch == 0
+            ? claimUnowned.bind(claimant.id(), claimant.address(), epoch, roomId)
+            : claimRoom.bind(claimant.id(), claimant.address(), epoch, roomId, readEpoch);
+    return session
+        .executeAsync(claim)
+        .thenCompose(
+            rs ->
+                rs.wasApplied()
+                    ? CompletableFuture.completedFuture(
+                        new RoomOwner(claimant.id(), claimant.address(), epoch))
+                    // Not applied: another claim won; its owner is read as Paxos settled it.
+                    : session
+                        .executeAsync(
+                            selectRoom
+                                .bind(roomId)
+                                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
+                        .thenApply(
+                            found ->
+                                owner(found.one())
+                                    .orElseThrow(
+                                        () -> new IllegalStateException("claimed, yet no owner"))));
   }
 
   @Override
@@ -216,62 +294,102 @@ public final class CassandraRoomStore implements RoomStore {
             });
   }
 
-  private List<BoundStatement> statements(UUID roomId, RoomChange change) {
+  /** The writes of the room's own row a change makes (in the room's conditional batch). */
+  private List<BoundStatement> roomRow(UUID roomId, RoomChange change) {
+    return switch (change) {
+      case RoomChange.PlaybackSaved(Playback p, long at) ->
+          List.of(
+              updatePlayback.bind(
+                  p.titleId(),
+                  p.durationMs(),
+                  p.playing(),
+                  p.positionMs(),
+                  p.effectiveAtMs(),
+                  p.rate(),
+                  p.sequence(),
+                  roomId));
+      case RoomChange.CohostSet(String userId, boolean cohost, long at) ->
+          List.of((cohost ? addCohost : removeCohost).bind(Set.of(userId), roomId));
+      case RoomChange.BanSet(String userId, boolean banned, long at) ->
+          List.of((banned ? addBan : removeBan).bind(Set.of(userId), roomId));
+      case RoomChange.HostSet(String userId, String displayName, long at) ->
+          List.of(updateHost.bind(userId, displayName, roomId));
+      case RoomChange.InviteSet(String token, long at) -> List.of(updateInvite.bind(token, roomId));
+      case RoomChange.Closed(long at) -> List.of(markClosed.bind(roomId));
+      case RoomChange.MembershipSet m -> List.of();
+    };
+  }
+
+  /** The writes of other partitions a change makes, stamped with its write time. */
+  private List<BoundStatement> dependents(UUID roomId, RoomChange change) {
     List<BoundStatement> writes =
         switch (change) {
-          case RoomChange.PlaybackSaved(Playback p, long at) ->
-              List.of(
-                  updatePlayback.bind(
-                      p.titleId(),
-                      p.durationMs(),
-                      p.playing(),
-                      p.positionMs(),
-                      p.effectiveAtMs(),
-                      p.rate(),
-                      p.sequence(),
-                      roomId));
-          case RoomChange.CohostSet(String userId, boolean cohost, long at) ->
-              List.of((cohost ? addCohost : removeCohost).bind(Set.of(userId), roomId));
-          case RoomChange.BanSet(String userId, boolean banned, long at) ->
-              List.of((banned ? addBan : removeBan).bind(Set.of(userId), roomId));
-          case RoomChange.HostSet(String userId, String displayName, long at) ->
-              List.of(updateHost.bind(userId, displayName, roomId));
-          case RoomChange.InviteSet(String token, long at) ->
-              List.of(updateInvite.bind(token, roomId));
           case RoomChange.MembershipSet(String userId, boolean member, long since, long at) ->
               List.of(
                   member
                       ? insertMembership.bind(userId, roomId, since)
                       : deleteMembership.bind(userId, roomId));
-          case RoomChange.Closed(long at) ->
-              List.of(markClosed.bind(roomId), deletePublic.bind(DIRECTORY_SHARD, roomId));
+          case RoomChange.Closed(long at) -> List.of(deletePublic.bind(DIRECTORY_SHARD, roomId));
+          case RoomChange.PlaybackSaved p -> List.of();
+          case RoomChange.CohostSet c -> List.of();
+          case RoomChange.BanSet b -> List.of();
+          case RoomChange.HostSet h -> List.of();
+          case RoomChange.InviteSet i -> List.of();
         };
     return writes.stream().map(w -> w.setQueryTimestamp(change.writeMicros())).toList();
   }
 
   /**
-   * Writes a room's changes. Each carries the write timestamp its room gave it when the change
-   * happened, so their order in Cassandra is the order of the changes, whatever order they arrive
-   * in. Completes when all are stored.
+   * Writes a room's changes: first its own row, in one batch conditional on {@code epoch} (fails
+   * with {@link RoomMoved} when another instance claimed the room since), then the rows that depend
+   * on it, concurrently. Completes when all are stored. The room sends its writes one after another
+   * ({@code RoomWriter}), so they are stored in the order they were made; a batch tried again after
+   * a timeout sets the same values again.
    */
   @Override
-  public CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes) {
-    CompletableFuture<?>[] futures =
-        changes.stream()
-            .flatMap(change -> statements(roomId, change).stream())
-            .map(w -> session.executeAsync(w).toCompletableFuture())
-            .toArray(CompletableFuture[]::new);
-    CompletableFuture<Void> all = CompletableFuture.allOf(futures);
+  public CompletionStage<Void> apply(UUID roomId, long epoch, List<RoomChange> changes) {
+    List<BoundStatement> row =
+        changes.stream().flatMap(change -> roomRow(roomId, change).stream()).toList();
+    // A change with no write of the room's row (a membership) still goes only while it is ours.
+    BatchStatement batch =
+        BatchStatement.newInstance(BatchType.UNLOGGED)
+            .add(fence.bind(epoch, roomId, epoch))
+            .addAll(row);
+    CompletableFuture<Void> all =
+        session
+            .executeAsync(batch)
+            .thenCompose(rs -> applied(roomId, rs))
+            .thenCompose(
+                stored ->
+                    CompletableFuture.allOf(
+                        changes.stream()
+                            .flatMap(change -> dependents(roomId, change).stream())
+                            .map(w -> session.executeAsync(w).toCompletableFuture())
+                            .toArray(CompletableFuture[]::new)))
+            .toCompletableFuture();
     inFlight.add(all);
     all.whenComplete((v, failure) -> inFlight.remove(all));
     return all;
   }
 
   /**
-   * Waits until the writes in flight are answered (stored or failed), for at most {@code timeout}:
-   * playback changes are persisted in the background, and a stopping server should not drop the
-   * last ones. False if some were still pending.
+   * Done if the room's batch was applied; else fails with the owner that claimed the room since.
    */
+  private CompletionStage<Void> applied(UUID roomId, AsyncResultSet rs) {
+    if (rs.wasApplied()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return session
+        .executeAsync(
+            selectRoom.bind(roomId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
+        .thenApply(
+            found -> {
+              throw new RoomMoved(
+                  owner(found.one())
+                      .orElseThrow(() -> new IllegalStateException("fenced, yet no owner")));
+            });
+  }
+
   /**
    * The driver's own failures (no node reachable, timeouts, a closed connection) pass; a query the
    * node refuses as invalid, and anything that is not the driver's (a value that cannot be bound),
@@ -283,6 +401,11 @@ public final class CassandraRoomStore implements RoomStore {
     return cause instanceof DriverException && !(cause instanceof QueryValidationException);
   }
 
+  /**
+   * Waits until the writes in flight are answered (stored or failed), for at most {@code timeout}:
+   * playback changes are persisted in the background, and a stopping server should not drop the
+   * last ones. False if some were still pending.
+   */
   @Override
   public boolean awaitWrites(Duration timeout) {
     try {

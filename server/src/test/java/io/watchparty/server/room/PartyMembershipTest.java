@@ -19,11 +19,13 @@ class PartyMembershipTest {
           new RoomWriter(
               roomId,
               new RoomFixture.MapStore(),
+              1,
               0,
               InstantSource.system(),
               new RoomTimers(scheduler, Runnable::run),
               Runnable::run,
-              RoomConfig.DEFAULTS),
+              RoomConfig.DEFAULTS,
+              owner -> {}),
           InstantSource.system(),
           (room, userId) -> CompletableFuture.completedFuture(false));
 

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -51,7 +52,13 @@ final class RoomFixture implements AutoCloseable {
   static final Identity CHIARA = user("chiara", "IT");
   static final Identity RELAY = new Identity("web-bridge", "Web bridge", "FR", true, false, true);
 
+  static final Instances.Instance HERE = new Instances.Instance("here", "127.0.0.1:50051");
+
   final MapStore store = new MapStore();
+
+  /** The instances alive besides this one ({@link #HERE}); none unless a test adds some. */
+  final Set<String> otherLiveInstances = ConcurrentHashMap.newKeySet();
+
   final ExecutorService executor =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("room-work-", 0).factory());
   final ManualTime time = new ManualTime(executor);
@@ -85,6 +92,18 @@ final class RoomFixture implements AutoCloseable {
     registry =
         new RoomRegistry(
             store,
+            new Instances() {
+              @Override
+              public Instance self() {
+                return HERE;
+              }
+
+              @Override
+              public CompletionStage<Boolean> isLive(String instanceId) {
+                return CompletableFuture.completedFuture(
+                    instanceId.equals(HERE.id()) || otherLiveInstances.contains(instanceId));
+              }
+            },
             titles,
             titleId -> {
               if (rooms.stream().anyMatch(Room::heldByCurrentThread)) {
@@ -236,8 +255,47 @@ final class RoomFixture implements AutoCloseable {
     }
 
     @Override
-    public CompletionStage<Void> apply(UUID roomId, List<RoomChange> changes) {
+    public CompletionStage<RoomOwner> claim(
+        UUID roomId, Instances.Instance claimant, long readEpoch) {
+      RoomRecord claimed =
+          rooms.computeIfPresent(
+              roomId,
+              (id, r) ->
+                  r.owner().map(RoomOwner::epoch).orElse(0L) == readEpoch
+                      ? withOwner(r, RoomOwner.next(claimant, readEpoch))
+                      : r);
+      return CompletableFuture.completedFuture(claimed.owner().orElseThrow());
+    }
+
+    /** Another instance claims the room, as a fleet's instance would. */
+    RoomOwner takeOver(UUID roomId, Instances.Instance other) {
+      RoomRecord r = rooms.get(roomId);
+      return claim(roomId, other, r.owner().orElseThrow().epoch()).toCompletableFuture().join();
+    }
+
+    private static RoomRecord withOwner(RoomRecord r, RoomOwner owner) {
+      return new RoomRecord(
+          r.roomId(),
+          r.name(),
+          r.settings(),
+          r.hostUserId(),
+          r.hostDisplayName(),
+          r.inviteToken(),
+          r.cohosts(),
+          r.banned(),
+          r.playback(),
+          r.closed(),
+          r.createdAtMs(),
+          Optional.of(owner));
+    }
+
+    @Override
+    public CompletionStage<Void> apply(UUID roomId, long epoch, List<RoomChange> changes) {
       writes.incrementAndGet();
+      RoomOwner owner = rooms.get(roomId).owner().orElseThrow();
+      if (owner.epoch() != epoch) {
+        return CompletableFuture.failedFuture(new RoomMoved(owner));
+      }
       if (refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         return CompletableFuture.failedFuture(
             new IllegalArgumentException("a statement the store refuses"));

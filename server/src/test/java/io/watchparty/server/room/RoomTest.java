@@ -246,17 +246,63 @@ class RoomTest {
         .containsSubsequence(KindCase.PLAYBACK_CHANGED, KindCase.PLAYBACK_CHANGED);
     // Three backoffs of the default policy (full jitter under 0.2, 0.4 and 0.8 s) fit in 10 s.
     wp.time.advance(Duration.ofSeconds(10));
-    // Retries wait a random (jittered) time, so they may be stored in any order; Cassandra keeps
-    // the write with the highest timestamp, whatever order they come in.
-    assertThat(
-            wp.store.applied.stream()
-                .filter(RoomChange.PlaybackSaved.class::isInstance)
-                .max(Comparator.comparingLong(RoomChange::writeMicros)))
-        .hasValueSatisfying(
-            c ->
-                assertThat(((RoomChange.PlaybackSaved) c).playback().playing())
-                    .as("the newest state is what Cassandra ends with")
-                    .isFalse());
+    // One write at a time, the failed one retried before the next: stored in the order made.
+    List<RoomChange> saved =
+        wp.store.applied.stream().filter(RoomChange.PlaybackSaved.class::isInstance).toList();
+    assertThat(saved).isSortedAccordingTo(Comparator.comparingLong(RoomChange::writeMicros));
+    assertThat(((RoomChange.PlaybackSaved) saved.getLast()).playback().playing())
+        .as("the newest state is what storage ends with")
+        .isFalse();
+  }
+
+  @Test
+  void aRoomAnotherInstanceTookIsLetGoAtItsNextWriteAndItsClientsAreSentThere() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink alice = wp.join(room, ALICE);
+    RecordingSink bob = wp.join(room, BOB);
+    var other = new Instances.Instance("there", "10.0.0.2:50051");
+    RoomOwner taken = wp.store.takeOver(room.id(), other);
+    wp.otherLiveInstances.add(other.id());
+    assertThat(taken.epoch()).isEqualTo(2);
+
+    // The room does not know yet: playback is applied and acknowledged at once, as always, but its
+    // write is refused for the newer epoch, and the room lets go.
+    done(room.command(ALICE, play()));
+    wp.time.settle();
+
+    for (RecordingSink stream : List.of(alice, bob)) {
+      assertThat(stream.refusal).isNotNull();
+      assertThat(stream.refusal.reason()).isEqualTo(ErrorReason.ROOM_MOVED);
+      assertThat(stream.refusal.details())
+          .containsEntry("owner_address", "10.0.0.2:50051")
+          .containsEntry("owner_epoch", "2");
+    }
+    assertRefused(() -> room.command(ALICE, pause()), ErrorReason.ROOM_MOVED);
+    assertThat(wp.store.applied)
+        .as("nothing the former owner did after the takeover is stored")
+        .noneMatch(RoomChange.PlaybackSaved.class::isInstance);
+    // A new join is sent to the owner, which is alive: this instance does not take the room back.
+    assertRefused(() -> settled(wp.registry.find(room.id().toString())), ErrorReason.ROOM_MOVED);
+    assertThat(wp.store.rooms.get(room.id()).owner()).hasValue(taken);
+  }
+
+  @Test
+  void aRoomWhoseOwnerStoppedIsClaimedWithTheNextEpoch() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.store.takeOver(room.id(), new Instances.Instance("gone", "10.0.0.3:50051"));
+    wp.join(room, ALICE); // alice's membership is written, and refused: the room is let go
+    wp.time.settle();
+
+    // The owner "gone" has no heartbeat: the next join here claims the room over its epoch.
+    Room again = wp.find(room);
+    assertThat(again).isNotSameAs(room);
+    assertThat(wp.store.rooms.get(room.id()).owner())
+        .hasValue(new RoomOwner(RoomFixture.HERE.id(), RoomFixture.HERE.address(), 3));
+    RecordingSink alice = wp.join(again, ALICE);
+    done(again.command(ALICE, play()));
+    wp.time.settle();
+    assertThat(alice.refusal).isNull();
+    assertThat(wp.store.applied).anyMatch(RoomChange.PlaybackSaved.class::isInstance);
   }
 
   @Test

@@ -1,0 +1,112 @@
+package io.watchparty.server.store;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.watchparty.server.room.Instances;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live server instances, in Cassandra's {@code instances} table: this instance writes its row
+ * every {@link #HEARTBEAT} with a time to live of {@link #LIFETIME}, so the row is gone soon after
+ * the instance stops answering, and deletes it when it stops. Another instance is alive while its
+ * row is there.
+ */
+public final class CassandraInstances implements Instances, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CassandraInstances.class);
+
+  /** How often this instance writes its row. */
+  public static final Duration HEARTBEAT = Duration.ofSeconds(1);
+
+  /**
+   * How long a row outlives its last heartbeat: a few heartbeats, so that one slow write does not
+   * make a live instance look dead (which would cost its rooms a needless takeover, never safety).
+   */
+  public static final Duration LIFETIME = Duration.ofSeconds(5);
+
+  private final CqlSession session;
+  private volatile Instance self;
+  private final long startedMs;
+  private final IntSupplier rooms;
+  private final PreparedStatement beat;
+  private final PreparedStatement select;
+  private final PreparedStatement delete;
+  private final AtomicBoolean failing = new AtomicBoolean();
+  private ScheduledFuture<?> heartbeats;
+
+  /**
+   * @param self this instance, with the address it will listen on ({@link #start} may correct it)
+   * @param rooms how many rooms this instance holds now, written with each heartbeat
+   */
+  public CassandraInstances(
+      CqlSession session, Instance self, InstantSource clock, IntSupplier rooms) {
+    this.session = session;
+    this.self = self;
+    this.startedMs = clock.millis();
+    this.rooms = rooms;
+    this.beat =
+        session.prepare(
+            "INSERT INTO instances (instance_id, address, started_ms, rooms) VALUES (?, ?, ?, ?)"
+                + " USING TTL "
+                + LIFETIME.toSeconds());
+    this.select = session.prepare("SELECT instance_id FROM instances WHERE instance_id = ?");
+    this.delete = session.prepare("DELETE FROM instances WHERE instance_id = ?");
+  }
+
+  /**
+   * Starts the heartbeats on {@code scheduler}, the first one at once, announcing {@code address}
+   * (the one the server listens on, known once it started).
+   */
+  public void start(String address, ScheduledExecutorService scheduler) {
+    self = new Instance(self.id(), address);
+    heartbeats =
+        scheduler.scheduleWithFixedDelay(
+            this::beat, 0, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void beat() {
+    session
+        .executeAsync(beat.bind(self.id(), self.address(), startedMs, rooms.getAsInt()))
+        .whenComplete(
+            (done, failure) -> {
+              // The next beat tries again; missing a few only lets another instance claim the
+              // rooms a client asks it for, which the epochs keep safe. Said once per outage.
+              if (failure != null && !failing.getAndSet(true)) {
+                log.warn("Instance {}: heartbeat not stored ({})", self.id(), failure.toString());
+              } else if (failure == null && failing.getAndSet(false)) {
+                log.info("Instance {}: heartbeats stored again", self.id());
+              }
+            });
+  }
+
+  @Override
+  public Instance self() {
+    return self;
+  }
+
+  @Override
+  public CompletionStage<Boolean> isLive(String instanceId) {
+    return session.executeAsync(select.bind(instanceId)).thenApply(rs -> rs.one() != null);
+  }
+
+  /** Stops the heartbeats and deletes this instance's row: its rooms may be claimed at once. */
+  @Override
+  public void close() {
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+    }
+    try {
+      session.execute(delete.bind(self.id()));
+    } catch (RuntimeException e) {
+      log.warn("Instance {}: row not deleted at stop ({}); it expires", self.id(), e.toString());
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.watchparty.server.rpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status.Code;
+import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.testing.Commands;
+import io.watchparty.server.testing.StreamProbe;
+import io.watchparty.server.testing.TestServer;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Several server instances on one keyspace, as a fleet shares its cluster (here one node): each
+ * room is owned by one instance under an epoch stored with the room. A client of another live
+ * instance is sent to the owner; the room of an instance that stopped is claimed, with the next
+ * epoch, by the next instance a client asks; and an instance that lost its room to another cannot
+ * change it any more: its streams are sent to the new owner.
+ */
+class RoomOwnershipIT {
+  @RegisterExtension static final TestServer first = TestServer.builder().build();
+
+  @Test
+  void aClientOfAnotherLiveInstanceIsSentToTheOwner() {
+    try (TestServer second = TestServer.builder().start(first.session())) {
+      String roomId = first.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      first.connect("alice").join(roomId).snapshot();
+
+      ErrorInfo moved =
+          second.connect("bob").join(roomId).awaitRefusal(Code.UNAVAILABLE, ErrorReason.ROOM_MOVED);
+
+      assertThat(moved.getMetadataMap())
+          .containsEntry("owner_address", first.server().instance().address())
+          .containsEntry("owner_epoch", "1");
+      assertThat(owner(roomId).getString("owner_id")).isEqualTo(first.server().instance().id());
+      // Where it sends him, he joins.
+      first.connect("bob").join(roomId).snapshot();
+    }
+  }
+
+  @Test
+  void theRoomOfAnInstanceThatStoppedIsClaimedByTheNextOneAsked() {
+    TestServer second = TestServer.builder().start(first.session());
+    String roomId;
+    try {
+      roomId = second.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      StreamProbe alice = second.connect("alice").join(roomId);
+      alice.snapshot();
+      alice.resultOf(alice.command(Commands.seek(42_000)));
+    } finally {
+      second.close(); // its heartbeat row goes with it
+    }
+
+    StreamProbe alice = first.connect("alice").join(roomId);
+
+    assertThat(alice.snapshot().getPlayback().getPositionMs()).isEqualTo(42_000);
+    Row owner = owner(roomId);
+    assertThat(owner.getString("owner_id")).isEqualTo(first.server().instance().id());
+    assertThat(owner.getLong("owner_epoch")).isEqualTo(2);
+  }
+
+  @Test
+  void anOwnerThatLostItsRoomCannotWriteItAndSendsItsClientsToTheNewOwner() {
+    String roomId = first.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = first.connect("alice").join(roomId);
+    alice.snapshot();
+    StreamProbe bob = first.connect("bob").join(roomId);
+    bob.snapshot();
+    await().atMost(StreamProbe.WAIT).until(() -> storedMember(roomId, "bob"));
+    // Another instance takes the room while this one is unaware (paused, say): a claim over the
+    // epoch it read, as an instance makes it.
+    assertThat(
+            first
+                .session()
+                .execute(
+                    "UPDATE rooms SET owner_id = 'elsewhere', owner_address = '10.0.0.9:50051',"
+                        + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
+                    UUID.fromString(roomId))
+                .wasApplied())
+        .isTrue();
+
+    // The former owner still applies and acknowledges the seek (playback never waits for
+    // storage), but its write is refused for the newer epoch: it lets the room go.
+    alice.resultOf(alice.command(Commands.seek(99_000)));
+
+    for (StreamProbe stream : new StreamProbe[] {alice, bob}) {
+      ErrorInfo moved = stream.awaitRefusal(Code.UNAVAILABLE, ErrorReason.ROOM_MOVED);
+      assertThat(moved.getMetadataMap())
+          .containsEntry("owner_address", "10.0.0.9:50051")
+          .containsEntry("owner_epoch", "2");
+    }
+    assertThat(owner(roomId).getLong("position_ms")).as("the refused write").isZero();
+    assertThat(owner(roomId).getString("owner_id")).isEqualTo("elsewhere");
+    // The owner "elsewhere" has no heartbeat (it is no live instance): a new join here claims the
+    // room back, over its epoch.
+    StreamProbe again = first.connect("alice").join(roomId);
+    assertThat(again.snapshot().getPlayback().getPositionMs()).isZero();
+    assertThat(owner(roomId).getLong("owner_epoch")).isEqualTo(3);
+    again.resultOf(again.command(Commands.seek(7_000)));
+    await().atMost(StreamProbe.WAIT).until(() -> owner(roomId).getLong("position_ms") == 7_000);
+    assertThat(again.ended()).isFalse();
+  }
+
+  private static Row owner(String roomId) {
+    return first
+        .session()
+        .execute(
+            "SELECT owner_id, owner_address, owner_epoch, position_ms FROM rooms WHERE room_id = ?",
+            UUID.fromString(roomId))
+        .one();
+  }
+
+  private static boolean storedMember(String roomId, String userId) {
+    return first
+            .session()
+            .execute(
+                "SELECT room_id FROM rooms_by_user WHERE user_id = ? AND room_id = ?",
+                userId,
+                UUID.fromString(roomId))
+            .one()
+        != null;
+  }
+}
