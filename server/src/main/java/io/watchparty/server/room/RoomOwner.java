@@ -15,6 +15,21 @@ import java.util.UUID;
  * @param epoch the ownership's number, from 1 at the room's creation
  */
 public record RoomOwner(String instanceId, String address, long epoch) {
+  /**
+   * Where the epoch sits in a room's sequence numbers: its high bits, above 2^32 numbers per
+   * ownership.
+   */
+  static final int EPOCH_SHIFT = 32;
+
+  /**
+   * The number a room's events count from under this ownership: the epoch in the high bits, so that
+   * sequences keep increasing across owners (and restarts, each a new claim), and a client resuming
+   * with a number from an earlier owner is never replayed this one's events as if they followed it:
+   * it gets a fresh snapshot. (2^21 epochs keep every number exact in a JavaScript number.)
+   */
+  long firstSequence() {
+    return epoch << EPOCH_SHIFT;
+  }
 
   /** The owner {@code instance} becomes by a claim over {@code epoch}. */
   static RoomOwner next(Instances.Instance instance, long epoch) {

@@ -50,13 +50,6 @@ import org.slf4j.LoggerFactory;
 public final class RoomRegistry {
   static final Logger log = LoggerFactory.getLogger(RoomRegistry.class);
 
-  /**
-   * Events that are not persisted (presence) may have used sequence numbers past the stored one
-   * before a restart. Continuing this far past it keeps sequences increasing across restarts, so a
-   * client resuming with an old number gets a snapshot, never a wrong replay.
-   */
-  static final long SEQUENCE_GAP_AFTER_RESTART = 1_000_000;
-
   /** How often empty rooms are looked for; one empty for two sweeps in a row leaves memory. */
   static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
 
@@ -185,7 +178,7 @@ public final class RoomRegistry {
         .thenCombine(chats.prepare(record.roomId(), true), (stored, chat) -> chat)
         .thenApplyAsync(
             chat -> {
-              Room room = newRoom(record, record.owner().orElseThrow(), 0, rights, chat);
+              Room room = newRoom(record, record.owner().orElseThrow(), rights, chat);
               rooms.put(room.id(), CompletableFuture.completedFuture(room));
               return room;
             },
@@ -265,14 +258,7 @@ public final class RoomRegistry {
                                   .prepare(id, false)
                                   .thenCombineAsync(
                                       availability.apply(record.playback().titleId()),
-                                      (chat, rights) ->
-                                          newRoom(
-                                              record,
-                                              owner,
-                                              record.playback().sequence()
-                                                  + SEQUENCE_GAP_AFTER_RESTART,
-                                              rights,
-                                              chat),
+                                      (chat, rights) -> newRoom(record, owner, rights, chat),
                                       executor));
                 })
             .toCompletableFuture();
@@ -488,11 +474,7 @@ public final class RoomRegistry {
   }
 
   private Room newRoom(
-      RoomRecord record,
-      RoomOwner owner,
-      long firstSequence,
-      TitleAvailability rights,
-      Function<Room, RoomChat> chat) {
+      RoomRecord record, RoomOwner owner, TitleAvailability rights, Function<Room, RoomChat> chat) {
     RoomTimers timers = new RoomTimers(scheduler, executor);
     var services =
         new Room.Services(
@@ -516,6 +498,8 @@ public final class RoomRegistry {
             store::isPartyMember,
             fanOutTimes,
             executor);
-    return new Room(record, firstSequence, rights, services, chat);
+    // Events that are not stored (presence) may have used numbers past the stored one before: each
+    // ownership counts from its own epoch's range.
+    return new Room(record, owner.firstSequence(), rights, services, chat);
   }
 }

@@ -299,6 +299,9 @@ class RoomTest {
     assertThat(wp.store.rooms.get(room.id()).owner())
         .hasValue(new RoomOwner(RoomFixture.HERE.id(), RoomFixture.HERE.address(), 3));
     RecordingSink alice = wp.join(again, ALICE);
+    // Its numbers count from the new epoch's range: past any number the former owner gave out, so
+    // a resume from one of those gets a snapshot, never another owner's events.
+    assertThat(alice.frames.getFirst().getSequence() >> RoomOwner.EPOCH_SHIFT).isEqualTo(3);
     done(again.command(ALICE, play()));
     wp.time.settle();
     assertThat(alice.refusal).isNull();
