@@ -18,6 +18,7 @@ import io.watchparty.proto.v1.PlaybackCommand;
 import io.watchparty.proto.v1.PlaybackState;
 import io.watchparty.proto.v1.React;
 import io.watchparty.proto.v1.RoleCommand;
+import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.proto.v1.SendChat;
 import io.watchparty.proto.v1.ServerMessage;
 import io.watchparty.proto.v1.Snapshot;
@@ -43,7 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * with the missed events ({@link ConnectionState#RESUMED}, then exactly those events) or a fresh
  * snapshot ({@link ConnectionState#RESYNCED}). A refusal that ends the stream (kicked, banned, the
  * room closed, the title not available in the region) is announced as {@link
- * ConnectionState#REFUSED} with the server's reason, and nothing reconnects.
+ * ConnectionState#REFUSED} with the server's reason, and nothing reconnects. A room that moved to
+ * another server instance of a fleet ({@code ROOM_MOVED}) is followed at once to the instance the
+ * refusal names, when the client knows how to dial one ({@link
+ * WatchPartyClient.Builder#instances}), and the connection resumes there.
  *
  * <p>Chat messages get a client message id when sent; a message not yet acknowledged when the
  * stream drops is sent again, with the same id, after the resume: the server stores and delivers it
@@ -75,6 +79,10 @@ public final class RoomConnection {
   private final List<PlayerSync> players = new ArrayList<>();
   private ConnectionState state = ConnectionState.CONNECTING;
   private ClientCallStreamObserver<ClientMessage> stream;
+
+  /** The instance the stream goes to: the client's channel, or the room's owner once it moved. */
+  private RoomServiceGrpc.RoomServiceStub server;
+
   private int generation;
   private boolean streamJoined;
   private long lastSequence;
@@ -96,6 +104,7 @@ public final class RoomConnection {
     this.listener = listener;
     this.timers = client.timers();
     this.clock = new ServerClock(client.localClock(), timers, this::sendPing);
+    this.server = client.roomStub();
   }
 
   /** The room's id. */
@@ -423,7 +432,7 @@ public final class RoomConnection {
                 });
           }
         };
-    client.roomStub().connect(observer);
+    server.connect(observer);
     Join.Builder join = Join.newBuilder().setRoomId(roomId).setLastSequence(lastSequence);
     if (inviteToken != null) {
       join.setInviteToken(inviteToken);
@@ -595,11 +604,24 @@ public final class RoomConnection {
       return;
     }
     setState(ConnectionState.RECONNECTING, refusal);
-    long delay = client.backoff().delayMs(attempt++);
+    Optional<RoomServiceGrpc.RoomServiceStub> owner = movedTo(refusal);
+    // Told where the room is now, the connection goes there at once; else it backs off.
+    long delay = owner.isPresent() ? 0 : client.backoff().delayMs(attempt);
+    attempt++;
+    owner.ifPresent(stub -> server = stub);
     CompletableFuture<?> hold = reconnectHold;
     reconnectTimer =
         timers.schedule(
             () -> hold.whenComplete((ok, error) -> timers.execute(this::openStream)), delay);
+  }
+
+  /** The instance a {@code ROOM_MOVED} refusal names, if the client can dial it. */
+  private Optional<RoomServiceGrpc.RoomServiceStub> movedTo(Refusal refusal) {
+    String address = refusal.metadata().get("owner_address");
+    if (!refusal.reason().equals("ROOM_MOVED") || address == null || address.isEmpty()) {
+      return Optional.empty();
+    }
+    return client.roomStubAt(address);
   }
 
   private void finish(ConnectionState last, Refusal refusal) {

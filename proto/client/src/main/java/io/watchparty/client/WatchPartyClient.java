@@ -1,6 +1,7 @@
 package io.watchparty.client;
 
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -24,6 +25,7 @@ import io.watchparty.proto.v1.RotateInviteRequest;
 import io.watchparty.proto.v1.RotateInviteResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -32,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -59,6 +62,12 @@ import java.util.function.LongSupplier;
 public final class WatchPartyClient implements AutoCloseable {
   private final RoomServiceGrpc.RoomServiceStub rooms;
   private final ChatServiceGrpc.ChatServiceStub chat;
+  private final ClientInterceptor bearer;
+  private final Optional<Function<String, Channel>> dial;
+
+  /** Stubs to the fleet's other instances, by address, dialled when a room moved there. */
+  private final Map<String, RoomServiceGrpc.RoomServiceStub> instances = new ConcurrentHashMap<>();
+
   private final ScheduledExecutorService executor;
   private final Timers timers;
   private final LongSupplier localClock;
@@ -71,9 +80,9 @@ public final class WatchPartyClient implements AutoCloseable {
     headers.put(
         Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
         "Bearer " + builder.token);
-    Channel channel =
-        ClientInterceptors.intercept(
-            builder.channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+    this.bearer = MetadataUtils.newAttachHeadersInterceptor(headers);
+    this.dial = builder.dial;
+    Channel channel = ClientInterceptors.intercept(builder.channel, bearer);
     this.rooms = RoomServiceGrpc.newStub(channel);
     this.chat = ChatServiceGrpc.newStub(channel);
     var thread =
@@ -108,6 +117,7 @@ public final class WatchPartyClient implements AutoCloseable {
     private Backoff backoff = Backoff.doubling(Duration.ofMillis(250), Duration.ofSeconds(10));
     private int maxReconnectAttempts = 12;
     private LongSupplier localClock = monotonicWallClock();
+    private Optional<Function<String, Channel>> dial = Optional.empty();
 
     private Builder(Channel channel, String token) {
       this.channel = Objects.requireNonNull(channel, "channel");
@@ -136,6 +146,19 @@ public final class WatchPartyClient implements AutoCloseable {
             "max reconnect attempts must not be negative: " + attempts);
       }
       maxReconnectAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * How to reach another server instance of a fleet by its address (host:port), as a refusal
+     * {@code ROOM_MOVED} names the instance that owns a room now: the app's own channel builder,
+     * with its credentials. A room connection told that its room moved then reconnects there at
+     * once and resumes. Without it, the connection reconnects through the client's channel, as
+     * after any dropped stream (a load balancer in front of the fleet may send it right). The app
+     * owns the channels it returns.
+     */
+    public Builder instances(Function<String, Channel> dial) {
+      this.dial = Optional.of(Objects.requireNonNull(dial, "dial"));
       return this;
     }
 
@@ -282,6 +305,15 @@ public final class WatchPartyClient implements AutoCloseable {
 
   RoomServiceGrpc.RoomServiceStub roomStub() {
     return rooms;
+  }
+
+  /** The room service of the instance at {@code address}, if the app said how to dial one. */
+  Optional<RoomServiceGrpc.RoomServiceStub> roomStubAt(String address) {
+    return dial.map(
+        d ->
+            instances.computeIfAbsent(
+                address,
+                a -> RoomServiceGrpc.newStub(ClientInterceptors.intercept(d.apply(a), bearer))));
   }
 
   Timers timers() {

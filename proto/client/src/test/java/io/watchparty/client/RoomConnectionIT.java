@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -404,5 +405,54 @@ class RoomConnectionIT {
     assertThat(hiroHeard.refusal.reason()).isEqualTo("TITLE_NOT_AVAILABLE_IN_REGION");
     assertThat(hiro.joined()).isCompletedExceptionally();
     assertThat(hiroHeard.states).containsExactly(ConnectionState.REFUSED);
+  }
+
+  @Test
+  void aRoomThatMovedToAnotherInstanceIsFollowedThereAndResumed() throws Exception {
+    try (TestServer other = TestServer.builder().realExecutors().start(wp.session())) {
+      String here = wp.server().instance().address();
+      // The app's dialler: the fleet's instances by address (here, two in-process servers).
+      WatchPartyClient aliceClient =
+          client(
+              WatchPartyClient.builder(wp.channel(), wp.token("alice"))
+                  .instances(address -> address.equals(here) ? wp.channel() : other.channel()));
+      String roomId = other.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      Heard heard = new Heard();
+
+      // Asked through the instance that does not own the room: sent to the owner, and joined.
+      RoomConnection alice = aliceClient.join(roomId, heard);
+      assertThat(alice.joined().get(30, TimeUnit.SECONDS).getRoom().getRoomId()).isEqualTo(roomId);
+      assertThat(heard.states)
+          .containsExactly(ConnectionState.RECONNECTING, ConnectionState.JOINED);
+
+      // The room moves to this instance (the owner's row names it, at the next epoch), while the
+      // former owner is unaware: its next write is refused, and its streams are sent here.
+      wp.session()
+          .execute(
+              "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = 2"
+                  + " WHERE room_id = ? IF owner_epoch = 1",
+              wp.server().instance().id(),
+              here,
+              UUID.fromString(roomId));
+      alice.play().get(30, TimeUnit.SECONDS);
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> heard.states.contains(ConnectionState.RESYNCED));
+      // A new owner's numbers are past the old one's: the connection resynced from a snapshot of
+      // the room as storage has it (the play the former owner applied after the takeover was not
+      // stored), and it plays on with the new owner, in the new epoch's numbers.
+      assertThat(heard.states)
+          .containsSubsequence(
+              ConnectionState.JOINED, ConnectionState.RECONNECTING, ConnectionState.RESYNCED);
+      assertThat(heard.snapshot.getPlayback().getPlaying()).isFalse();
+      assertThat(alice.play().get(30, TimeUnit.SECONDS).getSequence() >> 32).isEqualTo(3);
+      assertThat(
+              wp.session()
+                  .execute("SELECT owner_id FROM rooms WHERE room_id = ?", UUID.fromString(roomId))
+                  .one()
+                  .getString("owner_id"))
+          .isEqualTo(wp.server().instance().id());
+    }
   }
 }
