@@ -176,6 +176,124 @@ class HttpFuzzIT {
   }
 
   /**
+   * The event stream's resume header, fuzzed: a browser sends back whatever id it last saw, and an
+   * extension or a proxy may send anything. Any {@code Last-Event-ID} that names no event the
+   * bridge still holds (numbers of every size and sign, text, numbers too long for a long, blanks)
+   * opens the stream with a fresh snapshot; none fails the stream or logs an ERROR.
+   */
+  @Test
+  void anyLastEventIdOpensTheStreamWithASnapshotOrTheMissedEvents() {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    log.start();
+    root.addAppender(log);
+    Map<String, Integer> answers = new TreeMap<>();
+    try (Browser alice = platform.browser("alice")) {
+      String roomId =
+          alice
+              .ok(
+                  "/api/rooms",
+                  "{\"titleId\":\"sintel\",\"name\":\"Resumed\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
+              .objectValue("room")
+              .orElseThrow()
+              .stringValue("roomId")
+              .orElseThrow();
+      long current;
+      try (SseProbe first = alice.events(roomId)) {
+        current = Long.parseLong(first.next("snapshot").id());
+      }
+      List<String> ids = new ArrayList<>();
+      JqwikSession.run(
+          SEED, () -> lastEventIds().sampleStream().limit(LAST_EVENT_IDS).forEach(ids::add));
+      for (String id : ids) {
+        if (heldByTheBridge(id, current)) {
+          continue; // an exact resume: EventStreamsIT covers it
+        }
+        try (SseProbe stream = openAsABrowserDoes(alice, roomId, id, answers)) {
+          assertThat(stream.status()).as("Last-Event-ID %s", shown(id)).isEqualTo(200);
+          assertThat(stream.next().name()).as("Last-Event-ID %s", shown(id)).isEqualTo("snapshot");
+          answers.merge("snapshot", 1, Integer::sum);
+        }
+      }
+      System.out.printf(
+          "HttpFuzzIT: %d fuzzed Last-Event-IDs (seed %s): %s%n", ids.size(), SEED, answers);
+      assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(Object::toString))
+          .as("ERROR lines while fuzzing Last-Event-ID (seed %s)", SEED)
+          .isEmpty();
+    } finally {
+      root.detachAppender(log);
+    }
+  }
+
+  private static final int LAST_EVENT_IDS = 60;
+
+  /** Values a Last-Event-ID header may carry (an HTTP header value: no line breaks). */
+  private static Arbitrary<String> lastEventIds() {
+    return Arbitraries.frequencyOf(
+        Tuple.of(3, Arbitraries.longs().map(Object::toString)),
+        Tuple.of(1, Arbitraries.strings().numeric().ofMinLength(19).ofMaxLength(60)),
+        Tuple.of(
+            2,
+            Arbitraries.strings()
+                .withCharRange(' ', '~')
+                .ofMaxLength(80)
+                .map(String::strip)
+                .filter(v -> !v.isEmpty())),
+        Tuple.of(
+            1,
+            Arbitraries.of(
+                "0",
+                "-1",
+                "-0",
+                "+5",
+                "1e3",
+                "0x10",
+                " 42 ",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "9223372036854775808",
+                "4294967296.0")));
+  }
+
+  /**
+   * Whether {@code id} may name an event the bridge still holds for a room now at {@code current}.
+   */
+  private static boolean heldByTheBridge(String id, long current) {
+    try {
+      long sequence = Long.parseLong(id.strip());
+      return Math.abs(sequence - current) < 1_000;
+    } catch (NumberFormatException notOurs) {
+      return false;
+    }
+  }
+
+  /**
+   * Opens the room's stream as a browser's EventSource does: refused for a moment because the
+   * previous stream's slot is not free yet (TOO_MANY_STREAMS, with Retry-After), it tries again.
+   */
+  private static SseProbe openAsABrowserDoes(
+      Browser browser, String roomId, String lastEventId, Map<String, Integer> answers) {
+    for (int attempt = 0; ; attempt++) {
+      SseProbe stream = browser.events(roomId, lastEventId);
+      if (stream.status() != 503 || attempt == 5) {
+        return stream;
+      }
+      stream.close();
+      answers.merge("503, opened again", 1, Integer::sum);
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private static String shown(String id) {
+    return "'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "'";
+  }
+
+  /**
    * Sends as a browser does: a request that got no byte of an answer on a connection kept from an
    * earlier one is sent once more (a server may close an idle connection just as a request goes out
    * on it; Chromium retries then, the JDK's client only for idempotent methods). A request the
