@@ -2,9 +2,11 @@ package io.watchparty.server.room;
 
 /**
  * One change of a room's stored state, as the room made it. The store turns each into a targeted
- * write (a set element added or removed, columns replaced), stamped with {@link #writeMicros()}:
- * the room gives its changes increasing timestamps, so Cassandra keeps them in the order they
- * happened whatever order the writes arrive in, and a retried write cannot undo a later one.
+ * write (a set element added or removed, columns replaced). The room's own row is written under its
+ * owner's epoch, in the order the room sends its writes (one at a time: see {@code RoomWriter});
+ * the rows outside it (memberships, the directory) carry {@link #writeMicros()}, increasing per
+ * room, so Cassandra keeps them in the order they happened and a retried write cannot undo a later
+ * one.
  */
 public sealed interface RoomChange {
   /** The Cassandra write timestamp, in microseconds. */
