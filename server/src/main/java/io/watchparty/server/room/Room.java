@@ -246,6 +246,10 @@ public final class Room {
         presence.addRelay(subscriber, request.getLastSequence());
         return subscriber;
       }
+      if (who.relay()) {
+        throw new RefusedException(
+            ErrorReason.NOT_A_VIEWER, "a relay account joins a room only as a relay (as_relay)");
+      }
       admission.requireAdmissible(who, request.getInviteToken(), storedMember);
       licence.watch();
       Presence.Arrival arrival = presence.addConnection(who, subscriber, request.getLastSequence());

@@ -6,7 +6,9 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.watchparty.proto.v1.AccountServiceGrpc;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.RoomServiceGrpc;
 import io.watchparty.server.auth.Identity;
 import io.watchparty.server.auth.TokenService;
 import io.watchparty.server.refusal.RefusedException;
@@ -23,13 +25,25 @@ import java.util.Set;
  * {@link #currentIdentity()}. A call without a valid token is refused by throwing a {@link
  * RefusedException} from {@code interceptCall}, so an interceptor that maps refusals to statuses
  * must run before this one. A call with more than one {@code authorization} value is refused
- * ({@code TOKEN_INVALID}) rather than run as whichever token one of them names.
+ * ({@code TOKEN_INVALID}) rather than run as whichever token one of them names, and a relay account
+ * is refused every call but its own ({@code NOT_A_VIEWER}).
  */
 public final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<Identity> IDENTITY = Context.key("watchparty-identity");
   private static final String BEARER = "Bearer ";
+
+  /**
+   * What a relay account (the web bridge's) may call: its relay streams (joined {@code as_relay}:
+   * {@code Room} refuses any other join), the server clock, and its own account. Everything a
+   * viewer does, the bridge does under that viewer's own token.
+   */
+  private static final Set<String> RELAY_METHODS =
+      Set.of(
+          RoomServiceGrpc.getConnectMethod().getFullMethodName(),
+          RoomServiceGrpc.getGetServerTimeMethod().getFullMethodName(),
+          AccountServiceGrpc.getGetAccountMethod().getFullMethodName());
 
   private final TokenService tokens;
   private final Set<String> openServices;
@@ -50,6 +64,13 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
     // A refusal propagates to the server's error interceptor, which ends the call with it.
     Identity identity = tokens.verify(bearerToken(headers));
+    if (identity.relay()
+        && !RELAY_METHODS.contains(call.getMethodDescriptor().getFullMethodName())) {
+      throw new RefusedException(
+          ErrorReason.NOT_A_VIEWER,
+          "a relay account only relays rooms; it cannot act as a viewer",
+          Map.of("method", call.getMethodDescriptor().getFullMethodName()));
+    }
     return Contexts.interceptCall(
         Context.current().withValue(IDENTITY, identity), call, headers, next);
   }

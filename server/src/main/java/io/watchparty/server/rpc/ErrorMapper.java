@@ -125,6 +125,7 @@ public final class ErrorMapper {
           BANNED_FROM_ROOM,
           KICKED_FROM_ROOM,
           NOT_A_RELAY,
+          NOT_A_VIEWER,
           NOT_ADMIN,
           DEMO_TOKENS_DISABLED,
           MUTED ->

@@ -28,6 +28,7 @@ import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -120,6 +121,47 @@ class RelayIT {
             .setJoin(Join.newBuilder().setRoomId(roomId).setAsRelay(true))
             .build());
     impostor.awaitRefusal(Code.PERMISSION_DENIED, ErrorReason.NOT_A_RELAY);
+  }
+
+  @Test
+  void aRelayAccountNeverActsAsAViewer() {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    var relay = wp.as("web-bridge");
+
+    for (var call :
+        List.<ThrowingCallable>of(
+            () ->
+                relay.createRoom(
+                    CreateRoomRequest.newBuilder()
+                        .setTitleId("sintel")
+                        .setName("Relayed")
+                        .setSettings(RoomSettings.newBuilder().setVisibility(Visibility.PUBLIC))
+                        .build()),
+            () -> relay.getRoom(GetRoomRequest.newBuilder().setRoomId(roomId).build()),
+            () -> relay.authorizeViewer(authorize(roomId, "")),
+            () ->
+                relay.sendCommand(
+                    SendCommandRequest.newBuilder()
+                        .setRoomId(roomId)
+                        .setCommand(Commands.play())
+                        .build()),
+            () ->
+                wp.chatAs("web-bridge")
+                    .sendChat(
+                        SendChatRequest.newBuilder()
+                            .setRoomId(roomId)
+                            .setMessage(
+                                SendChat.newBuilder().setClientMessageId("r-1").setText("hi"))
+                            .build()))) {
+      assertRefused(call, Code.PERMISSION_DENIED, ErrorReason.NOT_A_VIEWER);
+    }
+    StreamProbe asViewer = wp.connect("web-bridge").join(roomId);
+    asViewer.awaitRefusal(Code.PERMISSION_DENIED, ErrorReason.NOT_A_VIEWER);
+
+    // What it is for still works: the clock, and relaying the room.
+    assertThat(relay.getServerTime(ClockPing.getDefaultInstance()).getServerSendTimeMs())
+        .isPositive();
+    joinAsRelay(roomId);
   }
 
   @Test
