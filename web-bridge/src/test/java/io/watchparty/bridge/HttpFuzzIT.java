@@ -2,10 +2,6 @@ package io.watchparty.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.helidon.json.JsonObject;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
@@ -22,7 +18,6 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.sessions.JqwikSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every route of the browser API, sent what jqwik's generators make: JSON objects with the API's
@@ -99,22 +94,11 @@ class HttpFuzzIT {
 
   @Test
   void everyRouteAnswersFuzzedRequestsWithoutAServerErrorAndWithAReason() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-    log.start();
-    root.addAppender(log);
     List<String> wrong = new ArrayList<>();
     Map<String, Integer> answers = new TreeMap<>();
-    try (Browser alice = platform.browser("alice")) {
-      String roomId =
-          alice
-              .ok(
-                  "/api/rooms",
-                  "{\"titleId\":\"sintel\",\"name\":\"Fuzzed\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
-              .objectValue("room")
-              .orElseThrow()
-              .stringValue("roomId")
-              .orElseThrow();
+    try (ErrorLog log = ErrorLog.open();
+        Browser alice = platform.browser("alice")) {
+      String roomId = publicRoom(alice, "Fuzzed");
       List<Request> requests = new ArrayList<>();
       JqwikSession.run(
           SEED,
@@ -163,15 +147,11 @@ class HttpFuzzIT {
           requests.size(), ROUTES.size(), SEED, answers);
 
       assertThat(wrong).as("answers no browser can act on (seed %s)", SEED).isEmpty();
-      assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(Object::toString))
-          .as("ERROR lines while fuzzing (seed %s)", SEED)
-          .isEmpty();
+      assertThat(log.errors()).as("errors logged while fuzzing (seed %s)", SEED).isEmpty();
       // The bridge and its upstream still serve, and the room still works.
       assertThat(alice.get("/api/session").statusCode()).isEqualTo(200);
       SseProbe events = alice.events(roomId);
       assertThat(events.next().name()).isEqualTo("snapshot");
-    } finally {
-      root.detachAppender(log);
     }
   }
 
@@ -183,21 +163,10 @@ class HttpFuzzIT {
    */
   @Test
   void anyLastEventIdOpensTheStreamWithASnapshotOrTheMissedEvents() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-    log.start();
-    root.addAppender(log);
     Map<String, Integer> answers = new TreeMap<>();
-    try (Browser alice = platform.browser("alice")) {
-      String roomId =
-          alice
-              .ok(
-                  "/api/rooms",
-                  "{\"titleId\":\"sintel\",\"name\":\"Resumed\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
-              .objectValue("room")
-              .orElseThrow()
-              .stringValue("roomId")
-              .orElseThrow();
+    try (ErrorLog log = ErrorLog.open();
+        Browser alice = platform.browser("alice")) {
+      String roomId = publicRoom(alice, "Resumed");
       long current;
       try (SseProbe first = alice.events(roomId)) {
         current = Long.parseLong(first.next("snapshot").id());
@@ -217,12 +186,24 @@ class HttpFuzzIT {
       }
       System.out.printf(
           "HttpFuzzIT: %d fuzzed Last-Event-IDs (seed %s): %s%n", ids.size(), SEED, answers);
-      assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(Object::toString))
-          .as("ERROR lines while fuzzing Last-Event-ID (seed %s)", SEED)
+      assertThat(log.errors())
+          .as("errors logged while fuzzing Last-Event-ID (seed %s)", SEED)
           .isEmpty();
-    } finally {
-      root.detachAppender(log);
     }
+  }
+
+  /** A public room {@code browser}'s user hosts, made through the API: its id. */
+  private static String publicRoom(Browser browser, String name) {
+    return browser
+        .ok(
+            "/api/rooms",
+            "{\"titleId\":\"sintel\",\"name\":\""
+                + name
+                + "\",\"settings\":{\"visibility\":\"PUBLIC\"}}")
+        .objectValue("room")
+        .orElseThrow()
+        .stringValue("roomId")
+        .orElseThrow();
   }
 
   private static final int LAST_EVENT_IDS = 60;

@@ -111,6 +111,7 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
   public void afterAll(ExtensionContext context) {
     if (context.getUniqueId().equals(owningClass)) {
       close();
+      owningClass = null; // a rerun of a failed test starts a new platform
     }
   }
 
