@@ -252,17 +252,22 @@ public final class CassandraRoomStore implements RoomStore {
                 rs.wasApplied()
                     ? CompletableFuture.completedFuture(
                         new RoomOwner(claimant.id(), claimant.address(), epoch))
-                    // Not applied: another claim won; its owner is read as Paxos settled it.
-                    : session
-                        .executeAsync(
-                            selectRoom
-                                .bind(roomId)
-                                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
-                        .thenApply(
-                            found ->
-                                owner(found.one())
-                                    .orElseThrow(
-                                        () -> new IllegalStateException("claimed, yet no owner"))));
+                    // Not applied: another claim won.
+                    : currentOwner(roomId));
+  }
+
+  /**
+   * The owner of a room whose conditional write was not applied, read as Paxos settled it (a serial
+   * read): another instance claimed it since.
+   */
+  private CompletionStage<RoomOwner> currentOwner(UUID roomId) {
+    return session
+        .executeAsync(
+            selectRoom.bind(roomId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
+        .thenApply(
+            found ->
+                owner(found.one())
+                    .orElseThrow(() -> new IllegalStateException("fenced, yet no owner")));
   }
 
   @Override
@@ -379,14 +384,10 @@ public final class CassandraRoomStore implements RoomStore {
     if (rs.wasApplied()) {
       return CompletableFuture.completedFuture(null);
     }
-    return session
-        .executeAsync(
-            selectRoom.bind(roomId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
+    return currentOwner(roomId)
         .thenApply(
-            found -> {
-              throw new RoomMoved(
-                  owner(found.one())
-                      .orElseThrow(() -> new IllegalStateException("fenced, yet no owner")));
+            owner -> {
+              throw new RoomMoved(owner);
             });
   }
 
