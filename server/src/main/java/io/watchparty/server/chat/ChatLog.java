@@ -1,6 +1,8 @@
 package io.watchparty.server.chat;
 
 import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.server.room.RoomMoved;
+import io.watchparty.server.room.RoomOwner;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,11 @@ import java.util.concurrent.CompletionStage;
  * sends already stored (so a retry is answered, not stored twice), mutes and slow mode. Every call
  * is asynchronous: none may block the thread that calls it. {@link StoredRoomChat} is its one user;
  * the Cassandra adapter is {@code store.CassandraChatLog}.
+ *
+ * <p>Every write is made under the epoch of the room's owner ({@link RoomOwner}), as the room's own
+ * writes are: a write of an instance that lost the room (paused, partitioned) is refused, and fails
+ * with {@link RoomMoved} naming the owner storage holds now. An owner {@linkplain #fence fences} a
+ * room's chat right after claiming the room, before it reads or writes any of it.
  */
 public interface ChatLog {
 
@@ -40,35 +47,43 @@ public interface ChatLog {
   long bucketOf(UUID messageId);
 
   /**
+   * Takes a room's chat for the owner of {@code epoch}, who has just claimed the room: from now on
+   * no earlier owner's write of it is stored, and every write of theirs that was stored is read by
+   * what follows (its recent messages, a retry's lookup). Fails with {@link RoomMoved} if a newer
+   * owner claimed the room since.
+   */
+  CompletionStage<Void> fence(UUID roomId, long epoch);
+
+  /**
    * Stores a message once per (room, sender, client message id); completes when history can find
    * it. A send that {@code mayBeARetry} (the room may no longer remember the first copy) is first
    * looked up within {@link ChatSettings#RETRY_WINDOW}: a copy found there is answered as it is
    * now, deleted or not.
    */
-  CompletionStage<Stored> store(UUID roomId, ChatMessage message, boolean mayBeARetry);
+  CompletionStage<Stored> store(UUID roomId, long epoch, ChatMessage message, boolean mayBeARetry);
 
   /**
    * Stores messages of one room that need no lookup for an earlier copy, together where they can
    * be. Completes when all are stored; fails if any failed (those may or may not be stored, as for
    * any failed write: a retry of them looks them up).
    */
-  CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages);
+  CompletionStage<Void> writeAll(UUID roomId, long epoch, List<ChatMessage> messages);
 
   /**
-   * Withdraws messages whose write failed and so may or may not be stored: each message and its
-   * send's row are deleted as of a time later than the message's own, so no copy of that write,
-   * stored before or arriving after, is left, and a retry of the send is stored anew. Idempotent.
+   * Withdraws messages whose write failed and so may or may not be stored: the messages are deleted
+   * after any write of them still in progress has settled, so no copy of that write is left, and a
+   * retry of the send is stored anew. Idempotent.
    */
-  CompletionStage<Void> withdraw(UUID roomId, List<ChatMessage> messages);
+  CompletionStage<Void> withdraw(UUID roomId, long epoch, List<ChatMessage> messages);
 
   /** A message by id, deleted or not; empty if it was never stored (or has expired). */
   CompletionStage<Optional<Found>> find(UUID roomId, UUID messageId);
 
   /**
-   * Marks a message deleted (its text becomes empty) as of {@code micros}, a time later than the
-   * message's own, for what is left of its retention period.
+   * Marks a message deleted (its text becomes empty), after its own write, for what is left of its
+   * retention period.
    */
-  CompletionStage<Void> markDeleted(UUID roomId, UUID messageId, String byUserId, long micros);
+  CompletionStage<Void> markDeleted(UUID roomId, long epoch, UUID messageId, String byUserId);
 
   /**
    * Up to {@code size} messages older than {@code from} (the newest if empty), newest first;
@@ -78,12 +93,12 @@ public interface ChatLog {
 
   /** Mutes a user until {@code untilMs}; the mute is forgotten once {@code length} has passed. */
   CompletionStage<Void> mute(
-      UUID roomId, String userId, long untilMs, String byUserId, Duration length, long micros);
+      UUID roomId, long epoch, String userId, long untilMs, String byUserId, Duration length);
 
-  CompletionStage<Void> unmute(UUID roomId, String userId, long micros);
+  CompletionStage<Void> unmute(UUID roomId, long epoch, String userId);
 
   /** The room's mutes that have not expired yet: user id to the end of the mute. */
   CompletionStage<Map<String, Long>> mutes(UUID roomId);
 
-  CompletionStage<Void> setSlowMode(UUID roomId, long slowModeMs, long micros);
+  CompletionStage<Void> setSlowMode(UUID roomId, long epoch, long slowModeMs);
 }

@@ -9,7 +9,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -28,7 +27,6 @@ public final class ChatRooms implements RoomChat.Factory {
   final RateLimiter messageLimiter;
   final RateLimiter reactionLimiter;
   final ChatIds ids = new ChatIds();
-  private final AtomicLong lastWriteMicros = new AtomicLong();
 
   /**
    * @param store where messages, mutes and slow mode are kept
@@ -53,22 +51,16 @@ public final class ChatRooms implements RoomChat.Factory {
   }
 
   @Override
-  public CompletionStage<Function<Room, RoomChat>> prepare(UUID roomId, boolean created) {
+  public CompletionStage<Function<Room, RoomChat>> prepare(
+      UUID roomId, long epoch, boolean created) {
     if (created) {
       return CompletableFuture.completedFuture(
-          room -> new StoredRoomChat(this, room, true, StoredRoomChat.Preloaded.NOTHING));
+          room -> new StoredRoomChat(this, room, epoch, true, StoredRoomChat.Preloaded.NOTHING));
     }
-    return StoredRoomChat.load(this, roomId)
-        .thenApply(stored -> room -> new StoredRoomChat(this, room, false, stored));
-  }
-
-  /**
-   * A Cassandra write timestamp for a moderation change, increasing across calls. From the wall
-   * clock rather than the server's clock: these writes share columns with writes the driver stamps
-   * itself (the {@code rooms} row), and the later change must win.
-   */
-  long nextWriteMicros() {
-    long now = System.currentTimeMillis() * 1000;
-    return lastWriteMicros.updateAndGet(last -> Math.max(last + 1, now));
+    // Fenced before it is read: what an earlier owner stored is settled and read.
+    return store
+        .fence(roomId, epoch)
+        .thenCompose(fenced -> StoredRoomChat.load(this, roomId))
+        .thenApply(stored -> room -> new StoredRoomChat(this, room, epoch, false, stored));
   }
 }

@@ -24,6 +24,7 @@ import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
 import io.watchparty.server.room.Room;
 import io.watchparty.server.room.RoomChat;
+import io.watchparty.server.room.RoomMoved;
 import io.watchparty.server.room.RoomRegistry;
 import io.watchparty.server.room.Sanction;
 import java.time.Duration;
@@ -99,6 +100,9 @@ final class StoredRoomChat implements RoomChat {
   private final ChatRooms chat;
   private final Room room;
   private final UUID roomId;
+
+  /** The epoch of this instance's ownership of the room: every write is made under it. */
+  private final long epoch;
 
   // Everything below is guarded by the room lock.
 
@@ -189,10 +193,11 @@ final class StoredRoomChat implements RoomChat {
    * @param stored what {@link #load} read for a room loaded from storage; {@link Preloaded#NOTHING}
    *     for a room just created
    */
-  StoredRoomChat(ChatRooms chat, Room room, boolean created, Preloaded stored) {
+  StoredRoomChat(ChatRooms chat, Room room, long epoch, boolean created, Preloaded stored) {
     this.chat = chat;
     this.room = room;
     this.roomId = room.id();
+    this.epoch = epoch;
     // A loaded room may get retries of sends an earlier run of it answered.
     this.settled =
         new RecentSends(
@@ -328,7 +333,7 @@ final class StoredRoomChat implements RoomChat {
   private void write(List<Send> batch, int attempt) {
     CompletionStage<Void> written;
     try {
-      written = chat.store.writeAll(roomId, messagesOf(batch));
+      written = chat.store.writeAll(roomId, epoch, messagesOf(batch));
     } catch (RuntimeException e) {
       written = CompletableFuture.failedFuture(e);
     }
@@ -339,6 +344,8 @@ final class StoredRoomChat implements RoomChat {
   private void written(List<Send> batch, int attempt, Throwable failure) {
     if (failure == null) {
       settleBatch(batch, null);
+    } else if (Failures.unwrap(failure) instanceof RoomMoved moved) {
+      settleBatch(batch, lostTo(moved));
     } else {
       retryOrWithdraw(
           batch, attempt, failure, next -> write(batch, next), () -> settleBatch(batch, failure));
@@ -388,11 +395,25 @@ final class StoredRoomChat implements RoomChat {
               "the withdrawal of " + messages.size() + " chat message(s)",
               () ->
                   chat.store
-                      .withdraw(roomId, messages)
+                      .withdraw(roomId, epoch, messages)
                       .thenRunAsync(() -> withdrawn(keys), chat.executor));
           return null;
         });
     givenUp.run();
+  }
+
+  /**
+   * Another instance owns the room now (a write was refused under our epoch): the room lets go, and
+   * the senders of what was not stored here are sent to the owner, where a retry of theirs is
+   * looked up and answered as storage has it.
+   */
+  private Throwable lostTo(RoomMoved moved) {
+    room.withChatLock(
+        access -> {
+          access.lostTo(moved.owner());
+          return null;
+        });
+    return moved.owner().movedHere(roomId);
   }
 
   private void withdrawn(List<RecentSends.Key> keys) {
@@ -435,7 +456,7 @@ final class StoredRoomChat implements RoomChat {
   private void store(Send send, int attempt) {
     CompletionStage<Stored> stored;
     try {
-      stored = chat.store.store(roomId, send.message, send.mayBeARetry);
+      stored = chat.store.store(roomId, epoch, send.message, send.mayBeARetry);
     } catch (RuntimeException e) {
       stored = CompletableFuture.failedFuture(e);
     }
@@ -443,6 +464,8 @@ final class StoredRoomChat implements RoomChat {
         (result, failure) -> {
           if (failure == null) {
             settle(send, result, null);
+          } else if (Failures.unwrap(failure) instanceof RoomMoved moved) {
+            settle(send, null, lostTo(moved));
           } else {
             retryOrWithdraw(
                 List.of(send),
@@ -632,10 +655,9 @@ final class StoredRoomChat implements RoomChat {
                   }
                   recent.removeIf(m -> m.getMessageId().equals(messageId));
                   settled.deleted(messageId);
-                  long writeAt = chat.nextWriteMicros();
                   access.writeBehind(
                       "the deletion of message " + messageId,
-                      () -> chat.store.markDeleted(roomId, id, who.userId(), writeAt));
+                      () -> chat.store.markDeleted(roomId, epoch, id, who.userId()));
                   return stored(
                       access,
                       access.publish(
@@ -669,10 +691,9 @@ final class StoredRoomChat implements RoomChat {
           access.requireMayModerate(who.userId(), target, Sanction.MUTE);
           long until = chat.clock.millis() + length.toMillis();
           mutedUntil.put(target, until);
-          long writeAt = chat.nextWriteMicros();
           access.writeBehind(
               "the mute of " + target,
-              () -> chat.store.mute(roomId, target, until, who.userId(), length, writeAt));
+              () -> chat.store.mute(roomId, epoch, target, until, who.userId(), length));
           return stored(access, announceMute(access, target, until, who));
         });
   }
@@ -687,9 +708,8 @@ final class StoredRoomChat implements RoomChat {
           if (until == null || until <= chat.clock.millis()) {
             return CompletableFuture.completedStage(accepted(0));
           }
-          long writeAt = chat.nextWriteMicros();
           access.writeBehind(
-              "the unmute of " + target, () -> chat.store.unmute(roomId, target, writeAt));
+              "the unmute of " + target, () -> chat.store.unmute(roomId, epoch, target));
           return stored(access, announceMute(access, target, 0, who));
         });
   }
@@ -712,9 +732,8 @@ final class StoredRoomChat implements RoomChat {
           if (slowModeMs == 0) {
             lastPostedAt.clear();
           }
-          long writeAt = chat.nextWriteMicros();
           access.writeBehind(
-              "the slow mode", () -> chat.store.setSlowMode(roomId, slowModeMs, writeAt));
+              "the slow mode", () -> chat.store.setSlowMode(roomId, epoch, slowModeMs));
           return stored(
               access,
               access.publish(

@@ -37,6 +37,7 @@ final class ChatAccess implements RoomChat.Access {
 
   @Override
   public void requireOpen() {
+    writer.requireOwned();
     state.requireOpen();
   }
 
@@ -91,6 +92,11 @@ final class ChatAccess implements RoomChat.Access {
   @Override
   public void writeBehind(String what, Supplier<CompletionStage<?>> write) {
     writer.addWrite(what, write);
+  }
+
+  @Override
+  public void lostTo(RoomOwner owner) {
+    writer.lostTo(owner);
   }
 
   @Override

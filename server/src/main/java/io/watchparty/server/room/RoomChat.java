@@ -51,11 +51,12 @@ public interface RoomChat {
   /** Builds the chat of each room the registry creates or loads. */
   interface Factory {
     /**
-     * What builds the chat of room {@code roomId} once the room is built. For a room loaded from
-     * storage ({@code created} false) it completes once its recent messages and current mutes are
-     * read; for a room just created, at once. The completion may run on a driver thread.
+     * What builds the chat of room {@code roomId}, owned by this instance under {@code epoch}, once
+     * the room is built. For a room loaded from storage ({@code created} false) it completes once
+     * the chat is fenced for this owner and its recent messages and current mutes are read; for a
+     * room just created, at once. The completion may run on a driver thread.
      */
-    CompletionStage<Function<Room, RoomChat>> prepare(UUID roomId, boolean created);
+    CompletionStage<Function<Room, RoomChat>> prepare(UUID roomId, long epoch, boolean created);
   }
 
   /** Where a user stands in the room, as far as chat is concerned. */
@@ -68,7 +69,10 @@ public interface RoomChat {
 
   /** What chat code may read and do while it holds the room lock. */
   interface Access {
-    /** Refuses with ROOM_CLOSED once the room has ended. */
+    /**
+     * Refuses with ROOM_CLOSED once the room has ended, and with ROOM_MOVED once another instance
+     * owns it.
+     */
     void requireOpen();
 
     boolean closed();
@@ -96,10 +100,17 @@ public interface RoomChat {
 
     /**
      * Stores a moderation change behind the room (see the rule in {@code room.proto}): {@code
-     * write} runs after the lock is released and again, with backoff, until it succeeds, so it must
-     * be idempotent (timestamped).
+     * write} runs after the lock is released, after the room's writes recorded before it, and
+     * again, with backoff, until it succeeds, so it must be idempotent (the same write again). A
+     * write refused with {@link RoomMoved} lets the room go.
      */
     void writeBehind(String what, Supplier<CompletionStage<?>> write);
+
+    /**
+     * Storage refused a chat write because {@code owner} owns the room now: the room lets go of
+     * itself (its streams are sent to the owner), as for a refused write of its own.
+     */
+    void lostTo(RoomOwner owner);
 
     /** Completes once every change recorded so far (this step's too) is stored. */
     CompletionStage<Void> whenStored();

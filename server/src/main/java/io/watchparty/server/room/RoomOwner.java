@@ -37,7 +37,7 @@ public record RoomOwner(String instanceId, String address, long epoch) {
   }
 
   /** The refusal that sends a client of {@code roomId} to this owner. */
-  RefusedException movedHere(UUID roomId) {
+  public RefusedException movedHere(UUID roomId) {
     return new RefusedException(
         ErrorReason.ROOM_MOVED,
         "another server instance serves this room now; reconnect to " + address,

@@ -175,7 +175,7 @@ public final class RoomRegistry {
             Optional.of(RoomOwner.next(instances.self(), 0)));
     return store
         .create(record)
-        .thenCombine(chats.prepare(record.roomId(), true), (stored, chat) -> chat)
+        .thenCombine(chats.prepare(record.roomId(), 1, true), (stored, chat) -> chat)
         .thenApplyAsync(
             chat -> {
               Room room = newRoom(record, record.owner().orElseThrow(), rights, chat);
@@ -255,7 +255,7 @@ public final class RoomRegistry {
                       .thenCompose(
                           owner ->
                               chats
-                                  .prepare(id, false)
+                                  .prepare(id, owner.epoch(), false)
                                   .thenCombineAsync(
                                       availability.apply(record.playback().titleId()),
                                       (chat, rights) -> newRoom(record, owner, rights, chat),

@@ -252,7 +252,7 @@ final class RoomWriter {
     }
     Throwable failure = Failures.unwrap(completion);
     if (failure instanceof RoomMoved refused) {
-      letGo(batch, refused.owner());
+      letGo(Optional.of(batch), refused.owner());
       return;
     }
     if (!store.mayRetry(failure) || batch.tries() >= attempts) {
@@ -290,26 +290,55 @@ final class RoomWriter {
     sendNext();
   }
 
-  /** Another instance owns the room: nothing more is written, and the room is told. */
-  private void letGo(Batch batch, RoomOwner owner) {
-    List<Pending> dropped = new ArrayList<>(batch.pending());
+  /** Refuses a change once another instance owns the room: the client goes there. */
+  synchronized void requireOwned() {
+    if (movedTo != null) {
+      throw movedTo.movedHere(roomId);
+    }
+  }
+
+  /**
+   * Another instance owns the room, as a write outside this writer (the chat's) found: nothing more
+   * is written, and the room is told (once). A write of this writer still out settles as storage
+   * answers it.
+   */
+  void lostTo(RoomOwner owner) {
+    letGo(Optional.empty(), owner);
+  }
+
+  /**
+   * Another instance owns the room ({@code refused} the write out, if storage refused it): nothing
+   * more is written, what waits fails with {@code ROOM_MOVED}, and the room is told, once.
+   */
+  private void letGo(Optional<Batch> refused, RoomOwner owner) {
+    List<Pending> dropped = new ArrayList<>(refused.map(Batch::pending).orElse(List.of()));
+    boolean first;
+    RoomOwner owns;
     synchronized (this) {
-      movedTo = owner;
+      first = movedTo == null;
+      if (first) {
+        movedTo = owner;
+      }
+      owns = movedTo;
       dropped.addAll(queued);
       dropped.addAll(unsent);
       queued.clear();
       unsent.clear();
       unsentPlayback = null;
-      writing = false;
+      if (refused.isPresent()) {
+        writing = false;
+      }
     }
-    log.info(
-        "Room {}: instance {} owns it now (epoch {}, ours was {}); letting it go",
-        roomId,
-        owner.instanceId(),
-        owner.epoch(),
-        epoch);
-    RefusedException refusal = owner.movedHere(roomId);
+    RefusedException refusal = owns.movedHere(roomId);
     dropped.forEach(p -> p.stored().completeExceptionally(refusal));
-    moved.accept(owner);
+    if (first) {
+      log.info(
+          "Room {}: instance {} owns it now (epoch {}, ours was {}); letting it go",
+          roomId,
+          owner.instanceId(),
+          owner.epoch(),
+          epoch);
+      moved.accept(owner);
+    }
   }
 }

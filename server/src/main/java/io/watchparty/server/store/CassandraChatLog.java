@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -11,10 +12,12 @@ import com.datastax.oss.driver.api.core.cql.Statement;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.chat.ChatCursor;
 import io.watchparty.server.chat.ChatIds;
 import io.watchparty.server.chat.ChatLog;
 import io.watchparty.server.chat.ChatSettings;
+import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -32,85 +35,149 @@ import java.util.concurrent.CompletionStage;
  * The chat's {@link ChatLog} in Cassandra (tables of {@code V004__chat.cql}): prepared statements
  * only, every call asynchronous. Also owns the {@code slow_mode_ms} column of {@code rooms}: slow
  * mode is a room setting that only chat moderation changes.
+ *
+ * <p>Every write is conditional on the room owner's epoch (the rules are in {@code
+ * V008__chat_fenced.cql}): a history bucket's writes, one single-partition batch conditional on the
+ * bucket's static {@code owner_epoch}; the mutes' on the mutes partition's; slow mode on the room
+ * row's. Conditional writes carry no write timestamps of ours (Paxos orders them), so a deletion
+ * after a write is also later in storage.
  */
 public final class CassandraChatLog implements ChatLog {
   /** Queries one history page may run before it returns what it found with a cursor. */
   static final int MAX_QUERIES_PER_PAGE = 64;
 
+  /**
+   * How long after its time (its id's) a message may still be written, retries included: an owner
+   * refuses to write an older one, so a new owner fences only the buckets of this window (plus
+   * {@link #CLOCK_SKEW}). A send is stored or given up within seconds (see {@code
+   * StoredRoomChat.SETTLE_RETRY}); this leaves room for a long stall of the writer, not a pause of
+   * minutes between the check and the write itself.
+   */
+  static final Duration WRITABLE_FOR = Duration.ofMinutes(1);
+
+  /** How far the clocks of two instances may disagree, for the window a new owner fences. */
+  static final Duration CLOCK_SKEW = Duration.ofMinutes(1);
+
+  /**
+   * How often a partition's epoch is raised before giving up (others keep raising it meanwhile).
+   */
+  private static final int RAISE_ATTEMPTS = 5;
+
   private final CqlSession session;
   private final InstantSource clock;
+  private final RoomOwners owners;
   private final long bucketMillis;
   private final int ttlSeconds;
   private final int bucketTtlSeconds;
 
-  /** Buckets whose index row this server has written (or is writing); failures are dropped. */
-  private final AsyncCache<BucketKey, Boolean> indexedBuckets;
+  /**
+   * Buckets this server has opened for writing, per owner epoch (indexed, raised to the epoch, the
+   * ownership confirmed after), or is opening; failures are dropped.
+   */
+  private final AsyncCache<OpenBucket, Boolean> openBuckets;
 
-  private final PreparedStatement insertSend;
-  private final PreparedStatement selectSend;
+  private final EpochColumn bucketEpoch;
+  private final EpochColumn mutesEpoch;
   private final PreparedStatement bucketsSince;
   private final PreparedStatement insertMessage;
   private final PreparedStatement selectMessage;
+  private final PreparedStatement selectByClientId;
   private final PreparedStatement markDeleted;
   private final PreparedStatement insertBucket;
   private final PreparedStatement withdrawMessage;
-  private final PreparedStatement withdrawSend;
   private final PreparedStatement newestBucket;
   private final PreparedStatement olderBucket;
   private final PreparedStatement pageOfBucket;
-  private final PreparedStatement insertMute;
+  private final PreparedStatement updateMute;
   private final PreparedStatement deleteMute;
   private final PreparedStatement selectMutes;
   private final PreparedStatement updateSlowMode;
 
-  private record BucketKey(UUID roomId, long bucket) {}
+  private record OpenBucket(UUID roomId, long bucket, long epoch) {}
+
+  /**
+   * The static {@code owner_epoch} column of a table whose partitions a room's owner writes: the
+   * statements that hold it (a write's condition, which rewrites the epoch it checks) and raise it.
+   */
+  private final class EpochColumn {
+    final PreparedStatement hold;
+    final PreparedStatement raiseOlder;
+    final PreparedStatement raiseUnset;
+
+    EpochColumn(String table, String partitionKey) {
+      String set = "UPDATE " + table + " USING TTL ? SET owner_epoch = ? WHERE " + partitionKey;
+      hold = session.prepare(set + " IF owner_epoch = ?");
+      raiseOlder = session.prepare(set + " IF owner_epoch < ?");
+      raiseUnset = session.prepare(set + " IF owner_epoch = null");
+    }
+  }
+
+  /** One partition of an {@link EpochColumn}'s table: its key and how long its epoch lives. */
+  private record Partition(EpochColumn column, UUID roomId, List<Object> key, int ttlSeconds) {
+    BoundStatement hold(long epoch) {
+      return bind(column.hold, epoch, true);
+    }
+
+    BoundStatement raiseOlder(long epoch) {
+      return bind(column.raiseOlder, epoch, true);
+    }
+
+    BoundStatement raiseUnset(long epoch) {
+      return bind(column.raiseUnset, epoch, false);
+    }
+
+    private BoundStatement bind(PreparedStatement statement, long epoch, boolean condition) {
+      List<Object> values = new ArrayList<>();
+      values.add(ttlSeconds);
+      values.add(epoch);
+      values.addAll(key);
+      if (condition) {
+        values.add(epoch);
+      }
+      return statement.bind(values.toArray());
+    }
+  }
 
   public CassandraChatLog(CqlSession session, ChatSettings settings, InstantSource clock) {
     this.session = session;
     this.clock = clock;
+    this.owners = new RoomOwners(session);
     this.bucketMillis = settings.bucket().toMillis();
     this.ttlSeconds = Math.toIntExact(settings.ttl().toSeconds());
     this.bucketTtlSeconds = Math.toIntExact(settings.ttl().plus(settings.bucket()).toSeconds() + 1);
-    this.indexedBuckets =
+    this.openBuckets =
         Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMillis(Math.max(2 * bucketMillis, 60_000)))
             .maximumSize(100_000)
             .buildAsync();
+    this.bucketEpoch = new EpochColumn("chat_messages", "room_id = ? AND bucket = ?");
+    this.mutesEpoch = new EpochColumn("chat_mutes", "room_id = ?");
     String columns = "message_id, user_id, display_name, client_message_id, text, deleted_by";
-    insertSend =
-        session.prepare(
-            "INSERT INTO chat_sends (room_id, bucket, user_id, client_message_id, message_id)"
-                + " VALUES (?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
-    selectSend =
-        session.prepare(
-            "SELECT message_id FROM chat_sends"
-                + " WHERE room_id = ? AND bucket = ? AND user_id = ? AND client_message_id = ?");
     bucketsSince =
         session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? AND bucket >= ?");
     insertMessage =
         session.prepare(
             "INSERT INTO chat_messages (room_id, bucket, message_id, user_id, display_name,"
-                + " client_message_id, text) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                + " USING TTL ? AND TIMESTAMP ?");
+                + " client_message_id, text) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
     selectMessage =
         session.prepare(
             "SELECT "
                 + columns
                 + " FROM chat_messages WHERE room_id = ? AND bucket = ? AND message_id = ?");
+    selectByClientId =
+        session.prepare(
+            "SELECT "
+                + columns
+                + " FROM chat_messages WHERE room_id = ? AND bucket = ? AND client_message_id = ?");
     markDeleted =
         session.prepare(
-            "UPDATE chat_messages USING TTL ? AND TIMESTAMP ? SET text = '', deleted_by = ?"
+            "UPDATE chat_messages USING TTL ? SET text = '', deleted_by = ?"
                 + " WHERE room_id = ? AND bucket = ? AND message_id = ?");
     insertBucket =
         session.prepare("INSERT INTO chat_buckets (room_id, bucket) VALUES (?, ?) USING TTL ?");
     withdrawMessage =
         session.prepare(
-            "DELETE FROM chat_messages USING TIMESTAMP ?"
-                + " WHERE room_id = ? AND bucket = ? AND message_id = ?");
-    withdrawSend =
-        session.prepare(
-            "DELETE FROM chat_sends USING TIMESTAMP ?"
-                + " WHERE room_id = ? AND bucket = ? AND user_id = ? AND client_message_id = ?");
+            "DELETE FROM chat_messages WHERE room_id = ? AND bucket = ? AND message_id = ?");
     newestBucket = session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? LIMIT 1");
     olderBucket =
         session.prepare("SELECT bucket FROM chat_buckets WHERE room_id = ? AND bucket < ? LIMIT 1");
@@ -120,16 +187,14 @@ public final class CassandraChatLog implements ChatLog {
                 + columns
                 + " FROM chat_messages WHERE room_id = ? AND bucket = ? AND message_id < ?"
                 + " LIMIT ?");
-    insertMute =
+    updateMute =
         session.prepare(
-            "INSERT INTO chat_mutes (room_id, user_id, until_ms, by_user_id) VALUES (?, ?, ?, ?)"
-                + " USING TTL ? AND TIMESTAMP ?");
-    deleteMute =
-        session.prepare(
-            "DELETE FROM chat_mutes USING TIMESTAMP ? WHERE room_id = ? AND user_id = ?");
+            "UPDATE chat_mutes USING TTL ? SET until_ms = ?, by_user_id = ?"
+                + " WHERE room_id = ? AND user_id = ?");
+    deleteMute = session.prepare("DELETE FROM chat_mutes WHERE room_id = ? AND user_id = ?");
     selectMutes = session.prepare("SELECT user_id, until_ms FROM chat_mutes WHERE room_id = ?");
     updateSlowMode =
-        session.prepare("UPDATE rooms USING TIMESTAMP ? SET slow_mode_ms = ? WHERE room_id = ?");
+        session.prepare("UPDATE rooms SET slow_mode_ms = ? WHERE room_id = ? IF owner_epoch = ?");
   }
 
   /** The history bucket of a message id. */
@@ -143,31 +208,185 @@ public final class CassandraChatLog implements ChatLog {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Fencing
+
+  private Partition bucketPartition(UUID roomId, long bucket) {
+    return new Partition(bucketEpoch, roomId, List.of(roomId, bucket), bucketTtlSeconds);
+  }
+
+  private Partition mutePartition(UUID roomId) {
+    // 0: no TTL. The partition's rows expire, its epoch must not.
+    return new Partition(mutesEpoch, roomId, List.of(roomId), 0);
+  }
+
+  /**
+   * Raises the epoch of the room's mutes and of every bucket indexed within the window a message
+   * may still be written in (see {@code V008__chat_fenced.cql}).
+   */
+  @Override
+  public CompletionStage<Void> fence(UUID roomId, long epoch) {
+    long since =
+        bucketAt(
+            clock.millis()
+                - WRITABLE_FOR.plus(CLOCK_SKEW).plus(Duration.ofMillis(bucketMillis)).toMillis());
+    CompletableFuture<Void> buckets =
+        execute(bucketsSince.bind(roomId, since))
+            .thenCompose(
+                rs -> {
+                  // A few rows: one per bucket of the window.
+                  List<CompletableFuture<Void>> raised = new ArrayList<>();
+                  for (Row row : rs.currentPage()) {
+                    raised.add(
+                        raise(bucketPartition(roomId, row.getLong(0)), epoch, 1)
+                            .toCompletableFuture());
+                  }
+                  return CompletableFuture.allOf(raised.toArray(CompletableFuture[]::new));
+                });
+    return CompletableFuture.allOf(
+        buckets, raise(mutePartition(roomId), epoch, 1).toCompletableFuture());
+  }
+
+  /**
+   * Sets a partition's epoch to {@code epoch} unless it holds a newer one ({@link
+   * io.watchparty.server.room.RoomMoved} then). A Paxos round: any write of the partition still in
+   * progress settles first.
+   */
+  private CompletionStage<Void> raise(Partition partition, long epoch, int attempt) {
+    return execute(partition.raiseOlder(epoch))
+        .thenCompose(
+            raised -> {
+              if (raised.wasApplied()) {
+                return done();
+              }
+              Optional<Long> held = epochIn(raised.one());
+              if (held.isPresent()) {
+                return raisedBy(partition, epoch, held.get(), attempt);
+              }
+              return execute(partition.raiseUnset(epoch))
+                  .thenCompose(
+                      first ->
+                          first.wasApplied()
+                              ? done()
+                              : raisedBy(
+                                  partition, epoch, epochIn(first.one()).orElse(0L), attempt));
+            });
+  }
+
+  /** A raise was not applied because the partition holds {@code held}. */
+  private CompletionStage<Void> raisedBy(Partition partition, long epoch, long held, int attempt) {
+    if (held == epoch) {
+      return done();
+    }
+    if (held > epoch) {
+      return owners.moved(partition.roomId());
+    }
+    if (attempt >= RAISE_ATTEMPTS) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("could not raise a chat partition's epoch to " + epoch));
+    }
+    // Changed between the two conditions: try again.
+    return raise(partition, epoch, attempt + 1);
+  }
+
+  /**
+   * Makes a bucket writable under {@code epoch}, once per bucket and epoch: indexed first (so a new
+   * owner's fence finds it), raised to the epoch, and then the room read to be still this owner's,
+   * so the raise was not made after a newer owner's fence.
+   */
+  private CompletableFuture<Boolean> opened(UUID roomId, long bucket, long epoch) {
+    return openBuckets.get(
+        new OpenBucket(roomId, bucket, epoch),
+        (key, executor) ->
+            execute(insertBucket.bind(roomId, bucket, bucketTtlSeconds).setIdempotent(true))
+                .thenCompose(indexed -> raise(bucketPartition(roomId, bucket), epoch, 1))
+                .thenCompose(raised -> owners.confirm(roomId, epoch))
+                .thenApply(confirmed -> Boolean.TRUE)
+                .toCompletableFuture());
+  }
+
+  /**
+   * Writes {@code writes} in one batch conditional on the partition's epoch being {@code epoch}. A
+   * partition this owner has not raised yet (never written under its epoch) is raised and the
+   * ownership confirmed, then the batch tried once more; a newer epoch fails it with {@link
+   * io.watchparty.server.room.RoomMoved}.
+   */
+  private CompletionStage<Void> underEpoch(
+      Partition partition, long epoch, List<? extends BatchableStatement<?>> writes) {
+    return underEpoch(partition, epoch, writes, false);
+  }
+
+  private CompletionStage<Void> underEpoch(
+      Partition partition,
+      long epoch,
+      List<? extends BatchableStatement<?>> writes,
+      boolean raisedNow) {
+    BatchStatement batch =
+        BatchStatement.newInstance(DefaultBatchType.UNLOGGED)
+            .add(partition.hold(epoch))
+            .addAll(writes);
+    return execute(batch)
+        .thenCompose(
+            rs -> {
+              if (rs.wasApplied()) {
+                return done();
+              }
+              long held = epochIn(rs.one()).orElse(0L);
+              if (held > epoch) {
+                return owners.moved(partition.roomId());
+              }
+              if (raisedNow) {
+                return CompletableFuture.failedFuture(
+                    new IllegalStateException(
+                        "a chat partition raised to epoch " + epoch + " holds " + held));
+              }
+              return raise(partition, epoch, 1)
+                  .thenCompose(raised -> owners.confirm(partition.roomId(), epoch))
+                  .thenCompose(confirmed -> underEpoch(partition, epoch, writes, true));
+            });
+  }
+
+  /** The epoch a not-applied conditional write found, if the partition has one. */
+  private static Optional<Long> epochIn(Row row) {
+    // A partition with no epoch answers [applied] alone.
+    return row == null
+            || !row.getColumnDefinitions().contains("owner_epoch")
+            || row.isNull("owner_epoch")
+        ? Optional.empty()
+        : Optional.of(row.getLong("owner_epoch"));
+  }
+
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Sending
 
   /**
    * Stores a message once per (room, sender, client message id); completes when Cassandra has the
    * message and its bucket is indexed, so history can find it.
    *
-   * <p>Idempotence: the message is written together with its send's row in {@code chat_sends}, in
-   * one single-partition batch (one mutation: both or neither). Copies of a send that race are the
-   * room's to settle in memory: one instance serves a room at a time and admits one copy ({@code
-   * StoredRoomChat}). What the room may no longer remember, a retry after a restart or after its
-   * memory overflowed ({@code mayBeARetry}), is looked up first in the buckets of the {@linkplain
+   * <p>Idempotence: copies of a send that race are the room's to settle in memory: one instance
+   * serves a room at a time and admits one copy ({@code StoredRoomChat}). What the room may no
+   * longer remember, a retry after a restart, a takeover, or after its memory overflowed ({@code
+   * mayBeARetry}), is looked up first by its client message id in the buckets of the {@linkplain
    * ChatSettings#RETRY_WINDOW retry window}: a copy found there is answered with the stored
    * message, as it is now (deleted or not).
    */
   @Override
-  public CompletionStage<Stored> store(UUID roomId, ChatMessage message, boolean mayBeARetry) {
+  public CompletionStage<Stored> store(
+      UUID roomId, long epoch, ChatMessage message, boolean mayBeARetry) {
     if (!mayBeARetry) {
-      return write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED));
+      return writeAll(roomId, epoch, List.of(message))
+          .thenApply(v -> new Stored(message, Outcome.STORED));
     }
     return earlierCopy(roomId, message)
         .thenCompose(
             earlier ->
                 earlier.isPresent()
                     ? CompletableFuture.completedFuture(earlier.get())
-                    : write(roomId, message).thenApply(v -> new Stored(message, Outcome.STORED)));
+                    : writeAll(roomId, epoch, List.of(message))
+                        .thenApply(v -> new Stored(message, Outcome.STORED)));
   }
 
   /** The stored copy of this send, if one was written within the retry window. */
@@ -178,16 +397,22 @@ public final class CassandraChatLog implements ChatLog {
             buckets -> {
               // A bucket is indexed before any of its messages is written, so these are all the
               // buckets that may hold a copy: a few (one per minute of the window).
-              List<CompletableFuture<Optional<UUID>>> lookups = new ArrayList<>();
+              List<CompletableFuture<Optional<Found>>> lookups = new ArrayList<>();
               for (Row bucket : buckets.currentPage()) {
                 lookups.add(
                     execute(
-                            selectSend.bind(
-                                roomId,
-                                bucket.getLong(0),
-                                message.getUserId(),
-                                message.getClientMessageId()))
-                        .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> row.getUuid(0))));
+                            selectByClientId.bind(
+                                roomId, bucket.getLong(0), message.getClientMessageId()))
+                        .thenApply(
+                            rs -> {
+                              // Client message ids are the sender's own: others' rarely match.
+                              for (Row row : rs.currentPage()) {
+                                if (message.getUserId().equals(row.getString("user_id"))) {
+                                  return Optional.of(found(roomId, row));
+                                }
+                              }
+                              return Optional.<Found>empty();
+                            }));
               }
               return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
                   .thenApply(
@@ -195,135 +420,92 @@ public final class CassandraChatLog implements ChatLog {
                           lookups.stream()
                               .map(CompletableFuture::join)
                               .flatMap(Optional::stream)
-                              .findFirst());
-            })
-        .thenCompose(
-            original ->
-                original.isEmpty()
-                    ? CompletableFuture.completedFuture(Optional.<Stored>empty())
-                    : find(roomId, original.get())
-                        .thenApply(
-                            found ->
-                                found.map(
-                                    f ->
-                                        new Stored(
-                                            f.message(),
-                                            f.deleted()
-                                                ? Outcome.DELETED
-                                                : Outcome.ALREADY_STORED))));
-  }
-
-  /** The message and its send's row, in one mutation, once the bucket is indexed. */
-  private CompletionStage<Void> write(UUID roomId, ChatMessage message) {
-    return writeAll(roomId, List.of(message));
+                              .findFirst()
+                              .map(
+                                  f ->
+                                      new Stored(
+                                          f.message(),
+                                          f.deleted() ? Outcome.DELETED : Outcome.ALREADY_STORED)));
+            });
   }
 
   /**
-   * Stores messages of one room that need no lookup for an earlier copy (see {@link #store}): each
-   * with its send's row, in one single-partition batch per history bucket, so that a burst of a
-   * room's messages costs Cassandra one mutation instead of one each. Completes when all are
-   * stored; fails if any bucket's batch failed (its messages may or may not be stored, as for any
-   * failed write: a retry of them looks them up).
+   * Stores messages of one room that need no lookup for an earlier copy (see {@link #store}): one
+   * batch per history bucket, conditional on the owner's epoch, so that a burst of a room's
+   * messages costs Cassandra one Paxos round instead of one each. Completes when all are stored;
+   * fails if any bucket's batch failed (its messages may or may not be stored, as for any failed
+   * write: a retry of them looks them up), and refuses messages older than {@link #WRITABLE_FOR}.
    */
   @Override
-  public CompletionStage<Void> writeAll(UUID roomId, List<ChatMessage> messages) {
+  public CompletionStage<Void> writeAll(UUID roomId, long epoch, List<ChatMessage> messages) {
+    long oldest = clock.millis() - WRITABLE_FOR.toMillis();
+    for (ChatMessage message : messages) {
+      if (ChatIds.millis(UUID.fromString(message.getMessageId())) < oldest) {
+        return CompletableFuture.failedFuture(
+            new RefusedException(
+                ErrorReason.STORAGE_UNAVAILABLE,
+                "the message could not be stored in time; send it again",
+                Map.of("client_message_id", message.getClientMessageId())));
+      }
+    }
     List<CompletableFuture<?>> batches = new ArrayList<>();
     perBucket(
             messages,
-            (message, id, bucket) -> {
-              int ttl = remainingTtl(id);
-              long micros = ChatIds.micros(id);
-              return List.of(
-                  insertSend.bind(
-                      roomId,
-                      bucket,
-                      message.getUserId(),
-                      message.getClientMessageId(),
-                      id,
-                      ttl,
-                      micros),
-                  insertMessage.bind(
-                      roomId,
-                      bucket,
-                      id,
-                      message.getUserId(),
-                      message.getDisplayName(),
-                      message.getClientMessageId(),
-                      message.getText(),
-                      ttl,
-                      micros));
-            })
+            (message, id, bucket) ->
+                insertMessage.bind(
+                    roomId,
+                    bucket,
+                    id,
+                    message.getUserId(),
+                    message.getDisplayName(),
+                    message.getClientMessageId(),
+                    message.getText(),
+                    remainingTtl(id)))
         .forEach(
-            (bucket, batch) ->
-                // Indexed first: a stored message is always in a bucket that history and retries
-                // find.
-                batches.add(indexed(roomId, bucket).thenCompose(v -> execute(batch))));
+            (bucket, writes) ->
+                batches.add(
+                    opened(roomId, bucket, epoch)
+                        .thenCompose(
+                            open -> underEpoch(bucketPartition(roomId, bucket), epoch, writes))));
     return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
   /**
-   * Deletes each message and its send's row one microsecond after the message's own write time, in
-   * one single-partition batch per bucket (as {@link #writeAll} wrote them): the deletion wins over
-   * the write whichever reaches Cassandra first.
+   * Deletes each message in one conditional batch per bucket (as {@link #writeAll} wrote them): its
+   * Paxos round first settles any write of them still in progress, so the deletion comes after it.
    */
   @Override
-  public CompletionStage<Void> withdraw(UUID roomId, List<ChatMessage> messages) {
-    return CompletableFuture.allOf(
-        perBucket(
-                messages,
-                (message, id, bucket) -> {
-                  long after = ChatIds.micros(id) + 1;
-                  return List.of(
-                      withdrawMessage.bind(after, roomId, bucket, id),
-                      withdrawSend.bind(
-                          after,
-                          roomId,
-                          bucket,
-                          message.getUserId(),
-                          message.getClientMessageId()));
-                })
-            .values()
-            .stream()
-            .map(this::execute)
-            .toArray(CompletableFuture[]::new));
+  public CompletionStage<Void> withdraw(UUID roomId, long epoch, List<ChatMessage> messages) {
+    List<CompletableFuture<?>> batches = new ArrayList<>();
+    perBucket(messages, (message, id, bucket) -> withdrawMessage.bind(roomId, bucket, id))
+        .forEach(
+            (bucket, writes) ->
+                batches.add(
+                    underEpoch(bucketPartition(roomId, bucket), epoch, writes)
+                        .toCompletableFuture()));
+    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
-  /** The statements of one message, which lives in {@code bucket} under {@code id}. */
-  private interface MessageStatements {
-    List<BatchableStatement<?>> of(ChatMessage message, UUID id, long bucket);
+  /** The statement of one message, which lives in {@code bucket} under {@code id}. */
+  private interface MessageStatement {
+    BoundStatement of(ChatMessage message, UUID id, long bucket);
   }
 
   /**
-   * The statements of each message, as one idempotent single-partition batch per history bucket
-   * (the messages of one bucket share their partition), in bucket order.
+   * The statements of each message, grouped per history bucket (the messages of one bucket share
+   * their partition), in bucket order.
    */
-  private Map<Long, BatchStatement> perBucket(
-      List<ChatMessage> messages, MessageStatements statements) {
-    Map<Long, List<BatchableStatement<?>>> byBucket = new LinkedHashMap<>();
+  private Map<Long, List<BoundStatement>> perBucket(
+      List<ChatMessage> messages, MessageStatement statement) {
+    Map<Long, List<BoundStatement>> byBucket = new LinkedHashMap<>();
     for (ChatMessage message : messages) {
       UUID id = UUID.fromString(message.getMessageId());
       long bucket = bucketOf(id);
       byBucket
           .computeIfAbsent(bucket, b -> new ArrayList<>())
-          .addAll(statements.of(message, id, bucket));
+          .add(statement.of(message, id, bucket));
     }
-    Map<Long, BatchStatement> batches = new LinkedHashMap<>();
-    byBucket.forEach(
-        (bucket, batch) ->
-            batches.put(
-                bucket,
-                BatchStatement.newInstance(DefaultBatchType.UNLOGGED, batch).setIdempotent(true)));
-    return batches;
-  }
-
-  /** Writes the bucket's index row unless this server already did. */
-  private CompletableFuture<Boolean> indexed(UUID roomId, long bucket) {
-    // A failed write is removed from the cache by Caffeine, so the next message retries it.
-    return indexedBuckets.get(
-        new BucketKey(roomId, bucket),
-        (key, executor) ->
-            execute(insertBucket.bind(roomId, bucket, bucketTtlSeconds).setIdempotent(true))
-                .thenApply(rs -> Boolean.TRUE));
+    return byBucket;
   }
 
   /** A message by id, deleted or not; empty if it was never stored (or has expired). */
@@ -334,23 +516,18 @@ public final class CassandraChatLog implements ChatLog {
   }
 
   /**
-   * Marks a message deleted: its text becomes empty and {@code deleted_by} is set, at a write
-   * timestamp later than the message's own, with the TTL the message has left.
+   * Marks a message deleted: its text becomes empty and {@code deleted_by} is set, with the TTL the
+   * message has left, conditional on the owner's epoch like the message's own write (and so after
+   * it).
    */
   @Override
   public CompletionStage<Void> markDeleted(
-      UUID roomId, UUID messageId, String byUserId, long micros) {
-    return execute(
-            markDeleted
-                .bind(
-                    remainingTtl(messageId),
-                    Math.max(micros, ChatIds.micros(messageId) + 1),
-                    byUserId,
-                    roomId,
-                    bucketOf(messageId),
-                    messageId)
-                .setIdempotent(true))
-        .thenApply(rs -> null);
+      UUID roomId, long epoch, UUID messageId, String byUserId) {
+    long bucket = bucketOf(messageId);
+    return underEpoch(
+        bucketPartition(roomId, bucket),
+        epoch,
+        List.of(markDeleted.bind(remainingTtl(messageId), byUserId, roomId, bucket, messageId)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -442,17 +619,17 @@ public final class CassandraChatLog implements ChatLog {
 
   @Override
   public CompletionStage<Void> mute(
-      UUID roomId, String userId, long untilMs, String byUserId, Duration length, long micros) {
+      UUID roomId, long epoch, String userId, long untilMs, String byUserId, Duration length) {
     int ttl = (int) Math.max(1, (length.toMillis() + 999) / 1000);
-    return execute(
-            insertMute.bind(roomId, userId, untilMs, byUserId, ttl, micros).setIdempotent(true))
-        .thenApply(rs -> null);
+    return underEpoch(
+        mutePartition(roomId),
+        epoch,
+        List.of(updateMute.bind(ttl, untilMs, byUserId, roomId, userId)));
   }
 
   @Override
-  public CompletionStage<Void> unmute(UUID roomId, String userId, long micros) {
-    return execute(deleteMute.bind(micros, roomId, userId).setIdempotent(true))
-        .thenApply(rs -> null);
+  public CompletionStage<Void> unmute(UUID roomId, long epoch, String userId) {
+    return underEpoch(mutePartition(roomId), epoch, List.of(deleteMute.bind(roomId, userId)));
   }
 
   /** The room's mutes that have not expired yet: user id to the end of the mute. */
@@ -471,9 +648,9 @@ public final class CassandraChatLog implements ChatLog {
   }
 
   @Override
-  public CompletionStage<Void> setSlowMode(UUID roomId, long slowModeMs, long micros) {
-    return execute(updateSlowMode.bind(micros, slowModeMs, roomId).setIdempotent(true))
-        .thenApply(rs -> null);
+  public CompletionStage<Void> setSlowMode(UUID roomId, long epoch, long slowModeMs) {
+    return execute(updateSlowMode.bind(slowModeMs, roomId, epoch))
+        .thenCompose(rs -> rs.wasApplied() ? done() : owners.moved(roomId));
   }
 
   // ---------------------------------------------------------------------------------------------

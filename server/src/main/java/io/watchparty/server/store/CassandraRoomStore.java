@@ -1,7 +1,6 @@
 package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
@@ -53,6 +52,7 @@ public final class CassandraRoomStore implements RoomStore {
   private static final int DIRECTORY_SHARD = 0;
 
   private final CqlSession session;
+  private final RoomOwners owners;
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   private final PreparedStatement insertRoom;
   private final PreparedStatement selectRoom;
@@ -77,6 +77,7 @@ public final class CassandraRoomStore implements RoomStore {
 
   public CassandraRoomStore(CqlSession session) {
     this.session = session;
+    this.owners = new RoomOwners(session);
     insertRoom =
         session.prepare(
             "INSERT INTO rooms (room_id, name, visibility, host_leave_policy, slow_mode_ms,"
@@ -224,17 +225,7 @@ public final class CassandraRoomStore implements RoomStore {
                 row.getLong("sequence")),
             row.getBoolean("closed"),
             row.getLong("created_at_ms"),
-            owner(row)));
-  }
-
-  /** The owner a row names, if it names one (rooms stored before owners do not). */
-  private static Optional<RoomOwner> owner(Row row) {
-    if (row.isNull("owner_epoch")) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new RoomOwner(
-            row.getString("owner_id"), row.getString("owner_address"), row.getLong("owner_epoch")));
+            RoomOwners.of(row)));
   }
 
   @Override
@@ -253,21 +244,7 @@ public final class CassandraRoomStore implements RoomStore {
                     ? CompletableFuture.completedFuture(
                         new RoomOwner(claimant.id(), claimant.address(), epoch))
                     // Not applied: another claim won.
-                    : currentOwner(roomId));
-  }
-
-  /**
-   * The owner of a room whose conditional write was not applied, read as Paxos settled it (a serial
-   * read): another instance claimed it since.
-   */
-  private CompletionStage<RoomOwner> currentOwner(UUID roomId) {
-    return session
-        .executeAsync(
-            selectRoom.bind(roomId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
-        .thenApply(
-            found ->
-                owner(found.one())
-                    .orElseThrow(() -> new IllegalStateException("fenced, yet no owner")));
+                    : owners.current(roomId));
   }
 
   @Override
@@ -384,11 +361,7 @@ public final class CassandraRoomStore implements RoomStore {
     if (rs.wasApplied()) {
       return CompletableFuture.completedFuture(null);
     }
-    return currentOwner(roomId)
-        .thenApply(
-            owner -> {
-              throw new RoomMoved(owner);
-            });
+    return owners.moved(roomId);
   }
 
   /**

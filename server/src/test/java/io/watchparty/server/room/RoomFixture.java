@@ -116,7 +116,7 @@ final class RoomFixture implements AutoCloseable {
             time.ticker(),
             time.scheduler(),
             time.executor(),
-            (roomId, created) -> CompletableFuture.completedFuture(room -> new QuietChat()));
+            (roomId, epoch, created) -> CompletableFuture.completedFuture(room -> new QuietChat()));
   }
 
   static Identity user(String userId, String region) {

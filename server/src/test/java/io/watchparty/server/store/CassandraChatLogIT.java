@@ -1,17 +1,21 @@
 package io.watchparty.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.watchparty.proto.v1.ChatMessage;
+import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.server.chat.ChatCursor;
 import io.watchparty.server.chat.ChatIds;
 import io.watchparty.server.chat.ChatLog.Outcome;
 import io.watchparty.server.chat.ChatLog.Page;
 import io.watchparty.server.chat.ChatLog.Stored;
 import io.watchparty.server.chat.ChatSettings;
+import io.watchparty.server.refusal.RefusedException;
+import io.watchparty.server.room.RoomMoved;
 import io.watchparty.server.testing.CassandraExtension;
 import io.watchparty.server.testing.MutableClock;
 import java.time.Duration;
@@ -19,14 +23,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The chat tables on the real node: retries found across buckets and restarts, history across
- * buckets and past deleted messages, deletion, and retention. One-second buckets, so that tests
- * cross many buckets by moving the clock.
+ * buckets and past deleted messages, deletion, retention, and the fence that keeps a former owner
+ * of the room from writing. One-second buckets, so that tests cross many buckets by moving the
+ * clock.
  */
 @ExtendWith(CassandraExtension.class)
 class CassandraChatLogIT {
@@ -36,6 +42,9 @@ class CassandraChatLogIT {
   private static CqlSession session;
   private static CassandraChatLog store;
   private static final ChatIds ids = new ChatIds();
+
+  /** The epoch of this test's ownership of its rooms. */
+  private static final long EPOCH = 1;
 
   @BeforeAll
   static void open(CqlSession cassandra) {
@@ -49,14 +58,14 @@ class CassandraChatLogIT {
     // retries of sends the first one stored, some in the bucket before.
     CassandraChatLog restarted = new CassandraChatLog(session, SETTINGS, clock);
     ChatIds restartedIds = new ChatIds();
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     List<ChatMessage> firsts = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       // Half the first copies are looked up as well, and find nothing.
       boolean lookedUp = i % 2 == 0;
       Stored first =
           store
-              .store(room, message(room, ids, "alice", "send-" + i, "hello " + i), lookedUp)
+              .store(room, EPOCH, message(room, ids, "alice", "send-" + i, "hello " + i), lookedUp)
               .toCompletableFuture()
               .join();
       assertThat(first.outcome()).isEqualTo(Outcome.STORED);
@@ -67,7 +76,11 @@ class CassandraChatLogIT {
     for (int i = 0; i < 20; i++) {
       Stored retry =
           restarted
-              .store(room, message(room, restartedIds, "alice", "send-" + i, "hello " + i), true)
+              .store(
+                  room,
+                  EPOCH,
+                  message(room, restartedIds, "alice", "send-" + i, "hello " + i),
+                  true)
               .toCompletableFuture()
               .join();
       assertThat(retry.outcome()).isEqualTo(Outcome.ALREADY_STORED);
@@ -78,13 +91,13 @@ class CassandraChatLogIT {
 
   @Test
   void aRetryPastTheRetryWindowIsANewMessage() {
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     ChatMessage first = stored(room, "once");
     clock.advance(ChatSettings.RETRY_WINDOW.plusSeconds(2));
 
     Stored late =
         store
-            .store(room, message(room, ids, "bob", "c-once", "once"), true)
+            .store(room, EPOCH, message(room, ids, "bob", "c-once", "once"), true)
             .toCompletableFuture()
             .join();
 
@@ -95,7 +108,7 @@ class CassandraChatLogIT {
 
   @Test
   void pagesWalkBackAcrossBucketsSkippingEmptyOnesAndDeletedMessages() {
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     List<ChatMessage> live = new ArrayList<>();
     // Bucket gaps of 1 s to 1 h; some buckets hold only a deleted message.
     long[] gapsMs = {0, 300, 300, 1_000, 5_000, 3_600_000, 2_000, 2_000, 10, 10, 1_000};
@@ -104,7 +117,7 @@ class CassandraChatLogIT {
       ChatMessage m = stored(room, "m" + i);
       if (i % 4 == 3) {
         store
-            .markDeleted(room, UUID.fromString(m.getMessageId()), "alice", 0)
+            .markDeleted(room, EPOCH, UUID.fromString(m.getMessageId()), "alice")
             .toCompletableFuture()
             .join();
       } else {
@@ -127,14 +140,14 @@ class CassandraChatLogIT {
 
   @Test
   void aPageStopsAfterItsQueryBudgetAndTheCursorContinues() {
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     ChatMessage oldest = stored(room, "oldest");
     // 70 newer buckets holding only deleted messages: more than one page's queries.
     for (int i = 0; i < 70; i++) {
       clock.advance(Duration.ofSeconds(2));
       ChatMessage m = stored(room, "gone-" + i);
       store
-          .markDeleted(room, UUID.fromString(m.getMessageId()), "alice", 0)
+          .markDeleted(room, EPOCH, UUID.fromString(m.getMessageId()), "alice")
           .toCompletableFuture()
           .join();
     }
@@ -156,11 +169,11 @@ class CassandraChatLogIT {
 
   @Test
   void deletionKeepsNoTextAndARetriedSendCannotRestoreIt() {
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     ChatMessage m = stored(room, "secret");
     UUID id = UUID.fromString(m.getMessageId());
 
-    store.markDeleted(room, id, "alice", 0).toCompletableFuture().join();
+    store.markDeleted(room, EPOCH, id, "alice").toCompletableFuture().join();
 
     var found = store.find(room, id).toCompletableFuture().join().orElseThrow();
     assertThat(found.deleted()).isTrue();
@@ -168,7 +181,7 @@ class CassandraChatLogIT {
     assertThat(found.message().getUserId()).isEqualTo("bob");
     Stored retry =
         store
-            .store(room, message(room, ids, "bob", "c-secret", "secret"), true)
+            .store(room, EPOCH, message(room, ids, "bob", "c-secret", "secret"), true)
             .toCompletableFuture()
             .join();
     assertThat(retry.outcome()).isEqualTo(Outcome.DELETED);
@@ -178,7 +191,7 @@ class CassandraChatLogIT {
 
   @Test
   void everyRowCarriesTheRetentionTtl() {
-    UUID room = UUID.randomUUID();
+    UUID room = ownedRoom();
     ChatMessage m = stored(room, "kept a week");
     UUID id = UUID.fromString(m.getMessageId());
     long ttl = SETTINGS.ttl().toSeconds();
@@ -195,20 +208,18 @@ class CassandraChatLogIT {
             .one();
     assertThat(message.getInt(0)).isBetween((int) ttl - 60, (int) ttl);
     assertThat(message.getInt(1)).isBetween((int) ttl - 60, (int) ttl);
-    // The send's row, in the message's own partition (one mutation with it).
-    Row send =
+    // The bucket's epoch expires with the bucket (its index row outlives its messages by a bucket).
+    Row epoch =
         session
             .execute(
                 SimpleStatement.newInstance(
-                    "SELECT message_id, TTL(message_id) FROM chat_sends WHERE room_id = ? AND"
-                        + " bucket = ? AND user_id = ? AND client_message_id = ?",
+                    "SELECT owner_epoch, TTL(owner_epoch) FROM chat_messages WHERE room_id = ? AND"
+                        + " bucket = ?",
                     room,
-                    store.bucketOf(id),
-                    "bob",
-                    "c-kept a week".replace(' ', '_')))
+                    store.bucketOf(id)))
             .one();
-    assertThat(send.getUuid(0)).isEqualTo(id);
-    assertThat(send.getInt(1)).isBetween((int) ttl - 60, (int) ttl);
+    assertThat(epoch.getLong(0)).isEqualTo(EPOCH);
+    assertThat(epoch.getInt(1)).isBetween((int) ttl - 60, (int) ttl + 2);
     Row bucket =
         session
             .execute(
@@ -219,32 +230,128 @@ class CassandraChatLogIT {
   }
 
   @Test
-  void aWithdrawnMessageIsGoneWhetherItsWriteLandedBeforeOrAfterAndItsRetryIsANewMessage() {
-    UUID room = UUID.randomUUID();
-    ChatMessage landedBefore = message(room, ids, "bob", "c-before", "landed before");
-    ChatMessage landsAfter = message(room, ids, "bob", "c-after", "lands after");
-    store.writeAll(room, List.of(landedBefore)).toCompletableFuture().join();
+  void aWithdrawnMessageIsGoneWhetherItsWriteLandedOrNotAndItsRetryIsANewMessage() {
+    // A write whose answer was lost cannot land after its withdrawal: both are Paxos rounds on the
+    // bucket, and the withdrawal's first settles any round of the write still in progress.
+    UUID room = ownedRoom();
+    ChatMessage landed = message(room, ids, "bob", "c-landed", "landed");
+    ChatMessage neverLanded = message(room, ids, "bob", "c-never", "never landed");
+    store.writeAll(room, EPOCH, List.of(landed)).toCompletableFuture().join();
 
-    store.withdraw(room, List.of(landedBefore, landsAfter)).toCompletableFuture().join();
-    // A write whose answer was lost may reach the node after its withdrawal: it loses all the same.
-    store.writeAll(room, List.of(landsAfter)).toCompletableFuture().join();
+    store.withdraw(room, EPOCH, List.of(landed, neverLanded)).toCompletableFuture().join();
 
     assertThat(all(room)).isEmpty();
-    for (ChatMessage withdrawn : List.of(landedBefore, landsAfter)) {
+    for (ChatMessage withdrawn : List.of(landed, neverLanded)) {
       UUID id = UUID.fromString(withdrawn.getMessageId());
       assertThat(store.find(room, id).toCompletableFuture().join()).isEmpty();
     }
     // The sender's retry finds no earlier copy: it is stored as a new message.
-    ChatMessage retry = message(room, ids, "bob", "c-before", "landed before");
-    Stored again = store.store(room, retry, true).toCompletableFuture().join();
+    ChatMessage retry = message(room, ids, "bob", "c-landed", "landed");
+    Stored again = store.store(room, EPOCH, retry, true).toCompletableFuture().join();
     assertThat(again.outcome()).isEqualTo(Outcome.STORED);
     assertThat(all(room)).containsExactly(retry);
+  }
+
+  @Test
+  void onceANewOwnerFencedTheChatEveryWriteOfTheFormerOneIsRefusedAndNothingItStoredIsLost() {
+    UUID room = ownedRoom();
+    ChatMessage before = stored(room, "before the takeover");
+    UUID beforeId = UUID.fromString(before.getMessageId());
+    store
+        .mute(room, EPOCH, "carol", clock.millis() + 60_000, "alice", Duration.ofMinutes(1))
+        .toCompletableFuture()
+        .join();
+
+    // Another instance claims the room (as RoomRegistry does) and fences its chat.
+    CassandraChatLog successor = new CassandraChatLog(session, SETTINGS, clock);
+    claim(room, EPOCH + 1);
+    successor.fence(room, EPOCH + 1).toCompletableFuture().join();
+
+    // The former owner, woken from a pause, still believes it owns the room.
+    ChatMessage late = message(room, ids, "bob", "c-late", "after the takeover");
+    assertMoved(store.writeAll(room, EPOCH, List.of(late)));
+    assertMoved(store.store(room, EPOCH, late, true));
+    assertMoved(store.markDeleted(room, EPOCH, beforeId, "alice"));
+    assertMoved(store.withdraw(room, EPOCH, List.of(before)));
+    assertMoved(
+        store.mute(room, EPOCH, "dave", clock.millis() + 1_000, "alice", Duration.ofSeconds(1)));
+    assertMoved(store.unmute(room, EPOCH, "carol"));
+    assertMoved(store.setSlowMode(room, EPOCH, 5_000));
+    // Nor can it open a bucket the successor has not written yet.
+    clock.advance(Duration.ofSeconds(3));
+    assertMoved(store.writeAll(room, EPOCH, List.of(message(room, ids, "bob", "c-next", "next"))));
+
+    assertThat(all(room)).containsExactly(before);
+    assertThat(successor.mutes(room).toCompletableFuture().join()).containsOnlyKeys("carol");
+    // The successor finds what the former owner stored: a retry of it is not stored twice.
+    Stored retry =
+        successor
+            .store(
+                room, EPOCH + 1, message(room, ids, "bob", before.getClientMessageId(), "x"), true)
+            .toCompletableFuture()
+            .join();
+    assertThat(retry.outcome()).isEqualTo(Outcome.ALREADY_STORED);
+    assertThat(retry.message()).isEqualTo(before);
+    ChatMessage after = message(room, ids, "bob", "c-after", "after");
+    successor.writeAll(room, EPOCH + 1, List.of(after)).toCompletableFuture().join();
+    successor.markDeleted(room, EPOCH + 1, beforeId, "alice").toCompletableFuture().join();
+    assertThat(all(room)).containsExactly(after);
+  }
+
+  @Test
+  void aMessageOlderThanItsWritableWindowIsNotWritten() {
+    UUID room = ownedRoom();
+    ChatMessage old = message(room, ids, "bob", "c-old", "old");
+    clock.advance(CassandraChatLog.WRITABLE_FOR.plusSeconds(1));
+
+    assertThatThrownBy(() -> store.writeAll(room, EPOCH, List.of(old)).toCompletableFuture().join())
+        .cause()
+        .isInstanceOfSatisfying(
+            RefusedException.class,
+            e -> assertThat(e.reason()).isEqualTo(ErrorReason.STORAGE_UNAVAILABLE));
+    assertThat(all(room)).isEmpty();
+  }
+
+  private static void assertMoved(CompletionStage<?> write) {
+    assertThatThrownBy(() -> write.toCompletableFuture().join())
+        .cause()
+        .isInstanceOfSatisfying(
+            RoomMoved.class, e -> assertThat(e.owner().epoch()).isEqualTo(EPOCH + 1));
+  }
+
+  /** A room row owned under {@link #EPOCH}, as a room this instance created. */
+  private static UUID ownedRoom() {
+    UUID room = UUID.randomUUID();
+    session.execute(
+        SimpleStatement.newInstance(
+            "INSERT INTO rooms (room_id, owner_id, owner_address, owner_epoch) VALUES (?, ?, ?, ?)",
+            room,
+            "here",
+            "127.0.0.1:1",
+            EPOCH));
+    return room;
+  }
+
+  /** Claims the room as another instance would, over the epoch before {@code epoch}. */
+  private static void claim(UUID room, long epoch) {
+    assertThat(
+            session
+                .execute(
+                    SimpleStatement.newInstance(
+                        "UPDATE rooms SET owner_id = 'there', owner_address = '127.0.0.2:1',"
+                            + " owner_epoch = ? WHERE room_id = ? IF owner_epoch = ?",
+                        epoch,
+                        room,
+                        epoch - 1))
+                .wasApplied())
+        .isTrue();
   }
 
   private static ChatMessage stored(UUID room, String text) {
     Stored stored =
         store
-            .store(room, message(room, ids, "bob", "c-" + text.replace(' ', '_'), text), false)
+            .store(
+                room, EPOCH, message(room, ids, "bob", "c-" + text.replace(' ', '_'), text), false)
             .toCompletableFuture()
             .join();
     assertThat(stored.outcome()).isEqualTo(Outcome.STORED);
