@@ -9,7 +9,7 @@ import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ErrorReason;
@@ -74,7 +74,7 @@ public final class CassandraChatLog implements ChatLog {
    * Buckets this server has opened for writing, per owner epoch (indexed, raised to the epoch, the
    * ownership confirmed after), or is opening; failures are dropped.
    */
-  private final AsyncCache<OpenBucket, Boolean> openBuckets;
+  private final Cache<OpenBucket, CompletableFuture<Void>> openBuckets;
 
   private final EpochColumn bucketEpoch;
   private final EpochColumn mutesEpoch;
@@ -149,7 +149,7 @@ public final class CassandraChatLog implements ChatLog {
         Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMillis(Math.max(2 * bucketMillis, 60_000)))
             .maximumSize(100_000)
-            .buildAsync();
+            .build();
     this.bucketEpoch = new EpochColumn("chat_messages", "room_id = ? AND bucket = ?");
     this.mutesEpoch = new EpochColumn("chat_mutes", "room_id = ?");
     String columns = "message_id, user_id, display_name, client_message_id, text, deleted_by";
@@ -293,15 +293,24 @@ public final class CassandraChatLog implements ChatLog {
    * owner's fence finds it), raised to the epoch, and then the room read to be still this owner's,
    * so the raise was not made after a newer owner's fence.
    */
-  private CompletableFuture<Boolean> opened(UUID roomId, long bucket, long epoch) {
-    return openBuckets.get(
-        new OpenBucket(roomId, bucket, epoch),
-        (key, executor) ->
-            execute(insertBucket.bind(roomId, bucket, bucketTtlSeconds).setIdempotent(true))
-                .thenCompose(indexed -> raise(bucketPartition(roomId, bucket), epoch, 1))
-                .thenCompose(raised -> owners.confirm(roomId, epoch))
-                .thenApply(confirmed -> Boolean.TRUE)
-                .toCompletableFuture());
+  private CompletableFuture<Void> opened(UUID roomId, long bucket, long epoch) {
+    OpenBucket key = new OpenBucket(roomId, bucket, epoch);
+    CompletableFuture<Void> opening =
+        openBuckets.get(
+            key,
+            k ->
+                execute(insertBucket.bind(roomId, bucket, bucketTtlSeconds).setIdempotent(true))
+                    .thenCompose(indexed -> raise(bucketPartition(roomId, bucket), epoch, 1))
+                    .thenCompose(raised -> owners.confirm(roomId, epoch))
+                    .toCompletableFuture());
+    // A failure is not kept: the next write opens the bucket again.
+    opening.whenComplete(
+        (open, failure) -> {
+          if (failure != null) {
+            openBuckets.asMap().remove(key, opening);
+          }
+        });
+    return opening;
   }
 
   /**

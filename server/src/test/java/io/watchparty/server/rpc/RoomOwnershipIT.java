@@ -1,16 +1,24 @@
 package io.watchparty.server.rpc;
 
+import static io.watchparty.server.testing.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
+import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ErrorReason;
+import io.watchparty.proto.v1.ListChatHistoryRequest;
 import io.watchparty.proto.v1.Visibility;
+import io.watchparty.server.chat.ChatSettings;
+import io.watchparty.server.store.CassandraChatLog;
+import io.watchparty.server.testing.ChatCalls;
 import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
+import java.time.Clock;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -20,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * room is owned by one instance under an epoch stored with the room. A client of another live
  * instance is sent to the owner; the room of an instance that stopped is claimed, with the next
  * epoch, by the next instance a client asks; and an instance that lost its room to another cannot
- * change it any more: its streams are sent to the new owner.
+ * change it any more, nor write its chat: its streams are sent to the new owner.
  */
 class RoomOwnershipIT {
   @RegisterExtension static final TestServer first = TestServer.builder().build();
@@ -104,6 +112,60 @@ class RoomOwnershipIT {
     again.resultOf(again.command(Commands.seek(7_000)));
     await().atMost(StreamProbe.WAIT).until(() -> owner(roomId).getLong("position_ms") == 7_000);
     assertThat(again.ended()).isFalse();
+  }
+
+  @Test
+  void aChatMessageSentToAnOwnerThatLostTheRoomIsNotStoredAndItsRetryAtTheNewOwnerIsStoredOnce() {
+    String roomId = first.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    StreamProbe alice = first.connect("alice").join(roomId);
+    alice.snapshot();
+    ChatMessage before =
+        first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-before", "before"));
+    // Another instance takes the room while this one is unaware: its claim, then the fence of the
+    // room's chat, as its registry makes them when it loads the room.
+    UUID id = UUID.fromString(roomId);
+    assertThat(
+            first
+                .session()
+                .execute(
+                    "UPDATE rooms SET owner_id = 'elsewhere', owner_address = '10.0.0.9:50051',"
+                        + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
+                    id)
+                .wasApplied())
+        .isTrue();
+    new CassandraChatLog(first.session(), ChatSettings.DEFAULTS, Clock.systemUTC())
+        .fence(id, 2)
+        .toCompletableFuture()
+        .join();
+
+    // The former owner admits the message, but storage refuses its write: the sender is sent to
+    // the owner, and so are the room's streams.
+    ErrorInfo refused =
+        assertRefused(
+            () -> first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-late", "late")),
+            Code.UNAVAILABLE,
+            ErrorReason.ROOM_MOVED);
+    assertThat(refused.getMetadataMap()).containsEntry("owner_epoch", "2");
+    alice.awaitRefusal(Code.UNAVAILABLE, ErrorReason.ROOM_MOVED);
+    assertThat(history(roomId)).containsExactly(before);
+
+    // "elsewhere" is no live instance: the next join here claims the room (epoch 3) and the retry
+    // of the refused send, under its client message id, is stored once; the earlier one is found.
+    StreamProbe again = first.connect("alice").join(roomId);
+    assertThat(again.snapshot().getRecentChatList()).containsExactly(before);
+    ChatMessage late = first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-late", "late"));
+    assertThat(first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-late", "late")))
+        .isEqualTo(late);
+    assertThat(first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-before", "before")))
+        .isEqualTo(before);
+    assertThat(history(roomId)).containsExactly(late, before);
+  }
+
+  private static List<ChatMessage> history(String roomId) {
+    return first
+        .chatAs("alice")
+        .listChatHistory(ListChatHistoryRequest.newBuilder().setRoomId(roomId).build())
+        .getMessagesList();
   }
 
   private static Row owner(String roomId) {
