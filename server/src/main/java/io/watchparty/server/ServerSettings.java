@@ -8,7 +8,9 @@ import io.watchparty.proto.SyncRules;
 import io.watchparty.server.auth.AuthSettings;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.room.RoomConfig;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -33,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * @param catalogRefresh how soon a cached title is reloaded in the background
  * @param demoCatalog load the demo catalog at start
  * @param chat chat limits, retention and reactions
+ * @param advertise the host name or address that clients and the other instances of a fleet reach
+ *     this instance at (a room's owner is named by it); empty: {@code host}, or this machine's name
+ *     if {@code host} is a wildcard address
  */
 public record ServerSettings(
     String host,
@@ -44,7 +49,53 @@ public record ServerSettings(
     long catalogSize,
     Duration catalogRefresh,
     boolean demoCatalog,
-    ChatSettings chat) {
+    ChatSettings chat,
+    Optional<String> advertise) {
+
+  /** Settings that advertise the address the server binds. */
+  public ServerSettings(
+      String host,
+      int grpcPort,
+      int observePort,
+      URI links,
+      AuthSettings auth,
+      RoomConfig rooms,
+      long catalogSize,
+      Duration catalogRefresh,
+      boolean demoCatalog,
+      ChatSettings chat) {
+    this(
+        host,
+        grpcPort,
+        observePort,
+        links,
+        auth,
+        rooms,
+        catalogSize,
+        catalogRefresh,
+        demoCatalog,
+        chat,
+        Optional.empty());
+  }
+
+  /**
+   * Where clients and other instances reach an instance of these settings listening on {@code
+   * port}.
+   */
+  public String advertisedAddress(int port) {
+    String advertised =
+        advertise.orElseGet(
+            () -> {
+              try {
+                return InetAddress.getByName(host).isAnyLocalAddress()
+                    ? InetAddress.getLocalHost().getHostName()
+                    : host;
+              } catch (UnknownHostException e) {
+                return host;
+              }
+            });
+    return (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + port;
+  }
 
   private static final Logger log = LoggerFactory.getLogger(ServerSettings.class);
 
@@ -98,7 +149,8 @@ public record ServerSettings(
             w.integer("watchparty.chat.reactionburst", c.reactionBurst(), 1, 1_000),
             millis(w, "watchparty.chat.reactionwindow", c.reactionWindow()),
             w.integer("watchparty.chat.recent", c.recentMessages(), 0, 1_000),
-            c.bucket()));
+            c.bucket()),
+        w.text("watchparty.grpc.advertise"));
   }
 
   private static SyncBands syncPolicy(Settings w) {

@@ -179,7 +179,7 @@ public final class WatchPartyServer implements AutoCloseable {
     this.instances =
         new CassandraInstances(
             session,
-            new Instances.Instance(id, address(settings.host(), settings.grpcPort())),
+            new Instances.Instance(id, address(settings, settings.grpcPort())),
             clock,
             this::roomsInMemory);
     this.rooms =
@@ -274,7 +274,7 @@ public final class WatchPartyServer implements AutoCloseable {
       server.close();
       throw new UncheckedIOException("the gRPC server could not start: " + e.getMessage(), e);
     }
-    server.instances.start(server.address(settings.host(), server.port()), server.timers);
+    server.instances.start(server.address(settings, server.port()), server.timers);
     // The server as a whole serves on without Cassandra: rooms and playback do not wait for it.
     server.health.setStatus("", ServingStatus.SERVING);
     for (String service : SERVES_WITHOUT_STORAGE) {
@@ -318,9 +318,9 @@ public final class WatchPartyServer implements AutoCloseable {
     return rooms.loadedRooms();
   }
 
-  /** Where clients reach an instance listening on {@code host} and {@code port}. */
-  private String address(String host, int port) {
-    return port < 0 ? "in-process:" + id : host + ":" + port;
+  /** Where clients reach this instance, listening on {@code port}. */
+  private String address(ServerSettings settings, int port) {
+    return port < 0 ? "in-process:" + id : settings.advertisedAddress(port);
   }
 
   /** The port the server listens on (-1 for in-process transports). */

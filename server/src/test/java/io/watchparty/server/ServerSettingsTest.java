@@ -99,6 +99,21 @@ class ServerSettingsTest {
   }
 
   @Test
+  void anInstanceAdvertisesItsBindHostUnlessToldOtherwiseAndNeverAWildcard() throws Exception {
+    assertThat(demoWith("watchparty.grpc.host", "127.0.0.2").advertisedAddress(50051))
+        .isEqualTo("127.0.0.2:50051");
+    assertThat(demoWith("watchparty.grpc.host", "0.0.0.0").advertisedAddress(50051))
+        .isEqualTo(java.net.InetAddress.getLocalHost().getHostName() + ":50051");
+    Map<String, String> values = new HashMap<>();
+    values.put("watchparty.auth.demo", "true");
+    values.put("watchparty.grpc.host", "0.0.0.0");
+    values.put("watchparty.grpc.advertise", "party-3.internal");
+    assertThat(load(values).advertisedAddress(50051)).isEqualTo("party-3.internal:50051");
+    values.put("watchparty.grpc.advertise", "fd00::3");
+    assertThat(load(values).advertisedAddress(50051)).isEqualTo("[fd00::3]:50051");
+  }
+
+  @Test
   void readsAuthKeys() {
     String secret = "s".repeat(48);
     ServerSettings s =
