@@ -17,10 +17,12 @@ import io.watchparty.proto.v1.Visibility;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -171,6 +173,9 @@ public final class WatchPartyTerminal {
     final WatchPartyClient client;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** Channels to the other instances of a fleet that owned a room joined here, by address. */
+    private final Map<String, ManagedChannel> owners = new ConcurrentHashMap<>();
+
     Session(Identity identity, int reconnectAttempts) {
       channel = channel();
       try {
@@ -178,6 +183,11 @@ public final class WatchPartyTerminal {
         client =
             WatchPartyClient.builder(channel, token)
                 .maxReconnectAttempts(reconnectAttempts)
+                // A room owned by another instance of a fleet is joined there (ROOM_MOVED).
+                .instances(
+                    address ->
+                        owners.computeIfAbsent(
+                            address, a -> channels.apply(new Target.Converter().convert(a))))
                 .build();
       } catch (RuntimeException e) {
         channel.shutdownNow();
@@ -190,6 +200,7 @@ public final class WatchPartyTerminal {
       if (closed.compareAndSet(false, true)) {
         client.close();
         channel.shutdownNow();
+        owners.values().forEach(ManagedChannel::shutdownNow);
       }
     }
   }

@@ -5,6 +5,7 @@ import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.servererrors.AlreadyExistsException;
+import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,13 @@ final class SchemaMigrator {
 
   // Schema changes wait for every node to agree, which takes longer than a query.
   static final Duration DDL_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * How long the history table may stay unknown to a node after it was created: on a ring that has
+   * just formed, a node can still answer that it does not exist after the driver found the nodes
+   * agreeing on the schema (seen on a fresh 3-node local ring).
+   */
+  static final Duration NEW_TABLE_WAIT = Duration.ofSeconds(30);
 
   private final CqlSession session;
   private final Clock clock;
@@ -104,11 +112,28 @@ final class SchemaMigrator {
   }
 
   private Map<Integer, String> history() {
-    Map<Integer, String> applied = new HashMap<>();
-    for (Row row : session.execute("SELECT version, checksum FROM schema_history")) {
-      applied.put(row.getInt("version"), row.getString("checksum"));
+    long deadline = System.nanoTime() + NEW_TABLE_WAIT.toNanos();
+    while (true) {
+      try {
+        Map<Integer, String> applied = new HashMap<>();
+        for (Row row : session.execute("SELECT version, checksum FROM schema_history")) {
+          applied.put(row.getInt("version"), row.getString("checksum"));
+        }
+        return applied;
+      } catch (InvalidQueryException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.info(
+            "schema_history is not known to every node yet ({}); reading it again", e.getMessage());
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
     }
-    return applied;
   }
 
   private void record(SchemaScript script) {
