@@ -18,7 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The bridge's Prometheus meters ({@code /observe/metrics}): SSE clients in all and in the busiest
  * rooms, upstream relay streams, resumes served exactly or by snapshot, slow browsers resynced and
- * closed, the deepest browser queue, events delivered, refusals by reason.
+ * closed, the deepest browser queue, events delivered, rooms followed to their new owner, refusals
+ * by reason.
  *
  * <p>Every meter carries the tag {@code bridge}, this bridge's id, and is removed when the bridge
  * closes: Helidon backs its registries with Micrometer's one global registry, where a bridge
@@ -48,6 +49,10 @@ final class BridgeMetrics implements RelayMetrics, AutoCloseable {
           "Slow browsers whose backlog was replaced by a snapshot");
   private final Counter closedTooSlow =
       counter("watchparty_bridge_slow_closed", "Browsers closed for reading nothing");
+  private final Counter roomMoves =
+      counter(
+          "watchparty_bridge_room_moves",
+          "Rooms followed to the server instance that owns them now (refusals ROOM_MOVED)");
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
 
   /** Registers the gauges that read the hub's state when scraped. */
@@ -141,6 +146,11 @@ final class BridgeMetrics implements RelayMetrics, AutoCloseable {
   @Override
   public void resynced() {
     resynced.increment();
+  }
+
+  @Override
+  public void roomMoved() {
+    roomMoves.increment();
   }
 
   /** A browser that accepted nothing for the stall timeout was closed. */

@@ -46,10 +46,12 @@ import java.util.Set;
  * The JSON API for what browsers do ({@code /api/...}, documented in {@code web-bridge/README.md}).
  * Every call upstream carries the browser user's own token; the bridge's relay credential is never
  * used on a user's behalf. Handlers run on virtual threads and call the server synchronously, with
- * a deadline; failures become HTTP errors in {@link HttpErrors}.
+ * a deadline; failures become HTTP errors in {@link HttpErrors}. Calls about one room go to the
+ * server instance that owns it ({@link RoomCalls}); the others to the configured upstream.
  */
 final class BrowserApi implements HttpService {
   private final Upstream upstream;
+  private final RoomCalls rooms;
   private final Sessions sessions;
   private final Invites invites;
   private final EndedStreams ended;
@@ -59,12 +61,14 @@ final class BrowserApi implements HttpService {
 
   BrowserApi(
       Upstream upstream,
+      RoomCalls rooms,
       Sessions sessions,
       Invites invites,
       EndedStreams ended,
       RelayHub hub,
       UpstreamClock clock) {
     this.upstream = upstream;
+    this.rooms = rooms;
     this.sessions = sessions;
     this.invites = invites;
     this.ended = ended;
@@ -202,15 +206,12 @@ final class BrowserApi implements HttpService {
   private void room(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
-    JsonBodies.send(
-        res,
-        upstream
-            .rooms(session.credentials())
-            .getRoom(
-                GetRoomRequest.newBuilder()
-                    .setRoomId(roomId)
-                    .setInviteToken(invites.of(session.userId(), roomId))
-                    .build()));
+    GetRoomRequest request =
+        GetRoomRequest.newBuilder()
+            .setRoomId(roomId)
+            .setInviteToken(invites.of(session.userId(), roomId))
+            .build();
+    JsonBodies.send(res, rooms.rooms(roomId, session.credentials(), s -> s.getRoom(request)));
   }
 
   /** A deliberate join: authorizes the user, remembers their invite, forgets an earlier end. */
@@ -222,14 +223,9 @@ final class BrowserApi implements HttpService {
     if (invite.isEmpty()) {
       invite = invites.of(session.userId(), roomId);
     }
-    ViewerGrant grant =
-        upstream
-            .rooms(session.credentials())
-            .authorizeViewer(
-                AuthorizeViewerRequest.newBuilder()
-                    .setRoomId(roomId)
-                    .setInviteToken(invite)
-                    .build());
+    AuthorizeViewerRequest request =
+        AuthorizeViewerRequest.newBuilder().setRoomId(roomId).setInviteToken(invite).build();
+    ViewerGrant grant = rooms.rooms(roomId, session.credentials(), s -> s.authorizeViewer(request));
     invites.remember(session.userId(), roomId, invite);
     ended.forget(session.userId(), roomId);
     JsonBodies.send(res, grant);
@@ -239,38 +235,31 @@ final class BrowserApi implements HttpService {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     Command command = JsonBodies.read(req, Command.newBuilder());
-    JsonBodies.send(
-        res,
-        upstream
-            .rooms(session.credentials())
-            .sendCommand(
-                SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build()));
+    SendCommandRequest request =
+        SendCommandRequest.newBuilder().setRoomId(roomId).setCommand(command).build();
+    // A command sent again after ROOM_MOVED is not applied twice: the refusal comes before it is
+    // stored, and every command sets a state (play, seek to, grant to), none adds to one.
+    JsonBodies.send(res, rooms.rooms(roomId, session.credentials(), s -> s.sendCommand(request)));
   }
 
   private void unableToWatch(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     String titleId = req.query().first("titleId").orElse("");
+    CountUnableToWatchRequest request =
+        CountUnableToWatchRequest.newBuilder().setRoomId(roomId).setTitleId(titleId).build();
     JsonBodies.send(
-        res,
-        upstream
-            .rooms(session.credentials())
-            .countUnableToWatch(
-                CountUnableToWatchRequest.newBuilder()
-                    .setRoomId(roomId)
-                    .setTitleId(titleId)
-                    .build()));
+        res, rooms.rooms(roomId, session.credentials(), s -> s.countUnableToWatch(request)));
   }
 
   private void sendChat(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     SendChat message = JsonBodies.read(req, SendChat.newBuilder());
-    JsonBodies.send(
-        res,
-        upstream
-            .chat(session.credentials())
-            .sendChat(SendChatRequest.newBuilder().setRoomId(roomId).setMessage(message).build()));
+    SendChatRequest request =
+        SendChatRequest.newBuilder().setRoomId(roomId).setMessage(message).build();
+    // Sent again after ROOM_MOVED under the same client message id: stored and delivered once.
+    JsonBodies.send(res, rooms.chat(roomId, session.credentials(), s -> s.sendChat(request)));
   }
 
   private void chatHistory(ServerRequest req, ServerResponse res) {
@@ -279,16 +268,17 @@ final class BrowserApi implements HttpService {
     var request = ListChatHistoryRequest.newBuilder().setRoomId(roomId);
     req.query().first("pageToken").ifPresent(request::setPageToken);
     req.query().first("pageSize").ifPresent(size -> request.setPageSize(number("pageSize", size)));
-    JsonBodies.send(res, upstream.chat(session.credentials()).listChatHistory(request.build()));
+    JsonBodies.send(
+        res, rooms.chat(roomId, session.credentials(), s -> s.listChatHistory(request.build())));
   }
 
   private void react(ServerRequest req, ServerResponse res) {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     React reaction = JsonBodies.read(req, React.newBuilder());
-    upstream
-        .chat(session.credentials())
-        .react(ReactRequest.newBuilder().setRoomId(roomId).setReaction(reaction).build());
+    ReactRequest request =
+        ReactRequest.newBuilder().setRoomId(roomId).setReaction(reaction).build();
+    rooms.chat(roomId, session.credentials(), s -> s.react(request));
     res.status(Status.NO_CONTENT_204).send();
   }
 
@@ -313,10 +303,9 @@ final class BrowserApi implements HttpService {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     JsonBodies.readFields(req, Set.of());
+    RotateInviteRequest request = RotateInviteRequest.newBuilder().setRoomId(roomId).build();
     RotateInviteResponse rotated =
-        upstream
-            .rooms(session.credentials())
-            .rotateInvite(RotateInviteRequest.newBuilder().setRoomId(roomId).build());
+        rooms.rooms(roomId, session.credentials(), s -> s.rotateInvite(request));
     invites.remember(session.userId(), roomId, rotated.getInviteToken());
     JsonBodies.send(res, rotated);
   }
@@ -337,9 +326,8 @@ final class BrowserApi implements HttpService {
     Session session = sessions.require(req);
     String roomId = RoomIds.of(req);
     JsonBodies.readFields(req, Set.of());
-    upstream
-        .rooms(session.credentials())
-        .leaveRoom(LeaveRoomRequest.newBuilder().setRoomId(roomId).build());
+    LeaveRoomRequest request = LeaveRoomRequest.newBuilder().setRoomId(roomId).build();
+    rooms.rooms(roomId, session.credentials(), s -> s.leaveRoom(request));
     hub.endUser(roomId, session.userId(), EndReason.LEFT);
     invites.forget(session.userId(), roomId);
     res.status(Status.NO_CONTENT_204).send();

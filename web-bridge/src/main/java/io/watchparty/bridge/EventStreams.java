@@ -64,7 +64,7 @@ final class EventStreams implements HttpService {
           .getBytes(StandardCharsets.US_ASCII);
   private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
 
-  private final Upstream upstream;
+  private final RoomCalls rooms;
   private final Sessions sessions;
   private final Invites invites;
   private final EndedStreams ended;
@@ -78,7 +78,7 @@ final class EventStreams implements HttpService {
   private final ScheduledFuture<?> heartbeat;
 
   EventStreams(
-      Upstream upstream,
+      RoomCalls rooms,
       Sessions sessions,
       Invites invites,
       EndedStreams ended,
@@ -89,7 +89,7 @@ final class EventStreams implements HttpService {
       ScheduledExecutorService timers) {
     this.connections = connections;
     this.metrics = metrics;
-    this.upstream = upstream;
+    this.rooms = rooms;
     this.sessions = sessions;
     this.invites = invites;
     this.ended = ended;
@@ -183,13 +183,12 @@ final class EventStreams implements HttpService {
   }
 
   private ViewerGrant authorize(Session session, String roomId) {
-    return upstream
-        .rooms(session.credentials())
-        .authorizeViewer(
-            AuthorizeViewerRequest.newBuilder()
-                .setRoomId(roomId)
-                .setInviteToken(invites.of(session.userId(), roomId))
-                .build());
+    AuthorizeViewerRequest request =
+        AuthorizeViewerRequest.newBuilder()
+            .setRoomId(roomId)
+            .setInviteToken(invites.of(session.userId(), roomId))
+            .build();
+    return rooms.rooms(roomId, session.credentials(), s -> s.authorizeViewer(request));
   }
 
   /**

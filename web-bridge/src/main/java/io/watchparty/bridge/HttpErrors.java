@@ -3,7 +3,6 @@ package io.watchparty.bridge;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderValues;
@@ -15,6 +14,7 @@ import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.watchparty.bridge.relay.RoomOwners;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -50,7 +50,7 @@ final class HttpErrors {
   private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
 
   /** The {@code ErrorInfo.domain} of the WatchParty server, whose messages are fit for users. */
-  static final String DOMAIN = "watchparty.io";
+  static final String DOMAIN = RoomOwners.DOMAIN;
 
   // The status nginx and Google APIs use for a request the client abandoned.
   private static final Status CLIENT_CLOSED_REQUEST = Status.create(499, "Client Closed Request");
@@ -150,7 +150,7 @@ final class HttpErrors {
   static ApiError fromGrpc(StatusRuntimeException e) {
     Code code = e.getStatus().getCode();
     Status status = httpStatus(code);
-    Optional<ErrorInfo> info = errorInfo(e);
+    Optional<ErrorInfo> info = RoomOwners.errorInfo(e);
     String description = Optional.ofNullable(e.getStatus().getDescription()).orElse("").strip();
     if (info.isPresent() && !description.isEmpty()) {
       return new ApiError(status, info.get().getReason(), description, info.get().getMetadataMap());
@@ -223,25 +223,5 @@ final class HttpErrors {
   /** {@code GET /path}, without the query, which may carry tokens. */
   private static String target(ServerRequest req) {
     return req.prologue().method().text() + " " + req.prologue().uriPath().path();
-  }
-
-  private static Optional<ErrorInfo> errorInfo(StatusRuntimeException e) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    if (status == null) {
-      return Optional.empty();
-    }
-    return status.getDetailsList().stream()
-        .filter(any -> any.is(ErrorInfo.class))
-        .map(
-            any -> {
-              try {
-                return Optional.of(any.unpack(ErrorInfo.class));
-              } catch (com.google.protobuf.InvalidProtocolBufferException malformed) {
-                return Optional.<ErrorInfo>empty();
-              }
-            })
-        .flatMap(Optional::stream)
-        .filter(info -> info.getDomain().equals(DOMAIN))
-        .findFirst();
   }
 }

@@ -7,7 +7,6 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.watchparty.proto.v1.CatalogServiceGrpc;
-import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.DemoAuthServiceGrpc;
 import io.watchparty.proto.v1.RoomServiceGrpc;
 import java.time.Duration;
@@ -21,13 +20,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One HTTP/2 channel multiplexes all upstream calls: the bridge never opens a connection per
  * browser (DESIGN section 4). The connection is plaintext because the bridge and the server talk
- * over loopback or a private network.
+ * over loopback or a private network. When the servers run as a fleet, what the bridge does about a
+ * room owned by another instance goes to that instance, over a channel of its own ({@link
+ * io.watchparty.bridge.relay.RoomOwners}).
  */
 public final class Upstream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
 
   // A browser waits for at most this long; the server answers in milliseconds when it is well.
-  private static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
+  static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
 
   // In-flight calls get this long to finish on shutdown before they are cancelled.
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
@@ -42,14 +43,21 @@ public final class Upstream implements AutoCloseable {
 
   /** Opens the shared plaintext channel to the gRPC server at {@code address}. */
   public static Upstream connect(BridgeSettings.Address address) {
-    ManagedChannel channel =
-        Grpc.newChannelBuilderForAddress(
-                address.host(), address.port(), InsecureChannelCredentials.create())
-            .userAgent("watchparty-web-bridge")
-            .build();
+    ManagedChannel channel = dial(address);
     // Dial at once, so that the first readiness probe finds a connection rather than starts one.
     channel.getState(true);
     return new Upstream(address.toString(), channel);
+  }
+
+  /**
+   * A plaintext channel to a gRPC server at {@code address}: the configured upstream, or another
+   * instance of the fleet that owns a room ({@link io.watchparty.bridge.relay.RoomOwners}).
+   */
+  static ManagedChannel dial(BridgeSettings.Address address) {
+    return Grpc.newChannelBuilderForAddress(
+            address.host(), address.port(), InsecureChannelCredentials.create())
+        .userAgent("watchparty-web-bridge")
+        .build();
   }
 
   /** Wraps a channel the caller built, e.g. an in-process one in a test; closing shuts it down. */
@@ -66,16 +74,12 @@ public final class Upstream implements AutoCloseable {
     return channel;
   }
 
-  /** The room service as {@code caller}, with the deadline a browser's request waits at most. */
+  /**
+   * The room service as {@code caller}, with the deadline a browser's request waits at most. Calls
+   * about one room go to its owner instead ({@link RoomCalls}).
+   */
   RoomServiceGrpc.RoomServiceBlockingStub rooms(CallCredentials caller) {
     return RoomServiceGrpc.newBlockingStub(channel)
-        .withCallCredentials(caller)
-        .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** The chat service as {@code caller}, with the same deadline. */
-  ChatServiceGrpc.ChatServiceBlockingStub chat(CallCredentials caller) {
-    return ChatServiceGrpc.newBlockingStub(channel)
         .withCallCredentials(caller)
         .withDeadlineAfter(REQUEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
   }

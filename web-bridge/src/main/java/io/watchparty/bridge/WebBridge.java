@@ -8,6 +8,7 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.watchparty.bridge.relay.RelayHub;
+import io.watchparty.bridge.relay.RoomOwners;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
@@ -24,10 +25,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What it serves: the web page ({@link WebPage}), the browser API ({@link BrowserApi}), one SSE
  * stream per browser and room ({@link EventStreams}) fed by one upstream relay stream per room
- * ({@link RelayHub}), and on a port of their own ({@link BridgeSettings#observePort()}) health and
- * metrics. {@link #close()} ends the browsers' streams first (they reconnect to another bridge, or
- * to this one after a restart), then stops taking requests, and closes the channel last, so that
- * requests in flight can still reach the gRPC server.
+ * ({@link RelayHub}) at the server instance that owns the room ({@link RoomOwners}), and on a port
+ * of their own ({@link BridgeSettings#observePort()}) health and metrics. {@link #close()} ends the
+ * browsers' streams first (they reconnect to another bridge, or to this one after a restart), then
+ * stops taking requests, and closes the channel last, so that requests in flight can still reach
+ * the gRPC server.
  */
 public final class WebBridge implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebBridge.class);
@@ -50,6 +52,7 @@ public final class WebBridge implements AutoCloseable {
       RelayAccount relayAccount,
       UpstreamClock clock,
       BridgeMetrics metrics,
+      RoomOwners owners,
       RelayHub hub,
       BrowserApi api,
       EventStreams streams,
@@ -64,9 +67,17 @@ public final class WebBridge implements AutoCloseable {
       RelayAccount relayAccount = RelayAccount.start(settings.relayToken(), upstream, timers);
       UpstreamClock clock = new UpstreamClock(upstream, relayAccount.credentials(), timers);
       BridgeMetrics metrics = new BridgeMetrics();
+      // The fleet's instances, dialled when the servers say a room is owned there.
+      RoomOwners owners =
+          new RoomOwners(
+              upstream.channel(),
+              upstream.address(),
+              address -> Upstream.dial(BridgeSettings.Address.parse(address)),
+              metrics);
+      RoomCalls rooms = new RoomCalls(owners);
       RelayHub hub =
           new RelayHub(
-              upstream.channel(),
+              owners,
               relayAccount.credentials(),
               settings.relay(),
               timers,
@@ -83,10 +94,11 @@ public final class WebBridge implements AutoCloseable {
           relayAccount,
           clock,
           metrics,
+          owners,
           hub,
-          new BrowserApi(upstream, sessions, invites, ended, hub, clock),
+          new BrowserApi(upstream, rooms, sessions, invites, ended, hub, clock),
           new EventStreams(
-              upstream, sessions, invites, ended, hub, settings, metrics, connections, timers),
+              rooms, sessions, invites, ended, hub, settings, metrics, connections, timers),
           connections);
     }
 
@@ -104,6 +116,7 @@ public final class WebBridge implements AutoCloseable {
       clock.close();
       relayAccount.close();
       timers.shutdownNow();
+      owners.close();
       metrics.close();
     }
   }

@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe. Relays open on first use and remove themselves when they close.
  */
 public final class RelayHub implements AutoCloseable {
-  private final RoomServiceGrpc.RoomServiceStub roomStub;
+  private final RoomOwners owners;
+  private final CallCredentials relayCredentials;
   private final RelaySettings settings;
   private final ScheduledExecutorService timers;
   private final RelayMetrics metrics;
@@ -30,7 +31,7 @@ public final class RelayHub implements AutoCloseable {
   private final Map<String, RoomRelay> relays = new ConcurrentHashMap<>();
 
   /**
-   * @param upstream the channel to the gRPC server
+   * @param owners where each room is served: the gRPC server, or the fleet instance that owns it
    * @param relayCredentials the bridge's own relay account, used only for the relay streams
    * @param settings buffer and queue sizes, linger and reconnect delays
    * @param timers runs linger and reconnect timers (short tasks only)
@@ -40,14 +41,15 @@ public final class RelayHub implements AutoCloseable {
    *     out
    */
   public RelayHub(
-      Channel upstream,
+      RoomOwners owners,
       CallCredentials relayCredentials,
       RelaySettings settings,
       ScheduledExecutorService timers,
       RelayMetrics metrics,
       WatchabilityCheck watchability,
       LongSupplier serverTimeMs) {
-    this.roomStub = RoomServiceGrpc.newStub(upstream).withCallCredentials(relayCredentials);
+    this.owners = Objects.requireNonNull(owners, "owners");
+    this.relayCredentials = Objects.requireNonNull(relayCredentials, "relayCredentials");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.timers = Objects.requireNonNull(timers, "timers");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -130,8 +132,13 @@ public final class RelayHub implements AutoCloseable {
     relays.values().forEach(RoomRelay::shutdown);
   }
 
-  RoomServiceGrpc.RoomServiceStub roomStub() {
-    return roomStub;
+  RoomOwners owners() {
+    return owners;
+  }
+
+  /** The room service over {@code channel}, as the bridge's relay account. */
+  RoomServiceGrpc.RoomServiceStub roomStub(Channel channel) {
+    return RoomServiceGrpc.newStub(channel).withCallCredentials(relayCredentials);
   }
 
   RelaySettings settings() {

@@ -21,4 +21,10 @@ public interface RelayMetrics {
 
   /** A slow browser's backlog was replaced by a snapshot. */
   void resynced();
+
+  /**
+   * A room moved to another server instance, as a refusal {@code ROOM_MOVED} said, and the bridge
+   * followed it there (its relay stream, or a browser's call about it).
+   */
+  void roomMoved();
 }

@@ -42,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * up to date so that a newcomer gets a snapshot at once. The relay names its browsers' users to the
  * server ({@code RelayAudience}), so they count as present and may chat. When the stream drops, the
  * relay reconnects with backoff and jitter and resumes from the last sequence it saw; when the
- * server answers with a snapshot instead, every browser gets that snapshot. The stream is closed a
- * short linger after the last browser leaves.
+ * server answers with a snapshot instead, every browser gets that snapshot. In a fleet of servers
+ * the stream goes to the instance that owns the room ({@link RoomOwners}): refused or ended with
+ * {@code ROOM_MOVED}, it reconnects at once to the owner the refusal names and resumes there (a new
+ * owner's sequence numbers are past the old one's, so it answers with a snapshot). The stream is
+ * closed a short linger after the last browser leaves.
  *
  * <p>{@link #lock} guards all mutable state; under it the relay only queues (never blocks on a
  * browser, never calls the server synchronously).
@@ -51,6 +54,12 @@ import org.slf4j.LoggerFactory;
 final class RoomRelay {
   /** The most viewers one RelayAudience names (the server's limit, room.proto). */
   static final int AUDIENCE_CHUNK = 1_000;
+
+  /**
+   * Moves followed at once in a row without a join; more back off as any reconnect does (two
+   * instances that each name the other would otherwise be asked in a tight loop).
+   */
+  static final int MAX_MOVES = 3;
 
   private static final Logger log = LoggerFactory.getLogger(RoomRelay.class);
   private static final JsonFormat.Printer JSON =
@@ -90,6 +99,14 @@ final class RoomRelay {
 
   @GuardedBy("lock")
   private int failedAttempts;
+
+  /** Where the current upstream stream went: the room's owner, as far as the bridge knows. */
+  @GuardedBy("lock")
+  private RoomOwners.Route route;
+
+  /** Moves followed since the relay last joined; past {@link #MAX_MOVES} it backs off. */
+  @GuardedBy("lock")
+  private int movesSinceJoin;
 
   @GuardedBy("lock")
   private ScheduledFuture<?> linger;
@@ -271,7 +288,8 @@ final class RoomRelay {
   private void connect() {
     reconnect = null;
     var observer = new UpstreamObserver();
-    hub.roomStub().connect(observer);
+    route = hub.owners().route(roomId);
+    hub.roomStub(route.channel()).connect(observer);
     // The call has started: beforeStart handed us its request side.
     upstream = observer.requests;
     ClientMessage.Builder join =
@@ -415,6 +433,7 @@ final class RoomRelay {
         case RESUMED -> {
           joined = true;
           failedAttempts = 0;
+          movesSinceJoin = 0;
           sendWholeAudience();
         }
         case COMMAND_RESULT -> onCommandResult(message.getCommandResult());
@@ -460,6 +479,7 @@ final class RoomRelay {
     buffer.clear();
     joined = true;
     failedAttempts = 0;
+    movesSinceJoin = 0;
     if (rejoined) {
       sendWholeAudience();
     }
@@ -527,7 +547,9 @@ final class RoomRelay {
     viewers.forEach(s -> s.end(reason));
   }
 
-  private void onUpstreamEnd(ClientCallStreamObserver<ClientMessage> from, Status status) {
+  private void onUpstreamEnd(ClientCallStreamObserver<ClientMessage> from, Throwable failure) {
+    Status status = failure == null ? Status.OK : Status.fromThrowable(failure);
+    Optional<String> movedTo = failure == null ? Optional.empty() : RoomOwners.movedTo(failure);
     lock.lock();
     try {
       if (from != upstream) {
@@ -535,6 +557,8 @@ final class RoomRelay {
       }
       upstream = null;
       joined = false;
+      RoomOwners.Route tried = route;
+      route = null;
       if (closed) {
         return;
       }
@@ -542,6 +566,21 @@ final class RoomRelay {
         endAll(EndReason.ROOM_CLOSED);
         closeLocked();
         return;
+      }
+      if (movedTo.isPresent() && viewers.isEmpty()) {
+        closeLocked();
+        return;
+      }
+      boolean followed =
+          movedTo.isPresent() && hub.owners().follow(roomId, movedTo.get()).isPresent();
+      if (followed && movesSinceJoin++ < MAX_MOVES) {
+        // Another instance owns the room: to it at once, and resume there.
+        reconnect = hub.timers().schedule(this::reconnectNow, 0, TimeUnit.MILLISECONDS);
+        return;
+      }
+      if (!followed && tried != null) {
+        // The owner the bridge knew may be gone: the next stream asks the upstream.
+        hub.owners().unreachable(roomId, tried);
       }
       switch (status.getCode()) {
         case NOT_FOUND, FAILED_PRECONDITION, PERMISSION_DENIED, INVALID_ARGUMENT -> {
@@ -680,12 +719,12 @@ final class RoomRelay {
 
     @Override
     public void onError(Throwable t) {
-      onUpstreamEnd(requests, Status.fromThrowable(t));
+      onUpstreamEnd(requests, t);
     }
 
     @Override
     public void onCompleted() {
-      onUpstreamEnd(requests, Status.OK);
+      onUpstreamEnd(requests, null);
     }
   }
 }

@@ -29,7 +29,13 @@ class ViewerStreamTest {
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
   private final RelayHub hub =
       new RelayHub(
-          channel,
+          new RoomOwners(
+              channel,
+              "in-process",
+              address -> {
+                throw new IllegalArgumentException("no fleet here");
+              },
+              new NoMetrics()),
           new NoCredentials(),
           RelaySettings.DEFAULTS,
           timers,
@@ -152,5 +158,8 @@ class ViewerStreamTest {
 
     @Override
     public void resynced() {}
+
+    @Override
+    public void roomMoved() {}
   }
 }
