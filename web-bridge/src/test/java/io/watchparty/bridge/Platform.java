@@ -65,6 +65,8 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
   /** The unique id of the class context that started this platform. */
   private String owningClass;
 
+  private CqlSession session;
+  private ServerSettings serverSettings;
   private WatchPartyServer server;
   private BridgeSettings bridgeSettings;
   private ManagedChannel channel;
@@ -118,7 +120,8 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
   private void open(CqlSession session) {
     int bridgePort = freePort();
     URI links = URI.create("http://127.0.0.1:" + bridgePort);
-    ServerSettings settings =
+    this.session = session;
+    serverSettings =
         new ServerSettings(
             "127.0.0.1",
             0,
@@ -130,13 +133,7 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
             Duration.ofMinutes(1),
             true,
             ChatSettings.DEFAULTS);
-    server =
-        WatchPartyServer.start(
-            NettyServerBuilder.forAddress(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
-            session,
-            settings,
-            Clock.systemUTC());
+    server = startInstance();
     bridgeSettings =
         bridgeChange.apply(
             new BridgeSettings(
@@ -162,6 +159,24 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
 
   public WatchPartyServer server() {
     return requireStarted(server);
+  }
+
+  /** The session of the platform's keyspace, for tests that read or change Cassandra. */
+  CqlSession session() {
+    return requireStarted(session);
+  }
+
+  /**
+   * Starts another server instance beside the platform's, as the next instance of a fleet: on its
+   * own loopback port, over the same keyspace, with the same settings (so it accepts the same
+   * tokens). The bridge's upstream stays the platform's server; the caller closes the instance.
+   */
+  WatchPartyServer startInstance() {
+    return WatchPartyServer.start(
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+        requireStarted(session),
+        requireStarted(serverSettings),
+        Clock.systemUTC());
   }
 
   URI uri(String path) {
@@ -221,6 +236,8 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
     channel = null;
     bridge = null;
     server = null;
+    session = null;
+    serverSettings = null;
   }
 
   private static <T> T requireStarted(T part) {
