@@ -90,6 +90,10 @@ public final class WatchPartyServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService timers;
+
+  /** How long a stopping instance waits for its rooms' writes before it hands them over. */
+  private static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(3);
+
   private final ExecutorService drainExecutor;
   private final ExecutorService streamWriters;
   private final ExecutorService chatExecutor;
@@ -345,11 +349,12 @@ public final class WatchPartyServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking calls and ends every room stream at once with {@code UNAVAILABLE} and {@code
-   * SERVER_SHUTTING_DOWN}, so clients reconnect now (to this server after a restart, or to another
-   * one); lets running unary calls finish for a few seconds, then cancels the rest; and waits
-   * (bounded) for the rooms' writes to Cassandra. The session stays open: its owner closes it after
-   * this.
+   * Stops taking calls; hands this instance's rooms to the other live instances of its fleet, if
+   * any ({@link RoomRegistry#handOver}: their streams end {@code ROOM_MOVED} naming the successor);
+   * ends every other room stream at once with {@code UNAVAILABLE} and {@code SERVER_SHUTTING_DOWN},
+   * so clients reconnect now (to this server after a restart, or to another one); lets running
+   * unary calls finish for a few seconds, then cancels the rest; and waits (bounded) for the rooms'
+   * writes to Cassandra. The session stays open: its owner closes it after this.
    */
   @Override
   public void close() {
@@ -358,6 +363,7 @@ public final class WatchPartyServer implements AutoCloseable {
     }
     health.enterTerminalState();
     server.shutdown();
+    rooms.handOver(HANDOVER_TIMEOUT);
     roomService.endStreamsForShutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

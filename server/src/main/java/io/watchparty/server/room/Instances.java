@@ -1,5 +1,6 @@
 package io.watchparty.server.room;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -16,4 +17,7 @@ public interface Instances {
 
   /** Whether the instance with this id is alive (its heartbeat is recent). */
   CompletionStage<Boolean> isLive(String instanceId);
+
+  /** The instances alive now (their heartbeat is recent), this one included. */
+  CompletionStage<List<Instance>> live();
 }

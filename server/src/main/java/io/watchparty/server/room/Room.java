@@ -672,12 +672,39 @@ public final class Room {
     }
   }
 
-  /** Refuses a change to a room another instance took: the client goes there. */
+  /**
+   * Refuses a change to a room another instance took (the client goes there), or one this instance
+   * is handing over.
+   */
   @GuardedBy("lock")
   private void requireOwned() {
     if (movedTo != null) {
       throw movedTo.movedHere(id);
     }
+    writer.requireOwned();
+  }
+
+  /**
+   * The first step of handing the room to another instance: it refuses every change from now on,
+   * while what it recorded is stored ({@link #storageSettled}).
+   */
+  void stopTakingChanges() {
+    writer.stopTaking();
+  }
+
+  /** Whether every change and chat message of the room is stored (or given up). */
+  boolean storageSettled() {
+    enter();
+    try {
+      return writer.idle() && chat.idle();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The epoch of this instance's ownership of the room. */
+  long epoch() {
+    return writer.epoch();
   }
 
   /** Whether every change this room recorded is stored. */

@@ -14,11 +14,16 @@ import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.Echo;
 import io.watchparty.server.refusal.Failures;
 import io.watchparty.server.refusal.RefusedException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,10 +32,12 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -430,6 +437,105 @@ public final class RoomRegistry {
       }
     }
     return true;
+  }
+
+  /**
+   * Hands this instance's rooms to the other live instances, for a planned stop (SIGTERM, a rolling
+   * restart): each room stops taking changes, and once what it recorded is stored (bounded by
+   * {@code timeout}) it is claimed for its successor over its epoch, as any claim, and its streams
+   * end {@code ROOM_MOVED} naming the successor, so clients go there at once instead of waiting for
+   * this instance's heartbeat to expire. Rendezvous hashing over the live instances picks each
+   * room's successor, so a stopping instance's rooms spread over the fleet. Returns how many rooms
+   * were handed over: none if no other instance is live; a room whose writes did not settle in
+   * time, or whose claim failed, is left to the shutdown's usual end.
+   */
+  public int handOver(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String self = instances.self().id();
+    List<Instances.Instance> successors;
+    try {
+      successors =
+          instances
+              .live()
+              .toCompletableFuture()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .stream()
+              .filter(instance -> !instance.id().equals(self))
+              .toList();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("No room handed over: the live instances could not be read ({})", e.toString());
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+    List<Room> owned = inMemory();
+    if (successors.isEmpty() || owned.isEmpty()) {
+      return 0;
+    }
+    owned.forEach(Room::stopTakingChanges);
+    while (!owned.stream().allMatch(Room::storageSettled) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10); // the rooms' completions run on the executor
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 0;
+      }
+    }
+    Map<Room, CompletableFuture<RoomOwner>> claims = new LinkedHashMap<>();
+    for (Room room : owned) {
+      if (room.storageSettled()) {
+        claims.put(
+            room,
+            store
+                .claim(room.id(), successorOf(room.id(), successors), room.epoch())
+                .toCompletableFuture());
+      }
+    }
+    int handed = 0;
+    for (Map.Entry<Room, CompletableFuture<RoomOwner>> claim : claims.entrySet()) {
+      Room room = claim.getKey();
+      try {
+        long left = Math.max(1, deadline - System.nanoTime());
+        RoomOwner owner = claim.getValue().get(left, TimeUnit.NANOSECONDS);
+        room.letGo(owner);
+        rooms.remove(room.id());
+        handed++;
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn(
+            "Room {} was not handed over ({}); its streams end as the server stops",
+            room.id(),
+            e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    log.info(
+        "Handed {} of {} room(s) to {} other instance(s)", handed, owned.size(), successors.size());
+    return handed;
+  }
+
+  /**
+   * The instance that takes a room when its owner stops: the highest of a hash of the room and each
+   * instance (rendezvous hashing), so each instance's share changes only by the rooms of the
+   * instances that come and go.
+   */
+  static Instances.Instance successorOf(UUID roomId, List<Instances.Instance> candidates) {
+    return candidates.stream()
+        .max(Comparator.comparingLong(instance -> weight(roomId, instance.id())))
+        .orElseThrow();
+  }
+
+  private static long weight(UUID roomId, String instanceId) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest((roomId + "/" + instanceId).getBytes(StandardCharsets.UTF_8));
+      return ByteBuffer.wrap(digest).getLong();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   /** The fan-out times of every room's events on this server. */

@@ -99,6 +99,9 @@ final class RoomWriter {
   @GuardedBy("this")
   private RoomOwner movedTo;
 
+  @GuardedBy("this")
+  private boolean stopping;
+
   /**
    * @param epoch the epoch of this instance's ownership of the room
    * @param moved told once, on the executor, when storage refuses a write for a newer owner
@@ -290,11 +293,29 @@ final class RoomWriter {
     sendNext();
   }
 
-  /** Refuses a change once another instance owns the room: the client goes there. */
+  /**
+   * Refuses a change once another instance owns the room (the client goes there), or while the room
+   * is being handed to another instance ({@link #stopTaking}).
+   */
   synchronized void requireOwned() {
     if (movedTo != null) {
       throw movedTo.movedHere(roomId);
     }
+    if (stopping) {
+      throw new RefusedException(
+          ErrorReason.SERVER_SHUTTING_DOWN,
+          "the server is handing this room to another instance; reconnect");
+    }
+  }
+
+  /** Refuses every change from now on: the room is handed to another instance once stored. */
+  synchronized void stopTaking() {
+    stopping = true;
+  }
+
+  /** The epoch of this instance's ownership, under which every write is made. */
+  long epoch() {
+    return epoch;
   }
 
   /**

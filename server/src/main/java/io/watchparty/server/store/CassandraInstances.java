@@ -5,6 +5,8 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.watchparty.server.room.Instances;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -39,6 +41,7 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   private final PreparedStatement beat;
   private final PreparedStatement select;
   private final PreparedStatement delete;
+  private final PreparedStatement all;
   private final AtomicBoolean failing = new AtomicBoolean();
   private ScheduledFuture<?> heartbeats;
 
@@ -59,6 +62,8 @@ public final class CassandraInstances implements Instances, AutoCloseable {
                 + LIFETIME.toSeconds());
     this.select = session.prepare("SELECT instance_id FROM instances WHERE instance_id = ?");
     this.delete = session.prepare("DELETE FROM instances WHERE instance_id = ?");
+    // A fleet's instances: a few rows, one page.
+    this.all = session.prepare("SELECT instance_id, address FROM instances");
   }
 
   /**
@@ -95,6 +100,19 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   @Override
   public CompletionStage<Boolean> isLive(String instanceId) {
     return session.executeAsync(select.bind(instanceId)).thenApply(rs -> rs.one() != null);
+  }
+
+  @Override
+  public CompletionStage<List<Instance>> live() {
+    return session
+        .executeAsync(all.bind())
+        .thenApply(
+            rs -> {
+              List<Instance> live = new ArrayList<>();
+              rs.currentPage()
+                  .forEach(row -> live.add(new Instance(row.getString(0), row.getString(1))));
+              return live;
+            });
   }
 
   /** Stops the heartbeats and deletes this instance's row: its rooms may be claimed at once. */

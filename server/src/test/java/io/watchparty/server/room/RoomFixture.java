@@ -21,6 +21,7 @@ import io.watchparty.server.catalog.Title;
 import io.watchparty.server.catalog.TitleAvailability;
 import io.watchparty.server.refusal.RefusedException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -102,6 +103,13 @@ final class RoomFixture implements AutoCloseable {
               public CompletionStage<Boolean> isLive(String instanceId) {
                 return CompletableFuture.completedFuture(
                     instanceId.equals(HERE.id()) || otherLiveInstances.contains(instanceId));
+              }
+
+              @Override
+              public CompletionStage<List<Instance>> live() {
+                List<Instance> live = new ArrayList<>(List.of(HERE));
+                otherLiveInstances.forEach(id -> live.add(new Instance(id, id + ":50051")));
+                return CompletableFuture.completedFuture(live);
               }
             },
             titles,

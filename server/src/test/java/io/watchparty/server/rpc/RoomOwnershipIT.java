@@ -26,9 +26,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Several server instances on one keyspace, as a fleet shares its cluster (here one node): each
  * room is owned by one instance under an epoch stored with the room. A client of another live
- * instance is sent to the owner; the room of an instance that stopped is claimed, with the next
- * epoch, by the next instance a client asks; and an instance that lost its room to another cannot
- * change it any more, nor write its chat: its streams are sent to the new owner.
+ * instance is sent to the owner; an instance that stops hands its rooms to a live one, where its
+ * clients are sent; and an instance that lost its room to another cannot change it any more, nor
+ * write its chat: its streams are sent to the new owner.
  */
 class RoomOwnershipIT {
   @RegisterExtension static final TestServer first = TestServer.builder().build();
@@ -52,24 +52,34 @@ class RoomOwnershipIT {
   }
 
   @Test
-  void theRoomOfAnInstanceThatStoppedIsClaimedByTheNextOneAsked() {
-    TestServer second = TestServer.builder().start(first.session());
+  void aStoppingInstanceHandsItsRoomsToALiveOneAndItsClientsAreSentThereAtOnce() {
     String roomId;
-    try {
+    try (TestServer second = TestServer.builder().start(first.session())) {
       roomId = second.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       StreamProbe alice = second.connect("alice").join(roomId);
       alice.snapshot();
+      // Acknowledged at once, stored behind: the handover waits for it.
       alice.resultOf(alice.command(Commands.seek(42_000)));
-    } finally {
-      second.close(); // its heartbeat row goes with it
+
+      // A planned stop (SIGTERM): the room goes to the one other live instance.
+      second.server().close();
+
+      // Not SERVER_SHUTTING_DOWN: the stream is told where the room is now.
+      ErrorInfo moved = alice.awaitRefusal(Code.UNAVAILABLE, ErrorReason.ROOM_MOVED);
+      assertThat(moved.getMetadataMap())
+          .containsEntry("owner_address", first.server().instance().address())
+          .containsEntry("owner_epoch", "2");
     }
-
-    StreamProbe alice = first.connect("alice").join(roomId);
-
-    assertThat(alice.snapshot().getPlayback().getPositionMs()).isEqualTo(42_000);
-    Row owner = owner(roomId);
-    assertThat(owner.getString("owner_id")).isEqualTo(first.server().instance().id());
-    assertThat(owner.getLong("owner_epoch")).isEqualTo(2);
+    Row handed = owner(roomId);
+    assertThat(handed.getString("owner_id")).isEqualTo(first.server().instance().id());
+    assertThat(handed.getLong("owner_epoch")).isEqualTo(2);
+    assertThat(handed.getLong("position_ms")).isEqualTo(42_000);
+    // The successor serves it from what was stored, under a claim of its own.
+    StreamProbe again = first.connect("alice").join(roomId);
+    assertThat(again.snapshot().getPlayback().getPositionMs()).isEqualTo(42_000);
+    assertThat(owner(roomId).getLong("owner_epoch")).isEqualTo(3);
+    again.resultOf(again.command(Commands.seek(7_000)));
+    await().atMost(StreamProbe.WAIT).until(() -> owner(roomId).getLong("position_ms") == 7_000);
   }
 
   @Test
