@@ -52,32 +52,6 @@ public record ServerSettings(
     ChatSettings chat,
     Optional<String> advertise) {
 
-  /** Settings that advertise the address the server binds. */
-  public ServerSettings(
-      String host,
-      int grpcPort,
-      int observePort,
-      URI links,
-      AuthSettings auth,
-      RoomConfig rooms,
-      long catalogSize,
-      Duration catalogRefresh,
-      boolean demoCatalog,
-      ChatSettings chat) {
-    this(
-        host,
-        grpcPort,
-        observePort,
-        links,
-        auth,
-        rooms,
-        catalogSize,
-        catalogRefresh,
-        demoCatalog,
-        chat,
-        Optional.empty());
-  }
-
   /**
    * Where clients and other instances reach an instance of these settings listening on {@code
    * port}.

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,6 +153,19 @@ final class HttpErrors {
     Status status = httpStatus(code);
     Optional<ErrorInfo> info = RoomOwners.errorInfo(e);
     String description = Optional.ofNullable(e.getStatus().getDescription()).orElse("").strip();
+    if (info.isPresent() && info.get().getReason().equals(RoomOwners.ROOM_MOVED)) {
+      // A move the bridge could not follow. The owner's address is the fleet's own: a browser
+      // reaches a room only through a bridge, so it is told to try again, not where the owner is.
+      Map<String, String> room =
+          info.get().getMetadataMap().entrySet().stream()
+              .filter(entry -> entry.getKey().equals("room_id"))
+              .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+      return new ApiError(
+          status,
+          RoomOwners.ROOM_MOVED,
+          "The room is moving to another server; try again shortly.",
+          room);
+    }
     if (info.isPresent() && !description.isEmpty()) {
       return new ApiError(status, info.get().getReason(), description, info.get().getMetadataMap());
     }

@@ -24,6 +24,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -132,7 +133,8 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
             1_000,
             Duration.ofMinutes(1),
             true,
-            ChatSettings.DEFAULTS);
+            ChatSettings.DEFAULTS,
+            Optional.empty());
     server = startInstance();
     bridgeSettings =
         bridgeChange.apply(

@@ -11,6 +11,7 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.WatchPartyServer;
 import io.watchparty.server.testing.PrometheusText;
+import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class RoomMovesIT {
 
       EventStreamsIT.seek(alice, roomId, 42_000);
       SseProbe.Event seek = events.next("playback_changed");
-      assertThat(positionOf(seek)).isEqualTo(42_000);
+      assertThat(seek.positionMs()).isEqualTo(42_000);
       assertThat(seek.sequence()).isGreaterThan(snapshot.sequence());
 
       alice.ok(
@@ -105,7 +106,7 @@ class RoomMovesIT {
 
       EventStreamsIT.seek(alice, roomId, 7_000);
       SseProbe.Event seek =
-          events.next(e -> e.name().equals("playback_changed") && positionOf(e) == 7_000);
+          events.next(e -> e.name().equals("playback_changed") && e.positionMs() == 7_000);
       assertThat(seek.sequence() >> 32).isEqualTo(epoch);
       alice.ok(
           "/api/rooms/" + roomId + "/chat",
@@ -143,12 +144,50 @@ class RoomMovesIT {
       EventStreamsIT.seek(alice, roomId, 12_000);
       assertThat(
               events
-                      .next(e -> e.name().equals("playback_changed") && positionOf(e) == 12_000)
+                      .next(e -> e.name().equals("playback_changed") && e.positionMs() == 12_000)
                       .sequence()
                   >> 32)
           .isEqualTo(after.sequence() >> 32);
       assertThat(ownerIdOf(roomId)).isEqualTo(platform.server().instance().id());
       assertThat(events.closed()).isFalse();
+    }
+  }
+
+  @Test
+  void aBrowserIsNotToldTheAddressOfAnOwnerTheBridgeCannotReach() {
+    try (Instance creator = new Instance(platform.startInstance());
+        Browser alice = platform.browser("alice")) {
+      String roomId = creator.createRoom("alice");
+      // A live instance the bridge cannot reach owns the room: its heartbeat row names a port
+      // nothing listens on.
+      platform
+          .session()
+          .execute(
+              "INSERT INTO instances (instance_id, address, started_ms, rooms)"
+                  + " VALUES ('unreachable', '127.0.0.1:1', 0, 0) USING TTL 60");
+      try {
+        assertThat(
+                platform
+                    .session()
+                    .execute(
+                        "UPDATE rooms SET owner_id = 'unreachable', owner_address = '127.0.0.1:1',"
+                            + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
+                        UUID.fromString(roomId))
+                    .wasApplied())
+            .isTrue();
+
+        HttpResponse<String> refused = alice.post("/api/rooms/" + roomId + "/join", "{}");
+
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.body())
+            .contains("\"ROOM_MOVED\"")
+            .contains(roomId)
+            .doesNotContain("127.0.0.1:1")
+            .doesNotContain("owner_address");
+      } finally {
+        // Not a successor for the other tests' instances when they stop.
+        platform.session().execute("DELETE FROM instances WHERE instance_id = 'unreachable'");
+      }
     }
   }
 
@@ -198,17 +237,5 @@ class RoomMovesIT {
     return (long)
         PrometheusText.sum(
             platform.bridgeMetrics(), "watchparty_bridge_room_moves_total", Map.of());
-  }
-
-  private static long positionOf(SseProbe.Event playbackChanged) {
-    return Long.parseLong(
-        playbackChanged
-            .json()
-            .objectValue("playbackChanged")
-            .orElseThrow()
-            .objectValue("state")
-            .orElseThrow()
-            .stringValue("positionMs")
-            .orElseThrow());
   }
 }

@@ -36,6 +36,18 @@ final class SseProbe implements AutoCloseable {
     long sequence() {
       return Long.parseLong(json().stringValue("sequence", "0"));
     }
+
+    /** The position a {@code playback_changed} event moves to. */
+    long positionMs() {
+      return Long.parseLong(
+          json()
+              .objectValue("playbackChanged")
+              .orElseThrow()
+              .objectValue("state")
+              .orElseThrow()
+              .stringValue("positionMs")
+              .orElseThrow());
+    }
   }
 
   private final CompletableFuture<HttpResponse<Stream<String>>> response;

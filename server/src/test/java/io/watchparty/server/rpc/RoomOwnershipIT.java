@@ -92,15 +92,7 @@ class RoomOwnershipIT {
     await().atMost(StreamProbe.WAIT).until(() -> storedMember(roomId, "bob"));
     // Another instance takes the room while this one is unaware (paused, say): a claim over the
     // epoch it read, as an instance makes it.
-    assertThat(
-            first
-                .session()
-                .execute(
-                    "UPDATE rooms SET owner_id = 'elsewhere', owner_address = '10.0.0.9:50051',"
-                        + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
-                    UUID.fromString(roomId))
-                .wasApplied())
-        .isTrue();
+    claimElsewhere(roomId);
 
     // The former owner still applies and acknowledges the seek (playback never waits for
     // storage), but its write is refused for the newer epoch: it lets the room go.
@@ -134,15 +126,7 @@ class RoomOwnershipIT {
     // Another instance takes the room while this one is unaware: its claim, then the fence of the
     // room's chat, as its registry makes them when it loads the room.
     UUID id = UUID.fromString(roomId);
-    assertThat(
-            first
-                .session()
-                .execute(
-                    "UPDATE rooms SET owner_id = 'elsewhere', owner_address = '10.0.0.9:50051',"
-                        + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
-                    id)
-                .wasApplied())
-        .isTrue();
+    claimElsewhere(roomId);
     new CassandraChatLog(first.session(), ChatSettings.DEFAULTS, Clock.systemUTC())
         .fence(id, 2)
         .toCompletableFuture()
@@ -169,6 +153,19 @@ class RoomOwnershipIT {
     assertThat(first.chatAs("alice").sendChat(ChatCalls.request(roomId, "c-before", "before")))
         .isEqualTo(before);
     assertThat(history(roomId)).containsExactly(late, before);
+  }
+
+  /** Another instance ("elsewhere", with no heartbeat) claims the room over epoch 1. */
+  private static void claimElsewhere(String roomId) {
+    assertThat(
+            first
+                .session()
+                .execute(
+                    "UPDATE rooms SET owner_id = 'elsewhere', owner_address = '10.0.0.9:50051',"
+                        + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
+                    UUID.fromString(roomId))
+                .wasApplied())
+        .isTrue();
   }
 
   private static List<ChatMessage> history(String roomId) {

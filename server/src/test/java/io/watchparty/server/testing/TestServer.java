@@ -35,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -277,7 +278,8 @@ public final class TestServer
         1_000,
         Duration.ofMinutes(1),
         true,
-        chat);
+        chat,
+        Optional.empty());
   }
 
   private void open() {

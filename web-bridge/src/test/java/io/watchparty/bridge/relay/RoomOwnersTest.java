@@ -189,21 +189,13 @@ class RoomOwnersTest {
     assertThat(calls).hasValue(1 + RoomOwners.MAX_HOPS);
   }
 
-  private record CountingMetrics(AtomicInteger moves) implements RelayMetrics {
-    @Override
-    public void upstreamOpened() {}
+  /** Counts the moves followed. */
+  private static final class CountingMetrics extends NoRelayMetrics {
+    private final AtomicInteger moves;
 
-    @Override
-    public void delivered(int browsers) {}
-
-    @Override
-    public void resumedExactly() {}
-
-    @Override
-    public void resumedBySnapshot() {}
-
-    @Override
-    public void resynced() {}
+    CountingMetrics(AtomicInteger moves) {
+      this.moves = moves;
+    }
 
     @Override
     public void roomMoved() {

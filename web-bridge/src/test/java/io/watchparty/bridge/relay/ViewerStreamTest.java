@@ -35,11 +35,11 @@ class ViewerStreamTest {
               address -> {
                 throw new IllegalArgumentException("no fleet here");
               },
-              new NoMetrics()),
+              new NoRelayMetrics()),
           new NoCredentials(),
           RelaySettings.DEFAULTS,
           timers,
-          new NoMetrics(),
+          new NoRelayMetrics(),
           (viewer, titleId) -> Optional.empty(),
           () -> 0L);
   private final ViewerStream stream =
@@ -141,25 +141,5 @@ class ViewerStreamTest {
         RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
       applier.apply(new Metadata());
     }
-  }
-
-  private static final class NoMetrics implements RelayMetrics {
-    @Override
-    public void upstreamOpened() {}
-
-    @Override
-    public void delivered(int browsers) {}
-
-    @Override
-    public void resumedExactly() {}
-
-    @Override
-    public void resumedBySnapshot() {}
-
-    @Override
-    public void resynced() {}
-
-    @Override
-    public void roomMoved() {}
   }
 }
