@@ -3,6 +3,8 @@ package io.watchparty.loadtest;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.watchparty.client.ConnectionState;
+import io.watchparty.client.Refusal;
 import io.watchparty.client.RoomConnection;
 import io.watchparty.client.RoomListener;
 import io.watchparty.client.WatchPartyClient;
@@ -74,6 +76,20 @@ public final class HandoverProbe implements Callable<Integer> {
   /** What one viewer received, when (nanoTime). */
   private static final class Viewer implements RoomListener {
     final List<Long> events = Collections.synchronizedList(new ArrayList<>());
+
+    /** When the stream was told to reconnect (the move), and when it was joined again. */
+    final AtomicLong leftAt = new AtomicLong();
+
+    final AtomicLong backAt = new AtomicLong();
+
+    @Override
+    public void onConnectionState(ConnectionState state, Optional<Refusal> refusal) {
+      switch (state) {
+        case RECONNECTING -> leftAt.compareAndSet(0, System.nanoTime());
+        case RESUMED, RESYNCED -> backAt.compareAndSet(0, System.nanoTime());
+        default -> {}
+      }
+    }
 
     @Override
     public void onSnapshot(Snapshot snapshot) {
@@ -192,6 +208,30 @@ public final class HandoverProbe implements Callable<Integer> {
             millis(percentile(gaps, 0.50)), millis(percentile(gaps, 0.99)), millis(gaps.getLast()));
       }
       System.out.printf("viewers with no event after the stop: %d%n", silent);
+      List<Long> told = new ArrayList<>();
+      List<Long> back = new ArrayList<>();
+      for (Viewer viewer : watching) {
+        if (viewer.leftAt.get() != 0) {
+          told.add(viewer.leftAt.get() - stop);
+          if (viewer.backAt.get() != 0) {
+            back.add(viewer.backAt.get() - viewer.leftAt.get());
+          }
+        }
+      }
+      Collections.sort(told);
+      Collections.sort(back);
+      if (!told.isEmpty() && !back.isEmpty()) {
+        System.out.printf(
+            "stop -> told to reconnect: p50 %.0f / max %.0f ms (%d viewers); told -> joined again:"
+                + " p50 %.0f / p99 %.0f / max %.0f ms (%d)%n",
+            millis(percentile(told, 0.50)),
+            millis(told.getLast()),
+            told.size(),
+            millis(percentile(back, 0.50)),
+            millis(percentile(back, 0.99)),
+            millis(back.getLast()),
+            back.size());
+      }
       System.out.printf(
           "host's commands refused meanwhile: %d; first accepted again %s after the stop%n",
           refused.get(),
