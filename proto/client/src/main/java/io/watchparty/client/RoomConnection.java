@@ -531,8 +531,10 @@ public final class RoomConnection {
     }
     joinedStream();
     listener.onSnapshot(snapshot);
-    joined.complete(snapshot);
+    // The listener hears the state before joined() completes: an app that waits for joined() has
+    // been told it is joined (RoomConnectionIT checked the states right after it, and raced).
     setState(resync ? ConnectionState.RESYNCED : ConnectionState.JOINED, null);
+    joined.complete(snapshot);
   }
 
   /**
