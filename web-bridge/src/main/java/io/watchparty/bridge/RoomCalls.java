@@ -1,7 +1,9 @@
 package io.watchparty.bridge;
 
 import io.grpc.CallCredentials;
+import io.grpc.Channel;
 import io.grpc.Deadline;
+import io.grpc.stub.AbstractStub;
 import io.watchparty.bridge.relay.RoomOwners;
 import io.watchparty.proto.v1.ChatServiceGrpc;
 import io.watchparty.proto.v1.RoomServiceGrpc;
@@ -27,14 +29,7 @@ final class RoomCalls {
       String roomId,
       CallCredentials caller,
       Function<RoomServiceGrpc.RoomServiceBlockingStub, T> call) {
-    Deadline deadline = deadline();
-    return owners.call(
-        roomId,
-        channel ->
-            call.apply(
-                RoomServiceGrpc.newBlockingStub(channel)
-                    .withCallCredentials(caller)
-                    .withDeadline(deadline)));
+    return call(roomId, caller, RoomServiceGrpc::newBlockingStub, call);
   }
 
   /** A call of the chat service about {@code roomId}, as {@code caller}. */
@@ -42,14 +37,17 @@ final class RoomCalls {
       String roomId,
       CallCredentials caller,
       Function<ChatServiceGrpc.ChatServiceBlockingStub, T> call) {
+    return call(roomId, caller, ChatServiceGrpc::newBlockingStub, call);
+  }
+
+  /** A call of any service about {@code roomId}, under one deadline for all its hops. */
+  private <S extends AbstractStub<S>, T> T call(
+      String roomId, CallCredentials caller, Function<Channel, S> stub, Function<S, T> call) {
     Deadline deadline = deadline();
     return owners.call(
         roomId,
         channel ->
-            call.apply(
-                ChatServiceGrpc.newBlockingStub(channel)
-                    .withCallCredentials(caller)
-                    .withDeadline(deadline)));
+            call.apply(stub.apply(channel).withCallCredentials(caller).withDeadline(deadline)));
   }
 
   private static Deadline deadline() {

@@ -45,12 +45,7 @@ class RoomMovesIT {
       assertThat(seek.positionMs()).isEqualTo(42_000);
       assertThat(seek.sequence()).isGreaterThan(snapshot.sequence());
 
-      alice.ok(
-          "/api/rooms/" + roomId + "/chat",
-          "{\"clientMessageId\":\"moved-1\",\"text\":\"hello from the other instance\"}");
-      SseProbe.Event chat = events.next("chat");
-      assertThat(chat.json().objectValue("chat").orElseThrow().stringValue("text"))
-          .contains("hello from the other instance");
+      chatIsDelivered(alice, events, roomId, "moved-1", "hello from the other instance");
       assertThat(
               alice
                   .ok("/api/rooms/" + roomId + "/chat")
@@ -108,12 +103,7 @@ class RoomMovesIT {
       SseProbe.Event seek =
           events.next(e -> e.name().equals("playback_changed") && e.positionMs() == 7_000);
       assertThat(seek.sequence() >> 32).isEqualTo(epoch);
-      alice.ok(
-          "/api/rooms/" + roomId + "/chat",
-          "{\"clientMessageId\":\"after-move\",\"text\":\"still here\"}");
-      SseProbe.Event chat = events.next("chat");
-      assertThat(chat.json().objectValue("chat").orElseThrow().stringValue("text"))
-          .contains("still here");
+      chatIsDelivered(alice, events, roomId, "after-move", "still here");
 
       assertThat(ownerIdOf(roomId)).isEqualTo(next.server.instance().id());
       assertThat(roomMoves()).isGreaterThan(movesBefore);
@@ -223,6 +213,16 @@ class RoomMovesIT {
       channel.shutdownNow();
       server.close();
     }
+  }
+
+  /** Sends a chat message through the bridge; its event reaches the browser's stream. */
+  private static void chatIsDelivered(
+      Browser browser, SseProbe events, String roomId, String clientMessageId, String text) {
+    browser.ok(
+        "/api/rooms/" + roomId + "/chat",
+        "{\"clientMessageId\":\"" + clientMessageId + "\",\"text\":\"" + text + "\"}");
+    SseProbe.Event chat = events.next("chat");
+    assertThat(chat.json().objectValue("chat").orElseThrow().stringValue("text")).contains(text);
   }
 
   private static String ownerIdOf(String roomId) {
