@@ -113,8 +113,11 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
   @Override
   public void afterAll(ExtensionContext context) {
     if (context.getUniqueId().equals(owningClass)) {
-      close();
-      owningClass = null; // a rerun of a failed test starts a new platform
+      try {
+        close();
+      } finally {
+        owningClass = null; // a rerun of a failed test starts a new platform
+      }
     }
   }
 
@@ -232,8 +235,13 @@ public final class Platform implements BeforeAllCallback, AfterAllCallback, Auto
     if (server == null) {
       return; // it never started, or it is closed already
     }
-    channel.shutdownNow();
-    bridge.close();
+    // Parts are null when the start failed halfway (a bridge port taken meanwhile, say).
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (bridge != null) {
+      bridge.close();
+    }
     server.close();
     channel = null;
     bridge = null;
