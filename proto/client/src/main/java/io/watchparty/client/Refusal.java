@@ -70,6 +70,11 @@ public record Refusal(
     return new Refusal(Status.Code.UNAVAILABLE, reason, message, Map.of());
   }
 
+  /** Whether the room moved to another server instance of a fleet ({@code ROOM_MOVED}). */
+  boolean isMove() {
+    return reason.equals("ROOM_MOVED");
+  }
+
   /**
    * Whether this ends a room stream for good: the server named a rule (kicked, banned, room closed,
    * not available in the region, ...). A bare transport failure, or a transient reason, is not.

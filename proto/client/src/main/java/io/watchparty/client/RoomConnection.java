@@ -47,7 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * ConnectionState#REFUSED} with the server's reason, and nothing reconnects. A room that moved to
  * another server instance of a fleet ({@code ROOM_MOVED}) is followed at once to the instance the
  * refusal names, when the client knows how to dial one ({@link
- * WatchPartyClient.Builder#instances}), and the connection resumes there.
+ * WatchPartyClient.Builder#instances}), and the connection resumes there; when that instance fails
+ * in turn (its process died), the connection asks the address it was given again, where the
+ * instance that takes the room over is named.
  *
  * <p>Chat messages get a client message id when sent; a message not yet acknowledged when the
  * stream drops is sent again, with the same id, after the resume: the server stores and delivers it
@@ -89,6 +91,7 @@ public final class RoomConnection {
   private boolean leaving;
   private String closedReason;
   private int attempt;
+  private int failures; // the ends since the last join that were not moves: the backoff's exponent
   private Timers.Handle reconnectTimer;
   private SyncBands bands;
   private PlaybackState latestPlayback;
@@ -543,6 +546,7 @@ public final class RoomConnection {
   private void joinedStream() {
     streamJoined = true;
     attempt = 0;
+    failures = 0;
     SyncBands policy = bands == null ? SyncBands.DEFAULTS : bands;
     clock.start(policy.clockSamples(), policy.clockRefreshMs());
     pendingChats.forEach((id, chat) -> sendChatMessage(id, chat.text()));
@@ -569,7 +573,9 @@ public final class RoomConnection {
         if (command != null) {
           command.completeExceptionally(failure);
         }
-        PendingChat chat = pendingChats.remove(id);
+        // A message refused because the room moved stays pending: the stream ends with the move
+        // and the message goes again, with its id, to the room's owner.
+        PendingChat chat = failure.refusal().isMove() ? null : pendingChats.remove(id);
         if (chat != null) {
           chat.result().completeExceptionally(failure);
         }
@@ -607,10 +613,12 @@ public final class RoomConnection {
     }
     setState(ConnectionState.RECONNECTING, refusal);
     Optional<RoomServiceGrpc.RoomServiceStub> owner = movedTo(refusal);
-    // Told where the room is now, the connection goes there at once; else it backs off.
-    long delay = owner.isPresent() ? 0 : client.backoff().delayMs(attempt);
+    // Told where the room is now, the connection goes there at once. Else it backs off (a move
+    // does not grow the backoff, a failure does) and asks the address it was given: an owner it
+    // was sent to that failed (crashed, say) is not asked again, the fleet names the next one.
+    long delay = owner.isPresent() ? 0 : client.backoff().delayMs(failures++);
     attempt++;
-    owner.ifPresent(stub -> server = stub);
+    server = owner.orElseGet(client::roomStub);
     CompletableFuture<?> hold = reconnectHold;
     reconnectTimer =
         timers.schedule(
@@ -620,7 +628,7 @@ public final class RoomConnection {
   /** The instance a {@code ROOM_MOVED} refusal names, if the client can dial it. */
   private Optional<RoomServiceGrpc.RoomServiceStub> movedTo(Refusal refusal) {
     String address = refusal.metadata().get("owner_address");
-    if (!refusal.reason().equals("ROOM_MOVED") || address == null || address.isEmpty()) {
+    if (!refusal.isMove() || address == null || address.isEmpty()) {
       return Optional.empty();
     }
     return client.roomStubAt(address);

@@ -3,6 +3,7 @@ package io.watchparty.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.MemberLeft;
 import io.watchparty.proto.v1.RoomSettings;
@@ -453,6 +454,43 @@ class RoomConnectionIT {
                   .one()
                   .getString("owner_id"))
           .isEqualTo(wp.server().instance().id());
+    }
+  }
+
+  @Test
+  void anOwnerThatDiedIsNotAskedAgainTheConnectionGoesBackToItsAddressAndIsSentOn()
+      throws Exception {
+    try (TestServer other = TestServer.builder().realExecutors().start(wp.session())) {
+      String here = wp.server().instance().address();
+      // The owner's channel, which "dies" below: every call on it then fails UNAVAILABLE, as on a
+      // connection to a process that was killed.
+      ManagedChannel toOwner = other.newChannel();
+      WatchPartyClient aliceClient =
+          client(
+              WatchPartyClient.builder(wp.channel(), wp.token("alice"))
+                  .instances(address -> address.equals(here) ? wp.channel() : toOwner));
+      String roomId = other.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      Heard heard = new Heard();
+      RoomConnection alice = aliceClient.join(roomId, heard);
+      alice.joined().get(30, TimeUnit.SECONDS);
+
+      // The owner dies and this instance takes the room over (the claim, at the next epoch).
+      toOwner.shutdownNow();
+      wp.session()
+          .execute(
+              "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = 2"
+                  + " WHERE room_id = ? IF owner_epoch = 1",
+              wp.server().instance().id(),
+              here,
+              UUID.fromString(roomId));
+
+      // The connection does not keep dialling the dead owner: back at the address it was given,
+      // it is served by the room's owner now, in the new owner's numbers.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> heard.states.contains(ConnectionState.RESYNCED));
+      assertThat(heard.states).doesNotContain(ConnectionState.GAVE_UP);
+      assertThat(alice.play().get(30, TimeUnit.SECONDS).getSequence() >> 32).isGreaterThan(1);
     }
   }
 }
