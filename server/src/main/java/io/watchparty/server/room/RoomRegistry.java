@@ -180,12 +180,13 @@ public final class RoomRegistry {
             false,
             now,
             Optional.of(RoomOwner.next(instances.self(), 0)));
+    RoomOwner owner = record.owner().orElseThrow();
     return store
         .create(record)
-        .thenCombine(chats.prepare(record.roomId(), 1, true), (stored, chat) -> chat)
+        .thenCombine(chats.prepare(record.roomId(), owner.epoch(), true), (stored, chat) -> chat)
         .thenApplyAsync(
             chat -> {
-              Room room = newRoom(record, record.owner().orElseThrow(), rights, chat);
+              Room room = newRoom(record, owner, rights, chat);
               rooms.put(room.id(), CompletableFuture.completedFuture(room));
               return room;
             },

@@ -26,13 +26,14 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CassandraInstances.class);
 
   /** How often this instance writes its row. */
-  public static final Duration HEARTBEAT = Duration.ofSeconds(1);
+  public static final Duration HEARTBEAT = Duration.ofMillis(500);
 
   /**
-   * How long a row outlives its last heartbeat: a few heartbeats, so that one slow write does not
-   * make a live instance look dead (which would cost its rooms a needless takeover, never safety).
+   * How long a row outlives its last heartbeat: four heartbeats, so that one slow write does not
+   * make a live instance look dead (which would cost its rooms a needless takeover, never safety),
+   * and short, because it is most of how long a crashed instance's rooms wait for a new owner.
    */
-  public static final Duration LIFETIME = Duration.ofSeconds(5);
+  public static final Duration LIFETIME = Duration.ofSeconds(2);
 
   private final CqlSession session;
   private volatile Instance self;
