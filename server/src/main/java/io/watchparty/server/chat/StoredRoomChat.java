@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * wait for it and are then written together, in one Cassandra batch (up to {@link #MAX_BATCH}). A
  * quiet room writes each message at once; a busy one pays one write per batch instead of one per
  * message, which is most of what a message costs the server and Cassandra. A send that may be a
- * retry is looked up and written on its own, as before.
+ * retry is looked up and written on its own, in its turn: a room's chat writes go one at a time.
  */
 final class StoredRoomChat implements RoomChat {
   private static final Logger log = LoggerFactory.getLogger(StoredRoomChat.class);
@@ -177,10 +177,9 @@ final class StoredRoomChat implements RoomChat {
   }
 
   /** What a send was told, and what to write once the lock is released. */
-  private record Admission(
-      CompletionStage<ChatMessage> result, Optional<Send> toLookUp, List<Send> toWrite) {
+  private record Admission(CompletionStage<ChatMessage> result, List<Send> toWrite) {
     static Admission answered(CompletionStage<ChatMessage> result) {
-      return new Admission(result, Optional.empty(), List.of());
+      return new Admission(result, List.of());
     }
   }
 
@@ -236,7 +235,6 @@ final class StoredRoomChat implements RoomChat {
     String clientMessageId = ChatText.clientMessageId(request.getClientMessageId());
     String text = ChatText.normalize(request.getText(), chat.settings.maxLength());
     Admission admission = room.withChatLock(access -> admit(access, who, clientMessageId, text));
-    admission.toLookUp().ifPresent(this::store);
     if (!admission.toWrite().isEmpty()) {
       write(admission.toWrite());
     }
@@ -303,31 +301,42 @@ final class StoredRoomChat implements RoomChat {
     Send send = new Send(key, message, slowed, now, previous, mayBeARetry);
     sends.addLast(send);
     inFlight.put(key, send);
-    if (mayBeARetry) {
-      return new Admission(send.ack.minimalCompletionStage(), Optional.of(send), List.of());
-    }
     unwritten.addLast(send);
-    return new Admission(
-        send.ack.minimalCompletionStage(), Optional.empty(), writing ? List.of() : nextBatch());
+    return new Admission(send.ack.minimalCompletionStage(), writing ? List.of() : nextBatch());
   }
 
-  /** The next batch to write, which this caller must write; empty if nothing waits (lock held). */
+  /**
+   * The next batch to write, which this caller must write; empty if nothing waits (lock held). A
+   * send that may be a retry is a batch of its own (it is looked up first).
+   */
   private List<Send> nextBatch() {
     if (unwritten.isEmpty()) {
       writing = false;
       return List.of();
     }
     writing = true;
+    if (unwritten.peekFirst().mayBeARetry) {
+      return List.of(unwritten.pollFirst());
+    }
     List<Send> batch = new ArrayList<>(Math.min(unwritten.size(), MAX_BATCH));
-    while (!unwritten.isEmpty() && batch.size() < MAX_BATCH) {
+    while (!unwritten.isEmpty() && batch.size() < MAX_BATCH && !unwritten.peekFirst().mayBeARetry) {
       batch.add(unwritten.pollFirst());
     }
     return batch;
   }
 
-  /** Writes a batch of new messages (outside the lock); settles them all when it completes. */
+  /**
+   * Writes a batch of new messages (outside the lock), or looks up and stores a send that may be a
+   * retry; settles them when it completes, and writes the next batch. One write at a time: every
+   * conditional write of a room's chat goes to the same partition, where concurrent Paxos rounds
+   * would contend (and, timing out, be retried into more contention).
+   */
   private void write(List<Send> batch) {
-    write(batch, 1);
+    if (batch.size() == 1 && batch.getFirst().mayBeARetry) {
+      store(batch.getFirst(), 1);
+    } else {
+      write(batch, 1);
+    }
   }
 
   private void write(List<Send> batch, int attempt) {
@@ -429,7 +438,6 @@ final class StoredRoomChat implements RoomChat {
   }
 
   private void settleBatch(List<Send> batch, Throwable failure) {
-    record Next(List<Runnable> replies, List<Send> batch) {}
     Next next =
         room.withChatLock(
             access -> {
@@ -441,15 +449,16 @@ final class StoredRoomChat implements RoomChat {
               }
               return new Next(releaseSettled(access), nextBatch());
             });
+    proceed(next);
+  }
+
+  /** Writes the next batch and answers the settled sends (outside the lock). */
+  private void proceed(Next next) {
     if (!next.batch().isEmpty()) {
       write(next.batch());
     }
     // Outside the lock: the stream's reply code runs in these completions.
     next.replies().forEach(Runnable::run);
-  }
-
-  private void store(Send send) {
-    store(send, 1);
   }
 
   /** Stores a send that may be a retry (looked up first); it settles as a batch does. */
@@ -478,18 +487,21 @@ final class StoredRoomChat implements RoomChat {
         chat.executor);
   }
 
+  /** A looked-up send is settled: released in its turn, and the next batch written. */
   private void settle(Send send, Stored stored, Throwable failure) {
-    List<Runnable> replies =
+    Next next =
         room.withChatLock(
             access -> {
               send.settled = true;
               send.stored = stored;
               send.failure = failure;
-              return releaseSettled(access);
+              return new Next(releaseSettled(access), nextBatch());
             });
-    // Outside the lock: the stream's reply code runs in these completions.
-    replies.forEach(Runnable::run);
+    proceed(next);
   }
+
+  /** After a write settled: the answers to send and the next batch to write. */
+  private record Next(List<Runnable> replies, List<Send> batch) {}
 
   /** Releases the settled sends at the head of the queue, in id order; how to answer each. */
   private List<Runnable> releaseSettled(Access access) {
