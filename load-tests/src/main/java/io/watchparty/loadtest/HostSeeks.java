@@ -8,12 +8,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A host seeking forward a second at a time, as often as it is called, keeping the changes the
- * server accepted (in the order of their sequences) and when each was accepted.
+ * A host seeking forward a second at a time (back to the start after 10 minutes, so that a long run
+ * stays inside the title), as often as it is called, keeping the changes the server accepted (in
+ * the order of their sequences) and when each was accepted.
  */
 final class HostSeeks {
   /** An accepted seek: the sequence of its event, where it put the room, when it was accepted. */
   record Change(long sequence, long positionMs, long acceptedAtNanos) {}
+
+  private static final long WRAP_MS = 600_000;
 
   private final RoomConnection host;
   private final AtomicLong position = new AtomicLong();
@@ -25,9 +28,9 @@ final class HostSeeks {
     this.host = host;
   }
 
-  /** Sends the next seek. */
+  /** Sends the next seek: a second on, within the first 10 minutes (every demo title is longer). */
   void seek() {
-    long to = position.addAndGet(1_000);
+    long to = position.addAndGet(1_000) % WRAP_MS;
     inFlight.incrementAndGet();
     host.seek(to)
         .whenComplete(
@@ -50,12 +53,22 @@ final class HostSeeks {
     }
   }
 
-  /** The first change accepted after {@code nanos}, in time. */
-  java.util.Optional<Change> firstAcceptedAfter(long nanos) {
+  /**
+   * The first change accepted by an owner of a later epoch than {@code epoch} (a sequence carries
+   * its owner's epoch in its high 32 bits): the first one the next owner accepted.
+   */
+  java.util.Optional<Change> firstAcceptedAfterEpoch(long epoch) {
     synchronized (accepted) {
       return accepted.stream()
-          .filter(c -> c.acceptedAtNanos() > nanos)
+          .filter(c -> (c.sequence() >>> 32) > epoch)
           .min(Comparator.comparingLong(Change::acceptedAtNanos));
+    }
+  }
+
+  /** The epoch of the newest change accepted so far (0 before any). */
+  long epoch() {
+    synchronized (accepted) {
+      return accepted.stream().mapToLong(c -> c.sequence() >>> 32).max().orElse(0);
     }
   }
 

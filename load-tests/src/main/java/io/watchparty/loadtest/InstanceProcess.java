@@ -46,6 +46,17 @@ public final class InstanceProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Settings for hosts and chatters that act many times a second, as failure tests and load runs do
+   * (the default rate limits are sized for people: one chat message a second, say).
+   */
+  public static final Map<String, String> BUSY_HOSTS =
+      Map.of(
+          "WATCHPARTY_ROOM_COMMANDRATE", "100",
+          "WATCHPARTY_ROOM_COMMANDBURST", "100",
+          "WATCHPARTY_CHAT_RATE", "100",
+          "WATCHPARTY_CHAT_BURST", "100");
+
   private final Process process;
   private final String name;
   private final String host;
@@ -65,8 +76,16 @@ public final class InstanceProcess implements AutoCloseable {
    * could take meanwhile); fails with its log when it exits first or takes over 3 minutes.
    */
   public static InstanceProcess start(Fleet fleet, String name, String host) {
+    return start(fleet, name, host, 0);
+  }
+
+  /**
+   * Starts an instance on {@code host} and {@code port} ({@code 0}: one the system chooses): a
+   * restart on the address its clients and its load balancer know.
+   */
+  public static InstanceProcess start(Fleet fleet, String name, String host, int port) {
     try {
-      InstanceProcess instance = launch(fleet, name, host);
+      InstanceProcess instance = launch(fleet, name, host, port);
       instance.awaitListening();
       return instance;
     } catch (IOException e) {
@@ -74,7 +93,8 @@ public final class InstanceProcess implements AutoCloseable {
     }
   }
 
-  private static InstanceProcess launch(Fleet fleet, String name, String host) throws IOException {
+  private static InstanceProcess launch(Fleet fleet, String name, String host, int port)
+      throws IOException {
     Files.createDirectories(fleet.logs());
     Path log = Files.createTempFile(fleet.logs(), name + "-", ".log");
     List<String> command = new ArrayList<>();
@@ -87,7 +107,7 @@ public final class InstanceProcess implements AutoCloseable {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
     env.put("WATCHPARTY_GRPC_HOST", host);
-    env.put("WATCHPARTY_GRPC_PORT", "0");
+    env.put("WATCHPARTY_GRPC_PORT", Integer.toString(port));
     env.put("WATCHPARTY_OBSERVE_PORT", "-1");
     env.put("WATCHPARTY_AUTH_DEMO", "true");
     env.put("WATCHPARTY_AUTH_SECRET", fleet.secret());
@@ -121,6 +141,11 @@ public final class InstanceProcess implements AutoCloseable {
   /** The instance's name (its log file's too). */
   public String name() {
     return name;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
   }
 
   /** {@code host:port}, as the instance advertises itself to clients and to other instances. */

@@ -114,16 +114,7 @@ class FleetIT {
             SECRET,
             List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             directory.resolve("instances"),
-            // The tests' hosts command and chat many times a second.
-            Map.of(
-                "WATCHPARTY_ROOM_COMMANDRATE",
-                "100",
-                "WATCHPARTY_ROOM_COMMANDBURST",
-                "100",
-                "WATCHPARTY_CHAT_RATE",
-                "100",
-                "WATCHPARTY_CHAT_BURST",
-                "100"));
+            InstanceProcess.BUSY_HOSTS);
     tokens = new Tokens(SECRET);
     // The first instance creates the keyspace and applies the schema; the others then in parallel.
     instances.add(InstanceProcess.start(fleet, "instance-1", HOSTS.get(0)));
@@ -267,15 +258,16 @@ class FleetIT {
     ticks.scheduleAtFixedRate(seeker::seek, 0, 100, TimeUnit.MILLISECONDS);
     await().atMost(Duration.ofSeconds(30)).until(() -> seeker.accepted().size() >= 10);
 
-    owner.kill();
+    long epoch = seeker.epoch();
     long killedAt = System.nanoTime();
+    owner.kill();
     await()
         .atMost(Duration.ofSeconds(60))
-        .until(() -> seeker.firstAcceptedAfter(killedAt).isPresent());
+        .until(() -> seeker.firstAcceptedAfterEpoch(epoch).isPresent());
     System.out.printf(
         "FleetIT: takeover (kill -9 to the first command accepted by the new owner) %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(
-            seeker.firstAcceptedAfter(killedAt).orElseThrow().acceptedAtNanos() - killedAt));
+            seeker.firstAcceptedAfterEpoch(epoch).orElseThrow().acceptedAtNanos() - killedAt));
     await().atMost(Duration.ofSeconds(30)).until(() -> seeker.accepted().size() >= 30);
     ticks.shutdownNow();
     await().atMost(Duration.ofSeconds(30)).until(() -> seeker.inFlight() == 0);
