@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.servererrors.AlreadyExistsException;
 import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
+import com.datastax.oss.driver.api.core.servererrors.ServerError;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,20 +114,48 @@ final class SchemaMigrator {
   }
 
   private Map<Integer, String> history() {
+    return whileTableIsNew(
+        () -> {
+          Map<Integer, String> applied = new HashMap<>();
+          for (Row row : session.execute("SELECT version, checksum FROM schema_history")) {
+            applied.put(row.getInt("version"), row.getString("checksum"));
+          }
+          return applied;
+        });
+  }
+
+  private void record(SchemaScript script) {
+    whileTableIsNew(
+        () ->
+            session.execute(
+                SimpleStatement.newInstance(
+                    "INSERT INTO schema_history (version, description, script, checksum,"
+                        + " applied_at) VALUES (?, ?, ?, ?, ?)",
+                    script.version(),
+                    script.description(),
+                    script.fileName(),
+                    script.checksum(),
+                    clock.instant())));
+  }
+
+  /**
+   * Runs {@code query} on schema_history, again for up to {@link #NEW_TABLE_WAIT} while a node does
+   * not know the table yet: it answers that the table does not exist, or fails with "Unknown CF"
+   * (seen on a just-formed 3-node ring). Reading and recording the history are idempotent.
+   */
+  private <T> T whileTableIsNew(Supplier<T> query) {
     long deadline = System.nanoTime() + NEW_TABLE_WAIT.toNanos();
     while (true) {
       try {
-        Map<Integer, String> applied = new HashMap<>();
-        for (Row row : session.execute("SELECT version, checksum FROM schema_history")) {
-          applied.put(row.getInt("version"), row.getString("checksum"));
-        }
-        return applied;
-      } catch (InvalidQueryException e) {
-        if (System.nanoTime() > deadline) {
+        return query.get();
+      } catch (InvalidQueryException | ServerError e) {
+        if (System.nanoTime() > deadline
+            || (e instanceof ServerError
+                && !String.valueOf(e.getMessage()).contains("Unknown CF"))) {
           throw e;
         }
         LOG.info(
-            "schema_history is not known to every node yet ({}); reading it again", e.getMessage());
+            "schema_history is not known to every node yet ({}); trying again", e.getMessage());
         try {
           Thread.sleep(500);
         } catch (InterruptedException interrupted) {
@@ -134,18 +164,6 @@ final class SchemaMigrator {
         }
       }
     }
-  }
-
-  private void record(SchemaScript script) {
-    session.execute(
-        SimpleStatement.newInstance(
-            "INSERT INTO schema_history (version, description, script, checksum, applied_at)"
-                + " VALUES (?, ?, ?, ?, ?)",
-            script.version(),
-            script.description(),
-            script.fileName(),
-            script.checksum(),
-            clock.instant()));
   }
 
   private static String abbreviate(String checksum) {
