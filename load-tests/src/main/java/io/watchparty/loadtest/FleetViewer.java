@@ -92,23 +92,6 @@ final class FleetViewer implements RoomListener {
     return new Exactness(lost, duplicated, reverted);
   }
 
-  /**
-   * The longest time between two consecutive states shown from {@code fromNanos} on, if one came
-   * after {@code failedAtNanos} (else the viewer saw nothing after the failure).
-   */
-  Optional<Long> longestGapNanos(long fromNanos, long failedAtNanos) {
-    List<Long> times =
-        shown.stream().map(Shown::atNanos).filter(t -> t >= fromNanos).sorted().toList();
-    if (times.isEmpty() || times.getLast() < failedAtNanos) {
-      return Optional.empty();
-    }
-    long gap = 0;
-    for (int i = 1; i < times.size(); i++) {
-      gap = Math.max(gap, times.get(i) - times.get(i - 1));
-    }
-    return Optional.of(gap);
-  }
-
   /** The time from the last state shown before {@code atNanos} to the first one after it. */
   Optional<Long> gapAroundNanos(long atNanos) {
     Optional<Long> before =
