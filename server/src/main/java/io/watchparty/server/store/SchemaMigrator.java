@@ -6,7 +6,9 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.servererrors.AlreadyExistsException;
 import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
+import com.datastax.oss.driver.api.core.servererrors.ReadFailureException;
 import com.datastax.oss.driver.api.core.servererrors.ServerError;
+import com.datastax.oss.driver.api.core.servererrors.WriteFailureException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,18 +142,16 @@ final class SchemaMigrator {
 
   /**
    * Runs {@code query} on schema_history, again for up to {@link #NEW_TABLE_WAIT} while a node does
-   * not know the table yet: it answers that the table does not exist, or fails with "Unknown CF"
-   * (seen on a just-formed 3-node ring). Reading and recording the history are idempotent.
+   * not know the table yet (seen on a just-formed 3-node ring, in each of the three ways {@link
+   * #tableUnknownSomewhere} names). Reading and recording the history are idempotent.
    */
   private <T> T whileTableIsNew(Supplier<T> query) {
     long deadline = System.nanoTime() + NEW_TABLE_WAIT.toNanos();
     while (true) {
       try {
         return query.get();
-      } catch (InvalidQueryException | ServerError e) {
-        if (System.nanoTime() > deadline
-            || (e instanceof ServerError
-                && !String.valueOf(e.getMessage()).contains("Unknown CF"))) {
+      } catch (DriverException e) {
+        if (System.nanoTime() > deadline || !tableUnknownSomewhere(e)) {
           throw e;
         }
         LOG.info(
@@ -164,6 +164,24 @@ final class SchemaMigrator {
         }
       }
     }
+  }
+
+  /** Cassandra's failure code for a replica that does not know the table (INCOMPATIBLE_SCHEMA). */
+  private static final int INCOMPATIBLE_SCHEMA = 3;
+
+  /**
+   * Whether {@code e} says a node does not know a table yet: the coordinator answers that it does
+   * not exist, fails with "Unknown CF", or a replica it asked fails the read or write with {@link
+   * #INCOMPATIBLE_SCHEMA}.
+   */
+  static boolean tableUnknownSomewhere(DriverException e) {
+    return switch (e) {
+      case InvalidQueryException invalid -> true;
+      case ServerError error -> String.valueOf(error.getMessage()).contains("Unknown CF");
+      case ReadFailureException read -> read.getReasonMap().containsValue(INCOMPATIBLE_SCHEMA);
+      case WriteFailureException write -> write.getReasonMap().containsValue(INCOMPATIBLE_SCHEMA);
+      default -> false;
+    };
   }
 
   private static String abbreviate(String checksum) {
