@@ -15,7 +15,10 @@ public interface Instances {
   /** This instance. */
   Instance self();
 
-  /** Whether the instance with this id is alive (its heartbeat is recent). */
+  /**
+   * Whether the instance with this id is alive: its heartbeat is recent, and nothing shows it is
+   * gone (its address refusing connections).
+   */
   CompletionStage<Boolean> isLive(String instanceId);
 
   /** The instances alive now (their heartbeat is recent), this one included. */

@@ -2,11 +2,13 @@ package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
 import io.watchparty.server.room.Instances;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * The live server instances, in Cassandra's {@code instances} table: this instance writes its row
  * every {@link #HEARTBEAT} with a time to live of {@link #LIFETIME}, so the row is gone soon after
  * the instance stops answering, and deletes it when it stops. Another instance is alive while its
- * row is there.
+ * row is there and its address does not refuse connections.
  */
 public final class CassandraInstances implements Instances, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CassandraInstances.class);
@@ -35,6 +37,12 @@ public final class CassandraInstances implements Instances, AutoCloseable {
    */
   public static final Duration LIFETIME = Duration.ofSeconds(2);
 
+  /**
+   * How long a probe of another instance's address may take: a loopback or LAN connection is
+   * accepted or refused within milliseconds; past this the probe proves nothing.
+   */
+  static final Duration PROBE_TIMEOUT = Duration.ofMillis(300);
+
   private final CqlSession session;
   private volatile Instance self;
   private final long startedMs;
@@ -43,6 +51,7 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   private final PreparedStatement select;
   private final PreparedStatement delete;
   private final PreparedStatement all;
+  private final ListeningProbe probe = new ListeningProbe(PROBE_TIMEOUT);
   private final AtomicBoolean failing = new AtomicBoolean();
   private ScheduledFuture<?> heartbeats;
 
@@ -61,7 +70,7 @@ public final class CassandraInstances implements Instances, AutoCloseable {
             "INSERT INTO instances (instance_id, address, started_ms, rooms) VALUES (?, ?, ?, ?)"
                 + " USING TTL "
                 + LIFETIME.toSeconds());
-    this.select = session.prepare("SELECT instance_id FROM instances WHERE instance_id = ?");
+    this.select = session.prepare("SELECT address FROM instances WHERE instance_id = ?");
     this.delete = session.prepare("DELETE FROM instances WHERE instance_id = ?");
     // A fleet's instances: a few rows, one page.
     this.all = session.prepare("SELECT instance_id, address FROM instances");
@@ -98,9 +107,38 @@ public final class CassandraInstances implements Instances, AutoCloseable {
     return self;
   }
 
+  /**
+   * Whether the instance's row is there and its address does not refuse connections: a killed
+   * instance's row outlives it by up to {@link #LIFETIME}, but the port it listened on is closed at
+   * once, so its rooms need not wait for the row to expire. (An instance started again on the same
+   * address in the meantime makes the probe inconclusive, and the row decides.)
+   */
   @Override
   public CompletionStage<Boolean> isLive(String instanceId) {
-    return session.executeAsync(select.bind(instanceId)).thenApply(rs -> rs.one() != null);
+    return session
+        .executeAsync(select.bind(instanceId))
+        .thenCompose(
+            rs -> {
+              Row row = rs.one();
+              if (row == null) {
+                return CompletableFuture.completedFuture(false);
+              }
+              String address = row.getString(0);
+              return probe
+                  .probe(address)
+                  .thenApply(
+                      answer -> {
+                        if (answer == ListeningProbe.Answer.REFUSED) {
+                          log.info(
+                              "Instance {} still has a heartbeat row but {} refuses connections:"
+                                  + " taken as stopped",
+                              instanceId,
+                              address);
+                          return false;
+                        }
+                        return true;
+                      });
+            });
   }
 
   @Override

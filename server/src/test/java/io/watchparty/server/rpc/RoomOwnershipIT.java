@@ -17,6 +17,9 @@ import io.watchparty.server.testing.ChatCalls;
 import io.watchparty.server.testing.Commands;
 import io.watchparty.server.testing.StreamProbe;
 import io.watchparty.server.testing.TestServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -114,6 +117,62 @@ class RoomOwnershipIT {
     again.resultOf(again.command(Commands.seek(7_000)));
     await().atMost(StreamProbe.WAIT).until(() -> owner(roomId).getLong("position_ms") == 7_000);
     assertThat(again.ended()).isFalse();
+  }
+
+  @Test
+  void aRoomWhoseOwnerStillHasAHeartbeatButWhosePortRefusesConnectionsIsTakenOverAtOnce()
+      throws IOException {
+    String roomId = first.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    first.connect("alice").join(roomId).snapshot();
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    int listeningPort;
+    try (ServerSocket listening = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      listeningPort = listening.getLocalPort();
+      // An owner that answers keeps its room: the client is sent there.
+      claimFor(roomId, 1, "alive", "127.0.0.1:" + listeningPort);
+      ErrorInfo moved =
+          first.connect("bob").join(roomId).awaitRefusal(Code.UNAVAILABLE, ErrorReason.ROOM_MOVED);
+      assertThat(moved.getMetadataMap())
+          .containsEntry("owner_address", "127.0.0.1:" + listeningPort);
+    }
+    // It was killed (kill -9): its heartbeat row lives on for a while, its port is closed at once.
+    claimFor(roomId, 2, "killed", "127.0.0.1:" + closedPort);
+
+    StreamProbe bob = first.connect("bob").join(roomId);
+
+    assertThat(bob.snapshot().getRoom().getRoomId()).isEqualTo(roomId);
+    assertThat(owner(roomId).getString("owner_id")).isEqualTo(first.server().instance().id());
+    assertThat(owner(roomId).getLong("owner_epoch")).isEqualTo(4);
+  }
+
+  /**
+   * Another instance, {@code id} at {@code address}, claims the room over {@code epoch} and has a
+   * heartbeat row that outlives the test.
+   */
+  private static void claimFor(String roomId, long epoch, String id, String address) {
+    first
+        .session()
+        .execute(
+            "INSERT INTO instances (instance_id, address, started_ms, rooms) VALUES (?, ?, 0, 1)"
+                + " USING TTL 300",
+            id,
+            address);
+    assertThat(
+            first
+                .session()
+                .execute(
+                    "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = ?"
+                        + " WHERE room_id = ? IF owner_epoch = ?",
+                    id,
+                    address,
+                    epoch + 1,
+                    UUID.fromString(roomId),
+                    epoch)
+                .wasApplied())
+        .isTrue();
   }
 
   @Test
