@@ -9,7 +9,12 @@ V=$1; K=$2; LABEL=$3; shift 3
 cd "$(dirname "$0")/../.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 J="$JAVA_HOME/bin/java --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
-SERVER_CP="$PWD/server/target/classes:$(cat server/target/classpath.txt)"
+# The run's own copy of the classes: a build during the run (which empties target/classes) must not
+# break the instances it starts again.
+CLASSES=/tmp/takeover-$LABEL-classes
+rm -rf "$CLASSES" && mkdir -p "$CLASSES" && cp -r server/target/classes "$CLASSES/server" \
+  && cp -r load-tests/target/classes "$CLASSES/load-tests" || exit 1
+SERVER_CP="$CLASSES/server:$(cat server/target/classpath.txt)"
 HOSTS=(127.0.0.1 127.0.0.2 127.0.0.3)
 TOKENS=(-9223372036854775808 -3074457345618258603 3074457345618258602)
 RING=/tmp/takeover-ring
@@ -24,7 +29,7 @@ node() { # index start|stop
 rm -rf "$RING"
 for i in 0 1 2; do node $i start || exit 1; done
 echo "loadavg at start: $(cat /proc/loadavg)" | tee /tmp/takeover-$LABEL.txt
-$J -Xmx2g -cp "load-tests/target/classes:$(cat load-tests/target/classpath.txt)" io.watchparty.loadtest.TakeoverLoad \
+$J -Xmx2g -cp "$CLASSES/load-tests:$(cat load-tests/target/classpath.txt)" io.watchparty.loadtest.TakeoverLoad \
   --cassandra 127.0.0.1:9242,127.0.0.2:9242,127.0.0.3:9242 --server-classpath "$SERVER_CP" \
   --logs /tmp/takeover-$LABEL --viewers "$V" --kills "$K" "$@" 2>&1 | grep --line-buffered -v " INFO \| DEBUG " | tee -a /tmp/takeover-$LABEL.txt
 echo "rc=${PIPESTATUS[0]}; loadavg at end: $(cat /proc/loadavg)" | tee -a /tmp/takeover-$LABEL.txt

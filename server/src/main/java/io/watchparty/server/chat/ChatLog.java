@@ -55,12 +55,14 @@ public interface ChatLog {
   CompletionStage<Void> fence(UUID roomId, long epoch);
 
   /**
-   * Stores a message once per (room, sender, client message id); completes when history can find
-   * it. A send that {@code mayBeARetry} (the room may no longer remember the first copy) is first
-   * looked up within {@link ChatSettings#RETRY_WINDOW}: a copy found there is answered as it is
-   * now, deleted or not.
+   * Stores messages of one room each of which may be a retry of a send stored before (the room may
+   * no longer remember the first copy): each is looked up within {@link ChatSettings#RETRY_WINDOW}
+   * by (sender, client message id), a copy found there is its answer as it is now (deleted or not),
+   * and the others are written together, as {@link #writeAll} writes. Completes, with what each
+   * message's storing found in the order given, when history can find them all; fails as {@link
+   * #writeAll} does.
    */
-  CompletionStage<Stored> store(UUID roomId, long epoch, ChatMessage message, boolean mayBeARetry);
+  CompletionStage<List<Stored>> storeOnce(UUID roomId, long epoch, List<ChatMessage> messages);
 
   /**
    * Stores messages of one room that need no lookup for an earlier copy, together where they can

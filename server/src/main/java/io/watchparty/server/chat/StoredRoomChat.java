@@ -60,8 +60,9 @@ import org.slf4j.LoggerFactory;
  * <p>A room has at most one batch of new messages being written at a time: sends admitted meanwhile
  * wait for it and are then written together, in one Cassandra batch (up to {@link #MAX_BATCH}). A
  * quiet room writes each message at once; a busy one pays one write per batch instead of one per
- * message, which is most of what a message costs the server and Cassandra. A send that may be a
- * retry is looked up and written on its own, in its turn: a room's chat writes go one at a time.
+ * message, which is most of what a message costs the server and Cassandra. Sends that may be
+ * retries are looked up together and those not found written in one batch, in their turn: a room's
+ * chat writes go one at a time.
  */
 final class StoredRoomChat implements RoomChat {
   private static final Logger log = LoggerFactory.getLogger(StoredRoomChat.class);
@@ -307,7 +308,8 @@ final class StoredRoomChat implements RoomChat {
 
   /**
    * The next batch to write, which this caller must write; empty if nothing waits (lock held). A
-   * send that may be a retry is a batch of its own (it is looked up first).
+   * batch holds either sends that may be retries (looked up first) or sends that need no lookup,
+   * the longest run of one kind at the head of the queue, up to {@link #MAX_BATCH}.
    */
   private List<Send> nextBatch() {
     if (unwritten.isEmpty()) {
@@ -315,25 +317,25 @@ final class StoredRoomChat implements RoomChat {
       return List.of();
     }
     writing = true;
-    if (unwritten.peekFirst().mayBeARetry) {
-      return List.of(unwritten.pollFirst());
-    }
+    boolean retries = unwritten.peekFirst().mayBeARetry;
     List<Send> batch = new ArrayList<>(Math.min(unwritten.size(), MAX_BATCH));
-    while (!unwritten.isEmpty() && batch.size() < MAX_BATCH && !unwritten.peekFirst().mayBeARetry) {
+    while (!unwritten.isEmpty()
+        && batch.size() < MAX_BATCH
+        && unwritten.peekFirst().mayBeARetry == retries) {
       batch.add(unwritten.pollFirst());
     }
     return batch;
   }
 
   /**
-   * Writes a batch of new messages (outside the lock), or looks up and stores a send that may be a
-   * retry; settles them when it completes, and writes the next batch. One write at a time: every
-   * conditional write of a room's chat goes to the same partition, where concurrent Paxos rounds
-   * would contend (and, timing out, be retried into more contention).
+   * Writes a batch of new messages (outside the lock), or looks up a batch of sends that may be
+   * retries and stores those not found; settles them when it completes, and writes the next batch.
+   * One write at a time: every conditional write of a room's chat goes to the same partition, where
+   * concurrent Paxos rounds would contend (and, timing out, be retried into more contention).
    */
   private void write(List<Send> batch) {
-    if (batch.size() == 1 && batch.getFirst().mayBeARetry) {
-      store(batch.getFirst(), 1);
+    if (batch.getFirst().mayBeARetry) {
+      storeOnce(batch, 1);
     } else {
       write(batch, 1);
     }
@@ -352,13 +354,17 @@ final class StoredRoomChat implements RoomChat {
   /** A batch's write completed: settled, or written again (see {@link #retryOrWithdraw}). */
   private void written(List<Send> batch, int attempt, Throwable failure) {
     if (failure == null) {
-      settleBatch(batch, null);
+      settle(batch, storedAsSent(batch), null);
     } else if (Failures.unwrap(failure) instanceof RoomMoved moved) {
-      settleBatch(batch, lostTo(moved));
+      settle(batch, null, lostTo(moved));
     } else {
       retryOrWithdraw(
-          batch, attempt, failure, next -> write(batch, next), () -> settleBatch(batch, failure));
+          batch, attempt, failure, next -> write(batch, next), () -> settle(batch, null, failure));
     }
+  }
+
+  private static List<Stored> storedAsSent(List<Send> batch) {
+    return batch.stream().map(send -> new Stored(send.message, ChatLog.Outcome.STORED)).toList();
   }
 
   /**
@@ -437,14 +443,18 @@ final class StoredRoomChat implements RoomChat {
     return batch.stream().map(send -> send.message).toList();
   }
 
-  private void settleBatch(List<Send> batch, Throwable failure) {
+  /**
+   * A batch is settled, stored as {@code stored} says (one per send, in order) or failed with
+   * {@code failure}: its sends are released in their turn, and the next batch is written.
+   */
+  private void settle(List<Send> batch, List<Stored> stored, Throwable failure) {
     Next next =
         room.withChatLock(
             access -> {
-              for (Send send : batch) {
+              for (int i = 0; i < batch.size(); i++) {
+                Send send = batch.get(i);
                 send.settled = true;
-                send.stored =
-                    failure == null ? new Stored(send.message, ChatLog.Outcome.STORED) : null;
+                send.stored = failure == null ? stored.get(i) : null;
                 send.failure = failure;
               }
               return new Next(releaseSettled(access), nextBatch());
@@ -461,43 +471,30 @@ final class StoredRoomChat implements RoomChat {
     next.replies().forEach(Runnable::run);
   }
 
-  /** Stores a send that may be a retry (looked up first); it settles as a batch does. */
-  private void store(Send send, int attempt) {
-    CompletionStage<Stored> stored;
+  /** Stores sends that may be retries (each looked up first); they settle as a batch does. */
+  private void storeOnce(List<Send> batch, int attempt) {
+    CompletionStage<List<Stored>> stored;
     try {
-      stored = chat.store.store(roomId, epoch, send.message, send.mayBeARetry);
+      stored = chat.store.storeOnce(roomId, epoch, messagesOf(batch));
     } catch (RuntimeException e) {
       stored = CompletableFuture.failedFuture(e);
     }
     stored.whenCompleteAsync(
-        (result, failure) -> {
+        (results, failure) -> {
           if (failure == null) {
-            settle(send, result, null);
+            settle(batch, results, null);
           } else if (Failures.unwrap(failure) instanceof RoomMoved moved) {
-            settle(send, null, lostTo(moved));
+            settle(batch, null, lostTo(moved));
           } else {
             retryOrWithdraw(
-                List.of(send),
+                batch,
                 attempt,
                 failure,
-                next -> store(send, next),
-                () -> settle(send, null, failure));
+                next -> storeOnce(batch, next),
+                () -> settle(batch, null, failure));
           }
         },
         chat.executor);
-  }
-
-  /** A looked-up send is settled: released in its turn, and the next batch written. */
-  private void settle(Send send, Stored stored, Throwable failure) {
-    Next next =
-        room.withChatLock(
-            access -> {
-              send.settled = true;
-              send.stored = stored;
-              send.failure = failure;
-              return new Next(releaseSettled(access), nextBatch());
-            });
-    proceed(next);
   }
 
   /** After a write settled: the answers to send and the next batch to write. */

@@ -372,70 +372,94 @@ public final class CassandraChatLog implements ChatLog {
   // Sending
 
   /**
-   * Stores a message once per (room, sender, client message id); completes when Cassandra has the
-   * message and its bucket is indexed, so history can find it.
+   * Stores messages once per (room, sender, client message id); completes when Cassandra has them
+   * and their buckets are indexed, so history can find them.
    *
    * <p>Idempotence: copies of a send that race are the room's to settle in memory: one instance
    * serves a room at a time and admits one copy ({@code StoredRoomChat}). What the room may no
-   * longer remember, a retry after a restart, a takeover, or after its memory overflowed ({@code
-   * mayBeARetry}), is looked up first by its client message id in the buckets of the {@linkplain
-   * ChatSettings#RETRY_WINDOW retry window}: a copy found there is answered with the stored
-   * message, as it is now (deleted or not).
+   * longer remember, a retry after a restart, a takeover, or after its memory overflowed, is looked
+   * up first by its client message id in the buckets of the {@linkplain ChatSettings#RETRY_WINDOW
+   * retry window}: a copy found there is answered with the stored message, as it is now (deleted or
+   * not). The lookups of a batch run together, and what none found is written in one batch per
+   * bucket: after a takeover, when every send may be a retry, a busy room still pays one Paxos
+   * round per batch.
    */
   @Override
-  public CompletionStage<Stored> store(
-      UUID roomId, long epoch, ChatMessage message, boolean mayBeARetry) {
-    if (!mayBeARetry) {
-      return writeAll(roomId, epoch, List.of(message))
-          .thenApply(v -> new Stored(message, Outcome.STORED));
-    }
-    return earlierCopy(roomId, message)
+  public CompletionStage<List<Stored>> storeOnce(
+      UUID roomId, long epoch, List<ChatMessage> messages) {
+    return earlierCopies(roomId, messages)
         .thenCompose(
-            earlier ->
-                earlier.isPresent()
-                    ? CompletableFuture.completedFuture(earlier.get())
-                    : writeAll(roomId, epoch, List.of(message))
-                        .thenApply(v -> new Stored(message, Outcome.STORED)));
+            earlier -> {
+              List<ChatMessage> unstored = new ArrayList<>();
+              List<Stored> outcomes = new ArrayList<>(messages.size());
+              for (int i = 0; i < messages.size(); i++) {
+                ChatMessage message = messages.get(i);
+                Optional<Stored> copy = earlier.get(i);
+                if (copy.isEmpty()) {
+                  unstored.add(message);
+                }
+                outcomes.add(copy.orElseGet(() -> new Stored(message, Outcome.STORED)));
+              }
+              return unstored.isEmpty()
+                  ? CompletableFuture.completedFuture(outcomes)
+                  : writeAll(roomId, epoch, unstored).thenApply(v -> outcomes);
+            });
   }
 
-  /** The stored copy of this send, if one was written within the retry window. */
-  private CompletionStage<Optional<Stored>> earlierCopy(UUID roomId, ChatMessage message) {
+  /**
+   * The stored copy of each send, if one was written within the retry window, in the order given.
+   * The window's buckets are read once; each message is then looked up in each of them, all at
+   * once.
+   */
+  private CompletionStage<List<Optional<Stored>>> earlierCopies(
+      UUID roomId, List<ChatMessage> messages) {
     long since = bucketAt(clock.millis() - ChatSettings.RETRY_WINDOW.toMillis());
     return execute(bucketsSince.bind(roomId, since))
         .thenCompose(
             buckets -> {
               // A bucket is indexed before any of its messages is written, so these are all the
               // buckets that may hold a copy: a few (one per minute of the window).
-              List<CompletableFuture<Optional<Found>>> lookups = new ArrayList<>();
-              for (Row bucket : buckets.currentPage()) {
-                lookups.add(
-                    execute(
-                            selectByClientId.bind(
-                                roomId, bucket.getLong(0), message.getClientMessageId()))
-                        .thenApply(
-                            rs -> {
-                              // Client message ids are the sender's own: others' rarely match.
-                              for (Row row : rs.currentPage()) {
-                                if (message.getUserId().equals(row.getString("user_id"))) {
-                                  return Optional.of(found(roomId, row));
-                                }
-                              }
-                              return Optional.<Found>empty();
-                            }));
+              List<Long> window = new ArrayList<>();
+              buckets.currentPage().forEach(bucket -> window.add(bucket.getLong(0)));
+              List<CompletableFuture<Optional<Stored>>> lookups = new ArrayList<>();
+              for (ChatMessage message : messages) {
+                lookups.add(earlierCopy(roomId, window, message));
               }
               return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      v ->
-                          lookups.stream()
-                              .map(CompletableFuture::join)
-                              .flatMap(Optional::stream)
-                              .findFirst()
-                              .map(
-                                  f ->
-                                      new Stored(
-                                          f.message(),
-                                          f.deleted() ? Outcome.DELETED : Outcome.ALREADY_STORED)));
+                  .thenApply(v -> lookups.stream().map(CompletableFuture::join).toList());
             });
+  }
+
+  /** The stored copy of one send in the buckets of the window, if there is one. */
+  private CompletableFuture<Optional<Stored>> earlierCopy(
+      UUID roomId, List<Long> window, ChatMessage message) {
+    List<CompletableFuture<Optional<Found>>> lookups = new ArrayList<>();
+    for (long bucket : window) {
+      lookups.add(
+          execute(selectByClientId.bind(roomId, bucket, message.getClientMessageId()))
+              .thenApply(
+                  rs -> {
+                    // Client message ids are the sender's own: others' rarely match.
+                    for (Row row : rs.currentPage()) {
+                      if (message.getUserId().equals(row.getString("user_id"))) {
+                        return Optional.of(found(roomId, row));
+                      }
+                    }
+                    return Optional.<Found>empty();
+                  }));
+    }
+    return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v ->
+                lookups.stream()
+                    .map(CompletableFuture::join)
+                    .flatMap(Optional::stream)
+                    .findFirst()
+                    .map(
+                        f ->
+                            new Stored(
+                                f.message(),
+                                f.deleted() ? Outcome.DELETED : Outcome.ALREADY_STORED)));
   }
 
   /**

@@ -30,7 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -42,8 +42,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ChatBatchIT {
   private static final List<Integer> messagesPerBatch = new CopyOnWriteArrayList<>();
-  private static final AtomicBoolean holdNextBatch = new AtomicBoolean();
-  private static final CompletableFuture<Void> heldBatchMayComplete = new CompletableFuture<>();
+
+  /** While set, the next message batch is held until this completes. */
+  private static final AtomicReference<CompletableFuture<Void>> holdNextBatch =
+      new AtomicReference<>();
 
   @RegisterExtension
   static final TestServer wp =
@@ -64,7 +66,9 @@ class ChatBatchIT {
                 MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token("bob"))));
     Map<Integer, Future<ChatMessage>> acks = new HashMap<>();
 
-    holdNextBatch.set(true);
+    messagesPerBatch.clear();
+    CompletableFuture<Void> heldBatchMayComplete = new CompletableFuture<>();
+    holdNextBatch.set(heldBatchMayComplete);
     acks.put(1, send(chat, roomId, 1));
     await().atMost(Duration.ofSeconds(10)).until(() -> messagesPerBatch.size() == 1);
     for (int i = 2; i <= 20; i++) {
@@ -95,6 +99,62 @@ class ChatBatchIT {
         .containsExactlyElementsOf(stored.reversed());
   }
 
+  /**
+   * After a restart (or a takeover) the room does not know which recent sends were stored, so every
+   * send may be a retry and is looked up first: those admitted while one is stored are looked up
+   * together, and only the ones not found are written, in one batch.
+   */
+  @Test
+  void sendsThatMayBeRetriesAreLookedUpTogetherAndOnlyTheNewOnesWrittenInOneBatch()
+      throws Exception {
+    String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+    wp.connect("bob").join(roomId).snapshot();
+    List<ChatMessage> before = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      before.add(send(chat(), roomId, i).get(10, TimeUnit.SECONDS));
+    }
+    wp.restart();
+    wp.connect("bob").join(roomId).snapshot();
+    ChatServiceGrpc.ChatServiceFutureStub chat = chat();
+    messagesPerBatch.clear();
+    CompletableFuture<Void> heldBatchMayComplete = new CompletableFuture<>();
+    holdNextBatch.set(heldBatchMayComplete);
+
+    Future<ChatMessage> first = send(chat, roomId, 100);
+    await().atMost(Duration.ofSeconds(10)).until(() -> messagesPerBatch.size() == 1);
+    // The client never saw the acknowledgements of 1-5 and sends them again, among new ones.
+    Map<Integer, Future<ChatMessage>> acks = new HashMap<>();
+    for (int i = 1; i <= 20; i++) {
+      acks.put(i, send(chat, roomId, i));
+    }
+    heldBatchMayComplete.complete(null);
+
+    List<ChatMessage> stored = new ArrayList<>(before);
+    stored.add(first.get(10, TimeUnit.SECONDS));
+    for (int i = 1; i <= 20; i++) {
+      ChatMessage ack = acks.get(i).get(10, TimeUnit.SECONDS);
+      if (i <= 5) {
+        assertThat(ack).as("retry %d", i).isEqualTo(before.get(i - 1));
+      } else {
+        assertThat(ack.getText()).isEqualTo("message " + i);
+        stored.add(ack);
+      }
+    }
+    assertThat(messagesPerBatch).containsExactly(1, 15);
+    assertThat(
+            wp.chatAs("bob")
+                .listChatHistory(
+                    ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(50).build())
+                .getMessagesList())
+        .containsExactlyElementsOf(stored.reversed());
+  }
+
+  private static ChatServiceGrpc.ChatServiceFutureStub chat() {
+    return ChatServiceGrpc.newFutureStub(wp.channel())
+        .withInterceptors(
+            MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token("bob"))));
+  }
+
   private static Future<ChatMessage> send(
       ChatServiceGrpc.ChatServiceFutureStub chat, String roomId, int i) {
     return chat.sendChat(ChatCalls.request(roomId, "batch-" + i, "message " + i));
@@ -123,9 +183,8 @@ class ChatBatchIT {
                   && messagesIn(batch) > 0) {
                 messagesPerBatch.add(messagesIn(batch));
                 CompletionStage<?> result = real.executeAsync(batch);
-                return holdNextBatch.compareAndSet(true, false)
-                    ? result.thenCombine(heldBatchMayComplete, (rs, v) -> rs)
-                    : result;
+                CompletableFuture<Void> held = holdNextBatch.getAndSet(null);
+                return held != null ? result.thenCombine(held, (rs, v) -> rs) : result;
               }
               try {
                 return method.invoke(real, args);

@@ -53,40 +53,55 @@ class CassandraChatLogIT {
   }
 
   @Test
-  void aRetryThroughAnotherStoreFindsTheFirstCopyAcrossBuckets() {
+  void
+      retriesThroughAnotherStoreFindTheirFirstCopiesAcrossBucketsAndTheNewSendsBesideThemAreStored() {
     // A restarted server (another store, another id generator, no memory of the room) gets
-    // retries of sends the first one stored, some in the bucket before.
+    // retries of sends the first one stored, some in the bucket before, mixed with new sends.
     CassandraChatLog restarted = new CassandraChatLog(session, SETTINGS, clock);
     ChatIds restartedIds = new ChatIds();
     UUID room = ownedRoom();
     List<ChatMessage> firsts = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       // Half the first copies are looked up as well, and find nothing.
-      boolean lookedUp = i % 2 == 0;
-      Stored first =
-          store
-              .store(room, EPOCH, message(room, ids, "alice", "send-" + i, "hello " + i), lookedUp)
-              .toCompletableFuture()
-              .join();
-      assertThat(first.outcome()).isEqualTo(Outcome.STORED);
-      firsts.add(first.message());
+      ChatMessage sent = message(room, ids, "alice", "send-" + i, "hello " + i);
+      if (i % 2 == 0) {
+        Stored first = storeOnce(store, room, EPOCH, sent);
+        assertThat(first.outcome()).isEqualTo(Outcome.STORED);
+        assertThat(first.message()).isEqualTo(sent);
+      } else {
+        store.writeAll(room, EPOCH, List.of(sent)).toCompletableFuture().join();
+      }
+      firsts.add(sent);
       clock.advance(Duration.ofMillis(150));
     }
     clock.advance(Duration.ofMillis(1_500));
-    for (int i = 0; i < 20; i++) {
-      Stored retry =
-          restarted
-              .store(
-                  room,
-                  EPOCH,
-                  message(room, restartedIds, "alice", "send-" + i, "hello " + i),
-                  true)
-              .toCompletableFuture()
-              .join();
-      assertThat(retry.outcome()).isEqualTo(Outcome.ALREADY_STORED);
-      assertThat(retry.message()).isEqualTo(firsts.get(i));
+    // The 20 sends again, and 5 new ones among them ("late-..." was never sent before).
+    List<ChatMessage> batch = new ArrayList<>();
+    List<Optional<ChatMessage>> retried = new ArrayList<>();
+    for (int i = 0, retry = 0; i < 25; i++) {
+      boolean isNew = i % 5 == 4;
+      String clientId = isNew ? "late-" + i : "send-" + retry;
+      batch.add(message(room, restartedIds, "alice", clientId, "hello " + i));
+      retried.add(isNew ? Optional.empty() : Optional.of(firsts.get(retry++)));
     }
-    assertThat(all(room)).containsExactlyElementsOf(firsts.reversed());
+
+    List<Stored> outcomes = restarted.storeOnce(room, EPOCH, batch).toCompletableFuture().join();
+
+    List<ChatMessage> news = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      Stored outcome = outcomes.get(i);
+      if (retried.get(i).isEmpty()) {
+        assertThat(outcome.outcome()).isEqualTo(Outcome.STORED);
+        assertThat(outcome.message()).isEqualTo(batch.get(i));
+        news.add(batch.get(i));
+      } else {
+        assertThat(outcome.outcome()).isEqualTo(Outcome.ALREADY_STORED);
+        assertThat(outcome.message()).isEqualTo(retried.get(i).get());
+      }
+    }
+    List<ChatMessage> expected = new ArrayList<>(firsts);
+    expected.addAll(news);
+    assertThat(all(room)).containsExactlyElementsOf(expected.reversed());
   }
 
   @Test
@@ -95,11 +110,7 @@ class CassandraChatLogIT {
     ChatMessage first = stored(room, "once");
     clock.advance(ChatSettings.RETRY_WINDOW.plusSeconds(2));
 
-    Stored late =
-        store
-            .store(room, EPOCH, message(room, ids, "bob", "c-once", "once"), true)
-            .toCompletableFuture()
-            .join();
+    Stored late = storeOnce(store, room, EPOCH, message(room, ids, "bob", "c-once", "once"));
 
     assertThat(late.outcome()).isEqualTo(Outcome.STORED);
     assertThat(late.message().getMessageId()).isNotEqualTo(first.getMessageId());
@@ -179,11 +190,7 @@ class CassandraChatLogIT {
     assertThat(found.deleted()).isTrue();
     assertThat(found.message().getText()).isEmpty();
     assertThat(found.message().getUserId()).isEqualTo("bob");
-    Stored retry =
-        store
-            .store(room, EPOCH, message(room, ids, "bob", "c-secret", "secret"), true)
-            .toCompletableFuture()
-            .join();
+    Stored retry = storeOnce(store, room, EPOCH, message(room, ids, "bob", "c-secret", "secret"));
     assertThat(retry.outcome()).isEqualTo(Outcome.DELETED);
     assertThat(retry.message().getText()).isEmpty();
     assertThat(all(room)).isEmpty();
@@ -247,7 +254,7 @@ class CassandraChatLogIT {
     }
     // The sender's retry finds no earlier copy: it is stored as a new message.
     ChatMessage retry = message(room, ids, "bob", "c-landed", "landed");
-    Stored again = store.store(room, EPOCH, retry, true).toCompletableFuture().join();
+    Stored again = storeOnce(store, room, EPOCH, retry);
     assertThat(again.outcome()).isEqualTo(Outcome.STORED);
     assertThat(all(room)).containsExactly(retry);
   }
@@ -270,7 +277,7 @@ class CassandraChatLogIT {
     // The former owner, woken from a pause, still believes it owns the room.
     ChatMessage late = message(room, ids, "bob", "c-late", "after the takeover");
     assertMoved(store.writeAll(room, EPOCH, List.of(late)));
-    assertMoved(store.store(room, EPOCH, late, true));
+    assertMoved(store.storeOnce(room, EPOCH, List.of(late)));
     assertMoved(store.markDeleted(room, EPOCH, beforeId, "alice"));
     assertMoved(store.withdraw(room, EPOCH, List.of(before)));
     assertMoved(
@@ -285,11 +292,11 @@ class CassandraChatLogIT {
     assertThat(successor.mutes(room).toCompletableFuture().join()).containsOnlyKeys("carol");
     // The successor finds what the former owner stored: a retry of it is not stored twice.
     Stored retry =
-        successor
-            .store(
-                room, EPOCH + 1, message(room, ids, "bob", before.getClientMessageId(), "x"), true)
-            .toCompletableFuture()
-            .join();
+        storeOnce(
+            successor,
+            room,
+            EPOCH + 1,
+            message(room, ids, "bob", before.getClientMessageId(), "x"));
     assertThat(retry.outcome()).isEqualTo(Outcome.ALREADY_STORED);
     assertThat(retry.message()).isEqualTo(before);
     ChatMessage after = message(room, ids, "bob", "c-after", "after");
@@ -348,14 +355,15 @@ class CassandraChatLogIT {
   }
 
   private static ChatMessage stored(UUID room, String text) {
-    Stored stored =
-        store
-            .store(
-                room, EPOCH, message(room, ids, "bob", "c-" + text.replace(' ', '_'), text), false)
-            .toCompletableFuture()
-            .join();
-    assertThat(stored.outcome()).isEqualTo(Outcome.STORED);
-    return stored.message();
+    ChatMessage message = message(room, ids, "bob", "c-" + text.replace(' ', '_'), text);
+    store.writeAll(room, EPOCH, List.of(message)).toCompletableFuture().join();
+    return message;
+  }
+
+  /** Stores one send that may be a retry: what storing it found. */
+  private static Stored storeOnce(
+      CassandraChatLog log, UUID room, long epoch, ChatMessage message) {
+    return log.storeOnce(room, epoch, List.of(message)).toCompletableFuture().join().getFirst();
   }
 
   private static ChatMessage message(
