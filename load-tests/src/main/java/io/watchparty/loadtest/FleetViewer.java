@@ -23,14 +23,30 @@ final class FleetViewer implements RoomListener {
   /** A playback state shown to the viewer: its sequence, position, whether a snapshot, when. */
   record Shown(long sequence, long positionMs, boolean snapshot, long atNanos) {}
 
-  final List<ConnectionState> states = new CopyOnWriteArrayList<>();
+  /** A connection state the viewer's connection entered, and when. */
+  record StateChange(ConnectionState state, long atNanos) {}
+
   final List<String> refusals = new CopyOnWriteArrayList<>();
+  private final List<StateChange> changes = new CopyOnWriteArrayList<>();
   private final List<Shown> shown = new CopyOnWriteArrayList<>();
 
   @Override
   public void onConnectionState(ConnectionState state, Optional<Refusal> refusal) {
-    states.add(state);
+    changes.add(new StateChange(state, System.nanoTime()));
     refusal.ifPresent(r -> refusals.add(r.reason()));
+  }
+
+  /** The connection states entered, in order. */
+  List<ConnectionState> states() {
+    return changes.stream().map(StateChange::state).toList();
+  }
+
+  /** When the connection first entered one of {@code states} at or after {@code fromNanos}. */
+  Optional<Long> firstAtNanos(long fromNanos, Set<ConnectionState> states) {
+    return changes.stream()
+        .filter(change -> change.atNanos() >= fromNanos && states.contains(change.state()))
+        .map(StateChange::atNanos)
+        .findFirst();
   }
 
   @Override

@@ -2,24 +2,18 @@ package io.watchparty.loadtest;
 
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.watchparty.client.ConnectionState;
-import io.watchparty.client.Refusal;
 import io.watchparty.client.RoomConnection;
 import io.watchparty.client.RoomListener;
 import io.watchparty.client.WatchPartyClient;
-import io.watchparty.proto.v1.PlaybackChanged;
-import io.watchparty.proto.v1.PlaybackState;
 import io.watchparty.proto.v1.RoomSettings;
-import io.watchparty.proto.v1.Snapshot;
 import io.watchparty.proto.v1.Visibility;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -36,8 +30,9 @@ import picocli.CommandLine.Option;
  * --viewers} clients of the Java client library in it (following {@code ROOM_MOVED} to the owner,
  * as apps do), its host seeking every {@code --interval-ms}; then the owning instance is sent
  * SIGTERM, hands the room to another live instance, and everyone follows. Prints, per viewer, the
- * longest time between two events it received around the stop (p50/p99/max), the viewers that
- * received nothing after it, and the time from the stop to the host's first command accepted again.
+ * time from the last event it received before the stop to the first after it (p50/p99/max), the
+ * viewers that received nothing after it, and the time from the stop to the host's first command
+ * accepted again.
  *
  * <p>Loopback only, bounded in viewers and time; it stops by itself. Exit status 0 when every
  * viewer received events after the stop, 1 otherwise.
@@ -73,51 +68,6 @@ public final class HandoverProbe implements Callable<Integer> {
     System.exit(new CommandLine(new HandoverProbe()).execute(args));
   }
 
-  /** What one viewer received, when (nanoTime). */
-  private static final class Viewer implements RoomListener {
-    final List<Long> events = Collections.synchronizedList(new ArrayList<>());
-
-    /** When the stream was told to reconnect (the move), and when it was joined again. */
-    final AtomicLong leftAt = new AtomicLong();
-
-    final AtomicLong backAt = new AtomicLong();
-
-    @Override
-    public void onConnectionState(ConnectionState state, Optional<Refusal> refusal) {
-      switch (state) {
-        case RECONNECTING -> leftAt.compareAndSet(0, System.nanoTime());
-        case RESUMED, RESYNCED -> backAt.compareAndSet(0, System.nanoTime());
-        default -> {}
-      }
-    }
-
-    @Override
-    public void onSnapshot(Snapshot snapshot) {
-      events.add(System.nanoTime());
-    }
-
-    @Override
-    public void onPlayback(PlaybackState state, String byUserId, PlaybackChanged.Cause cause) {
-      events.add(System.nanoTime());
-    }
-
-    /** The longest time between two events from {@code from} on, and whether any came after. */
-    Optional<Long> gapAfter(long from, long stoppedAt) {
-      List<Long> seen;
-      synchronized (events) {
-        seen = events.stream().filter(t -> t >= from).sorted().toList();
-      }
-      if (seen.isEmpty() || seen.getLast() < stoppedAt) {
-        return Optional.empty();
-      }
-      long gap = 0;
-      for (int i = 1; i < seen.size(); i++) {
-        gap = Math.max(gap, seen.get(i) - seen.get(i - 1));
-      }
-      return Optional.of(gap);
-    }
-  }
-
   @Override
   public Integer call() throws Exception {
     if (viewers < 1 || viewers > 1_000) {
@@ -127,8 +77,8 @@ public final class HandoverProbe implements Callable<Integer> {
     Tokens tokens = new Tokens(secret);
     Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     Function<String, Channel> dial =
-        address -> channels.computeIfAbsent(address, HandoverProbe::loopbackChannel);
-    ManagedChannel first = loopbackChannel(target);
+        address -> channels.computeIfAbsent(address, Loopback::channel);
+    ManagedChannel first = Loopback.channel(target);
     List<WatchPartyClient> clients = new ArrayList<>();
     ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor();
     try {
@@ -143,10 +93,10 @@ public final class HandoverProbe implements Callable<Integer> {
               .getRoomId();
       RoomConnection hostRoom = host.join(roomId, new RoomListener() {});
       hostRoom.joined().get(20, TimeUnit.SECONDS);
-      List<Viewer> watching = new ArrayList<>();
+      List<FleetViewer> watching = new ArrayList<>();
       List<RoomConnection> joins = new ArrayList<>();
       for (int i = 0; i < viewers; i++) {
-        Viewer viewer = new Viewer();
+        FleetViewer viewer = new FleetViewer();
         watching.add(viewer);
         joins.add(
             client(first, tokens.token("handover-viewer-" + i), dial, clients)
@@ -186,11 +136,10 @@ public final class HandoverProbe implements Callable<Integer> {
       Thread.sleep(afterMs);
       ticks.shutdownNow();
 
-      long from = stop - TimeUnit.SECONDS.toNanos(1);
       List<Long> gaps = new ArrayList<>();
       int silent = 0;
-      for (Viewer viewer : watching) {
-        Optional<Long> gap = viewer.gapAfter(from, stop);
+      for (FleetViewer viewer : watching) {
+        Optional<Long> gap = viewer.gapAroundNanos(stop);
         if (gap.isPresent()) {
           gaps.add(gap.get());
         } else {
@@ -203,20 +152,22 @@ public final class HandoverProbe implements Callable<Integer> {
           viewers, intervalMs, ownerPid);
       if (!gaps.isEmpty()) {
         System.out.printf(
-            "longest gap between two events around the stop, per viewer: p50 %.0f ms, p99 %.0f"
-                + " ms, max %.0f ms%n",
+            "each viewer's gap around the stop (last event before, first after): p50 %.0f ms, p99"
+                + " %.0f ms, max %.0f ms%n",
             millis(percentile(gaps, 0.50)), millis(percentile(gaps, 0.99)), millis(gaps.getLast()));
       }
       System.out.printf("viewers with no event after the stop: %d%n", silent);
       List<Long> told = new ArrayList<>();
       List<Long> back = new ArrayList<>();
-      for (Viewer viewer : watching) {
-        if (viewer.leftAt.get() != 0) {
-          told.add(viewer.leftAt.get() - stop);
-          if (viewer.backAt.get() != 0) {
-            back.add(viewer.backAt.get() - viewer.leftAt.get());
-          }
-        }
+      for (FleetViewer viewer : watching) {
+        Optional<Long> leftAt = viewer.firstAtNanos(stop, Set.of(ConnectionState.RECONNECTING));
+        leftAt.ifPresent(
+            left -> {
+              told.add(left - stop);
+              viewer
+                  .firstAtNanos(left, Set.of(ConnectionState.RESUMED, ConnectionState.RESYNCED))
+                  .ifPresent(joined -> back.add(joined - left));
+            });
       }
       Collections.sort(told);
       Collections.sort(back);
@@ -255,26 +206,6 @@ public final class HandoverProbe implements Callable<Integer> {
     WatchPartyClient client = WatchPartyClient.builder(channel, token).instances(dial).build();
     clients.add(client);
     return client;
-  }
-
-  /** A plaintext channel to {@code hostPort}, which must be a loopback address. */
-  private static ManagedChannel loopbackChannel(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon < 0) {
-      throw new IllegalArgumentException("not host:port: " + hostPort);
-    }
-    try {
-      InetAddress host = InetAddress.getByName(hostPort.substring(0, colon));
-      if (!host.isLoopbackAddress()) {
-        throw new IllegalArgumentException("not a loopback address: " + hostPort);
-      }
-      return NettyChannelBuilder.forAddress(
-              host.getHostAddress(), Integer.parseInt(hostPort.substring(colon + 1)))
-          .usePlaintext()
-          .build();
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("unknown host in " + hostPort, e);
-    }
   }
 
   private static long percentile(List<Long> sorted, double p) {

@@ -193,10 +193,15 @@ public final class InstanceProcess implements AutoCloseable {
   }
 
   private void signal(String name) {
+    signal(pid(), name);
+  }
+
+  /** Sends the signal {@code name} ("STOP", "CONT") to the process {@code pid}. */
+  public static void signal(long pid, String name) {
     try {
-      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start();
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-        throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+        throw new IllegalStateException("kill -" + name + " " + pid + " failed");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

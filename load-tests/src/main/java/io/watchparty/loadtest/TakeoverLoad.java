@@ -1,7 +1,7 @@
 package io.watchparty.loadtest;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.watchparty.client.ConnectionState;
 import io.watchparty.client.RoomConnection;
 import io.watchparty.client.WatchPartyClient;
 import io.watchparty.proto.v1.ChatMessage;
@@ -115,7 +115,7 @@ public final class TakeoverLoad implements Callable<Integer> {
       instances.add(InstanceProcess.start(fleet, "instance-2", HOSTS.get(1)));
       instances.add(InstanceProcess.start(fleet, "instance-3", HOSTS.get(2)));
       java.util.function.Function<String, io.grpc.Channel> dial =
-          address -> channels.computeIfAbsent(address, TakeoverLoad::channel);
+          address -> channels.computeIfAbsent(address, Loopback::channel);
       // The fleet's one address, as clients know it: calls spread over the live instances.
       ManagedChannel balanced =
           BalancedChannel.over(instances.stream().map(InstanceProcess::address).toList());
@@ -203,14 +203,27 @@ public final class TakeoverLoad implements Callable<Integer> {
             unseen++;
           }
         }
+        Optional<Long> hostTold =
+            hostHeard.firstAtNanos(killedAt, Set.of(ConnectionState.RECONNECTING));
+        Optional<Long> hostBack =
+            hostHeard.firstAtNanos(
+                killedAt,
+                Set.of(ConnectionState.RESUMED, ConnectionState.RESYNCED, ConnectionState.JOINED));
         System.out.printf(
-            "kill %d of %d: owner %s, takeover %s%n",
-            kill, kills, ownerAddress, takeover == Long.MAX_VALUE ? "none in 60 s" : ms(takeover));
+            "kill %d of %d: owner %s, takeover %s (the host's stream ended after %s, joined again"
+                + " after %s)%n",
+            kill,
+            kills,
+            ownerAddress,
+            takeover == Long.MAX_VALUE ? "none in 60 s" : ms(takeover),
+            hostTold.map(t -> ms(t - killedAt)).orElse("-"),
+            hostBack.map(t -> ms(t - killedAt)).orElse("-"));
         if (first.isEmpty()) {
           System.out.printf(
               "  the host's connection: %s, refusals %s%n",
-              hostHeard.states.subList(
-                  Math.max(0, hostHeard.states.size() - 6), hostHeard.states.size()),
+              hostHeard
+                  .states()
+                  .subList(Math.max(0, hostHeard.states().size() - 6), hostHeard.states().size()),
               hostHeard.refusals.subList(
                   Math.max(0, hostHeard.refusals.size() - 6), hostHeard.refusals.size()));
         }
@@ -332,14 +345,6 @@ public final class TakeoverLoad implements Callable<Integer> {
         && (seeks.inFlight() > 0 || !chat.stream().allMatch(ChatSends::everyAnswered))) {
       Thread.sleep(100);
     }
-  }
-
-  private static ManagedChannel channel(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    return NettyChannelBuilder.forAddress(
-            hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)))
-        .usePlaintext()
-        .build();
   }
 
   private static long percentile(List<Long> sorted, double p) {

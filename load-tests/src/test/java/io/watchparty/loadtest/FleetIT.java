@@ -10,7 +10,6 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.helidon.config.Config;
 import io.watchparty.client.ConnectionState;
 import io.watchparty.client.RoomConnection;
@@ -141,7 +140,7 @@ class FleetIT {
       session.close();
     }
     for (LocalCassandraNode node : nodes.reversed()) {
-      node.pid().ifPresent(pid -> signal(pid, "CONT")); // a node frozen by a failed test
+      node.pid().ifPresent(FleetIT::wakeIfFrozen);
       node.close();
     }
   }
@@ -184,7 +183,7 @@ class FleetIT {
     RoomConnection connection = client(instances.get(2), "bob").join(roomId, bob);
     assertThat(connection.joined().get(30, TimeUnit.SECONDS).getRoom().getRoomId())
         .isEqualTo(roomId);
-    assertThat(bob.states).containsExactly(ConnectionState.RECONNECTING, ConnectionState.JOINED);
+    assertThat(bob.states()).containsExactly(ConnectionState.RECONNECTING, ConnectionState.JOINED);
     assertThat(ownerOf(roomId)).isEqualTo(owner.address());
   }
 
@@ -224,7 +223,7 @@ class FleetIT {
     // to the successor, where they resync; what it had not stored is sent again and stored once.
     await()
         .atMost(Duration.ofSeconds(60))
-        .until(() -> dave.states.contains(ConnectionState.RESYNCED));
+        .until(() -> dave.states().contains(ConnectionState.RESYNCED));
     assertThat(dave.refusals).contains("ROOM_MOVED");
     ticks.shutdownNow();
     assertThat(ownerOf(roomId)).isEqualTo(successor.address());
@@ -310,7 +309,7 @@ class FleetIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> chatter.acknowledged() >= 5);
 
     long pid = nodes.get(2).pid().orElseThrow();
-    signal(pid, "STOP");
+    InstanceProcess.signal(pid, "STOP");
     try {
       int before = chatter.acknowledged();
       long frozenAt = System.nanoTime();
@@ -325,7 +324,7 @@ class FleetIT {
       ticks.shutdownNow();
       assertStoredOnce(owner, roomId, chatter);
     } finally {
-      signal(pid, "CONT");
+      InstanceProcess.signal(pid, "CONT");
     }
   }
 
@@ -394,26 +393,15 @@ class FleetIT {
   }
 
   private static ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(
-        address,
-        a -> {
-          int colon = a.lastIndexOf(':');
-          return NettyChannelBuilder.forAddress(
-                  a.substring(0, colon), Integer.parseInt(a.substring(colon + 1)))
-              .usePlaintext()
-              .build();
-        });
+    return channels.computeIfAbsent(address, Loopback::channel);
   }
 
-  private static void signal(long pid, String signal) {
+  /** A node a failed test left frozen is woken, so that it can stop. */
+  private static void wakeIfFrozen(long pid) {
     try {
-      new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
-          .start()
-          .waitFor(10, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      InstanceProcess.signal(pid, "CONT");
+    } catch (IllegalStateException e) {
+      // It has exited already.
     }
   }
 

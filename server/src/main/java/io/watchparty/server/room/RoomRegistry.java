@@ -304,6 +304,17 @@ public final class RoomRegistry {
                     if (!owner.equals(RoomOwner.next(self, readEpoch))) {
                       throw owner.movedHere(record.roomId());
                     }
+                    stored
+                        .filter(former -> !former.instanceId().equals(self.id()))
+                        .ifPresent(
+                            former ->
+                                log.info(
+                                    "Room {} taken over from instance {} ({}), which is not live:"
+                                        + " epoch {}",
+                                    record.roomId(),
+                                    former.instanceId(),
+                                    former.address(),
+                                    owner.epoch()));
                     return owner;
                   });
         });
