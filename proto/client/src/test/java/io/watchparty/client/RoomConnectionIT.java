@@ -428,13 +428,7 @@ class RoomConnectionIT {
 
       // The room moves to this instance (the owner's row names it, at the next epoch), while the
       // former owner is unaware: its next write is refused, and its streams are sent here.
-      wp.session()
-          .execute(
-              "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = 2"
-                  + " WHERE room_id = ? IF owner_epoch = 1",
-              wp.server().instance().id(),
-              here,
-              UUID.fromString(roomId));
+      moveHere(roomId, here);
       alice.play().get(30, TimeUnit.SECONDS);
 
       await()
@@ -476,13 +470,7 @@ class RoomConnectionIT {
 
       // The owner dies and this instance takes the room over (the claim, at the next epoch).
       toOwner.shutdownNow();
-      wp.session()
-          .execute(
-              "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = 2"
-                  + " WHERE room_id = ? IF owner_epoch = 1",
-              wp.server().instance().id(),
-              here,
-              UUID.fromString(roomId));
+      moveHere(roomId, here);
 
       // The connection does not keep dialling the dead owner: back at the address it was given,
       // it is served by the room's owner now, in the new owner's numbers.
@@ -492,5 +480,19 @@ class RoomConnectionIT {
       assertThat(heard.states).doesNotContain(ConnectionState.GAVE_UP);
       assertThat(alice.play().get(30, TimeUnit.SECONDS).getSequence() >> 32).isGreaterThan(1);
     }
+  }
+
+  /** The room's owner row names the test's server, at {@code address}, at epoch 2 (a takeover). */
+  private static void moveHere(String roomId, String address) {
+    assertThat(
+            wp.session()
+                .execute(
+                    "UPDATE rooms SET owner_id = ?, owner_address = ?, owner_epoch = 2"
+                        + " WHERE room_id = ? IF owner_epoch = 1",
+                    wp.server().instance().id(),
+                    address,
+                    UUID.fromString(roomId))
+                .wasApplied())
+        .isTrue();
   }
 }
