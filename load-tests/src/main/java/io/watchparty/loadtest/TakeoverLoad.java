@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -180,6 +181,7 @@ public final class TakeoverLoad implements Callable<Integer> {
         InstanceProcess owner = instances.get(index);
         long epoch = seeks.epoch();
         long killedAt = System.nanoTime();
+        LocalTime killedAtClock = LocalTime.now();
         owner.kill();
         Optional<HostSeeks.Change> first = Optional.empty();
         long deadline = killedAt + TimeUnit.SECONDS.toNanos(60);
@@ -210,10 +212,11 @@ public final class TakeoverLoad implements Callable<Integer> {
                 killedAt,
                 Set.of(ConnectionState.RESUMED, ConnectionState.RESYNCED, ConnectionState.JOINED));
         System.out.printf(
-            "kill %d of %d: owner %s, takeover %s (the host's stream ended after %s, joined again"
-                + " after %s)%n",
+            "kill %d of %d at %s: owner %s, takeover %s (the host's stream ended after %s, joined"
+                + " again after %s)%n",
             kill,
             kills,
+            killedAtClock,
             ownerAddress,
             takeover == Long.MAX_VALUE ? "none in 60 s" : ms(takeover),
             hostTold.map(t -> ms(t - killedAt)).orElse("-"),

@@ -199,6 +199,10 @@ class FleetIT {
     client(owner, "dave").join(roomId, dave).joined().get(30, TimeUnit.SECONDS);
     carol.joined().get(30, TimeUnit.SECONDS);
     ChatSends chatter = new ChatSends(carol, "carol");
+    // A second room of the same owner where nobody writes: one viewer watching.
+    String quietRoomId = createRoom(owner, "frank");
+    FleetViewer frank = new FleetViewer();
+    client(owner, "frank").join(quietRoomId, frank).joined().get(30, TimeUnit.SECONDS);
     ticks.scheduleAtFixedRate(chatter::send, 0, 100, TimeUnit.MILLISECONDS);
     await().atMost(Duration.ofSeconds(30)).until(() -> chatter.acknowledged() >= 10);
 
@@ -206,7 +210,8 @@ class FleetIT {
     owner.freeze();
     long frozenAt = System.nanoTime();
     try {
-      // Once its heartbeat has expired, another instance asked for the room takes it over.
+      // Once its heartbeat has expired, another instance asked for the room takes it over (its
+      // port still accepts connections: the kernel does, for a stopped process).
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(500))
@@ -215,9 +220,24 @@ class FleetIT {
           "FleetIT: the frozen owner's room was taken over %d ms after the freeze%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt));
       assertThat(ownerOf(roomId)).isEqualTo(successor.address());
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> servedAt(successor, quietRoomId));
     } finally {
       owner.wake();
     }
+
+    // Awake, the former owner finds its heartbeat lapsed and confirms what it still owns: the quiet
+    // room, where nothing is written that storage could refuse, is let go as well, and its viewer
+    // follows to the successor.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> frank.states().contains(ConnectionState.RESYNCED));
+    assertThat(frank.refusals).contains("ROOM_MOVED");
+    assertThat(owner.output())
+        .contains("Room " + quietRoomId + " was taken over by instance")
+        .contains("heartbeat lapsed");
 
     // Awake, the former owner's next write is refused: it lets the room go and sends its clients
     // to the successor, where they resync; what it had not stored is sent again and stored once.

@@ -278,7 +278,8 @@ public final class WatchPartyServer implements AutoCloseable {
       server.close();
       throw new UncheckedIOException("the gRPC server could not start: " + e.getMessage(), e);
     }
-    server.instances.start(server.address(settings, server.port()), server.timers);
+    server.instances.start(
+        server.address(settings, server.port()), server.timers, server.rooms::confirmOwnership);
     // The server as a whole serves on without Cassandra: rooms and playback do not wait for it.
     server.health.setStatus("", ServingStatus.SERVING);
     for (String service : SERVES_WITHOUT_STORAGE) {

@@ -75,6 +75,7 @@ public final class RoomRegistry {
   private final Function<String, CompletableFuture<TitleAvailability>> availability;
   private final RoomConfig config;
   private final InstantSource clock;
+  private final Ticker ticker;
   private final ScheduledExecutorService scheduler;
   private final Executor executor;
   private final RateLimiter commandLimiter;
@@ -114,6 +115,7 @@ public final class RoomRegistry {
     this.availability = availability;
     this.config = config;
     this.clock = clock;
+    this.ticker = ticker;
     this.scheduler = scheduler;
     this.executor = executor;
     this.chats = chats;
@@ -247,6 +249,7 @@ public final class RoomRegistry {
    * the next caller tries again.
    */
   private CompletableFuture<Room> load(UUID id) {
+    long startedAt = ticker.read();
     CompletableFuture<Room> loading =
         store
             .find(id)
@@ -261,13 +264,19 @@ public final class RoomRegistry {
                                   Map.of("room_id", id.toString())));
                   return claim(record)
                       .thenCompose(
-                          owner ->
-                              chats
-                                  .prepare(id, owner.epoch(), false)
-                                  .thenCombineAsync(
-                                      availability.apply(record.playback().titleId()),
-                                      (chat, rights) -> newRoom(record, owner, rights, chat),
-                                      executor));
+                          owner -> {
+                            long claimedAt = ticker.read();
+                            return chats
+                                .prepare(id, owner.epoch(), false)
+                                .thenCombineAsync(
+                                    availability.apply(record.playback().titleId()),
+                                    (chat, rights) -> {
+                                      Room room = newRoom(record, owner, rights, chat);
+                                      logTakeover(record, owner, startedAt, claimedAt);
+                                      return room;
+                                    },
+                                    executor);
+                          });
                 })
             .toCompletableFuture();
     loading.whenComplete(
@@ -304,20 +313,80 @@ public final class RoomRegistry {
                     if (!owner.equals(RoomOwner.next(self, readEpoch))) {
                       throw owner.movedHere(record.roomId());
                     }
-                    stored
-                        .filter(former -> !former.instanceId().equals(self.id()))
-                        .ifPresent(
-                            former ->
-                                log.info(
-                                    "Room {} taken over from instance {} ({}), which is not live:"
-                                        + " epoch {}",
-                                    record.roomId(),
-                                    former.instanceId(),
-                                    former.address(),
-                                    owner.epoch()));
                     return owner;
                   });
         });
+  }
+
+  /** How many rooms' owners {@link #confirmOwnership} reads at once. */
+  private static final int OWNERSHIP_READS_AT_ONCE = 64;
+
+  /**
+   * Confirms that this instance still owns each room it holds, and lets go of those another
+   * instance took: called when this instance's heartbeat lapsed (it was paused, say, or cut off
+   * from Cassandra), the only time another instance may take a room of a live instance. Without it,
+   * a room nobody writes to would keep its viewers on a stale copy until its next write was
+   * refused. Reads {@link #OWNERSHIP_READS_AT_ONCE} owners at a time.
+   */
+  public CompletionStage<Void> confirmOwnership() {
+    List<Room> held = inMemory();
+    CompletableFuture<Void> confirmed = CompletableFuture.completedFuture(null);
+    for (int from = 0; from < held.size(); from += OWNERSHIP_READS_AT_ONCE) {
+      List<Room> chunk = held.subList(from, Math.min(held.size(), from + OWNERSHIP_READS_AT_ONCE));
+      confirmed =
+          confirmed.thenCompose(
+              v ->
+                  CompletableFuture.allOf(
+                      chunk.stream().map(this::confirmOwner).toArray(CompletableFuture[]::new)));
+    }
+    return confirmed;
+  }
+
+  private CompletableFuture<Void> confirmOwner(Room room) {
+    return store
+        .owner(room.id())
+        .thenAccept(
+            owner ->
+                owner
+                    .filter(current -> current.epoch() != room.epoch())
+                    .ifPresent(
+                        current -> {
+                          log.info(
+                              "Room {} was taken over by instance {} ({}) while this instance's"
+                                  + " heartbeat lapsed: its streams are sent there",
+                              room.id(),
+                              current.instanceId(),
+                              current.address());
+                          moved(room.id(), current);
+                        }))
+        .exceptionally(
+            failure -> {
+              // Its next write is fenced all the same; the next lapse checks it again.
+              log.warn(
+                  "Room {}: its owner could not be read after a heartbeat lapse ({})",
+                  room.id(),
+                  Failures.unwrap(failure).toString());
+              return null;
+            })
+        .toCompletableFuture();
+  }
+
+  /** A room claimed from another instance is said, with where its load took time. */
+  private void logTakeover(RoomRecord record, RoomOwner owner, long startedAt, long claimedAt) {
+    record
+        .owner()
+        .filter(former -> !former.instanceId().equals(owner.instanceId()))
+        .ifPresent(
+            former ->
+                log.info(
+                    "Room {} taken over from instance {} ({}), which is not live: epoch {};"
+                        + " read and claimed in {} ms, its chat and title loaded in {} ms more",
+                    record.roomId(),
+                    former.instanceId(),
+                    former.address(),
+                    owner.epoch(),
+                    TimeUnit.NANOSECONDS.toMillis(claimedAt - startedAt),
+                    TimeUnit.NANOSECONDS.toMillis(ticker.read() - claimedAt)));
   }
 
   /** Another instance took a room of this one's: its streams go there, and it leaves memory. */

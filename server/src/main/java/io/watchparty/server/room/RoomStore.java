@@ -29,6 +29,12 @@ public interface RoomStore {
   /** The stored room, if there is one. */
   CompletionStage<Optional<RoomRecord>> find(UUID roomId);
 
+  /**
+   * The room's owner as Paxos settled it (a serial read, which completes any claim in progress);
+   * empty if the room has none or does not exist.
+   */
+  CompletionStage<Optional<RoomOwner>> owner(UUID roomId);
+
   /** The ids of all listed public rooms. */
   CompletionStage<List<UUID>> publicRoomIds();
 

@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,11 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   private final PreparedStatement all;
   private final ListeningProbe probe = new ListeningProbe(PROBE_TIMEOUT);
   private final AtomicBoolean failing = new AtomicBoolean();
+
+  /** When the last heartbeat stored was sent (nanoTime); 0 before the first. */
+  private final AtomicLong lastSentAndStored = new AtomicLong();
+
+  private volatile Runnable lapsed = () -> {};
   private ScheduledFuture<?> heartbeats;
 
   /**
@@ -78,20 +84,27 @@ public final class CassandraInstances implements Instances, AutoCloseable {
 
   /**
    * Starts the heartbeats on {@code scheduler}, the first one at once, announcing {@code address}
-   * (the one the server listens on, known once it started).
+   * (the one the server listens on, known once it started). {@code lapsed} runs when a heartbeat is
+   * stored after a gap in which this instance's row may have expired (a pause, a GC, Cassandra out
+   * of reach): other instances may have taken its rooms meanwhile.
    */
-  public void start(String address, ScheduledExecutorService scheduler) {
+  public void start(String address, ScheduledExecutorService scheduler, Runnable lapsed) {
     self = new Instance(self.id(), address);
+    this.lapsed = lapsed;
     heartbeats =
         scheduler.scheduleWithFixedDelay(
             this::beat, 0, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void beat() {
+    long sentAt = System.nanoTime();
     session
         .executeAsync(beat.bind(self.id(), self.address(), startedMs, rooms.getAsInt()))
         .whenComplete(
             (done, failure) -> {
+              if (failure == null) {
+                stored(sentAt);
+              }
               // The next beat tries again; missing a few only lets another instance claim the
               // rooms a client asks it for, which the epochs keep safe. Said once per outage.
               if (failure != null && !failing.getAndSet(true)) {
@@ -100,6 +113,25 @@ public final class CassandraInstances implements Instances, AutoCloseable {
                 log.info("Instance {}: heartbeats stored again", self.id());
               }
             });
+  }
+
+  /**
+   * A heartbeat sent at {@code sentAt} was stored. The row lives {@link #LIFETIME} from when the
+   * last one was written, which is after it was sent: if this one was stored {@link #LIFETIME} or
+   * more after the previous one was sent, the row may have been gone in between (half of it, to
+   * allow for the nodes' clocks).
+   */
+  private void stored(long sentAt) {
+    long now = System.nanoTime();
+    long previous = lastSentAndStored.getAndAccumulate(sentAt, Math::max);
+    if (previous != 0 && now - previous >= LIFETIME.toNanos() / 2) {
+      log.info(
+          "Instance {}: {} ms between stored heartbeats, its row may have expired; confirming"
+              + " that it still owns its rooms",
+          self.id(),
+          TimeUnit.NANOSECONDS.toMillis(now - previous));
+      lapsed.run();
+    }
   }
 
   @Override

@@ -248,6 +248,11 @@ public final class CassandraRoomStore implements RoomStore {
   }
 
   @Override
+  public CompletionStage<Optional<RoomOwner>> owner(UUID roomId) {
+    return owners.find(roomId);
+  }
+
+  @Override
   public CompletionStage<List<UUID>> publicRoomIds() {
     List<UUID> ids = new ArrayList<>();
     return EveryRow.of(

@@ -38,16 +38,20 @@ final class RoomOwners {
             row.getString("owner_id"), row.getString("owner_address"), row.getLong("owner_epoch")));
   }
 
-  /** The room's owner now; fails if the room has none (a write was fenced, so it has one). */
-  CompletionStage<RoomOwner> current(UUID roomId) {
+  /** The room's owner now, if it has one. */
+  CompletionStage<Optional<RoomOwner>> find(UUID roomId) {
     return session
         .executeAsync(select.bind(roomId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))
+        .thenApply(found -> Optional.ofNullable(found.one()).flatMap(RoomOwners::of));
+  }
+
+  /** The room's owner now; fails if the room has none (a write was fenced, so it has one). */
+  CompletionStage<RoomOwner> current(UUID roomId) {
+    return find(roomId)
         .thenApply(
-            found ->
-                Optional.ofNullable(found.one())
-                    .flatMap(RoomOwners::of)
-                    .orElseThrow(
-                        () -> new IllegalStateException("room " + roomId + " has no owner")));
+            owner ->
+                owner.orElseThrow(
+                    () -> new IllegalStateException("room " + roomId + " has no owner")));
   }
 
   /**

@@ -239,6 +239,12 @@ final class RoomFixture implements AutoCloseable {
     }
 
     @Override
+    public CompletionStage<Optional<RoomOwner>> owner(UUID roomId) {
+      return readGate.thenApply(
+          v -> Optional.ofNullable(rooms.get(roomId)).flatMap(RoomRecord::owner));
+    }
+
+    @Override
     public CompletionStage<Boolean> isPartyMember(UUID roomId, String userId) {
       return CompletableFuture.completedFuture(
           applied.stream()

@@ -287,6 +287,28 @@ class RoomTest {
   }
 
   @Test
+  void afterAHeartbeatLapseARoomAnotherInstanceTookIsLetGoWithoutWaitingForAWrite() {
+    Room taken = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink bob = wp.join(taken, BOB);
+    Room kept = wp.create(ALICE, Visibility.PUBLIC);
+    RecordingSink chiara = wp.join(kept, CHIARA);
+    wp.join(kept, ALICE);
+    var other = new Instances.Instance("there", "10.0.0.2:50051");
+    wp.store.takeOver(taken.id(), other);
+    wp.otherLiveInstances.add(other.id());
+
+    // Nobody writes to either room; this instance's heartbeat lapsed (it was paused, say).
+    settled(wp.registry.confirmOwnership());
+
+    assertThat(bob.refusal).isNotNull();
+    assertThat(bob.refusal.reason()).isEqualTo(ErrorReason.ROOM_MOVED);
+    assertThat(bob.refusal.details()).containsEntry("owner_address", "10.0.0.2:50051");
+    assertThat(chiara.refusal).as("the room it still owns").isNull();
+    done(kept.command(ALICE, play()));
+    assertRefused(() -> settled(wp.registry.find(taken.id().toString())), ErrorReason.ROOM_MOVED);
+  }
+
+  @Test
   void aRoomWhoseOwnerStoppedIsClaimedWithTheNextEpoch() {
     Room room = wp.create(ALICE, Visibility.PUBLIC);
     wp.store.takeOver(room.id(), new Instances.Instance("gone", "10.0.0.3:50051"));
