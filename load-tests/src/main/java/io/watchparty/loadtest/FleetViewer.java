@@ -23,8 +23,8 @@ final class FleetViewer implements RoomListener {
   /** A playback state shown to the viewer: its sequence, position, whether a snapshot, when. */
   record Shown(long sequence, long positionMs, boolean snapshot, long atNanos) {}
 
-  /** A connection state the viewer's connection entered, and when. */
-  record StateChange(ConnectionState state, long atNanos) {}
+  /** A connection state the viewer's connection entered, why (a refusal's reason, or ""), when. */
+  record StateChange(ConnectionState state, String reason, long atNanos) {}
 
   final List<String> refusals = new CopyOnWriteArrayList<>();
   private final List<StateChange> changes = new CopyOnWriteArrayList<>();
@@ -32,13 +32,20 @@ final class FleetViewer implements RoomListener {
 
   @Override
   public void onConnectionState(ConnectionState state, Optional<Refusal> refusal) {
-    changes.add(new StateChange(state, System.nanoTime()));
+    changes.add(new StateChange(state, refusal.map(Refusal::reason).orElse(""), System.nanoTime()));
     refusal.ifPresent(r -> refusals.add(r.reason()));
   }
 
   /** The connection states entered, in order. */
   List<ConnectionState> states() {
     return changes.stream().map(StateChange::state).toList();
+  }
+
+  /** The state changes from {@code fromNanos} to {@code toNanos}, in order. */
+  List<StateChange> changesBetween(long fromNanos, long toNanos) {
+    return changes.stream()
+        .filter(change -> change.atNanos() >= fromNanos && change.atNanos() <= toNanos)
+        .toList();
   }
 
   /** When the connection first entered one of {@code states} at or after {@code fromNanos}. */

@@ -221,6 +221,18 @@ public final class TakeoverLoad implements Callable<Integer> {
             takeover == Long.MAX_VALUE ? "none in 60 s" : ms(takeover),
             hostTold.map(t -> ms(t - killedAt)).orElse("-"),
             hostBack.map(t -> ms(t - killedAt)).orElse("-"));
+        // How the host's connection got there: each attempt's end and why.
+        System.out.printf(
+            "  the host's connection meanwhile: %s%n",
+            hostHeard.changesBetween(killedAt, hostBack.orElse(Long.MAX_VALUE)).stream()
+                .map(
+                    change ->
+                        "+%s %s%s"
+                            .formatted(
+                                ms(change.atNanos() - killedAt),
+                                change.state(),
+                                change.reason().isEmpty() ? "" : " (" + change.reason() + ")"))
+                .toList());
         if (first.isEmpty()) {
           System.out.printf(
               "  the host's connection: %s, refusals %s%n",

@@ -1,5 +1,7 @@
 package io.watchparty.server.room;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.ErrorReason;
@@ -116,6 +118,8 @@ public final class RoomRegistry {
     this.config = config;
     this.clock = clock;
     this.ticker = ticker;
+    this.sentToClaimant =
+        Caffeine.newBuilder().ticker(ticker).expireAfterWrite(Duration.ofMinutes(1)).build();
     this.scheduler = scheduler;
     this.executor = executor;
     this.chats = chats;
@@ -290,32 +294,95 @@ public final class RoomRegistry {
 
   /**
    * Makes this instance the owner of a stored room, with the next epoch; refuses {@code ROOM_MOVED}
-   * when another instance owns it and is alive, or claimed it first. A closed room is claimed too:
-   * it is only ever read.
+   * when another instance owns it and is alive, or claimed it first. A room whose owner is not live
+   * is claimed by the live instance rendezvous hashing picks (as a handover picks its successor),
+   * so that after a crash the clients of all instances gather at one claimant instead of racing
+   * their claims on the room's row: another instance sends them there, unless it has done so for
+   * {@link #CLAIM_GRACE} already (its view of the live instances may be wrong; a wrong view costs
+   * time, never safety, as every claim is conditional on the epoch read). A closed room is claimed
+   * too: it is only ever read.
    */
   private CompletionStage<RoomOwner> claim(RoomRecord record) {
     Instances.Instance self = instances.self();
     Optional<RoomOwner> stored = record.owner();
-    CompletionStage<Boolean> ownerLive =
-        stored.isEmpty() || stored.get().instanceId().equals(self.id())
-            ? CompletableFuture.completedFuture(false)
-            : instances.isLive(stored.get().instanceId());
-    long readEpoch = stored.map(RoomOwner::epoch).orElse(0L);
-    return ownerLive.thenCompose(
-        live -> {
-          if (live) {
-            throw stored.get().movedHere(record.roomId());
-          }
-          return store
-              .claim(record.roomId(), self, readEpoch)
-              .thenApply(
-                  owner -> {
-                    if (!owner.equals(RoomOwner.next(self, readEpoch))) {
-                      throw owner.movedHere(record.roomId());
-                    }
-                    return owner;
-                  });
-        });
+    if (stored.isEmpty() || stored.get().instanceId().equals(self.id())) {
+      return claimFor(self, record.roomId(), stored.map(RoomOwner::epoch).orElse(0L));
+    }
+    RoomOwner former = stored.get();
+    return instances
+        .isLive(former.instanceId())
+        .thenCompose(
+            live -> {
+              if (live) {
+                sentToClaimant.invalidate(record.roomId());
+                throw former.movedHere(record.roomId());
+              }
+              return claimant(record.roomId(), former);
+            })
+        .thenCompose(
+            claimant -> {
+              if (!claimant.id().equals(self.id())) {
+                throw new RoomOwner(claimant.id(), claimant.address(), former.epoch())
+                    .movedHere(record.roomId());
+              }
+              return claimFor(self, record.roomId(), former.epoch());
+            });
+  }
+
+  /**
+   * How long an instance sends the clients of a room whose owner is not live to the claimant it
+   * picked before it claims the room itself: about as long as a dead instance's heartbeat row
+   * lives, after which every view of the live instances agrees again.
+   */
+  static final Duration CLAIM_GRACE = Duration.ofSeconds(2);
+
+  /**
+   * When this instance first sent a room's clients to another claimant (ticker nanos), since the
+   * room's owner was last seen live.
+   */
+  private final Cache<UUID, Long> sentToClaimant;
+
+  /**
+   * The instance that should claim a room whose owner {@code former} is not live: the one
+   * rendezvous hashing picks among the live instances but {@code former}; this one if the instances
+   * cannot be read, or once it has sent the room's clients elsewhere for {@link #CLAIM_GRACE}.
+   */
+  private CompletionStage<Instances.Instance> claimant(UUID roomId, RoomOwner former) {
+    Instances.Instance self = instances.self();
+    return instances
+        .live()
+        .thenApply(
+            live -> {
+              List<Instances.Instance> candidates =
+                  new ArrayList<>(
+                      live.stream()
+                          .filter(instance -> !instance.id().equals(former.instanceId()))
+                          .filter(instance -> !instance.id().equals(self.id()))
+                          .toList());
+              candidates.add(self);
+              Instances.Instance pick = successorOf(roomId, candidates);
+              if (pick.equals(self)) {
+                return self;
+              }
+              long now = ticker.read();
+              long since = sentToClaimant.get(roomId, id -> now);
+              return now - since >= CLAIM_GRACE.toNanos() ? self : pick;
+            })
+        .exceptionally(unreadable -> self);
+  }
+
+  /** Claims a room for {@code self} over {@code readEpoch}; refuses if another claimed it first. */
+  private CompletionStage<RoomOwner> claimFor(
+      Instances.Instance self, UUID roomId, long readEpoch) {
+    return store
+        .claim(roomId, self, readEpoch)
+        .thenApply(
+            owner -> {
+              if (!owner.equals(RoomOwner.next(self, readEpoch))) {
+                throw owner.movedHere(roomId);
+              }
+              return owner;
+            });
   }
 
   /** How many rooms' owners {@link #confirmOwnership} reads at once. */

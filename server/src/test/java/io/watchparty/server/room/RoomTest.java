@@ -29,12 +29,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -328,6 +330,44 @@ class RoomTest {
     wp.time.settle();
     assertThat(alice.refusal).isNull();
     assertThat(wp.store.applied).anyMatch(RoomChange.PlaybackSaved.class::isInstance);
+  }
+
+  @Test
+  void aRoomWhoseOwnerDiedIsClaimedByTheInstanceRendezvousHashingPicksOrHereAfterTheGrace() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    UUID id = room.id();
+    wp.store.takeOver(id, new Instances.Instance("gone", "10.0.0.3:50051"));
+    wp.join(room, ALICE); // refused at its write: the room is let go
+    wp.time.settle();
+    // Another live instance, which rendezvous hashing prefers to this one for this room.
+    String other =
+        IntStream.range(0, 100)
+            .mapToObj(i -> "other-" + i)
+            .filter(
+                candidate ->
+                    RoomRegistry.successorOf(
+                            id, List.of(RoomFixture.HERE, new Instances.Instance(candidate, "x:1")))
+                        .id()
+                        .equals(candidate))
+            .findFirst()
+            .orElseThrow();
+    wp.otherLiveInstances.add(other);
+
+    // Its clients are sent there (it claims), not claimed here in a race with it.
+    RefusedException sent = refused(() -> settled(wp.registry.find(id.toString())));
+    assertThat(sent.reason()).isEqualTo(ErrorReason.ROOM_MOVED);
+    assertThat(sent.details())
+        .containsEntry("owner_address", other + ":50051")
+        .containsEntry("owner_epoch", "2");
+    assertThat(wp.store.rooms.get(id).owner().orElseThrow().instanceId()).isEqualTo("gone");
+
+    // If the pick never claims it (this instance's view may be wrong), this one does after the
+    // grace.
+    wp.time.advance(RoomRegistry.CLAIM_GRACE);
+    Room claimed = wp.find(room);
+    assertThat(wp.store.rooms.get(id).owner())
+        .hasValue(new RoomOwner(RoomFixture.HERE.id(), RoomFixture.HERE.address(), 3));
+    assertThat(wp.join(claimed, ALICE).refusal).isNull();
   }
 
   @Test
@@ -678,6 +718,12 @@ class RoomTest {
 
   /** The call throws the refusal, or answers with a stage that fails with it. */
   private static void assertRefused(Callable<?> call, ErrorReason reason) {
+    assertThat(refused(call).reason()).isEqualTo(reason);
+  }
+
+  /** The refusal {@code call} throws, or completes its answer with. */
+  private static RefusedException refused(Callable<?> call) {
+    AtomicReference<RefusedException> refusal = new AtomicReference<>();
     assertThatThrownBy(
             () -> {
               if (call.call() instanceof CompletionStage<?> answer) {
@@ -687,7 +733,7 @@ class RoomTest {
         .satisfies(
             thrown ->
                 assertThat(thrown instanceof CompletionException ? thrown.getCause() : thrown)
-                    .isInstanceOfSatisfying(
-                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason)));
+                    .isInstanceOfSatisfying(RefusedException.class, refusal::set));
+    return refusal.get();
   }
 }

@@ -138,7 +138,9 @@ class RoomOwnershipIT {
       assertThat(moved.getMetadataMap())
           .containsEntry("owner_address", "127.0.0.1:" + listeningPort);
     }
-    // It was killed (kill -9): its heartbeat row lives on for a while, its port is closed at once.
+    // That instance stopped (its row is gone); another took the room and was killed (kill -9): its
+    // heartbeat row lives on for a while, its port is closed at once.
+    first.session().execute("DELETE FROM instances WHERE instance_id = 'alive'");
     claimFor(roomId, 2, "killed", "127.0.0.1:" + closedPort);
 
     StreamProbe bob = first.connect("bob").join(roomId);
