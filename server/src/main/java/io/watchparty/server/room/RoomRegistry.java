@@ -412,7 +412,7 @@ public final class RoomRegistry {
   private CompletableFuture<Void> confirmOwner(Room room) {
     return store
         .owner(room.id())
-        .thenAccept(
+        .thenAcceptAsync(
             owner ->
                 owner
                     .filter(current -> current.epoch() != room.epoch())
@@ -425,7 +425,8 @@ public final class RoomRegistry {
                               current.instanceId(),
                               current.address());
                           moved(room.id(), current);
-                        }))
+                        }),
+            executor) // letting go ends streams: not on the driver's threads
         .exceptionally(
             failure -> {
               // Its next write is fenced all the same; the next lapse checks it again.

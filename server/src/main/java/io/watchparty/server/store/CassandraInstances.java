@@ -118,13 +118,13 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   /**
    * A heartbeat sent at {@code sentAt} was stored. The row lives {@link #LIFETIME} from when the
    * last one was written, which is after it was sent: if this one was stored {@link #LIFETIME} or
-   * more after the previous one was sent, the row may have been gone in between (half of it, to
-   * allow for the nodes' clocks).
+   * more after the previous one was sent, the row may have been gone in between (a heartbeat less,
+   * for the replicas' own timing).
    */
   private void stored(long sentAt) {
     long now = System.nanoTime();
     long previous = lastSentAndStored.getAndAccumulate(sentAt, Math::max);
-    if (previous != 0 && now - previous >= LIFETIME.toNanos() / 2) {
+    if (previous != 0 && now - previous >= LIFETIME.minus(HEARTBEAT).toNanos()) {
       log.info(
           "Instance {}: {} ms between stored heartbeats, its row may have expired; confirming"
               + " that it still owns its rooms",
