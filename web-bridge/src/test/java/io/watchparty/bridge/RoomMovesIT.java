@@ -11,6 +11,9 @@ import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.WatchPartyServer;
 import io.watchparty.server.testing.PrometheusText;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.UUID;
@@ -144,24 +147,29 @@ class RoomMovesIT {
   }
 
   @Test
-  void aBrowserIsNotToldTheAddressOfAnOwnerTheBridgeCannotReach() {
+  void aBrowserIsNotToldTheAddressOfAnOwnerTheBridgeCannotReach() throws IOException {
     try (Instance creator = new Instance(platform.startInstance());
-        Browser alice = platform.browser("alice")) {
+        Browser alice = platform.browser("alice");
+        ServerSocket notGrpc = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      // A live instance the bridge cannot reach owns the room: its heartbeat row names a port that
+      // accepts connections (so the platform's server counts it live) and closes them at once.
+      Thread.ofVirtual().start(() -> closeEveryConnection(notGrpc));
+      String owner = "127.0.0.1:" + notGrpc.getLocalPort();
       String roomId = creator.createRoom("alice");
-      // A live instance the bridge cannot reach owns the room: its heartbeat row names a port
-      // nothing listens on.
       platform
           .session()
           .execute(
               "INSERT INTO instances (instance_id, address, started_ms, rooms)"
-                  + " VALUES ('unreachable', '127.0.0.1:1', 0, 0) USING TTL 60");
+                  + " VALUES ('unreachable', ?, 0, 0) USING TTL 60",
+              owner);
       try {
         assertThat(
                 platform
                     .session()
                     .execute(
-                        "UPDATE rooms SET owner_id = 'unreachable', owner_address = '127.0.0.1:1',"
+                        "UPDATE rooms SET owner_id = 'unreachable', owner_address = ?,"
                             + " owner_epoch = 2 WHERE room_id = ? IF owner_epoch = 1",
+                        owner,
                         UUID.fromString(roomId))
                     .wasApplied())
             .isTrue();
@@ -172,11 +180,21 @@ class RoomMovesIT {
         assertThat(refused.body())
             .contains("\"ROOM_MOVED\"")
             .contains(roomId)
-            .doesNotContain("127.0.0.1:1")
+            .doesNotContain(owner)
             .doesNotContain("owner_address");
       } finally {
         // Not a successor for the other tests' instances when they stop.
         platform.session().execute("DELETE FROM instances WHERE instance_id = 'unreachable'");
+      }
+    }
+  }
+
+  private static void closeEveryConnection(ServerSocket socket) {
+    while (!socket.isClosed()) {
+      try {
+        socket.accept().close();
+      } catch (IOException closed) {
+        return;
       }
     }
   }
