@@ -60,10 +60,7 @@ class ChatBatchIT {
     String roomId = wp.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
     StreamProbe bob = wp.connect("bob").join(roomId);
     bob.snapshot();
-    ChatServiceGrpc.ChatServiceFutureStub chat =
-        ChatServiceGrpc.newFutureStub(wp.channel())
-            .withInterceptors(
-                MetadataUtils.newAttachHeadersInterceptor(TestServer.bearer(wp.token("bob"))));
+    ChatServiceGrpc.ChatServiceFutureStub chat = chat();
     Map<Integer, Future<ChatMessage>> acks = new HashMap<>();
 
     messagesPerBatch.clear();
@@ -91,12 +88,7 @@ class ChatBatchIT {
             .map(ServerMessage::getChat)
             .toList();
     assertThat(published).containsExactlyElementsOf(stored);
-    assertThat(
-            wp.chatAs("bob")
-                .listChatHistory(
-                    ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(50).build())
-                .getMessagesList())
-        .containsExactlyElementsOf(stored.reversed());
+    assertThat(history(roomId)).containsExactlyElementsOf(stored.reversed());
   }
 
   /**
@@ -141,12 +133,15 @@ class ChatBatchIT {
       }
     }
     assertThat(messagesPerBatch).containsExactly(1, 15);
-    assertThat(
-            wp.chatAs("bob")
-                .listChatHistory(
-                    ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(50).build())
-                .getMessagesList())
-        .containsExactlyElementsOf(stored.reversed());
+    assertThat(history(roomId)).containsExactlyElementsOf(stored.reversed());
+  }
+
+  /** The room's history as bob pages it, newest first (one page of up to 50). */
+  private static List<ChatMessage> history(String roomId) {
+    return wp.chatAs("bob")
+        .listChatHistory(
+            ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(50).build())
+        .getMessagesList();
   }
 
   private static ChatServiceGrpc.ChatServiceFutureStub chat() {
