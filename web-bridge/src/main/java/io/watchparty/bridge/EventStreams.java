@@ -8,6 +8,7 @@ import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
 import io.helidon.json.JsonObject;
 import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -223,13 +224,21 @@ final class EventStreams implements HttpService {
           }
         }
       }
-    } catch (InterruptedException | IOException | UncheckedIOException gone) {
+    } catch (InterruptedException
+        | IOException
+        | UncheckedIOException
+        | ServerConnectionException gone) {
       // The browser went away, or read nothing for the stall timeout: the connection is done.
+      // (Helidon says a write to a connection the peer closed with ServerConnectionException.)
       log.debug(
           "Event stream of {} in room {} ended: {}",
           stream.viewer(),
           stream.roomId(),
           gone.toString());
+    } catch (RuntimeException unexpected) {
+      // Helidon would close the connection without a word: say why this stream ended.
+      log.warn(
+          "Event stream of {} in room {} failed", stream.viewer(), stream.roomId(), unexpected);
     }
   }
 

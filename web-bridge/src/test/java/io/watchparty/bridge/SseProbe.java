@@ -141,7 +141,12 @@ final class SseProbe implements AutoCloseable {
     try {
       Event event = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
       if (event == null) {
-        throw new AssertionError("no event within " + WAIT + "; seen " + seen);
+        throw new AssertionError(
+            "no event within "
+                + WAIT
+                + (ended ? " (the stream ended)" : " (the stream is open)")
+                + "; seen "
+                + seen);
       }
       seen.add(event);
       return event;
