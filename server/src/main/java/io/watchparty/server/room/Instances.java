@@ -5,8 +5,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The server instances that share the rooms' storage (a fleet, or one instance): which one this is,
- * and whether another one is alive. A room whose owner is alive is served by that owner; one whose
- * owner stopped answering may be claimed by the instance a client asks.
+ * and which are alive. A room whose owner is alive is served by that owner; one whose owner is not
+ * is claimed by the live instance rendezvous hashing picks ({@link RoomRegistry}).
  */
 public interface Instances {
   /** A server instance: its id (unique per start) and where clients reach it (host:port). */
@@ -15,12 +15,12 @@ public interface Instances {
   /** This instance. */
   Instance self();
 
-  /**
-   * Whether the instance with this id is alive: its heartbeat is recent, and nothing shows it is
-   * gone (its address refusing connections).
-   */
-  CompletionStage<Boolean> isLive(String instanceId);
-
-  /** The instances alive now (their heartbeat is recent), this one included. */
+  /** The instances whose heartbeat is recent, this one included. */
   CompletionStage<List<Instance>> live();
+
+  /**
+   * Whether an instance with a recent heartbeat is gone nonetheless: its address refuses
+   * connections (a killed process's port closes at once; its heartbeat is recent a while longer).
+   */
+  CompletionStage<Boolean> refusesConnections(Instance instance);
 }

@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,9 @@ public final class RoomRegistry {
 
   /** How often empty rooms are looked for; one empty for two sweeps in a row leaves memory. */
   static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
+
+  /** How often the counts of present members are recorded for the other instances' listings. */
+  static final Duration AUDIENCE_INTERVAL = Duration.ofSeconds(5);
 
   static final int MAX_NAME_LENGTH = 80;
 
@@ -89,6 +93,10 @@ public final class RoomRegistry {
 
   private final RoomChat.Factory chats;
   private final ScheduledFuture<?> sweeps;
+  private final ScheduledFuture<?> audiences;
+
+  /** The count last recorded for each room in memory (see {@link #recordAudiences}). */
+  private final Map<UUID, Long> recordedAudience = new ConcurrentHashMap<>();
 
   /**
    * @param titles looks up catalog titles (cached), refusing malformed and unknown ids; a cold
@@ -132,11 +140,18 @@ public final class RoomRegistry {
             SWEEP_INTERVAL.toMillis(),
             SWEEP_INTERVAL.toMillis(),
             TimeUnit.MILLISECONDS);
+    this.audiences =
+        scheduler.scheduleWithFixedDelay(
+            this::recordAudiences,
+            AUDIENCE_INTERVAL.toMillis(),
+            AUDIENCE_INTERVAL.toMillis(),
+            TimeUnit.MILLISECONDS);
   }
 
-  /** Stops the sweeps; the server is stopping. */
+  /** Stops the sweeps and the recording of counts; the server is stopping. */
   public void close() {
     sweeps.cancel(false);
+    audiences.cancel(false);
   }
 
   /** Creates a room hosted by {@code host}; completes once Cassandra has stored it. */
@@ -309,15 +324,26 @@ public final class RoomRegistry {
       return claimFor(self, record.roomId(), stored.map(RoomOwner::epoch).orElse(0L));
     }
     RoomOwner former = stored.get();
+    // One read of the live instances says whether the owner is one and, if not, who claims.
     return instances
-        .isLive(former.instanceId())
+        .live()
         .thenCompose(
             live -> {
-              if (live) {
-                sentToClaimant.invalidate(record.roomId());
-                throw former.movedHere(record.roomId());
+              Optional<Instances.Instance> listed =
+                  live.stream().filter(i -> i.id().equals(former.instanceId())).findFirst();
+              if (listed.isEmpty()) {
+                return CompletableFuture.completedFuture(claimant(record.roomId(), former, live));
               }
-              return claimant(record.roomId(), former);
+              return instances
+                  .refusesConnections(listed.get())
+                  .thenApply(
+                      gone -> {
+                        if (!gone) {
+                          sentToClaimant.invalidate(record.roomId());
+                          throw former.movedHere(record.roomId());
+                        }
+                        return claimant(record.roomId(), former, live);
+                      });
             })
         .thenCompose(
             claimant -> {
@@ -344,31 +370,26 @@ public final class RoomRegistry {
 
   /**
    * The instance that should claim a room whose owner {@code former} is not live: the one
-   * rendezvous hashing picks among the live instances but {@code former}; this one if the instances
-   * cannot be read, or once it has sent the room's clients elsewhere for {@link #CLAIM_GRACE}.
+   * rendezvous hashing picks among the {@code live} instances but {@code former}; this one once it
+   * has sent the room's clients elsewhere for {@link #CLAIM_GRACE}.
    */
-  private CompletionStage<Instances.Instance> claimant(UUID roomId, RoomOwner former) {
+  private Instances.Instance claimant(
+      UUID roomId, RoomOwner former, List<Instances.Instance> live) {
     Instances.Instance self = instances.self();
-    return instances
-        .live()
-        .thenApply(
-            live -> {
-              List<Instances.Instance> candidates =
-                  new ArrayList<>(
-                      live.stream()
-                          .filter(instance -> !instance.id().equals(former.instanceId()))
-                          .filter(instance -> !instance.id().equals(self.id()))
-                          .toList());
-              candidates.add(self);
-              Instances.Instance pick = successorOf(roomId, candidates);
-              if (pick.equals(self)) {
-                return self;
-              }
-              long now = ticker.read();
-              long since = sentToClaimant.get(roomId, id -> now);
-              return now - since >= CLAIM_GRACE.toNanos() ? self : pick;
-            })
-        .exceptionally(unreadable -> self);
+    List<Instances.Instance> candidates =
+        new ArrayList<>(
+            live.stream()
+                .filter(instance -> !instance.id().equals(former.instanceId()))
+                .filter(instance -> !instance.id().equals(self.id()))
+                .toList());
+    candidates.add(self);
+    Instances.Instance pick = successorOf(roomId, candidates);
+    if (pick.equals(self)) {
+      return self;
+    }
+    long now = ticker.read();
+    long since = sentToClaimant.get(roomId, id -> now);
+    return now - since >= CLAIM_GRACE.toNanos() ? self : pick;
   }
 
   /** Claims a room for {@code self} over {@code readEpoch}; refuses if another claimed it first. */
@@ -492,12 +513,22 @@ public final class RoomRegistry {
   }
 
   /**
-   * The open rooms among {@code ids} as a user of {@code region} sees them. A room out of memory
-   * has nobody in it: it is described from storage, without loading it (and its chat) just to list
-   * it; those reads run concurrently.
+   * The open rooms among {@code ids} as a user of {@code region} sees them. A room out of this
+   * instance's memory is described from storage, without loading it (and its chat) just to list it,
+   * with the count its owner recorded if that owner is live (another instance serves it); those
+   * reads run concurrently.
    */
   private CompletionStage<List<RoomInfo>> openRooms(List<UUID> ids, String region) {
     Instant now = clock.instant();
+    // Whose recorded counts to believe; unreadable, the rooms elsewhere are listed as empty.
+    CompletionStage<Set<String>> liveIds =
+        ids.stream().allMatch(id -> inMemory(id).isPresent())
+            ? CompletableFuture.completedFuture(Set.of())
+            : instances
+                .live()
+                .<Set<String>>thenApply(
+                    live -> live.stream().map(Instances.Instance::id).collect(Collectors.toSet()))
+                .exceptionally(unreadable -> Set.of());
     List<CompletableFuture<Optional<RoomInfo>>> described = new ArrayList<>();
     for (UUID id : ids) {
       Optional<Room> loaded = inMemory(id);
@@ -508,18 +539,22 @@ public final class RoomRegistry {
       described.add(
           store
               .find(id)
+              .thenCombine(store.audience(id), Stored::new)
+              .thenCombine(liveIds, Stored::members)
               .thenComposeAsync(
                   found -> {
                     if (found.isEmpty()) {
                       log.warn("Room {} is listed but does not exist", id);
                       return CompletableFuture.completedFuture(Optional.<RoomInfo>empty());
                     }
-                    RoomRecord r = found.get();
+                    RoomRecord r = found.get().room();
                     return availability
                         .apply(r.playback().titleId())
                         .thenApply(
                             rights ->
-                                Optional.of(Room.describe(r, 0, rights.canWatch(region, now))));
+                                Optional.of(
+                                    Room.describe(
+                                        r, found.get().members(), rights.canWatch(region, now))));
                   },
                   executor)
               .toCompletableFuture());
@@ -532,6 +567,32 @@ public final class RoomRegistry {
                     .flatMap(Optional::stream)
                     .filter(info -> !info.getClosed())
                     .toList());
+  }
+
+  /** A room another instance serves, with how many are present there. */
+  private record Listed(RoomRecord room, long members) {}
+
+  /** A room as storage holds it, with the count its owner recorded. */
+  private record Stored(Optional<RoomRecord> room, Optional<RoomStore.Audience> audience) {
+    /**
+     * The room, with the count its owner recorded if that owner is still the one storage names and
+     * is live; else with nobody (a room no live instance serves has nobody in it).
+     */
+    Optional<Listed> members(Set<String> liveIds) {
+      return room.map(
+          r ->
+              new Listed(
+                  r,
+                  audience
+                      .filter(
+                          counted ->
+                              r.owner()
+                                  .filter(owner -> owner.epoch() == counted.epoch())
+                                  .filter(owner -> liveIds.contains(owner.instanceId()))
+                                  .isPresent())
+                      .map(RoomStore.Audience::members)
+                      .orElse(0L)));
+    }
   }
 
   /**
@@ -549,7 +610,11 @@ public final class RoomRegistry {
                     : CompletableFuture.failedFuture(Failures.unwrap(failure)));
   }
 
-  /** Drops closed and long-empty rooms from memory; runs every {@link #SWEEP_INTERVAL}. */
+  /**
+   * Drops closed and long-empty rooms from memory, and has the counts of the others recorded again
+   * at the next {@link #recordAudiences} (their counts in storage outlive a few sweeps, not many);
+   * runs every {@link #SWEEP_INTERVAL}.
+   */
   void sweep() {
     rooms.forEach(
         (id, loading) -> {
@@ -557,6 +622,40 @@ public final class RoomRegistry {
             rooms.remove(id, loading);
           }
         });
+    recordedAudience.clear();
+  }
+
+  /**
+   * Records how many are present in each room of this instance's whose count changed since it was
+   * last recorded, for the listings of the other instances (see {@link #openRooms}): they see a
+   * change within {@link #AUDIENCE_INTERVAL}, for one small write per changed room and interval.
+   * Runs every {@link #AUDIENCE_INTERVAL}.
+   */
+  void recordAudiences() {
+    recordedAudience.keySet().retainAll(rooms.keySet());
+    rooms.forEach(
+        (id, loading) ->
+            loaded(loading)
+                .ifPresent(
+                    room -> {
+                      long members = room.presentMemberCount();
+                      Long recorded = recordedAudience.put(id, members);
+                      if (recorded == null || recorded != members) {
+                        recordAudience(id, room.epoch(), members);
+                      }
+                    }));
+  }
+
+  /** A count that could not be stored is tried again at the next {@link #recordAudiences}. */
+  private void recordAudience(UUID roomId, long epoch, long members) {
+    store
+        .recordAudience(roomId, epoch, members)
+        .exceptionally(
+            failure -> {
+              recordedAudience.remove(roomId, members);
+              log.debug("Room {}: its count of {} not stored ({})", roomId, members, failure);
+              return null;
+            });
   }
 
   /** The availability of {@code titleId} changed through this server: its rooms re-check. */

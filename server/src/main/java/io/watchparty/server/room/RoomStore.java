@@ -35,6 +35,19 @@ public interface RoomStore {
    */
   CompletionStage<Optional<RoomOwner>> owner(UUID roomId);
 
+  /** How many were present in a room when its owner of {@code epoch} counted. */
+  record Audience(long epoch, long members) {}
+
+  /**
+   * Records how many are present in a room its owner of {@code epoch} serves, for the listings of
+   * every instance (a room is in its owner's memory only). Not fenced: a count, not the room's
+   * state; the epoch says whose count it is.
+   */
+  CompletionStage<Void> recordAudience(UUID roomId, long epoch, long members);
+
+  /** The count a room's owner last recorded, unless it is too old to be kept. */
+  CompletionStage<Optional<Audience>> audience(UUID roomId);
+
   /** The ids of all listed public rooms. */
   CompletionStage<List<UUID>> publicRoomIds();
 

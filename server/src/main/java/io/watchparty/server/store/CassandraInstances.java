@@ -2,13 +2,11 @@ package io.watchparty.server.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
-import com.datastax.oss.driver.api.core.cql.Row;
 import io.watchparty.server.room.Instances;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -23,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * The live server instances, in Cassandra's {@code instances} table: this instance writes its row
  * every {@link #HEARTBEAT} with a time to live of {@link #LIFETIME}, so the row is gone soon after
  * the instance stops answering, and deletes it when it stops. Another instance is alive while its
- * row is there and its address does not refuse connections.
+ * row is there and its address does not refuse connections (asked only of a room's former owner).
  */
 public final class CassandraInstances implements Instances, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CassandraInstances.class);
@@ -49,7 +47,6 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   private final long startedMs;
   private final IntSupplier rooms;
   private final PreparedStatement beat;
-  private final PreparedStatement select;
   private final PreparedStatement delete;
   private final PreparedStatement all;
   private final ListeningProbe probe = new ListeningProbe(PROBE_TIMEOUT);
@@ -76,7 +73,6 @@ public final class CassandraInstances implements Instances, AutoCloseable {
             "INSERT INTO instances (instance_id, address, started_ms, rooms) VALUES (?, ?, ?, ?)"
                 + " USING TTL "
                 + LIFETIME.toSeconds());
-    this.select = session.prepare("SELECT address FROM instances WHERE instance_id = ?");
     this.delete = session.prepare("DELETE FROM instances WHERE instance_id = ?");
     // A fleet's instances: a few rows, one page.
     this.all = session.prepare("SELECT instance_id, address FROM instances");
@@ -140,36 +136,26 @@ public final class CassandraInstances implements Instances, AutoCloseable {
   }
 
   /**
-   * Whether the instance's row is there and its address does not refuse connections: a killed
-   * instance's row outlives it by up to {@link #LIFETIME}, but the port it listened on is closed at
-   * once, so its rooms need not wait for the row to expire. (An instance started again on the same
-   * address in the meantime makes the probe inconclusive, and the row decides.)
+   * Whether a listed instance's address refuses connections: a killed instance's row outlives it by
+   * up to {@link #LIFETIME}, but the port it listened on is closed at once, so its rooms need not
+   * wait for the row to expire. (An instance started again on the same address in the meantime
+   * makes the probe inconclusive, and the row decides.)
    */
   @Override
-  public CompletionStage<Boolean> isLive(String instanceId) {
-    return session
-        .executeAsync(select.bind(instanceId))
-        .thenCompose(
-            rs -> {
-              Row row = rs.one();
-              if (row == null) {
-                return CompletableFuture.completedFuture(false);
+  public CompletionStage<Boolean> refusesConnections(Instance instance) {
+    return probe
+        .probe(instance.address())
+        .thenApply(
+            answer -> {
+              if (answer != ListeningProbe.Answer.REFUSED) {
+                return false;
               }
-              String address = row.getString(0);
-              return probe
-                  .probe(address)
-                  .thenApply(
-                      answer -> {
-                        if (answer == ListeningProbe.Answer.REFUSED) {
-                          log.info(
-                              "Instance {} still has a heartbeat row but {} refuses connections:"
-                                  + " taken as stopped",
-                              instanceId,
-                              address);
-                          return false;
-                        }
-                        return true;
-                      });
+              log.info(
+                  "Instance {} still has a heartbeat row but {} refuses connections: taken as"
+                      + " stopped",
+                  instance.id(),
+                  instance.address());
+              return true;
             });
   }
 

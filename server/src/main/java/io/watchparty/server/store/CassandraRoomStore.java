@@ -74,6 +74,8 @@ public final class CassandraRoomStore implements RoomStore {
   private final PreparedStatement deleteMembership;
   private final PreparedStatement listMemberships;
   private final PreparedStatement selectMembership;
+  private final PreparedStatement insertAudience;
+  private final PreparedStatement selectAudience;
 
   public CassandraRoomStore(CqlSession session) {
     this.session = session;
@@ -126,6 +128,11 @@ public final class CassandraRoomStore implements RoomStore {
     listMemberships = session.prepare("SELECT room_id FROM rooms_by_user WHERE user_id = ?");
     selectMembership =
         session.prepare("SELECT since_ms FROM rooms_by_user WHERE user_id = ? AND room_id = ?");
+    insertAudience =
+        session.prepare(
+            "INSERT INTO room_audience (room_id, owner_epoch, member_count) VALUES (?, ?, ?)");
+    selectAudience =
+        session.prepare("SELECT owner_epoch, member_count FROM room_audience WHERE room_id = ?");
   }
 
   /**
@@ -250,6 +257,21 @@ public final class CassandraRoomStore implements RoomStore {
   @Override
   public CompletionStage<Optional<RoomOwner>> owner(UUID roomId) {
     return owners.find(roomId);
+  }
+
+  @Override
+  public CompletionStage<Void> recordAudience(UUID roomId, long epoch, long members) {
+    return session.executeAsync(insertAudience.bind(roomId, epoch, members)).thenApply(rs -> null);
+  }
+
+  @Override
+  public CompletionStage<Optional<Audience>> audience(UUID roomId) {
+    return session
+        .executeAsync(selectAudience.bind(roomId))
+        .thenApply(
+            rs ->
+                Optional.ofNullable(rs.one())
+                    .map(row -> new Audience(row.getLong(0), row.getLong(1))));
   }
 
   @Override

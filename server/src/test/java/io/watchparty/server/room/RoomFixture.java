@@ -100,16 +100,15 @@ final class RoomFixture implements AutoCloseable {
               }
 
               @Override
-              public CompletionStage<Boolean> isLive(String instanceId) {
-                return CompletableFuture.completedFuture(
-                    instanceId.equals(HERE.id()) || otherLiveInstances.contains(instanceId));
-              }
-
-              @Override
               public CompletionStage<List<Instance>> live() {
                 List<Instance> live = new ArrayList<>(List.of(HERE));
                 otherLiveInstances.forEach(id -> live.add(new Instance(id, id + ":50051")));
                 return CompletableFuture.completedFuture(live);
+              }
+
+              @Override
+              public CompletionStage<Boolean> refusesConnections(Instance instance) {
+                return CompletableFuture.completedFuture(false); // a stopped one is not listed
               }
             },
             titles,
@@ -220,6 +219,9 @@ final class RoomFixture implements AutoCloseable {
 
     final AtomicInteger writes = new AtomicInteger();
 
+    /** The counts owners recorded, by room. */
+    final Map<UUID, Audience> audiences = new ConcurrentHashMap<>();
+
     /** Reads wait for this (complete it to let them answer). */
     volatile CompletableFuture<Void> readGate = CompletableFuture.completedFuture(null);
 
@@ -257,6 +259,17 @@ final class RoomFixture implements AutoCloseable {
     @Override
     public CompletionStage<List<UUID>> roomIdsOf(String userId) {
       return CompletableFuture.completedFuture(List.of()); // these tests do not list them
+    }
+
+    @Override
+    public CompletionStage<Void> recordAudience(UUID roomId, long epoch, long members) {
+      audiences.put(roomId, new Audience(epoch, members));
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Optional<Audience>> audience(UUID roomId) {
+      return readGate.thenApply(v -> Optional.ofNullable(audiences.get(roomId)));
     }
 
     @Override

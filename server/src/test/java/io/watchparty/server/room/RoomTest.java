@@ -92,9 +92,10 @@ class RoomTest {
     wp.time.advance(RoomRegistry.SWEEP_INTERVAL.multipliedBy(2));
     assertThat(wp.registry.loadedRooms()).isZero();
     assertThat(room.pendingTimers()).isZero();
-    // Only the registry's own sweep is left on the shared scheduler: no task of the room keeps it
-    // reachable (the licence timer used to reschedule itself every 30 s, forever).
-    assertThat(wp.time.scheduled()).isEqualTo(1);
+    // Only the registry's own tasks (the sweep, the recording of counts) are left on the shared
+    // scheduler: no task of the room keeps it reachable (the licence timer used to reschedule
+    // itself every 30 s, forever).
+    assertThat(wp.time.scheduled()).isEqualTo(2);
   }
 
   @Test
@@ -286,6 +287,42 @@ class RoomTest {
     // A new join is sent to the owner, which is alive: this instance does not take the room back.
     assertRefused(() -> settled(wp.registry.find(room.id().toString())), ErrorReason.ROOM_MOVED);
     assertThat(wp.store.rooms.get(room.id()).owner()).hasValue(taken);
+  }
+
+  @Test
+  void aRoomAnotherInstanceServesIsListedWithTheCountItsOwnerRecordedWhileThatOwnerIsLive() {
+    Room room = wp.create(ALICE, Visibility.PUBLIC);
+    wp.join(room, ALICE);
+    wp.join(room, BOB);
+    wp.time.advance(RoomRegistry.AUDIENCE_INTERVAL);
+    assertThat(wp.store.audiences.get(room.id()))
+        .as("the owner records how many are present")
+        .isEqualTo(new RoomStore.Audience(1, 2));
+
+    var other = new Instances.Instance("there", "10.0.0.2:50051");
+    RoomOwner taken = wp.store.takeOver(room.id(), other);
+    wp.otherLiveInstances.add(other.id());
+    done(room.command(ALICE, play())); // refused in storage: this instance lets the room go
+    wp.time.settle();
+    wp.store.recordAudience(room.id(), taken.epoch(), 7);
+    assertThat(listedMembers(room)).isEqualTo(7);
+
+    // A count from an earlier ownership, or from an owner that is not live, is nobody.
+    wp.store.recordAudience(room.id(), taken.epoch() - 1, 9);
+    assertThat(listedMembers(room)).isZero();
+    wp.store.recordAudience(room.id(), taken.epoch(), 7);
+    wp.otherLiveInstances.remove(other.id());
+    assertThat(listedMembers(room)).isZero();
+  }
+
+  private long listedMembers(Room room) {
+    return settled(wp.registry.publicRooms("FR", PublicDirectory.Request.of(0, "")))
+        .rooms()
+        .stream()
+        .filter(info -> info.getRoomId().equals(room.id().toString()))
+        .findFirst()
+        .orElseThrow()
+        .getMemberCount();
   }
 
   @Test

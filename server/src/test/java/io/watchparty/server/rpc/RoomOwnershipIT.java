@@ -10,6 +10,9 @@ import io.grpc.Status.Code;
 import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.ErrorReason;
 import io.watchparty.proto.v1.ListChatHistoryRequest;
+import io.watchparty.proto.v1.ListMyRoomsRequest;
+import io.watchparty.proto.v1.ListPublicRoomsRequest;
+import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.Visibility;
 import io.watchparty.server.chat.ChatSettings;
 import io.watchparty.server.store.CassandraChatLog;
@@ -22,6 +25,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,6 +56,39 @@ class RoomOwnershipIT {
       // Where it sends him, he joins.
       first.connect("bob").join(roomId).snapshot();
     }
+  }
+
+  @Test
+  void everyInstanceListsARoomWithTheAudienceItsOwnerCounts() {
+    try (TestServer second = TestServer.builder().start(first.session())) {
+      String roomId = second.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      for (String user : List.of("alice", "bob", "chiara")) {
+        second.connect(user).join(roomId).snapshot();
+      }
+
+      // The room is in its owner's memory only: the other instance lists it from storage, with
+      // the count its owner recorded, in the directory and in a member's parties alike.
+      await().untilAsserted(() -> assertThat(listedAt(first, roomId)).hasValue(3L));
+      assertThat(
+              first.as("bob").listMyRooms(ListMyRoomsRequest.getDefaultInstance()).getRoomsList())
+          .filteredOn(room -> room.getRoomId().equals(roomId))
+          .singleElement()
+          .extracting(RoomInfo::getMemberCount)
+          .isEqualTo(3L);
+      assertThat(listedAt(second, roomId)).hasValue(3L);
+    }
+  }
+
+  /** The member count {@code instance}'s public directory gives the room, if it lists it. */
+  private static Optional<Long> listedAt(TestServer instance, String roomId) {
+    return instance
+        .as("hiro")
+        .listPublicRooms(ListPublicRoomsRequest.getDefaultInstance())
+        .getRoomsList()
+        .stream()
+        .filter(room -> room.getRoomId().equals(roomId))
+        .map(RoomInfo::getMemberCount)
+        .findFirst();
   }
 
   @Test
