@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -60,13 +61,29 @@ import java.util.function.LongSupplier;
  * gRPC thread ever runs app code or blocks: gRPC callbacks only hand work to that thread.
  */
 public final class WatchPartyClient implements AutoCloseable {
-  private final RoomServiceGrpc.RoomServiceStub rooms;
-  private final ChatServiceGrpc.ChatServiceStub chat;
+  /**
+   * How many times a call about a room follows {@code ROOM_MOVED} to the instance it names: a room
+   * moves once per takeover or handover, so more than a few in a row means views that disagree,
+   * which a later call settles.
+   */
+  private static final int MAX_MOVES = 3;
+
+  /** The services of one server instance. */
+  private record Stubs(
+      RoomServiceGrpc.RoomServiceStub rooms, ChatServiceGrpc.ChatServiceStub chat) {
+    static Stubs over(Channel channel) {
+      return new Stubs(RoomServiceGrpc.newStub(channel), ChatServiceGrpc.newStub(channel));
+    }
+  }
+
+  /** The instance at the address the app gave. */
+  private final Stubs home;
+
   private final ClientInterceptor bearer;
   private final Optional<Function<String, Channel>> dial;
 
-  /** Stubs to the fleet's other instances, by address, dialled when a room moved there. */
-  private final Map<String, RoomServiceGrpc.RoomServiceStub> instances = new ConcurrentHashMap<>();
+  /** The fleet's other instances, by address, dialled when a room moved there. */
+  private final Map<String, Stubs> instances = new ConcurrentHashMap<>();
 
   private final ScheduledExecutorService executor;
   private final Timers timers;
@@ -83,8 +100,7 @@ public final class WatchPartyClient implements AutoCloseable {
     this.bearer = MetadataUtils.newAttachHeadersInterceptor(headers);
     this.dial = builder.dial;
     Channel channel = ClientInterceptors.intercept(builder.channel, bearer);
-    this.rooms = RoomServiceGrpc.newStub(channel);
-    this.chat = ChatServiceGrpc.newStub(channel);
+    this.home = Stubs.over(channel);
     var thread =
         new ScheduledThreadPoolExecutor(
             1,
@@ -190,14 +206,14 @@ public final class WatchPartyClient implements AutoCloseable {
             .setName(name)
             .setSettings(settings)
             .build();
-    return unary(observer -> rooms.createRoom(request, observer));
+    return unary(observer -> home.rooms().createRoom(request, observer));
   }
 
   /** A room's public description ({@code inviteToken} for a private room, if any). */
   public CompletableFuture<RoomInfo> getRoom(String roomId, Optional<String> inviteToken) {
     GetRoomRequest.Builder request = GetRoomRequest.newBuilder().setRoomId(roomId);
     inviteToken.ifPresent(request::setInviteToken);
-    return unary(observer -> rooms.getRoom(request.build(), observer));
+    return aboutRoom((at, observer) -> at.rooms().getRoom(request.build(), observer));
   }
 
   /** One page of public rooms, busiest first ({@code pageToken} empty for the first page). */
@@ -206,7 +222,7 @@ public final class WatchPartyClient implements AutoCloseable {
     ListPublicRoomsRequest.Builder request =
         ListPublicRoomsRequest.newBuilder().setPageSize(pageSize);
     pageToken.ifPresent(request::setPageToken);
-    return unary(observer -> rooms.listPublicRooms(request.build(), observer));
+    return unary(observer -> home.rooms().listPublicRooms(request.build(), observer));
   }
 
   /**
@@ -216,7 +232,7 @@ public final class WatchPartyClient implements AutoCloseable {
    */
   public CompletableFuture<List<RoomInfo>> listMyRooms() {
     return this.<io.watchparty.proto.v1.ListMyRoomsResponse>unary(
-            observer -> rooms.listMyRooms(ListMyRoomsRequest.getDefaultInstance(), observer))
+            observer -> home.rooms().listMyRooms(ListMyRoomsRequest.getDefaultInstance(), observer))
         .thenApply(response -> response.getRoomsList());
   }
 
@@ -227,8 +243,8 @@ public final class WatchPartyClient implements AutoCloseable {
    */
   public CompletableFuture<Void> leaveRoom(String roomId) {
     LeaveRoomRequest request = LeaveRoomRequest.newBuilder().setRoomId(roomId).build();
-    return this.<io.watchparty.proto.v1.LeaveRoomResponse>unary(
-            observer -> rooms.leaveRoom(request, observer))
+    return this.<io.watchparty.proto.v1.LeaveRoomResponse>aboutRoom(
+            (at, observer) -> at.rooms().leaveRoom(request, observer))
         .thenApply(response -> null);
   }
 
@@ -237,7 +253,7 @@ public final class WatchPartyClient implements AutoCloseable {
    */
   public CompletableFuture<RotateInviteResponse> rotateInvite(String roomId) {
     RotateInviteRequest request = RotateInviteRequest.newBuilder().setRoomId(roomId).build();
-    return unary(observer -> rooms.rotateInvite(request, observer));
+    return aboutRoom((at, observer) -> at.rooms().rotateInvite(request, observer));
   }
 
   /**
@@ -248,7 +264,7 @@ public final class WatchPartyClient implements AutoCloseable {
       String roomId, String titleId) {
     CountUnableToWatchRequest request =
         CountUnableToWatchRequest.newBuilder().setRoomId(roomId).setTitleId(titleId).build();
-    return unary(observer -> rooms.countUnableToWatch(request, observer));
+    return aboutRoom((at, observer) -> at.rooms().countUnableToWatch(request, observer));
   }
 
   /**
@@ -260,8 +276,8 @@ public final class WatchPartyClient implements AutoCloseable {
     ListChatHistoryRequest.Builder request =
         ListChatHistoryRequest.newBuilder().setRoomId(roomId).setPageSize(pageSize);
     pageToken.ifPresent(request::setPageToken);
-    return this.<io.watchparty.proto.v1.ListChatHistoryResponse>unary(
-            observer -> chat.listChatHistory(request.build(), observer))
+    return this.<io.watchparty.proto.v1.ListChatHistoryResponse>aboutRoom(
+            (at, observer) -> at.chat().listChatHistory(request.build(), observer))
         .thenApply(
             page ->
                 new ChatPage(
@@ -304,16 +320,19 @@ public final class WatchPartyClient implements AutoCloseable {
   // -------------------------------------------------------------------------
 
   RoomServiceGrpc.RoomServiceStub roomStub() {
-    return rooms;
+    return home.rooms();
   }
 
   /** The room service of the instance at {@code address}, if the app said how to dial one. */
   Optional<RoomServiceGrpc.RoomServiceStub> roomStubAt(String address) {
+    return stubsAt(address).map(Stubs::rooms);
+  }
+
+  private Optional<Stubs> stubsAt(String address) {
     return dial.map(
         d ->
             instances.computeIfAbsent(
-                address,
-                a -> RoomServiceGrpc.newStub(ClientInterceptors.intercept(d.apply(a), bearer))));
+                address, a -> Stubs.over(ClientInterceptors.intercept(d.apply(a), bearer))));
   }
 
   Timers timers() {
@@ -334,6 +353,34 @@ public final class WatchPartyClient implements AutoCloseable {
 
   void forget(RoomConnection connection) {
     connections.remove(connection);
+  }
+
+  /**
+   * A unary call about one room, made at the instance the app gave: a {@code ROOM_MOVED} refusal
+   * naming an instance the client can dial (see {@link Builder#instances}) makes it again there, as
+   * a room connection follows its room, up to {@link #MAX_MOVES} times.
+   */
+  private <T> CompletableFuture<T> aboutRoom(BiConsumer<Stubs, StreamObserver<T>> call) {
+    return aboutRoom(call, home, MAX_MOVES);
+  }
+
+  private <T> CompletableFuture<T> aboutRoom(
+      BiConsumer<Stubs, StreamObserver<T>> call, Stubs at, int movesLeft) {
+    return this.<T>unary(observer -> call.accept(at, observer))
+        .exceptionallyCompose(
+            failure -> {
+              Optional<Stubs> owner =
+                  failure instanceof WatchPartyException refused
+                          && refused.refusal().isMove()
+                          && movesLeft > 0
+                      ? Optional.ofNullable(refused.refusal().metadata().get("owner_address"))
+                          .filter(address -> !address.isEmpty())
+                          .flatMap(this::stubsAt)
+                      : Optional.empty();
+              return owner
+                  .map(next -> aboutRoom(call, next, movesLeft - 1))
+                  .orElseGet(() -> CompletableFuture.failedFuture(failure));
+            });
   }
 
   /** A unary call whose result completes the future on the client's thread, not gRPC's. */

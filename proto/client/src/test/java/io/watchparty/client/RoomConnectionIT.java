@@ -1,11 +1,14 @@
 package io.watchparty.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
+import io.watchparty.proto.v1.ChatMessage;
 import io.watchparty.proto.v1.CreateRoomRequest;
 import io.watchparty.proto.v1.MemberLeft;
+import io.watchparty.proto.v1.RoomInfo;
 import io.watchparty.proto.v1.RoomSettings;
 import io.watchparty.proto.v1.SendCommandRequest;
 import io.watchparty.proto.v1.Visibility;
@@ -448,6 +451,53 @@ class RoomConnectionIT {
                   .one()
                   .getString("owner_id"))
           .isEqualTo(wp.server().instance().id());
+    }
+  }
+
+  @Test
+  void callsAboutARoomAnotherInstanceOwnsAreMadeAtTheOwner() throws Exception {
+    try (TestServer other = TestServer.builder().realExecutors().start(wp.session())) {
+      String here = wp.server().instance().address();
+      WatchPartyClient aliceClient =
+          client(
+              WatchPartyClient.builder(wp.channel(), wp.token("alice"))
+                  .instances(address -> address.equals(here) ? wp.channel() : other.channel()));
+      String roomId = other.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
+      RoomConnection alice = aliceClient.join(roomId, new Heard());
+      alice.joined().get(30, TimeUnit.SECONDS);
+      alice.sendChat("hello").get(30, TimeUnit.SECONDS);
+
+      // Each is refused ROOM_MOVED where the app asked, and answered by the owner it names.
+      assertThat(aliceClient.getRoom(roomId, Optional.empty()).get(30, TimeUnit.SECONDS).getName())
+          .isNotEmpty();
+      assertThat(
+              aliceClient
+                  .chatHistory(roomId, 10, Optional.empty())
+                  .get(30, TimeUnit.SECONDS)
+                  .messages())
+          .extracting(ChatMessage::getText)
+          .containsExactly("hello");
+      assertThat(
+              aliceClient
+                  .countUnableToWatch(roomId, "sintel")
+                  .get(30, TimeUnit.SECONDS)
+                  .getMemberCount())
+          .isEqualTo(1);
+      aliceClient.leaveRoom(roomId).get(30, TimeUnit.SECONDS);
+      assertThat(aliceClient.listMyRooms().get(30, TimeUnit.SECONDS))
+          .extracting(RoomInfo::getRoomId)
+          .doesNotContain(roomId);
+
+      // A client that cannot dial other instances hands the refusal, and where to go, to its app.
+      WatchPartyClient bobClient = client("bob", 0);
+      assertThatThrownBy(
+              () -> bobClient.getRoom(roomId, Optional.empty()).get(30, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOfSatisfying(
+              WatchPartyException.class,
+              refused ->
+                  assertThat(refused.refusal().metadata())
+                      .containsEntry("owner_address", other.server().instance().address()));
     }
   }
 
