@@ -56,6 +56,10 @@ final class SseProbe implements AutoCloseable {
   private final List<String> comments = new ArrayList<>();
   private volatile String retry;
   private volatile boolean ended;
+
+  /** What ended the stream, if it did not end cleanly: for the message of a failed wait. */
+  private volatile String endedBy = "";
+
   private volatile Stream<String> lines;
   private volatile boolean closing;
 
@@ -131,6 +135,7 @@ final class SseProbe implements AutoCloseable {
       }
     } catch (RuntimeException closed) {
       // the stream was closed (by us or by the bridge)
+      endedBy = closed.toString();
     } finally {
       ended = true;
     }
@@ -144,7 +149,9 @@ final class SseProbe implements AutoCloseable {
         throw new AssertionError(
             "no event within "
                 + WAIT
-                + (ended ? " (the stream ended)" : " (the stream is open)")
+                + (ended
+                    ? " (the stream ended" + (endedBy.isEmpty() ? "" : ": " + endedBy) + ")"
+                    : " (the stream is open)")
                 + "; seen "
                 + seen);
       }
