@@ -4,7 +4,10 @@ import io.helidon.common.socket.HelidonSocket;
 import io.helidon.http.Headers;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http1.Http1ConnectionListener;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,10 +42,19 @@ final class ClosedConnections implements Http1ConnectionListener {
   /** A watch over one request's connection; closing it makes a later close of the peer no news. */
   static final class Watch implements AutoCloseable {
     private final AtomicBoolean over = new AtomicBoolean();
+    private final CountDownLatch peerClosed = new CountDownLatch(1);
 
     @Override
     public void close() {
       over.set(true);
+    }
+
+    /**
+     * Waits, at most {@code timeout}, until the client closed (or reset) its side of the
+     * connection, or the connection ended otherwise; false if it had not by then.
+     */
+    boolean awaitPeerClose(Duration timeout) throws InterruptedException {
+      return peerClosed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -64,8 +76,9 @@ final class ClosedConnections implements Http1ConnectionListener {
             () -> {
               try {
                 // get() blocks for the next bytes and is null at the end of the stream (read()
-                // would answer 0 there, for ever).
-                while (!watch.over.get() && socket.get() != null) {
+                // would answer 0 there, for ever). It reads on after the watch closed, to the end:
+                // unread bytes at the server's close would make it a reset (see awaitPeerClose).
+                while (socket.get() != null) {
                   // Whatever the client sends after its request is not read by anyone.
                 }
               } catch (RuntimeException closed) {
@@ -73,6 +86,7 @@ final class ClosedConnections implements Http1ConnectionListener {
                 // nothing more comes from this connection.
                 log.debug("Connection {} ended: {}", connection.childSocketId(), closed.toString());
               }
+              watch.peerClosed.countDown();
               if (watch.over.compareAndSet(false, true)) {
                 onClosed.run();
               }

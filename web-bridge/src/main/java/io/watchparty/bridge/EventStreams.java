@@ -52,6 +52,9 @@ final class EventStreams implements HttpService {
   /** How long EventSource waits before it reconnects after a dropped connection. */
   static final Duration RETRY = Duration.ofSeconds(2);
 
+  /** How long an ended stream waits for the browser to close the connection first. */
+  static final Duration LINGER = Duration.ofSeconds(2);
+
   /** Retry-After at the user's own limit: by then a stream the user closed has freed its slot. */
   static final Duration USER_RETRY = RETRY;
 
@@ -134,6 +137,7 @@ final class EventStreams implements HttpService {
     if (!slots.reserve(session.userId())) {
       throw tooManyStreams(slots.openOf(session.userId()) >= settings.userStreams());
     }
+    Optional<ClosedConnections.Watch> watch = Optional.empty();
     try {
       ViewerGrant grant = authorize(session, roomId);
       Viewer viewer =
@@ -147,7 +151,7 @@ final class EventStreams implements HttpService {
         // The connection watch reads the connection (see ClosedConnections), which therefore ends
         // with the stream; EventSource opens a new one to reconnect anyway.
         res.header(HeaderValues.CONNECTION_CLOSE);
-        Optional<ClosedConnections.Watch> watch = connections.watch(stream::disconnected);
+        watch = connections.watch(stream::disconnected);
         OutputStream out = res.outputStream();
         try {
           serve(stream, out);
@@ -159,9 +163,25 @@ final class EventStreams implements HttpService {
     } finally {
       slots.release(session.userId());
     }
+    watch.ifPresent(EventStreams::linger);
     // The watch read from the connection, so it serves no further request; Helidon would go on
     // reading it despite the response's Connection: close, so the stream closes it.
     throw new CloseConnectionException("the event stream ended");
+  }
+
+  /**
+   * The second stage of a staged close (RFC 9112, section 9.6): the response is complete, and the
+   * browser closes its side once it has read to the end. Closing the connection first can reset it,
+   * and a reset destroys what the browser had received and not yet read: the last events, those
+   * that say why the stream ended (a kicked or departing user's tabs missed theirs now and then, on
+   * a loaded machine). So the bridge waits for that close, at most {@link #LINGER}.
+   */
+  private static void linger(ClosedConnections.Watch watch) {
+    try {
+      watch.awaitPeerClose(LINGER);
+    } catch (InterruptedException stopping) {
+      Thread.currentThread().interrupt(); // the bridge stops: close now
+    }
   }
 
   /**

@@ -135,7 +135,11 @@ final class SseProbe implements AutoCloseable {
       }
     } catch (RuntimeException closed) {
       // the stream was closed (by us or by the bridge)
-      endedBy = closed.toString();
+      StringBuilder causes = new StringBuilder(closed.toString());
+      for (Throwable cause = closed.getCause(); cause != null; cause = cause.getCause()) {
+        causes.append(", caused by ").append(cause);
+      }
+      endedBy = causes.toString();
     } finally {
       ended = true;
     }
