@@ -5,8 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
+import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -383,17 +386,27 @@ class FleetIT {
         .isPresent();
   }
 
+  /**
+   * The owner storage names, by a serial read. A serial read is a Paxos round: on this loaded ring
+   * it can time out (a CI run's did, 2 replicas of 3 not answering in time), which says nothing
+   * about the owner, so the read is made again, a few times.
+   */
   private static String ownerOf(String roomId) {
-    Row row =
-        session
-            .execute(
-                SimpleStatement.newInstance(
-                        "SELECT owner_address FROM rooms WHERE room_id = ?",
-                        UUID.fromString(roomId))
-                    .setConsistencyLevel(ConsistencyLevel.SERIAL))
-            .one();
-    assertThat(row).isNotNull();
-    return row.getString("owner_address");
+    SimpleStatement read =
+        SimpleStatement.newInstance(
+                "SELECT owner_address FROM rooms WHERE room_id = ?", UUID.fromString(roomId))
+            .setConsistencyLevel(ConsistencyLevel.SERIAL);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Row row = session.execute(read).one();
+        assertThat(row).isNotNull();
+        return row.getString("owner_address");
+      } catch (WriteTimeoutException | ReadTimeoutException | DriverTimeoutException timedOut) {
+        if (attempt == 5) {
+          throw timedOut;
+        }
+      }
+    }
   }
 
   /**
