@@ -612,7 +612,7 @@ public final class RoomConnection {
       return;
     }
     setState(ConnectionState.RECONNECTING, refusal);
-    Optional<RoomServiceGrpc.RoomServiceStub> owner = movedTo(refusal);
+    Optional<RoomServiceGrpc.RoomServiceStub> owner = client.roomStubMovedTo(refusal);
     // Told where the room is now, the connection goes there at once. Else it backs off (a move
     // does not grow the backoff, a failure does) and asks the address it was given: an owner it
     // was sent to that failed (crashed, say) is not asked again, the fleet names the next one.
@@ -623,15 +623,6 @@ public final class RoomConnection {
     reconnectTimer =
         timers.schedule(
             () -> hold.whenComplete((ok, error) -> timers.execute(this::openStream)), delay);
-  }
-
-  /** The instance a {@code ROOM_MOVED} refusal names, if the client can dial it. */
-  private Optional<RoomServiceGrpc.RoomServiceStub> movedTo(Refusal refusal) {
-    String address = refusal.metadata().get("owner_address");
-    if (!refusal.isMove() || address == null || address.isEmpty()) {
-      return Optional.empty();
-    }
-    return client.roomStubAt(address);
   }
 
   private void finish(ConnectionState last, Refusal refusal) {

@@ -323,16 +323,22 @@ public final class WatchPartyClient implements AutoCloseable {
     return home.rooms();
   }
 
-  /** The room service of the instance at {@code address}, if the app said how to dial one. */
-  Optional<RoomServiceGrpc.RoomServiceStub> roomStubAt(String address) {
-    return stubsAt(address).map(Stubs::rooms);
+  /**
+   * The room service of the instance a {@code ROOM_MOVED} refusal names, if the app said how to
+   * dial one; empty for any other refusal.
+   */
+  Optional<RoomServiceGrpc.RoomServiceStub> roomStubMovedTo(Refusal refusal) {
+    return movedTo(refusal).map(Stubs::rooms);
   }
 
-  private Optional<Stubs> stubsAt(String address) {
-    return dial.map(
-        d ->
-            instances.computeIfAbsent(
-                address, a -> Stubs.over(ClientInterceptors.intercept(d.apply(a), bearer))));
+  private Optional<Stubs> movedTo(Refusal refusal) {
+    String address = refusal.metadata().get("owner_address");
+    if (!refusal.isMove() || address == null || address.isEmpty() || dial.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        instances.computeIfAbsent(
+            address, a -> Stubs.over(ClientInterceptors.intercept(dial.get().apply(a), bearer))));
   }
 
   Timers timers() {
@@ -370,12 +376,8 @@ public final class WatchPartyClient implements AutoCloseable {
         .exceptionallyCompose(
             failure -> {
               Optional<Stubs> owner =
-                  failure instanceof WatchPartyException refused
-                          && refused.refusal().isMove()
-                          && movesLeft > 0
-                      ? Optional.ofNullable(refused.refusal().metadata().get("owner_address"))
-                          .filter(address -> !address.isEmpty())
-                          .flatMap(this::stubsAt)
+                  failure instanceof WatchPartyException refused && movesLeft > 0
+                      ? movedTo(refused.refusal())
                       : Optional.empty();
               return owner
                   .map(next -> aboutRoom(call, next, movesLeft - 1))

@@ -415,11 +415,7 @@ class RoomConnectionIT {
   void aRoomThatMovedToAnotherInstanceIsFollowedThereAndResumed() throws Exception {
     try (TestServer other = TestServer.builder().realExecutors().start(wp.session())) {
       String here = wp.server().instance().address();
-      // The app's dialler: the fleet's instances by address (here, two in-process servers).
-      WatchPartyClient aliceClient =
-          client(
-              WatchPartyClient.builder(wp.channel(), wp.token("alice"))
-                  .instances(address -> address.equals(here) ? wp.channel() : other.channel()));
+      WatchPartyClient aliceClient = fleetClient("alice", other);
       String roomId = other.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       Heard heard = new Heard();
 
@@ -457,11 +453,7 @@ class RoomConnectionIT {
   @Test
   void callsAboutARoomAnotherInstanceOwnsAreMadeAtTheOwner() throws Exception {
     try (TestServer other = TestServer.builder().realExecutors().start(wp.session())) {
-      String here = wp.server().instance().address();
-      WatchPartyClient aliceClient =
-          client(
-              WatchPartyClient.builder(wp.channel(), wp.token("alice"))
-                  .instances(address -> address.equals(here) ? wp.channel() : other.channel()));
+      WatchPartyClient aliceClient = fleetClient("alice", other);
       String roomId = other.createRoom("alice", Visibility.PUBLIC).getRoom().getRoomId();
       RoomConnection alice = aliceClient.join(roomId, new Heard());
       alice.joined().get(30, TimeUnit.SECONDS);
@@ -530,6 +522,17 @@ class RoomConnectionIT {
       assertThat(heard.states).doesNotContain(ConnectionState.GAVE_UP);
       assertThat(alice.play().get(30, TimeUnit.SECONDS).getSequence() >> 32).isGreaterThan(1);
     }
+  }
+
+  /**
+   * A client given this test's server, dialling a fleet of two in-process instances by address: the
+   * test's server, and {@code other} for any other address.
+   */
+  private WatchPartyClient fleetClient(String userId, TestServer other) {
+    String here = wp.server().instance().address();
+    return client(
+        WatchPartyClient.builder(wp.channel(), wp.token(userId))
+            .instances(address -> address.equals(here) ? wp.channel() : other.channel()));
   }
 
   /** The room's owner row names the test's server, at {@code address}, at epoch 2 (a takeover). */
